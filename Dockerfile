@@ -1,0 +1,24 @@
+# One image for web, worker and beat (docker-compose.yml).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# Pango for WeasyPrint; DejaVu fonts are shipped in static/fonts.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY improvement improvement
+COPY plans plans
+COPY audits audits
+COPY reporting reporting
+RUN pip install --no-cache-dir .
+COPY . .
+RUN useradd --create-home --uid 1000 app && mkdir -p /app/var && chown -R app /app/var
+USER app
+RUN DEBUG=true python manage.py collectstatic --noinput
+
+EXPOSE 8000
+CMD ["gunicorn", "improvement.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]

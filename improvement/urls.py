@@ -1,0 +1,21 @@
+"""Top-level URLs."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from plans.views import common as plan_views
+
+admin.site.site_header = "Improvement plans: administration"
+admin.site.site_title = "Improvement plans"
+
+urlpatterns = [
+    path("", plan_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("healthz", plan_views.healthz, name="healthz"),
+    path("plans/", include("plans.urls")),
+    path("audits/", include("audits.urls")),
+    path("reports/", include("reporting.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,290 @@
+"""Admin for plan structure. Writes that have rules (ratings, due-date revisions, closing
+periods) go through `plans.services`, the same functions the pages use."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
+
+from plans import services
+from plans.models import (
+    RAG,
+    Action,
+    DueDateRevision,
+    Evidence,
+    Measure,
+    Outcome,
+    Owner,
+    Plan,
+    RagCriterion,
+    Rating,
+    Recommendation,
+    RemedialAction,
+    ReportingPeriod,
+)
+
+
+class RagCriterionInline(admin.TabularInline):
+    model = RagCriterion
+    extra = 0
+
+
+class RecommendationInline(admin.StackedInline):
+    model = Recommendation
+    extra = 0
+    fields = ["ref", "position", "title", "outcome_required", "impact_for_children"]
+    show_change_link = True
+
+
+class PeriodInline(admin.TabularInline):
+    model = ReportingPeriod
+    extra = 0
+    fields = ["label", "start", "end", "state", "closed_at"]
+    readonly_fields = ["state", "closed_at"]
+    show_change_link = True
+
+
+@admin.register(Plan)
+class PlanAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "slug", "organisation", "framework", "status"]
+    list_filter = ["status", "framework"]
+    search_fields = ["title", "slug", "organisation"]
+    prepopulated_fields = {"slug": ["title"]}
+    inlines = [RecommendationInline, PeriodInline, RagCriterionInline]
+
+
+class OutcomeInline(admin.TabularInline):
+    model = Outcome
+    extra = 0
+    fields = ["ref", "position", "text"]
+
+
+class ActionInline(admin.TabularInline):
+    model = Action
+    fk_name = "recommendation"
+    extra = 0
+    fields = ["ref", "position", "text", "outcome", "timescale_text", "due_date", "status"]
+    readonly_fields = ["due_date"]
+    show_change_link = True
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(SimpleHistoryAdmin):
+    list_display = ["ref", "title", "plan"]
+    list_filter = ["plan"]
+    search_fields = ["ref", "title"]
+    list_select_related = ["plan"]
+    inlines = [OutcomeInline, ActionInline]
+
+
+class MeasureInline(admin.StackedInline):
+    model = Measure
+    extra = 0
+    fields = [
+        ("text", "method"),
+        ("target", "tolerance", "unit", "higher_is_better"),
+        ("timescale_text", "due_date"),
+    ]
+    show_change_link = True
+
+
+class ReadOnlyWhenClosedMixin:
+    """Ratings are append-only: the admin shows them, never edits them."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RatingInline(ReadOnlyWhenClosedMixin, admin.TabularInline):
+    model = Rating
+    fk_name = "action"
+    extra = 0
+    fields = ["period", "rag", "commentary", "status", "carried_forward", "created", "created_by"]
+    readonly_fields = fields
+    ordering = ["-created"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class RevisionInline(admin.TabularInline):
+    model = DueDateRevision
+    extra = 0
+    fields = ["old_date", "new_date", "reason", "created_by", "created"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RemedialInline(admin.StackedInline):
+    model = RemedialAction
+    fk_name = "action"
+    extra = 0
+    fields = [("outstanding", "text"), ("responsible", "due_date", "completed_on")]
+
+
+class EvidenceInline(admin.TabularInline):
+    model = Evidence
+    extra = 0
+    fields = ["title", "file", "link", "content_type", "size", "created_by", "created"]
+    readonly_fields = ["content_type", "size", "created_by", "created"]
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Overdue"), ("slipped", "Slipped from baseline")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status=Action.Status.OPEN, due_date__lt=timezone.localdate())
+        if self.value() == "slipped":
+            from django.db.models import F
+
+            return queryset.filter(due_date__gt=F("baseline_due_date"))
+        return queryset
+
+
+class CurrentRagFilter(admin.SimpleListFilter):
+    title = "latest RAG"
+    parameter_name = "rag"
+
+    def lookups(self, request, model_admin):
+        return [(value or "none", label) for value, label in RAG.choices]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        from plans.selectors import actions_with_position
+
+        rag = "" if self.value() == "none" else self.value()
+        annotated = actions_with_position(queryset)
+        if rag:
+            return annotated.filter(current_rag=rag)
+        return annotated.filter(Q(current_rag="") | Q(current_rag__isnull=True))
+
+
+@admin.register(Action)
+class ActionAdmin(SimpleHistoryAdmin):
+    list_display = ["ref", "short_text", "plan", "due_date", "status"]
+    list_filter = ["plan", "recommendation", CurrentRagFilter, "owners", OverdueFilter, "status"]
+    search_fields = ["ref", "text", "owners__post", "timescale_text"]
+    list_select_related = ["plan"]
+    filter_horizontal = ["owners", "links"]
+    readonly_fields = ["baseline_due_date", "version"]
+    fieldsets = [
+        (None, {"fields": ["plan", "recommendation", "outcome", "ref", "position", "text"]}),
+        ("Why and what difference", {"fields": ["why", "difference"], "classes": ["collapse"]}),
+        ("Accountability", {"fields": ["owners", "lead", "links"]}),
+        (
+            "Timescale",
+            {
+                "fields": [
+                    "timescale_text",
+                    "timescale_needs_review",
+                    "start_date",
+                    "due_date",
+                    "baseline_due_date",
+                    "milestones",
+                ]
+            },
+        ),
+        ("Status", {"fields": ["status", "completed_on", "version"]}),
+    ]
+    inlines = [MeasureInline, RatingInline, RevisionInline, RemedialInline, EvidenceInline]
+
+    @admin.display(description="action")
+    def short_text(self, obj: Action) -> str:
+        return obj.text[:90]
+
+    def save_model(self, request, obj, form, change):
+        obj._change_reason = "edited in admin"
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Measure)
+class MeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "plan", "method", "target", "tolerance"]
+    list_filter = ["plan", "method"]
+    search_fields = ["text", "action__ref"]
+    list_select_related = ["plan", "action"]
+    readonly_fields = ["version"]
+    raw_id_fields = ["action"]
+
+
+@admin.register(Owner)
+class OwnerAdmin(SimpleHistoryAdmin):
+    list_display = ["post", "person_name", "email", "user"]
+    search_fields = ["post", "person_name", "email"]
+    raw_id_fields = ["user"]
+
+
+@admin.action(description="Close the selected periods (freeze their positions)")
+def close_periods(modeladmin, request, queryset):
+    closed = 0
+    for period in queryset.order_by("end"):
+        try:
+            closed += services.period_close(period=period, user=request.user)
+        except ValidationError as error:
+            modeladmin.message_user(request, f"{period}: {error}", messages.ERROR)
+    modeladmin.message_user(request, f"{closed} period(s) closed.", messages.SUCCESS)
+
+
+@admin.register(ReportingPeriod)
+class ReportingPeriodAdmin(SimpleHistoryAdmin):
+    list_display = ["label", "plan", "start", "end", "state", "closed_at"]
+    list_filter = ["plan", "state"]
+    readonly_fields = ["state", "closed_at", "closed_by"]
+    actions = [close_periods]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
+    list_display = ["__str__", "plan", "period", "rag", "status", "carried_forward", "created"]
+    list_filter = ["plan", "period", "subject", "rag", "status", "carried_forward"]
+    search_fields = ["commentary", "action__ref"]
+    list_select_related = ["plan", "period", "action", "measure__action", "recommendation"]
+    date_hierarchy = "created"
+
+    def has_add_permission(self, request):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in Rating._meta.fields]
+
+
+@admin.register(DueDateRevision)
+class DueDateRevisionAdmin(SimpleHistoryAdmin):
+    list_display = ["action", "old_date", "new_date", "created_by", "created"]
+    list_select_related = ["action", "created_by"]
+    readonly_fields = ["action", "old_date", "new_date", "reason", "created_by", "created"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(RemedialAction)
+class RemedialActionAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "plan", "responsible", "due_date", "completed_on"]
+    list_filter = ["plan"]
+    raw_id_fields = ["action", "recommendation"]
+
+
+@admin.register(Evidence)
+class EvidenceAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "action", "content_type", "size", "created_by", "created"]
+    raw_id_fields = ["action", "rating"]
+    readonly_fields = ["content_type", "size", "created_by", "created"]

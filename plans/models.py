@@ -1,0 +1,697 @@
+"""The improvement plan, its structure, and the dated status reported against it.
+
+A plan holds recommendations (areas for improvement), each with outcomes and actions;
+actions have outcome measures. Ratings are dated RAG positions: append-only, and frozen
+once their reporting period closes. Every model that people edit keeps history.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+class RAG(models.TextChoices):
+    """The RAG scale. Blue means complete. Some plans label Amber as Yellow."""
+
+    BLUE = "blue", "Blue"
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+    NOT_RATED = "", "Not rated"
+
+
+# Better first. Used to say whether a position improved or worsened.
+RAG_ORDER = {RAG.BLUE: 4, RAG.GREEN: 3, RAG.AMBER: 2, RAG.RED: 1}
+
+
+class TimeStamped(models.Model):
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Versioned(models.Model):
+    """A record edited in the browser: `version` is checked on save (optimistic locking).
+
+    The check lives in `plans.services.save_versioned`, under `select_for_update()`, and
+    goes through `save()` so that history is written.
+    """
+
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Plan(TimeStamped):
+    """An improvement plan written after an inspection."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    slug = models.SlugField(max_length=80, unique=True)
+    title = models.CharField(max_length=300)
+    organisation = models.CharField(max_length=200, blank=True)
+    framework = models.CharField(
+        max_length=100, blank=True, help_text="Inspection framework, e.g. ILACS."
+    )
+    inspection_start = models.DateField(null=True, blank=True)
+    inspection_end = models.DateField(null=True, blank=True)
+    judgement = models.CharField(max_length=100, blank=True)
+    introduction = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    amber_label = models.CharField(
+        max_length=20,
+        default="Amber",
+        help_text='How this plan names Amber. The 2015 plan says "Yellow".',
+    )
+    requires_signoff = models.BooleanField(
+        default=True,
+        help_text="A director's rating is proposed until a QA lead or administrator confirms it.",
+    )
+    suggest_amber_after_days = models.PositiveIntegerField(
+        default=0, help_text="An open action this many days past due is suggested Amber."
+    )
+    suggest_red_after_days = models.PositiveIntegerField(
+        default=31, help_text="An open action more than this many days past due is suggested Red."
+    )
+    source = models.CharField(max_length=200, blank=True, help_text="Where the plan came from.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(inspection_end__isnull=True)
+                | Q(inspection_start__isnull=True)
+                | Q(inspection_end__gte=models.F("inspection_start")),
+                name="%(app_label)s_%(class)s_inspection_dates_in_order",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:plan", args=[self.slug])
+
+    def rag_label(self, rag: str) -> str:
+        """The word this plan uses for a RAG value."""
+        if rag == RAG.AMBER:
+            return self.amber_label
+        return RAG(rag).label
+
+
+class RagCriterion(models.Model):
+    """What a RAG value means for this plan, as printed at the end of the plan."""
+
+    class Kind(models.TextChoices):
+        ACTION = "action", "Action RAG"
+        OUTCOME = "outcome", "Outcome RAG"
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="rag_criteria")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    rag = models.CharField(max_length=5, choices=RAG.choices)
+    criteria = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "kind", "pk"]
+        verbose_name_plural = "RAG criteria"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "kind", "rag"], name="%(app_label)s_%(class)s_unique_rag"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.get_rag_display()}"
+
+
+class Owner(TimeStamped):
+    """A post accountable for actions ("Service Director – Practice") and who holds it."""
+
+    post = models.CharField(max_length=200)
+    key = models.CharField(
+        max_length=200,
+        unique=True,
+        editable=False,
+        help_text="The post, case- and punctuation-insensitive, for matching imported text.",
+    )
+    person_name = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owner_posts",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["post"]
+
+    def __str__(self) -> str:
+        return f"{self.post} ({self.person_name})" if self.person_name else self.post
+
+    def save(self, *args, **kwargs) -> None:
+        from plans.parsing import owner_key
+
+        self.key = owner_key(self.post)
+        super().save(*args, **kwargs)
+
+
+class Recommendation(TimeStamped):
+    """An area for improvement, inspection recommendation or improvement-notice item."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="recommendations")
+    ref = models.CharField(max_length=20, help_text='As the plan numbers it: "1", "IN10".')
+    position = models.PositiveIntegerField(default=0)
+    title = models.TextField()
+    outcome_required = models.TextField(blank=True)
+    impact_for_children = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "ref"], name="%(app_label)s_%(class)s_unique_ref"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.title[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:recommendation", args=[self.pk])
+
+
+class Outcome(TimeStamped):
+    """The change wanted under a recommendation (ref "1.1")."""
+
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, related_name="outcomes"
+    )
+    ref = models.CharField(max_length=20)
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["recommendation", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recommendation", "ref"], name="%(app_label)s_%(class)s_unique_ref"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.text[:80]}"
+
+
+class Action(TimeStamped, Versioned):
+    """What will be done (ref "1.1a"), by whom and by when.
+
+    The timescale is kept as written and parsed into dates. `baseline_due_date` is the
+    first due date the plan committed to and never changes; every later change of
+    `due_date` is a `DueDateRevision`.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        COMPLETE = "complete", "Complete"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="actions")
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, related_name="actions"
+    )
+    outcome = models.ForeignKey(
+        Outcome, on_delete=models.PROTECT, null=True, blank=True, related_name="actions"
+    )
+    ref = models.CharField(max_length=20)
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField("action")
+    why = models.TextField(blank=True)
+    difference = models.TextField("what difference it makes", blank=True)
+    lead = models.CharField(
+        max_length=300, blank=True, help_text="Named lead(s) as written in the plan."
+    )
+    owners = models.ManyToManyField(Owner, related_name="actions", blank=True)
+    links = models.ManyToManyField(
+        Recommendation,
+        related_name="linked_actions",
+        blank=True,
+        help_text="Other recommendations this action also serves.",
+    )
+    timescale_text = models.CharField("timescale", max_length=300, blank=True)
+    timescale_needs_review = models.BooleanField(default=False)
+    start_date = models.DateField(null=True, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    baseline_due_date = models.DateField(null=True, blank=True, editable=False)
+    milestones = models.JSONField(
+        default=list, blank=True, help_text="Due dates parsed from the timescale, ISO format."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    completed_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords(m2m_fields=[owners, links])
+
+    class Meta:
+        ordering = ["plan", "recommendation__position", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "ref"], name="%(app_label)s_%(class)s_unique_ref"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="complete", completed_on__isnull=False) | ~Q(status="complete"),
+                name="%(app_label)s_%(class)s_complete_has_date",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(due_date__isnull=True)
+                | Q(due_date__gte=models.F("start_date")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+            ),
+        ]
+        indexes = [models.Index(fields=["plan", "status", "due_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.text[:80]}"
+
+    def save(self, *args, **kwargs) -> None:
+        # The baseline is set once, from the first due date, and never moves: slippage is
+        # measured against it.
+        loaded = getattr(self, "_loaded_baseline", None)
+        if loaded is not None and self.baseline_due_date != loaded:
+            raise ValidationError("The baseline due date of an action never changes.")
+        if self.baseline_due_date is None and self.due_date is not None:
+            self.baseline_due_date = self.due_date
+        super().save(*args, **kwargs)
+        self._loaded_baseline = self.baseline_due_date
+
+    def get_absolute_url(self) -> str:
+        return reverse("plans:action", args=[self.pk])
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_baseline = instance.__dict__.get("baseline_due_date")
+        return instance
+
+    def clean(self) -> None:
+        if self.outcome_id and self.outcome.recommendation_id != self.recommendation_id:
+            raise ValidationError({"outcome": "The outcome belongs to another recommendation."})
+        if self.recommendation_id and self.recommendation.plan_id != self.plan_id:
+            raise ValidationError({"recommendation": "The recommendation is in another plan."})
+
+    @property
+    def is_slipped(self) -> bool:
+        return bool(
+            self.due_date and self.baseline_due_date and self.due_date > self.baseline_due_date
+        )
+
+
+class Measure(TimeStamped, Versioned):
+    """An outcome measure: how success is shown, with its target and tolerance."""
+
+    class Method(models.TextChoices):
+        DIP_SAMPLE = "dip_sample", "Dip sample"
+        AUDIT = "audit", "Audit"
+        PERFORMANCE = "performance", "Performance data"
+        MILESTONE = "milestone", "Milestone / deliverable"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="measures")
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="measures")
+    position = models.PositiveIntegerField(default=0)
+    text = models.TextField("outcome measure")
+    method = models.CharField(max_length=12, choices=Method.choices, default=Method.MILESTONE)
+    target = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    tolerance = models.DecimalField(
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text="How far from target still counts as Amber rather than Red.",
+    )
+    unit = models.CharField(max_length=20, default="%", blank=True)
+    higher_is_better = models.BooleanField(default=True)
+    timescale_text = models.CharField("timescale", max_length=300, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    national_average = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    statistical_neighbours = models.DecimalField(
+        max_digits=9, decimal_places=2, null=True, blank=True
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["action", "position", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(tolerance__isnull=True) | Q(tolerance__gte=0),
+                name="%(app_label)s_%(class)s_tolerance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=~Q(unit="%") | Q(target__isnull=True) | Q(target__gte=0, target__lte=100),
+                name="%(app_label)s_%(class)s_percent_target_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action.ref}: {self.text[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("audits:measure", args=[self.pk])
+
+
+class ReportingPeriod(TimeStamped):
+    """A dated position: "Q2 2024/25" or "as of 1 March 2016".
+
+    Ratings belong to a period. Closing it freezes every rating as of `end`.
+    """
+
+    class State(models.TextChoices):
+        UPCOMING = "upcoming", "Upcoming"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="periods")
+    label = models.CharField(max_length=80)
+    start = models.DateField()
+    end = models.DateField(help_text="The position is as of this date.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.UPCOMING)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "label"], name="%(app_label)s_%(class)s_unique_label"
+            ),
+            models.UniqueConstraint(
+                fields=["plan", "end"], name="%(app_label)s_%(class)s_unique_end"
+            ),
+            models.UniqueConstraint(
+                fields=["plan"],
+                condition=Q(state="open"),
+                name="%(app_label)s_%(class)s_one_open_per_plan",
+            ),
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")),
+                name="%(app_label)s_%(class)s_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+
+class RatingQuerySet(models.QuerySet):
+    def confirmed(self) -> RatingQuerySet:
+        return self.filter(status=Rating.Status.CONFIRMED)
+
+
+class Rating(models.Model):
+    """A dated RAG for an action, a measure, or a facet of a recommendation.
+
+    Append-only: a change of view is a new rating; the latest rating of an item in a
+    period is its position for that period. Ratings in a closed period cannot be changed
+    or deleted (checked here, in the services, and by a PostgreSQL trigger).
+    """
+
+    class Subject(models.TextChoices):
+        ACTION = "action", "Action"
+        MEASURE = "measure", "Outcome measure"
+        OUTCOME = "outcome", "Outcome required"
+        IMPACT = "impact", "Impact for children"
+        PROGRESS = "progress", "Actions completed"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        CONFIRMED = "confirmed", "Confirmed"
+        RETURNED = "returned", "Sent back"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="ratings")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="ratings")
+    subject = models.CharField(max_length=10, choices=Subject.choices)
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, null=True, blank=True, related_name="ratings"
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.PROTECT, null=True, blank=True, related_name="ratings"
+    )
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.PROTECT, null=True, blank=True, related_name="ratings"
+    )
+    rag = models.CharField(max_length=5, choices=RAG.choices, blank=True)
+    commentary = models.TextField(blank=True)
+    suggested_rag = models.CharField(
+        max_length=5,
+        choices=RAG.choices,
+        blank=True,
+        help_text="What the evidence suggests (derived measure RAG, or slipped dates).",
+    )
+    override_reason = models.TextField(
+        blank=True, help_text="Why the rating is better than the evidence suggests."
+    )
+    carried_forward = models.BooleanField(
+        default=False, help_text="Not updated this period: the previous position carried forward."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
+    created = models.DateTimeField(db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = RatingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        subject="action",
+                        action__isnull=False,
+                        measure__isnull=True,
+                        recommendation__isnull=True,
+                    )
+                    | Q(
+                        subject="measure",
+                        action__isnull=True,
+                        measure__isnull=False,
+                        recommendation__isnull=True,
+                    )
+                    | Q(
+                        subject__in=["outcome", "impact", "progress"],
+                        action__isnull=True,
+                        measure__isnull=True,
+                        recommendation__isnull=False,
+                    )
+                ),
+                name="%(app_label)s_%(class)s_one_subject",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["period", "subject", "status"]),
+            models.Index(fields=["action", "period", "created"]),
+            models.Index(fields=["measure", "period", "created"]),
+            models.Index(fields=["recommendation", "period", "created"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} {self.item_ref}: {self.get_rag_display()}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            stored = Rating.objects.filter(pk=self.pk).values("rag", "commentary", "period_id")
+            stored = stored.first()
+            if stored and self._period_closed():
+                raise ValidationError("This rating's period is closed: it cannot be changed.")
+            if stored and (
+                stored["rag"] != self.rag
+                or stored["commentary"] != self.commentary
+                or stored["period_id"] != self.period_id
+            ):
+                raise ValidationError("Ratings are never overwritten: record a new rating.")
+        elif self._period_closed():
+            raise ValidationError("This period is closed: no new ratings can be recorded in it.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self._period_closed():
+            raise ValidationError("This rating's period is closed: it cannot be deleted.")
+        return super().delete(*args, **kwargs)
+
+    @property
+    def item(self) -> Action | Measure | Recommendation:
+        return self.action or self.measure or self.recommendation
+
+    @property
+    def item_ref(self) -> str:
+        if self.action_id:
+            return self.action.ref
+        if self.measure_id:
+            return f"{self.measure.action.ref} measure"
+        return self.recommendation.ref
+
+    def _period_closed(self) -> bool:
+        return ReportingPeriod.objects.filter(
+            pk=self.period_id, state=ReportingPeriod.State.CLOSED
+        ).exists()
+
+
+class DueDateRevision(models.Model):
+    """A change to an action's due date, with its reason (slippage)."""
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="revisions")
+    old_date = models.DateField(null=True, blank=True)
+    new_date = models.DateField()
+    reason = models.TextField()
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["action", "created", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.action.ref}: {self.old_date} → {self.new_date}"
+
+
+class RemedialAction(TimeStamped):
+    """What will be done about a red or slipped item, by whom, by when."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="remedial_actions")
+    action = models.ForeignKey(
+        Action, on_delete=models.PROTECT, null=True, blank=True, related_name="remedial_actions"
+    )
+    recommendation = models.ForeignKey(
+        Recommendation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="remedial_actions",
+    )
+    outstanding = models.TextField("outstanding action", blank=True)
+    text = models.TextField("remedial action")
+    responsible = models.CharField(max_length=300, blank=True)
+    due_text = models.CharField(max_length=200, blank=True)
+    due_date = models.DateField(null=True, blank=True)
+    completed_text = models.CharField(max_length=200, blank=True)
+    completed_on = models.DateField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action__isnull=False) | Q(recommendation__isnull=False),
+                name="%(app_label)s_%(class)s_has_subject",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    return f"evidence/plan-{instance.action.plan_id}/action-{instance.action_id}/{filename}"
+
+
+class Evidence(models.Model):
+    """A file or link that supports a rating. Files are private: served through a view."""
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="evidence")
+    rating = models.ForeignKey(
+        Rating, on_delete=models.PROTECT, null=True, blank=True, related_name="evidence"
+    )
+    title = models.CharField(max_length=200)
+    file = models.FileField(upload_to=evidence_path, blank=True, max_length=300)
+    link = models.URLField(blank=True, max_length=500)
+    content_type = models.CharField(max_length=100, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["action", "-created"]
+        verbose_name_plural = "evidence"
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(file="") | ~Q(link=""),
+                name="%(app_label)s_%(class)s_file_or_link",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+__all__ = [
+    "RAG",
+    "RAG_ORDER",
+    "Action",
+    "DueDateRevision",
+    "Evidence",
+    "Measure",
+    "MaxValueValidator",
+    "Outcome",
+    "Owner",
+    "Plan",
+    "RagCriterion",
+    "Rating",
+    "Recommendation",
+    "RemedialAction",
+    "ReportingPeriod",
+]

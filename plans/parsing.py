@@ -1,0 +1,1080 @@
+"""Read the cells of a council improvement plan as councils actually write them.
+
+Plans arrive as Word tables (often exported to HTML) and Excel sheets. Their cells hold
+RAG words ("Yellow" in older plans), timescales typed by hand ("Nov -Dec 24", "August 2016
+[slipped from June 2016]"), accountability cells that run several posts together ("Service
+Director QA Head of Service"), targets inside prose ("Target 100% - tolerance 10%") and
+cross-references ("Links to IN10, OR 2").
+
+Everything here is plain Python with no Django import, so the importer, the admin, forms
+and tests can share one reading of each kind of cell. The functions never guess silently:
+what cannot be read is either a ``ParseError`` with a message a plan administrator can act
+on, or (for timescales, which are free text) a result flagged ``needs_review``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from html.parser import HTMLParser
+from typing import Literal
+
+__all__ = [
+    "AMBER",
+    "BLUE",
+    "GREEN",
+    "NOT_RATED",
+    "RAG_VALUES",
+    "RED",
+    "ParseError",
+    "Timescale",
+    "clean_cell",
+    "find_target_tolerance",
+    "normalise_ref",
+    "owner_key",
+    "parse_percent",
+    "parse_rag",
+    "parse_timescale",
+    "rag_colours",
+    "ref_sort_key",
+    "split_accountability",
+    "split_refs",
+]
+
+
+class ParseError(ValueError):
+    """A cell that cannot be read; the message names the value and says what would do."""
+
+
+# --- RAG --------------------------------------------------------------------------------
+
+BLUE = "blue"
+GREEN = "green"
+AMBER = "amber"
+RED = "red"
+NOT_RATED = ""
+RAG_VALUES = (BLUE, GREEN, AMBER, RED, NOT_RATED)
+
+# Older plans (the 2015 Ofsted update) call the middle rating Yellow; it means Amber.
+_RAG_WORDS = {
+    "blue": BLUE,
+    "b": BLUE,
+    "green": GREEN,
+    "g": GREEN,
+    "amber": AMBER,
+    "a": AMBER,
+    "yellow": AMBER,
+    "y": AMBER,
+    "red": RED,
+    "r": RED,
+}
+
+# Cell shading as Word and Excel write it. Office's standard "orange" is the usual amber.
+_RAG_COLOURS = {
+    "blue": BLUE,
+    "#0070c0": BLUE,
+    "#00b0f0": BLUE,
+    "green": GREEN,
+    "#00b050": GREEN,
+    "#92d050": GREEN,
+    "#00ff00": GREEN,
+    "#008000": GREEN,
+    "yellow": AMBER,
+    "#ffff00": AMBER,
+    "amber": AMBER,
+    "orange": AMBER,
+    "#ffc000": AMBER,
+    "#ffa500": AMBER,
+    "red": RED,
+    "#ff0000": RED,
+    "#c00000": RED,
+}
+
+
+def parse_rag(value: str | None) -> str:
+    """Read a RAG cell: a word or initial in any case, or (failing that) the cell's shading.
+
+    Returns one of ``RAG_VALUES``; blank means not rated. Some Word exports carry the rating
+    only as a coloured cell, so a cell with no text but one background colour is read from
+    that colour. Anything else is a ``ParseError``: a wrong rating in a report to committee is
+    worse than an import that stops and says which cell to fix.
+    """
+    text = clean_cell(value).strip().rstrip(".").strip()
+    if not text:
+        colours = list(dict.fromkeys(rag_colours(value if isinstance(value, str) else None)))
+        if len(colours) > 1:
+            shown = ", ".join(c.title() for c in colours)
+            raise ParseError(f"The RAG cell is shaded with several colours ({shown}): pick one.")
+        return colours[0] if colours else NOT_RATED
+    rag = _RAG_WORDS.get(text.casefold())
+    if rag is None:
+        raise ParseError(
+            f'Unknown RAG "{text}": use Blue, Green, Amber (or Yellow), Red, or leave blank.'
+        )
+    return rag
+
+
+def rag_colours(value: str | None) -> list[str]:
+    """The RAG values of the background colours in an HTML cell, in document order.
+
+    The 2015 plan's export shows ratings as ``<div style="background-color: green">``
+    blocks with no text. Colours that are not a RAG colour are left out.
+    """
+    if not value or "<" not in value:
+        return []
+    parser = _ColourParser()
+    parser.feed(value)
+    parser.close()
+    return parser.rags
+
+
+class _ColourParser(HTMLParser):
+    """Collects ``background-color`` / ``background`` / ``bgcolor`` values that name a RAG."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.rags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, attr_value in attrs:
+            if not attr_value:
+                continue
+            if name == "bgcolor":
+                self._add(attr_value)
+            elif name == "style":
+                for declaration in attr_value.split(";"):
+                    prop, _, colour = declaration.partition(":")
+                    if prop.strip().casefold() in {"background-color", "background"}:
+                        self._add(colour)
+
+    def _add(self, colour: str) -> None:
+        rag = _RAG_COLOURS.get(colour.strip().casefold())
+        if rag:
+            self.rags.append(rag)
+
+
+# --- Cell text --------------------------------------------------------------------------
+
+_BLOCK_TAGS = frozenset(
+    {
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "table",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "dl",
+        "dt",
+        "dd",
+        "section",
+        "header",
+        "footer",
+        "pre",
+    }
+)
+_CELL_TAGS = frozenset({"td", "th"})
+_INLINE_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "big",
+        "code",
+        "em",
+        "font",
+        "i",
+        "ins",
+        "del",
+        "mark",
+        "o:p",
+        "s",
+        "small",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "sup",
+        "u",
+        "tbody",
+        "thead",
+        "tfoot",
+        "colgroup",
+        "col",
+        "caption",
+        "img",
+        "html",
+        "head",
+        "body",
+        "meta",
+        "link",
+        "title",
+    }
+)
+_SKIP_TAGS = frozenset({"script", "style"})
+_KNOWN_TAGS = _BLOCK_TAGS | _CELL_TAGS | _INLINE_TAGS | _SKIP_TAGS | {"br", "hr"}
+
+_BULLETS = "•◦▪▫●○■□·‣⁃∙"
+_SPACES = re.compile(r"[^\S\n]+")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
+_MANY_NEWLINES = re.compile(r"\n{3,}")
+
+
+def clean_cell(value: object) -> str:
+    """The text of a cell, without markup, keeping its line breaks.
+
+    Word-exported HTML puts each paragraph and list item on its own line; plain text keeps
+    the newlines it has. Only known HTML tags count as markup, so text such as
+    "score < 5" or "a<b" survives. Script and style elements are dropped with their content.
+    Values from openpyxl are turned into the text a reader would expect: 90.0 is "90",
+    a date is ISO "2024-03-31".
+    """
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return _format_scalar(value)
+    parser = _CellTextParser()
+    parser.feed(value)
+    parser.close()
+    return _tidy_lines(parser.text())
+
+
+def _format_scalar(value: object) -> str:
+    """Text for a non-string spreadsheet value."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            return str(value)
+        return format(value.normalize(), "f")
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes" if not value.second else "seconds")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.isoformat(timespec="minutes" if not value.second else "seconds")
+    return clean_cell(str(value))
+
+
+class _CellTextParser(HTMLParser):
+    """Turns cell HTML into lines of text; unknown tags are kept as the text they were."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self._parts: list[tuple[bool, str]] = []  # (is a line break from markup, text)
+        self._skipping = 0
+        self._line_has_text = False
+        self.saw_markup = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _KNOWN_TAGS:
+            self._data(self.get_starttag_text() or "")
+            return
+        self.saw_markup = True
+        if tag in _SKIP_TAGS:
+            self._skipping += 1
+        elif tag in {"br", "hr"}:
+            self._break()
+        elif tag in _BLOCK_TAGS:
+            self._soft_break()
+        elif tag in _CELL_TAGS:
+            self._parts.append((False, " "))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag in _SKIP_TAGS:
+            self._skipping -= 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _KNOWN_TAGS:
+            self._data(f"</{tag}>")
+            return
+        self.saw_markup = True
+        if tag in _SKIP_TAGS:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self._soft_break()
+        elif tag in _CELL_TAGS:
+            self._parts.append((False, " "))
+
+    def handle_data(self, data: str) -> None:
+        self._data(data)
+
+    def _data(self, data: str) -> None:
+        if self._skipping:
+            return
+        self._parts.append((False, data))
+        if data.strip():
+            self._line_has_text = True
+
+    def _break(self) -> None:
+        self._parts.append((True, "\n"))
+        self._line_has_text = False
+
+    def _soft_break(self) -> None:
+        """End the line unless it is empty, so nested blocks (<ul><li><p>) give one break."""
+        if self._line_has_text:
+            self._break()
+
+    def text(self) -> str:
+        """The text collected; in HTML a newline in the source is only a space."""
+        if not self.saw_markup:
+            return "".join(text for _, text in self._parts)
+        return "".join(
+            text if is_break else text.replace("\r", " ").replace("\n", " ")
+            for is_break, text in self._parts
+        )
+
+
+def _tidy_lines(text: str) -> str:
+    """One space between words, no bullet glyphs, no blank lines at the ends."""
+    text = _ZERO_WIDTH.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+    lines = []
+    for line in text.split("\n"):
+        line = _SPACES.sub(" ", line).strip()
+        line = line.lstrip(_BULLETS).strip()
+        lines.append(line)
+    return _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip("\n")
+
+
+def _one_line(value: object) -> str:
+    """A cell's text on one line: for reading prose that Word wrapped."""
+    return " ".join(clean_cell(value).split())
+
+
+# --- Timescales -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timescale:
+    """A timescale cell as written and as dates.
+
+    ``milestones`` holds one due date per date or range in the cell, in the order written,
+    so that they can be matched to the measures listed in the same row. ``due`` is the
+    latest milestone: the date by which everything in the cell should be done. ``start``
+    is the earliest start the cell gives ("June 24 – Dec 24", "From Jan 2016"), if any.
+    ``needs_review`` says that a person should check the dates against the text.
+    """
+
+    text: str
+    start: dt.date | None
+    due: dt.date | None
+    milestones: tuple[dt.date, ...]
+    slipped_from: dt.date | None
+    needs_review: bool
+
+
+_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTHS = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
+
+# Words that join or qualify dates without changing them: "End of May 2016", "from Jan",
+# "Dec 2016 – unchanged". Any other word means the cell says something the dates do not.
+_CONNECTORS = frozenset({"from", "to", "until", "till", "by", "end", "of", "and", "the"})
+_RANGE_WORDS = frozenset({"to", "until", "till"})
+_NEUTRAL_WORDS = frozenset({"unchanged"})
+_IGNORED_PUNCTUATION = frozenset(",;.:&()")
+
+_SLIPPED = re.compile(r"\[?\s*\bslipped\s+from\s+(?P<when>[^\[\];,]*?)\s*(?:\]|;|,|$)", re.I)
+_NEW_ACTION = re.compile(r"\[\s*new\s+action\s*\]", re.I)
+_DATE_TOKENS = re.compile(
+    r"""
+    (?P<iso>\d{4}-\d{1,2}-\d{1,2})
+    |(?P<numeric>\d{1,2}[./]\d{1,2}[./]\d{2,4})
+    |(?P<num>\d+)(?:st|nd|rd|th)?\b
+    |(?P<word>[^\W\d_]+)
+    |(?P<dash>[-‐‑‒–—―])
+    |(?P<other>\S)
+    """,
+    re.X,
+)
+
+
+@dataclass
+class _Partial:
+    """A date as written: the year or day may be missing ("Nov" in "Nov -Dec 24")."""
+
+    month: int
+    year: int | None = None
+    day: int | None = None
+
+    def start(self) -> dt.date | None:
+        """The first day it can mean: "June 24" starts on 1 June 2024."""
+        if self.year is None:
+            return None
+        return _safe_date(self.year, self.month, self.day or 1)
+
+    def end(self) -> dt.date | None:
+        """The last day it can mean: a month-only due date is the end of that month."""
+        if self.year is None:
+            return None
+        if self.day is not None:
+            return _safe_date(self.year, self.month, self.day)
+        last_day = 29 if self.month == 2 and calendar.isleap(self.year) else _MONTH_DAYS[self.month]
+        return _safe_date(self.year, self.month, last_day)
+
+    def order(self) -> tuple[int, int]:
+        return (self.month, self.day or 0)
+
+
+@dataclass
+class _Item:
+    """One date, range or open start found in a cell."""
+
+    kind: Literal["single", "range", "from", "open"]
+    first: _Partial
+    last: _Partial | None = None
+
+    def partials(self) -> list[_Partial]:
+        return [self.first] if self.last is None else [self.first, self.last]
+
+
+@dataclass
+class _Token:
+    kind: str
+    text: str
+
+
+def parse_timescale(text: object) -> Timescale:
+    """Read a timescale cell into start, due and milestone dates. Never raises.
+
+    Rules, each chosen for how council officers write these cells:
+
+    - Day-first numeric dates (UK): "31.03.12" is 31 March 2012. Two-digit years are 20xx.
+    - A month without a day means the end of the month for a due date and the first of the
+      month for a start: "May 24" is due 31 May 2024; "June 24 – Dec 24" runs from
+      1 June 2024 to 31 December 2024.
+    - A range's start may leave out the year: "Nov -Dec 24", "January – March 25"; the start
+      takes the end's year (the year before if its month comes later: "Nov - Feb 25").
+    - A month with no year borrows it from the next date in the cell ("April and May 24"),
+      else from the date before it, else from the "[slipped from ...]" date.
+    - "Sep 24 - 25": a bare year after a dash means the same month in that year, so Sep 2024
+      to 30 Sep 2025. Officers write "24 - 25" for a span of a year, and in the 2024 plan
+      the same row reads "review progress ... after 12 months" with "Sep 25". It could also
+      mean "to the end of 2024/25" (March 2025), so the reading is flagged for review.
+    - Several dates for several measures ("Mar 24 Apr 24 Sep 24 Mar – Dec 25") give one
+      milestone each, in the order written (a range gives its end).
+    - "From Jan 2016" is a start only; "End May 2016 [new action]" and "Dec 2016 – unchanged"
+      are plain due dates; "[slipped from June 2016]" sets ``slipped_from``.
+
+    ``needs_review`` is set when words other than connectors remain ("Monthly review",
+    "positive progress beforehand"), when a date is impossible ("31.02.12"), when a year
+    cannot be found, when a range runs backwards, when a dash is left open ("June 24-"), or
+    when the text gives no date at all. Empty text is simply empty.
+    """
+    shown = _one_line(text)
+    if not shown:
+        return Timescale("", None, None, (), None, needs_review=False)
+
+    review = False
+    working = _NEW_ACTION.sub(" ", shown)
+
+    slip: _Partial | None = None
+    slips = list(_SLIPPED.finditer(working))
+    if slips:
+        found, slip_review = _parse_single(slips[0].group("when"))
+        slip = found
+        review = review or slip_review or found is None or len(slips) > 1
+        for match in reversed(slips):
+            working = working[: match.start()] + " " + working[match.end() :]
+
+    items, scan_review = _scan(_tokenise(working))
+    review = review or scan_review
+
+    anchor = slip.start() if slip is not None and slip.year is not None else None
+    review = _resolve_years(items, anchor) or review
+
+    starts: list[dt.date] = []
+    milestones: list[dt.date] = []
+    for item in items:
+        first_start = item.first.start()
+        if item.kind in {"from", "open"}:
+            if first_start is None:
+                review = True
+            else:
+                starts.append(first_start)
+            continue
+        last = item.last or item.first
+        end = last.end()
+        if end is None:
+            review = True
+            continue
+        milestones.append(end)
+        if item.kind == "range":
+            if first_start is None or first_start > end:
+                review = True
+            else:
+                starts.append(first_start)
+
+    start = min(starts) if starts else None
+    due = max(milestones) if milestones else None
+    if start is not None and due is not None and start > due:
+        start, review = None, True
+    if not starts and not milestones:
+        review = True
+
+    slipped_from = None
+    if slip is not None:
+        if slip.year is None and due is not None:
+            slip.year = _year_on_or_before(slip, due.year, due.month)
+        slipped_from = slip.end()
+        review = review or slipped_from is None
+
+    return Timescale(shown, start, due, tuple(milestones), slipped_from, review)
+
+
+def _tokenise(text: str) -> list[_Token]:
+    """Split into dates, numbers, words, dashes and other marks, lower-cased."""
+    tokens = []
+    for match in _DATE_TOKENS.finditer(text.casefold()):
+        kind = match.lastgroup or "other"
+        value = match.group(kind)
+        if kind == "word" and value in _MONTHS:
+            kind = "month"
+        tokens.append(_Token(kind, value))
+    return tokens
+
+
+def _parse_single(text: str) -> tuple[_Partial | None, bool]:
+    """One date ("June 2016", "end March", "Feb 16"), and whether anything else was there."""
+    items, review = _scan(_tokenise(text))
+    if len(items) != 1 or items[0].kind != "single":
+        return None, True
+    return items[0].first, review
+
+
+def _scan(tokens: list[_Token]) -> tuple[list[_Item], bool]:
+    """Walk the tokens left to right, collecting dates and ranges; say if anything was left."""
+    items: list[_Item] = []
+    review = False
+    pending_from = False
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.kind == "word" and token.text in _CONNECTORS:
+            pending_from = pending_from or token.text == "from"
+            i += 1
+            continue
+        if token.kind == "dash" or (token.kind == "other" and token.text in _IGNORED_PUNCTUATION):
+            i += 1
+            continue
+        if token.kind == "word" and token.text in _NEUTRAL_WORDS:
+            i += 1
+            continue
+        found = _date_at(tokens, i)
+        if found is None:
+            review = True
+            i += 1
+            continue
+        first, i = found
+        if first is None:
+            review = True  # written like a date but impossible, e.g. 31.02.12
+            continue
+        item, i, item_review = _range_after(tokens, i, first, pending_from)
+        review = review or item_review
+        pending_from = False
+        items.append(item)
+    return items, review
+
+
+def _range_after(
+    tokens: list[_Token], i: int, first: _Partial, pending_from: bool
+) -> tuple[_Item, int, bool]:
+    """After a date: a range ("– Dec 24", "to March 2016", "- 25"), an open dash, or nothing."""
+    is_joiner = i < len(tokens) and (
+        tokens[i].kind == "dash" or (tokens[i].kind == "word" and tokens[i].text in _RANGE_WORDS)
+    )
+    if not is_joiner:
+        return _Item("from" if pending_from else "single", first), i, False
+    k = i + 1
+    bare_year = _bare_year_after(tokens, k, first)
+    if bare_year is not None:
+        return _Item("range", first, _Partial(first.month, bare_year)), k + 1, True
+    found = _date_at(tokens, k)
+    if found is not None:
+        last, after = found
+        if last is None:
+            return _Item("single", first), after, True
+        return _Item("range", first, last), after, False
+    if k >= len(tokens) and tokens[i].kind == "dash":
+        return _Item("open", first), k, True
+    return _Item("from" if pending_from else "single", first), i, False
+
+
+def _bare_year_after(tokens: list[_Token], k: int, first: _Partial) -> int | None:
+    """The year in "Sep 24 - 25": a number just after the dash, up to two years on."""
+    if first.year is None or first.day is not None or k >= len(tokens):
+        return None
+    if tokens[k].kind != "num":
+        return None
+    year = _year_from(tokens[k].text)
+    if year is not None and first.year < year <= first.year + 2:
+        return year
+    return None
+
+
+def _date_at(tokens: list[_Token], i: int) -> tuple[_Partial | None, int] | None:
+    """The date starting at token i and the index after it, or None if no date starts there.
+
+    The partial is None for something written as a date that cannot be one (31.02.12).
+    """
+    if i >= len(tokens):
+        return None
+    token = tokens[i]
+    if token.kind == "iso":
+        year, month, day = (int(part) for part in token.text.split("-"))
+        return _checked(_Partial(month, year, day)), i + 1
+    if token.kind == "numeric":
+        day, month, year_text = re.split(r"[./]", token.text)
+        year = _year_from(year_text)
+        if year is None:
+            return None, i + 1
+        return _checked(_Partial(int(month), year, int(day))), i + 1
+    if token.kind == "num" and i + 1 < len(tokens) and tokens[i + 1].kind == "month":
+        day = int(token.text)
+        if not 1 <= day <= 31:
+            return None
+        partial, after = _month_at(tokens, i + 1)
+        partial.day = day
+        return _checked(partial), after
+    if token.kind == "month":
+        return _month_at(tokens, i)
+    return None
+
+
+def _month_at(tokens: list[_Token], i: int) -> tuple[_Partial, int]:
+    """A month name and the year after it, if there is one."""
+    partial = _Partial(_MONTHS[tokens[i].text])
+    if i + 1 < len(tokens) and tokens[i + 1].kind == "num":
+        year = _year_from(tokens[i + 1].text)
+        if year is not None:
+            partial.year = year
+            return partial, i + 2
+    return partial, i + 1
+
+
+def _year_from(text: str) -> int | None:
+    """A year written with two or four digits; two digits are this century."""
+    if len(text) == 2:
+        return 2000 + int(text)
+    if len(text) == 4 and 1900 <= int(text) <= 2199:
+        return int(text)
+    return None
+
+
+def _checked(partial: _Partial) -> _Partial | None:
+    """The partial if it can be a real date, else None (31 February, month 13)."""
+    if not 1 <= partial.month <= 12:
+        return None
+    if partial.day is not None:
+        year = partial.year if partial.year is not None else 2000  # a leap year
+        if _safe_date(year, partial.month, partial.day) is None:
+            return None
+    return partial
+
+
+def _safe_date(year: int, month: int, day: int) -> dt.date | None:
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _resolve_years(items: list[_Item], anchor: dt.date | None) -> bool:
+    """Fill in missing years; return True if some could not be found."""
+    for item in items:
+        _resolve_range(item)
+    unresolved = False
+    for index, item in enumerate(items):
+        for partial in item.partials():
+            if partial.year is not None:
+                continue
+            later = _first_dated(p for other in items[index + 1 :] for p in other.partials())
+            earlier = _first_dated(
+                p for other in reversed(items[:index]) for p in reversed(other.partials())
+            )
+            if later is not None:
+                partial.year = _year_on_or_before(partial, later.year, later.month)
+            elif earlier is not None:
+                partial.year = _year_on_or_after(partial, earlier.year, earlier.month)
+            elif anchor is not None:
+                partial.year = _year_on_or_after(partial, anchor.year, anchor.month)
+            else:
+                unresolved = True
+        _resolve_range(item)
+    return unresolved
+
+
+def _resolve_range(item: _Item) -> None:
+    """Within a range, a missing year comes from the other end ("Nov -Dec 24")."""
+    last = item.last
+    if last is None:
+        return
+    first = item.first
+    if first.year is None and last.year is not None:
+        first.year = last.year - (1 if first.order() > last.order() else 0)
+    elif last.year is None and first.year is not None:
+        last.year = first.year + (1 if last.order() < first.order() else 0)
+
+
+def _first_dated(partials: Iterable[_Partial]) -> _Partial | None:
+    return next((p for p in partials if p.year is not None), None)
+
+
+def _year_on_or_before(partial: _Partial, year: int, month: int) -> int:
+    """The year that puts the partial's month on or before the given one ("April" < "May 24")."""
+    return year if partial.month <= month else year - 1
+
+
+def _year_on_or_after(partial: _Partial, year: int, month: int) -> int:
+    """The year that puts the partial's month on or after the given one."""
+    return year if partial.month >= month else year + 1
+
+
+# --- Owners -----------------------------------------------------------------------------
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_NOT_WORD = re.compile(r"[\W_]+")
+_NO_OWNER = frozenset({"", "na", "n a", "none", "tbc", "tba", "not applicable"})
+
+# Words that begin a post's title in these plans. Accountability cells run posts together
+# with no separator ("Service Director QA Head of Service"), so a new post is taken to start
+# wherever one of these appears mid-cell. Longer phrases come first so "Service Director" is
+# one start, not "Director" after "Service". Add to this as new plans bring new posts.
+POST_TITLE_STARTS: tuple[str, ...] = (
+    "Children's Services Leadership Team",
+    "Corporate Leadership Team",
+    "Admission and Attendance Manager",
+    "Assistant Directors",
+    "Assistant Director",
+    "Service Directors",
+    "Service Director",
+    "Directors",
+    "Director",
+    "Heads of",
+    "Head of",
+    "ICB Chief",
+    "NHS Chief",
+    "Chief",
+    "Transformation Lead",
+    "Cabinet",
+    "CLT",
+    "CSLT",
+    "DASS",
+    "DCS",
+    "IROs",
+    "IRO",
+)
+
+
+def _title_pattern(phrases: Iterable[str]) -> re.Pattern[str]:
+    alternatives = sorted(phrases, key=len, reverse=True)
+    body = "|".join(re.escape(p).replace("'", "['’]") for p in alternatives)
+    return re.compile(rf"(?<![\w'’-])(?:{body})(?![\w'’])")
+
+
+_TITLE = _title_pattern(POST_TITLE_STARTS)
+_AND = re.compile(r"\s+(?:and|&)\s+|\s*&\s*")
+_SEPARATORS = re.compile(r"[;/,\n]")
+_WRAP_END = re.compile(r"(?:\b(?:and|of|for|the|to|in)|[&–—-])\s*$")
+_LAST_AND_SEGMENT = re.compile(r".*(?:\band\b|&)\s*(?P<tail>.*?)\s*$")
+_EDGE_JUNK_START = re.compile(r"^(?:and\b|[&\s,.:;–—-])+")
+_EDGE_JUNK_END = re.compile(r"(?:\s+(?:and|&)|[\s,.:;–—-])+$")
+# A person named after a lower-case qualifier: "Alison Bennett for audit Bev Paris".
+_NEXT_PERSON = re.compile(r"(?<=[a-z]) (?=[A-Z][a-z]+(?:[-'’][A-Za-z]+)? [A-Z][a-z]+\b)")
+_NOT_QUALIFIERS = frozenset({"and", "or", "of", "the", "in", "for", "to", "with", "by", "at"})
+
+
+def owner_key(text: object) -> str:
+    """A key for matching one post however it was typed.
+
+    Case, apostrophes and punctuation are ignored and dashes count as spaces, so
+    "Service Director – Practice", "service director - practice" and
+    "Service Director-Practice" match; "&" counts as "and" ("HR & Transformation").
+    """
+    key = unicodedata.normalize("NFKC", clean_cell(text)).casefold()
+    key = key.replace("&", " and ")
+    key = _APOSTROPHES.sub("", key)
+    key = _NOT_WORD.sub(" ", key)
+    return " ".join(key.split())
+
+
+def split_accountability(text: object) -> list[str]:
+    """The separate posts (or people) named in an Accountability or Lead cell, as written.
+
+    The approach, in order:
+
+    1. Rejoin lines that Word or PDF wrapped mid-name (a line ending in "and", "of" or a
+       dash, a line starting lower-case, or "Service Director and Fostering" / "Head of
+       Service" where a one-word qualifier dangles after "and").
+    2. Split on explicit separators: newlines, ";", "/", ",".
+    3. Split on "and" / "&" when the text before it is not a post title (so it lists
+       people: "Alison Bennett & Claire Gregory") or the text after it holds a post title
+       ("Head of Children's Commissioning and Head of Housing"); otherwise "and" belongs to
+       the title ("Service Director HR & Transformation", "Heads of Service MASH and CwD").
+    4. Within a part that begins with a post title, start a new post wherever another title
+       begins (``POST_TITLE_STARTS``), except inside brackets: "Cabinet Corporate
+       Leadership Team (CLT)" is two posts, not three. In a part naming people, a capitalised
+       name after a lower-case qualifier starts the next person.
+    5. Drop trailing full stops and dangling connectors, and duplicates by ``owner_key``.
+
+    Qualifiers stay ("Jenny Goodes – practice"): a dash is as often part of a post's name
+    ("Service Director – Practice") and the parser cannot tell which.
+    """
+    cleaned = clean_cell(text)
+    if owner_key(cleaned) in _NO_OWNER:
+        return []
+    posts: list[str] = []
+    seen: set[str] = set()
+    for line in _join_wrapped_lines(cleaned.split("\n")):
+        for chunk in _split_outside_brackets(line, _SEPARATORS):
+            for part in _split_on_and(chunk):
+                for post in _split_before_titles(part):
+                    post = _tidy_post(post)
+                    key = owner_key(post)
+                    if key and key not in _NO_OWNER and key not in seen:
+                        seen.add(key)
+                        posts.append(post)
+    return posts
+
+
+def _join_wrapped_lines(lines: list[str]) -> list[str]:
+    joined: list[str] = []
+    for line in (raw.strip() for raw in lines):
+        if not line:
+            continue
+        if joined and _is_wrap(joined[-1], line):
+            joined[-1] = f"{joined[-1]} {line}"
+        else:
+            joined.append(line)
+    return joined
+
+
+def _is_wrap(previous: str, line: str) -> bool:
+    if _WRAP_END.search(previous) or line[0].islower():
+        return True
+    dangling = _LAST_AND_SEGMENT.search(previous)
+    return bool(
+        dangling
+        and len(dangling["tail"].split()) == 1
+        and not _TITLE.match(dangling["tail"])
+        and _TITLE.match(line)
+    )
+
+
+def _bracket_depths(text: str) -> list[int]:
+    """For each character, how many brackets it sits inside."""
+    depths, depth = [], 0
+    for char in text:
+        if char in "([":
+            depth += 1
+        depths.append(depth)
+        if char in ")]":
+            depth = max(0, depth - 1)
+    return depths
+
+
+def _split_outside_brackets(text: str, separator: re.Pattern[str]) -> list[str]:
+    depths = _bracket_depths(text)
+    parts, begin = [], 0
+    for match in separator.finditer(text):
+        if depths[match.start()] == 0:
+            parts.append(text[begin : match.start()])
+            begin = match.end()
+    parts.append(text[begin:])
+    return parts
+
+
+def _title_spans(text: str) -> list[tuple[int, int]]:
+    depths = _bracket_depths(text)
+    return [m.span() for m in _TITLE.finditer(text) if depths[m.start()] == 0]
+
+
+def _split_on_and(chunk: str) -> list[str]:
+    """Split a chunk at "and"/"&" where it joins two posts or two people (step 3)."""
+    titles = _title_spans(chunk)
+    depths = _bracket_depths(chunk)
+    joins = [
+        m
+        for m in _AND.finditer(chunk)
+        if m.start() < len(depths)
+        and depths[m.start()] == 0
+        and not any(start <= m.start() < end for start, end in titles)
+    ]
+    parts: list[str] = []
+    current_start = 0
+    for index, join in enumerate(joins):
+        left = chunk[current_start : join.start()].strip()
+        right_end = joins[index + 1].start() if index + 1 < len(joins) else len(chunk)
+        right = chunk[join.end() : right_end]
+        if not left:
+            continue
+        if not _TITLE.match(left) or _TITLE.search(right):
+            parts.append(left)
+            current_start = join.end()
+    parts.append(chunk[current_start:])
+    return parts
+
+
+def _split_before_titles(part: str) -> list[str]:
+    """Split where a new post title begins mid-part (step 4)."""
+    part = part.strip()
+    if not part:
+        return []
+    if not _TITLE.match(part):
+        return _split_people(part)
+    cuts = [start for start, _ in _title_spans(part) if start > 0]
+    bounds = [0, *cuts, len(part)]
+    return [part[a:b] for a, b in zip(bounds, bounds[1:], strict=False) if part[a:b].strip()]
+
+
+def _split_people(part: str) -> list[str]:
+    """Split "Alison Bennett for audit Bev Paris for practice" into its two people."""
+    cuts = [m.start() for m in _NEXT_PERSON.finditer(part) if _is_qualifier(part[: m.start()])]
+    bounds = [0, *cuts, len(part)]
+    return [part[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def _is_qualifier(before: str) -> bool:
+    """Whether the text ends in a lower-case qualifier word such as "audit" or "practice"."""
+    word = before.split()[-1]
+    return word.isalpha() and word.islower() and len(word) > 1 and word not in _NOT_QUALIFIERS
+
+
+def _tidy_post(post: str) -> str:
+    post = _EDGE_JUNK_START.sub("", post.strip())
+    return _EDGE_JUNK_END.sub("", post).strip()
+
+
+# --- Percentages, targets and tolerances ------------------------------------------------
+
+_PERCENT = re.compile(r"^(?P<number>\d+(?:\.\d+)?|\.\d+)\s*%?$")
+_NUMBER = r"(?<![\d.])(?P<{name}>\d+(?:\.\d+)?)\s*%"
+_TARGET = re.compile(
+    r"\btarget\b\s*(?:of|is|:|=|-|–)?\s*(?:at\s+least|of|minimum|min\.?)?\s*"
+    + _NUMBER.format(name="target"),
+    re.I,
+)
+_TOLERANCE_AFTER = re.compile(
+    r"\btolerance\b\s*(?:of|is|:|=|-|–)?\s*(?:\+/-|±)?\s*" + _NUMBER.format(name="tolerance"),
+    re.I,
+)
+_TOLERANCE_BEFORE = re.compile(_NUMBER.format(name="tolerance") + r"\s+tolerance\b", re.I)
+
+
+def parse_percent(text: object) -> Decimal | None:
+    """A percentage cell ("90", "90%", "91.6 %") as a number from 0 to 100; blank is None.
+
+    Anything else is a ``ParseError``: a target or result that silently became nothing
+    would turn a measure's RAG green or red for no reason.
+    """
+    cleaned = _one_line(text)
+    if not cleaned:
+        return None
+    match = _PERCENT.match(cleaned)
+    if match is None:
+        raise ParseError(f'"{cleaned}" is not a percentage: write a number such as 90 or 90%.')
+    try:
+        value = Decimal(match["number"])
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only numbers
+        raise ParseError(f'"{cleaned}" is not a percentage.') from error
+    if value > 100:
+        raise ParseError(f'"{cleaned}" is more than 100%.')
+    return value
+
+
+def find_target_tolerance(text: object) -> tuple[Decimal | None, Decimal | None]:
+    """The target and tolerance percentages written in a measure ("Target 90%.").
+
+    Handles "Target 100% - tolerance 10%", "target of 95% with 5% tolerance" and
+    "Case Audit Target: at least 85%". The first of each is taken.
+    """
+    cleaned = _one_line(text)
+    target = _TARGET.search(cleaned)
+    tolerance = _TOLERANCE_AFTER.search(cleaned) or _TOLERANCE_BEFORE.search(cleaned)
+    return (
+        Decimal(target["target"]) if target else None,
+        Decimal(tolerance["tolerance"]) if tolerance else None,
+    )
+
+
+# --- References -------------------------------------------------------------------------
+
+_REF_LEAD_IN = re.compile(r"^\s*(?:(?:links?|linked)\s+(?:to|with)|see(?:\s+also)?|also)\b:?", re.I)
+_REF_SEPARATORS = re.compile(r"[;,/&\n]|\s+and\s+", re.I)
+_REF_PARTS = re.compile(r"\d+|[^\W\d_]+")
+
+
+def normalise_ref(text: object) -> str:
+    """A reference as written, tidied: outer space and a trailing full stop go, and runs of
+    spaces become one. "8.3 a" stays "8.3 a" because that is how the plan prints it;
+    ``ref_sort_key`` puts it in its place beside "8.3b".
+    """
+    return " ".join(_one_line(text).split()).rstrip(".").strip()
+
+
+def split_refs(text: object) -> list[str]:
+    """The references in a cross-reference cell: "Links to IN10, OR 2" -> ["IN10", "OR 2"]."""
+    cleaned = _REF_LEAD_IN.sub("", clean_cell(text))
+    refs: list[str] = []
+    for part in _REF_SEPARATORS.split(cleaned):
+        ref = normalise_ref(part)
+        if ref and ref not in refs:
+            refs.append(ref)
+    return refs
+
+
+def ref_sort_key(ref: object) -> tuple[tuple[tuple[int, int, str], ...], str]:
+    """Sort references as a reader expects: 1.2 < 1.10 < 2.1, 1.1 < 1.1a < 1.1b < 1.2,
+    8.3 < 8.3 a < 8.3b < 8.4, and 2.1.3 after 2.1.
+
+    Numbers compare as numbers and come before letters at the same place; dots and spaces
+    only separate parts. The tidied text breaks ties, so the order is total.
+    """
+    text = normalise_ref(ref).casefold()
+    parts = tuple(
+        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in _REF_PARTS.findall(text)
+    )
+    return parts, text

@@ -1,0 +1,78 @@
+"""The five roles, as Django groups, and the one rule for who may edit what.
+
+Groups are created by a data migration (plans/migrations/0002_roles.py). Object-level
+rules are functions here, called by views, admin, import and tasks alike.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from plans.models import Action, Plan
+
+SERVICE_DIRECTOR = "Service director"
+QA_LEAD = "QA lead"
+COMMITTEE_CLERK = "Committee clerk"
+BOARD_MEMBER = "Board member"
+PLAN_ADMINISTRATOR = "Plan administrator"
+
+ALL_ROLES = (SERVICE_DIRECTOR, QA_LEAD, COMMITTEE_CLERK, BOARD_MEMBER, PLAN_ADMINISTRATOR)
+
+
+def role_names(user) -> set[str]:
+    """The user's role names, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return set()
+    cached = getattr(user, "_role_names", None)
+    if cached is None:
+        cached = set(user.groups.values_list("name", flat=True))
+        user._role_names = cached
+    return cached
+
+
+def has_role(user, *roles: str) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or bool(role_names(user) & set(roles))
+
+
+def is_plan_admin(user) -> bool:
+    return has_role(user, PLAN_ADMINISTRATOR)
+
+
+def can_view_plan(user, plan: Plan) -> bool:
+    """Every signed-in user with a role reads every plan; nobody else reads any."""
+    return has_role(user, *ALL_ROLES)
+
+
+def owns_action(user, action: Action) -> bool:
+    """Is the user the holder of one of the action's accountable posts?"""
+    if not user.is_authenticated:
+        return False
+    owner_user_ids = getattr(action, "_owner_user_ids", None)
+    if owner_user_ids is None:
+        owner_user_ids = {o.user_id for o in action.owners.all()}
+    return user.pk in owner_user_ids
+
+
+def can_edit_action(user, action: Action) -> bool:
+    """Rate an action or revise its due date: its accountable owners and plan
+    administrators, and only while the plan is active."""
+    if action.plan.status != "active":
+        return False
+    if is_plan_admin(user):
+        return True
+    return has_role(user, SERVICE_DIRECTOR) and owns_action(user, action)
+
+
+def can_confirm_ratings(user, plan: Plan) -> bool:
+    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR)
+
+
+def can_record_samples(user, plan: Plan) -> bool:
+    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR)
+
+
+def can_manage_reports(user, plan: Plan) -> bool:
+    return has_role(user, COMMITTEE_CLERK, PLAN_ADMINISTRATOR)

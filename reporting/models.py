@@ -1,0 +1,112 @@
+"""Quarterly scrutiny-committee reports and the renders that produce their PDFs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from plans.models import Plan, ReportingPeriod, TimeStamped, Versioned
+
+
+class CommitteeReport(TimeStamped, Versioned):
+    """What the clerk sets up for one meeting: cover details and narrative sections.
+
+    Its content about the plan comes from the ratings as of `period`, so rendering it
+    again later gives the same report.
+    """
+
+    class Access(models.TextChoices):
+        PUBLIC = "public", "Public report"
+        EXEMPT = "exempt", "Exempt report"
+
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="committee_reports")
+    period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.PROTECT, related_name="committee_reports"
+    )
+    committee = models.CharField(max_length=200)
+    meeting_date = models.DateField()
+    agenda_item = models.CharField(max_length=20, blank=True)
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.PUBLIC)
+    title = models.CharField(
+        max_length=300,
+        default="Children's Services Improvement: Action Plan & Progress Monitoring",
+    )
+    report_of = models.CharField(max_length=300, blank=True)
+    cabinet_member = models.CharField(max_length=300, blank=True)
+    contact_officers = models.TextField(blank=True)
+    recommendations = models.TextField(blank=True)
+    origin = models.TextField(blank=True)
+    purpose = models.TextField(blank=True)
+    background = models.TextField(blank=True)
+    key_issues = models.TextField(blank=True)
+    implications = models.TextField(blank=True)
+    appendices = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-meeting_date", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.committee}, {self.meeting_date:%d %B %Y}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("reporting:report", args=[self.pk])
+
+
+def render_path(instance: ReportRender, filename: str) -> str:
+    return f"reports/plan-{instance.report.plan_id}/report-{instance.report_id}/{filename}"
+
+
+class ReportRender(models.Model):
+    """One run that turns a committee report into a PDF. Earlier runs are kept."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RENDERING = "rendering", "Rendering"
+        READY = "ready", "Ready"
+        FAILED = "failed", "Failed"
+
+    report = models.ForeignKey(CommitteeReport, on_delete=models.PROTECT, related_name="renders")
+    number = models.PositiveIntegerField(help_text="1 for the first render of the report.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    pdf = models.FileField(upload_to=render_path, blank=True, max_length=300)
+    checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the PDF.")
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "number"], name="%(app_label)s_%(class)s_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="ready") | ~Q(pdf=""),
+                name="%(app_label)s_%(class)s_ready_has_pdf",
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "requested_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.report} render {self.number} ({self.get_state_display()})"
