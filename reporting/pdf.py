@@ -1,0 +1,170 @@
+"""Render committee reports to PDF with WeasyPrint, fetching nothing but our own files.
+
+A report's HTML carries user text (narratives, comments). Left to WeasyPrint's default
+fetcher, ``<img src="http://internal-host/">`` or ``file:///etc/passwd`` in it would make
+the server fetch that URL. ``SafeURLFetcher`` serves only ``data:`` URLs and files whose
+real path lies under roots we name (the static and fonts directories); anything else is
+refused. WeasyPrint logs a refused image and leaves it out, while a stylesheet that cannot
+be loaded stops the render (``PdfRenderError``), so a job fails instead of producing an
+unstyled report.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+from collections.abc import Iterable, Sequence
+from io import BytesIO
+from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
+
+from pypdf import PdfReader
+from weasyprint import CSS, HTML
+
+# parse_url and element_has_link_type are WeasyPrint's own rules for finding linked
+# stylesheets: using them gives the exact URL strings its fetches will ask for.
+from weasyprint.html import element_has_link_type, parse_url
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, path2url
+
+PDF_VARIANT = "pdf/ua-1"
+
+
+class URLRefusedError(ValueError):
+    """The URL is not one the report renderer may fetch."""
+
+
+class PdfRenderError(Exception):
+    """The PDF could not be rendered, e.g. because a stylesheet could not be loaded.
+
+    WeasyPrint's ``FatalURLFetchingError`` derives from ``BaseException``, which
+    ``except Exception`` in job code would miss; ``render_pdf`` turns it into this.
+    """
+
+
+class SafeURLFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher that serves only ``data:`` URLs and files under given roots.
+
+    A ``file:`` URL is served when its real path (symlinks and ``..`` resolved) is a
+    file under one of ``allowed_roots``. Everything else (http, https, ftp, files
+    elsewhere, other hosts, other schemes) raises ``URLRefusedError`` without being
+    opened. WeasyPrint catches that, logs it, and leaves the resource out.
+
+    With ``fail_on_stylesheet`` (the default), a stylesheet that is refused or missing
+    raises ``FatalURLFetchingError`` instead, which stops the whole render. A URL counts
+    as a stylesheet when its path ends in ``.css`` or it is in ``stylesheet_urls``
+    (``render_pdf`` adds the document's ``<link rel="stylesheet">`` URLs there).
+    """
+
+    def __init__(
+        self,
+        allowed_roots: Iterable[Path | str],
+        *,
+        fail_on_stylesheet: bool = True,
+        stylesheet_urls: Iterable[str] = (),
+    ) -> None:
+        # Only data: URLs ever reach urllib (see fetch), and never a redirect.
+        super().__init__(allowed_protocols=("data",), allow_redirects=False)
+        self.allowed_roots = tuple(Path(os.path.realpath(root)) for root in allowed_roots)
+        if not self.allowed_roots:
+            raise ValueError("SafeURLFetcher needs at least one allowed root")
+        self.fail_on_stylesheet = fail_on_stylesheet
+        self.stylesheet_urls = set(stylesheet_urls)
+
+    def fetch(self, url: str, headers: dict[str, str] | None = None) -> URLFetcherResponse:
+        try:
+            return self._fetch_allowed(url, headers)
+        except Exception as error:
+            if self.fail_on_stylesheet and self.is_stylesheet(url):
+                raise FatalURLFetchingError(f"Stylesheet not loaded: {error}") from error
+            raise
+
+    def is_stylesheet(self, url: str) -> bool:
+        path = url.split("#", 1)[0].split("?", 1)[0]
+        return url in self.stylesheet_urls or path.lower().endswith(".css")
+
+    def _fetch_allowed(self, url: str, headers: dict[str, str] | None) -> URLFetcherResponse:
+        scheme = url.split(":", 1)[0].lower() if ":" in url else ""
+        if scheme == "data":
+            return super().fetch(url, headers)
+        if scheme == "file":
+            return self._fetch_file(url)
+        raise URLRefusedError(
+            f"Refused {_shorten(url)}: only data: URLs and files under the static "
+            "directories are served"
+        )
+
+    def _fetch_file(self, url: str) -> URLFetcherResponse:
+        parts = urlsplit(url)
+        if parts.netloc not in ("", "localhost"):
+            raise URLRefusedError(f"Refused {_shorten(url)}: a file on another host")
+        real = Path(os.path.realpath(url2pathname(parts.path)))
+        if not any(real.is_relative_to(root) for root in self.allowed_roots):
+            raise URLRefusedError(f"Refused {_shorten(url)}: outside the allowed directories")
+        if not real.is_file():
+            raise FileNotFoundError(f"No file at {_shorten(url)}")
+        content_type = mimetypes.guess_type(real.name)[0] or "application/octet-stream"
+        # WeasyPrint closes the response, and so the file, once it has read it.
+        return URLFetcherResponse(
+            url=path2url(real), body=real.open("rb"), headers={"Content-Type": content_type}
+        )
+
+
+def _shorten(url: str, limit: int = 200) -> str:
+    return repr(url if len(url) <= limit else url[:limit] + "...")
+
+
+def _linked_stylesheet_urls(document: HTML) -> set[str]:
+    urls = set()
+    for element in document.etree_element.iter("link"):
+        if element_has_link_type(element, "stylesheet"):
+            url = parse_url(element.get("href"), document.base_url)
+            if url:
+                urls.add(url)
+    return urls
+
+
+def render_pdf(
+    html: str,
+    *,
+    base_url: str | Path,
+    allowed_roots: Sequence[Path],
+    stylesheets: Sequence[Path] = (),
+    title: str | None = None,
+) -> bytes:
+    """Render ``html`` to a tagged PDF/UA-1 document and return its bytes.
+
+    Relative URLs resolve against ``base_url`` and are served by a ``SafeURLFetcher``
+    limited to ``allowed_roots``; ``stylesheets`` are extra files (under those roots)
+    applied as author stylesheets. ``title`` replaces the HTML ``<title>`` as the PDF
+    title. The HTML must declare ``<html lang="...">`` and a title (PDF/UA requires both):
+    ``ValueError`` otherwise. A stylesheet that cannot be loaded raises
+    ``PdfRenderError``; a refused or missing image is logged by WeasyPrint and left out.
+    """
+    fetcher = SafeURLFetcher(allowed_roots)
+    try:
+        document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher)
+        fetcher.stylesheet_urls |= _linked_stylesheet_urls(document)
+        extra_urls = [path2url(Path(stylesheet)) for stylesheet in stylesheets]
+        fetcher.stylesheet_urls |= set(extra_urls)
+        extra = [CSS(url=url, url_fetcher=fetcher) for url in extra_urls]
+        rendered = document.render(stylesheets=extra, pdf_variant=PDF_VARIANT)
+        if title:
+            rendered.metadata.title = title
+        if not rendered.metadata.title:
+            raise ValueError("A PDF/UA report needs a <title> in its HTML, or title=")
+        if not rendered.metadata.lang:
+            raise ValueError('A PDF/UA report needs a language: <html lang="en-GB">')
+        return rendered.write_pdf(pdf_variant=PDF_VARIANT)
+    except FatalURLFetchingError as error:
+        raise PdfRenderError(str(error)) from error
+
+
+def pdf_page_count(data: bytes) -> int:
+    """The number of pages in a PDF."""
+    return len(PdfReader(BytesIO(data)).pages)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text of a PDF, page after page, as pypdf extracts it."""
+    return "\n".join(page.extract_text() or "" for page in PdfReader(BytesIO(data)).pages)
