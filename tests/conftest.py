@@ -19,6 +19,14 @@ def _private_media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--screenshots",
+        action="store_true",
+        help="browser tests save their screenshots into docs/screenshots/",
+    )
+
+
 def _user(username: str, role: str):
     return factories.UserFactory(username=username, role=role)
 

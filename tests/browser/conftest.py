@@ -1,0 +1,122 @@
+"""Browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+No browser is downloaded (the machines reach only package registries): Chromium comes
+from the system package at /usr/bin/chromium, and the tests skip with the reason where
+it is not installed, so `make test` still passes on a machine without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would then refuse
+# ORM calls from the test itself. Only these tests need the escape hatch.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(config, items):
+    reason = None
+    if not Path(CHROMIUM).exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    else:
+        try:
+            import playwright  # noqa: F401
+        except ImportError:
+            reason = "the playwright package is not installed (pip install playwright)"
+    for item in items:
+        if "tests/browser" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+            if reason:
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def roles_present(transactional_db):
+    """Role groups come from a data migration, which the live server's flush removes:
+    recreate them with the migration's own function."""
+    from django.apps import apps
+
+    importlib.import_module("plans.migrations.0002_roles").create_roles(apps, None)
+
+
+@pytest.fixture
+def page(browser, live_server, roles_present):
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        locale="en-GB",
+        timezone_id="Europe/London",
+        base_url=live_server.url,
+    )
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def screenshot(request):
+    """Save a full-page screenshot: into docs/screenshots with --screenshots (make
+    screenshots), else into the test's temporary folder."""
+    target = SCREENSHOTS if request.config.getoption("--screenshots") else None
+
+    def take(page, name: str) -> Path:
+        folder = target or Path(request.getfixturevalue("tmp_path"))
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take
+
+
+def sign_in(page, username: str, password: str = "pw-for-tests-1") -> None:
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+
+
+def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
+    """Run axe-core in the page (from the axe-playwright-python wheel, no network) and
+    return the violations of the given impacts."""
+    import axe_playwright_python
+
+    script = Path(axe_playwright_python.__file__).with_name("axe.min.js").read_text()
+    page.evaluate(script)
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [v for v in result["violations"] if v.get("impact") in impacts]
+
+
+def has_chromium() -> bool:
+    return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
