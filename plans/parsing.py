@@ -20,7 +20,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Literal
 
@@ -30,6 +30,7 @@ __all__ = [
     "GREEN",
     "NOT_RATED",
     "RAG_VALUES",
+    "POST_TITLE_STARTS",
     "RED",
     "ParseError",
     "Timescale",
@@ -48,7 +49,7 @@ __all__ = [
 
 
 class ParseError(ValueError):
-    """A cell that cannot be read; the message names the value and says what would do."""
+    """A cell that cannot be read; the message names the value and what to write instead."""
 
 
 # --- RAG --------------------------------------------------------------------------------
@@ -382,33 +383,24 @@ class Timescale:
     needs_review: bool
 
 
-_MONTH_DAYS = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# Full names, three-letter abbreviations and "Sept". English on purpose, not the locale's.
 _MONTHS = {
-    "jan": 1,
-    "january": 1,
-    "feb": 2,
-    "february": 2,
-    "mar": 3,
-    "march": 3,
-    "apr": 4,
-    "april": 4,
-    "may": 5,
-    "jun": 6,
-    "june": 6,
-    "jul": 7,
-    "july": 7,
-    "aug": 8,
-    "august": 8,
-    "sep": 9,
-    "sept": 9,
-    "september": 9,
-    "oct": 10,
-    "october": 10,
-    "nov": 11,
-    "november": 11,
-    "dec": 12,
-    "december": 12,
-}
+    name: number for number, full in enumerate(_MONTH_NAMES, start=1) for name in (full, full[:3])
+} | {"sept": 9}
 
 # Words that join or qualify dates without changing them: "End of May 2016", "from Jan",
 # "Dec 2016 – unchanged". Any other word means the cell says something the dates do not.
@@ -452,8 +444,7 @@ class _Partial:
             return None
         if self.day is not None:
             return _safe_date(self.year, self.month, self.day)
-        last_day = 29 if self.month == 2 and calendar.isleap(self.year) else _MONTH_DAYS[self.month]
-        return _safe_date(self.year, self.month, last_day)
+        return _safe_date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
 
     def order(self) -> tuple[int, int]:
         return (self.month, self.day or 0)
@@ -508,26 +499,55 @@ def parse_timescale(text: object) -> Timescale:
     if not shown:
         return Timescale("", None, None, (), None, needs_review=False)
 
-    review = False
-    working = _NEW_ACTION.sub(" ", shown)
-
-    slip: _Partial | None = None
-    slips = list(_SLIPPED.finditer(working))
-    if slips:
-        found, slip_review = _parse_single(slips[0].group("when"))
-        slip = found
-        review = review or slip_review or found is None or len(slips) > 1
-        for match in reversed(slips):
-            working = working[: match.start()] + " " + working[match.end() :]
-
+    working, slip, slip_review = _take_slip(_NEW_ACTION.sub(" ", shown))
     items, scan_review = _scan(_tokenise(working))
-    review = review or scan_review
+    anchor = slip.start() if slip is not None else None
+    unresolved = _resolve_years(items, anchor)
+    starts, milestones, dates_review = _dates(items)
 
-    anchor = slip.start() if slip is not None and slip.year is not None else None
-    review = _resolve_years(items, anchor) or review
+    start = min(starts) if starts else None
+    due = max(milestones) if milestones else None
+    backwards = start is not None and due is not None and start > due
+    if backwards:
+        start = None
+    slipped_from = _slip_date(slip, due)
+    review = (
+        slip_review
+        or scan_review
+        or unresolved
+        or dates_review
+        or backwards
+        or not (starts or milestones)
+        or (slip is not None and slipped_from is None)
+    )
+    return Timescale(shown, start, due, tuple(milestones), slipped_from, review)
 
+
+def _take_slip(text: str) -> tuple[str, _Partial | None, bool]:
+    """Take out a "[slipped from June 2016]" note: the rest, the date, and whether to review."""
+    slips = list(_SLIPPED.finditer(text))
+    if not slips:
+        return text, None, False
+    slip, review = _parse_single(slips[0].group("when"))
+    for match in reversed(slips):
+        text = text[: match.start()] + " " + text[match.end() :]
+    return text, slip, review or slip is None or len(slips) > 1
+
+
+def _slip_date(slip: _Partial | None, due: dt.date | None) -> dt.date | None:
+    """The slipped-from date; without a year it is the last such month before the due date."""
+    if slip is None:
+        return None
+    if slip.year is None and due is not None:
+        slip.year = _year_on_or_before(slip, due.year, due.month)
+    return slip.end()
+
+
+def _dates(items: list[_Item]) -> tuple[list[dt.date], list[dt.date], bool]:
+    """Starts and milestones from the items, and whether any could not be dated."""
     starts: list[dt.date] = []
     milestones: list[dt.date] = []
+    review = False
     for item in items:
         first_start = item.first.start()
         if item.kind in {"from", "open"}:
@@ -536,8 +556,7 @@ def parse_timescale(text: object) -> Timescale:
             else:
                 starts.append(first_start)
             continue
-        last = item.last or item.first
-        end = last.end()
+        end = (item.last or item.first).end()
         if end is None:
             review = True
             continue
@@ -547,22 +566,7 @@ def parse_timescale(text: object) -> Timescale:
                 review = True
             else:
                 starts.append(first_start)
-
-    start = min(starts) if starts else None
-    due = max(milestones) if milestones else None
-    if start is not None and due is not None and start > due:
-        start, review = None, True
-    if not starts and not milestones:
-        review = True
-
-    slipped_from = None
-    if slip is not None:
-        if slip.year is None and due is not None:
-            slip.year = _year_on_or_before(slip, due.year, due.month)
-        slipped_from = slip.end()
-        review = review or slipped_from is None
-
-    return Timescale(shown, start, due, tuple(milestones), slipped_from, review)
+    return starts, milestones, review
 
 
 def _tokenise(text: str) -> list[_Token]:
@@ -781,8 +785,8 @@ _NO_OWNER = frozenset({"", "na", "n a", "none", "tbc", "tba", "not applicable"})
 
 # Words that begin a post's title in these plans. Accountability cells run posts together
 # with no separator ("Service Director QA Head of Service"), so a new post is taken to start
-# wherever one of these appears mid-cell. Longer phrases come first so "Service Director" is
-# one start, not "Director" after "Service". Add to this as new plans bring new posts.
+# wherever one of these appears mid-cell. Where two could match at one place the longer wins
+# ("Service Directors", "ICB Chief"). Add to this as new plans bring new posts.
 POST_TITLE_STARTS: tuple[str, ...] = (
     "Children's Services Leadership Team",
     "Corporate Leadership Team",
@@ -939,9 +943,7 @@ def _split_on_and(chunk: str) -> list[str]:
     joins = [
         m
         for m in _AND.finditer(chunk)
-        if m.start() < len(depths)
-        and depths[m.start()] == 0
-        and not any(start <= m.start() < end for start, end in titles)
+        if depths[m.start()] == 0 and not any(start <= m.start() < end for start, end in titles)
     ]
     parts: list[str] = []
     current_start = 0
@@ -1016,10 +1018,7 @@ def parse_percent(text: object) -> Decimal | None:
     match = _PERCENT.match(cleaned)
     if match is None:
         raise ParseError(f'"{cleaned}" is not a percentage: write a number such as 90 or 90%.')
-    try:
-        value = Decimal(match["number"])
-    except InvalidOperation as error:  # pragma: no cover - the pattern admits only numbers
-        raise ParseError(f'"{cleaned}" is not a percentage.') from error
+    value = Decimal(match["number"])
     if value > 100:
         raise ParseError(f'"{cleaned}" is more than 100%.')
     return value
@@ -1044,7 +1043,7 @@ def find_target_tolerance(text: object) -> tuple[Decimal | None, Decimal | None]
 
 _REF_LEAD_IN = re.compile(r"^\s*(?:(?:links?|linked)\s+(?:to|with)|see(?:\s+also)?|also)\b:?", re.I)
 _REF_SEPARATORS = re.compile(r"[;,/&\n]|\s+and\s+", re.I)
-_REF_PARTS = re.compile(r"\d+|[^\W\d_]+")
+_REF_PARTS = re.compile(r"[0-9]+|[^\W\d_]+")
 
 
 def normalise_ref(text: object) -> str:
@@ -1075,6 +1074,7 @@ def ref_sort_key(ref: object) -> tuple[tuple[tuple[int, int, str], ...], str]:
     """
     text = normalise_ref(ref).casefold()
     parts = tuple(
-        (0, int(part), "") if part.isdigit() else (1, 0, part) for part in _REF_PARTS.findall(text)
+        (0, int(part), "") if part.isascii() and part.isdigit() else (1, 0, part)
+        for part in _REF_PARTS.findall(text)
     )
     return parts, text
