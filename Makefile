@@ -27,6 +27,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
+	$(BIN)/python manage.py load_examples
 	$(BIN)/python manage.py create_demo_users
 	@echo "Open http://$(HOST)/ and sign in as one of the users above."
 	$(BIN)/python manage.py runserver $(HOST)

@@ -242,7 +242,9 @@ class Action(TimeStamped, Versioned):
     )
     ref = models.CharField(max_length=20)
     position = models.PositiveIntegerField(default=0)
-    text = models.TextField("action")
+    text = models.TextField(
+        "action", blank=True, help_text="Blank where a sub-ref only adds a measure."
+    )
     why = models.TextField(blank=True)
     difference = models.TextField("what difference it makes", blank=True)
     lead = models.CharField(

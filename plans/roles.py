@@ -22,7 +22,7 @@ ALL_ROLES = (SERVICE_DIRECTOR, QA_LEAD, COMMITTEE_CLERK, BOARD_MEMBER, PLAN_ADMI
 
 def role_names(user) -> set[str]:
     """The user's role names, cached on the user object for the request."""
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return set()
     cached = getattr(user, "_role_names", None)
     if cached is None:
@@ -32,7 +32,7 @@ def role_names(user) -> set[str]:
 
 
 def has_role(user, *roles: str) -> bool:
-    if not user.is_authenticated or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return False
     return user.is_superuser or bool(role_names(user) & set(roles))
 
@@ -48,7 +48,7 @@ def can_view_plan(user, plan: Plan) -> bool:
 
 def owns_action(user, action: Action) -> bool:
     """Is the user the holder of one of the action's accountable posts?"""
-    if not user.is_authenticated:
+    if user is None or not user.is_authenticated:
         return False
     owner_user_ids = getattr(action, "_owner_user_ids", None)
     if owner_user_ids is None:

@@ -99,7 +99,7 @@ def screenshot(request):
     return take
 
 
-def sign_in(page, username: str, password: str = "pw-for-tests-1") -> None:
+def sign_in(page, username: str, password: str = "pw-for-tests-1") -> None:  # noqa: S107
     page.goto("/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)

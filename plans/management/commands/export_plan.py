@@ -1,0 +1,32 @@
+"""python manage.py export_plan --plan SLUG --format xlsx|csv -o PATH|-"""
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from plans.exporting import export_plan
+from plans.importing import find_plan
+
+
+class Command(BaseCommand):
+    help = "Export a plan in the councils' table layout (the layout import_plan reads)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--plan", required=True, help="the plan's slug or exact title")
+        parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
+        parser.add_argument("-o", "--output", required=True, help="file path, or - for stdout")
+
+    def handle(self, *args, plan, format, output, **options):
+        found = find_plan(plan)
+        if found is None:
+            raise CommandError(f"No plan with the slug or title {plan!r}.")
+        data = export_plan(found, format)
+        if output == "-":
+            if format == "csv":
+                self.stdout.write(data.decode("utf-8-sig"), ending="")
+            else:
+                sys.stdout.buffer.write(data)
+            return
+        Path(output).write_bytes(data)
+        self.stderr.write(f"Wrote {found.slug} as {format} to {output}")

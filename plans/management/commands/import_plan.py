@@ -1,0 +1,50 @@
+"""python manage.py import_plan PATH --plan "Plan title" [--dry-run] [--user NAME]"""
+
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from plans.importing import ImportFailed, import_file
+
+
+class Command(BaseCommand):
+    help = "Import a plan table (.xlsx or .csv) in the councils' layout into a plan."
+
+    def add_arguments(self, parser):
+        parser.add_argument("path", help="the .xlsx or .csv file")
+        parser.add_argument(
+            "--plan", required=True, help="slug or exact title of a plan, or a new title"
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="report what would change; write nothing"
+        )
+        parser.add_argument("--user", help="username recorded in history as the importer")
+
+    def handle(self, *args, path, plan, dry_run, user, **options):
+        source = Path(path)
+        if not source.is_file():
+            raise CommandError(f"No file at {source}.")
+        importer = None
+        if user:
+            importer = get_user_model().objects.filter(username=user).first()
+            if importer is None:
+                raise CommandError(f"No user called {user!r}.")
+        try:
+            summary = import_file(
+                source.read_bytes(), source.name, plan_name=plan, user=importer, dry_run=dry_run
+            )
+        except ImportFailed as failure:
+            for error in failure.errors:
+                self.stderr.write(str(error))
+            raise CommandError(
+                f"{source.name}: {len(failure.errors)} problem(s); nothing was imported."
+            ) from None
+        heading = "Dry run: would import" if dry_run else "Imported"
+        self.stdout.write(
+            f"{heading} {source.name} into {summary.plan.title!r} ({summary.plan.slug})"
+        )
+        for line in summary.lines():
+            self.stdout.write(f"  {line}")
+        for warning in summary.warnings:
+            self.stdout.write(f"  note: {warning}")
