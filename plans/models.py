@@ -680,6 +680,33 @@ class Evidence(models.Model):
         return self.title
 
 
+class Reminder(models.Model):
+    """A reminder emailed to an owner before a period closes: at most one per owner,
+    period and reminder day ("10 days before"), so a task that runs twice sends once.
+
+    The row is the claim: inserted before the email is sent, released if sending fails.
+    """
+
+    owner = models.ForeignKey(Owner, on_delete=models.CASCADE, related_name="reminders")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="reminders")
+    days_before = models.PositiveSmallIntegerField()
+    items = models.PositiveIntegerField(default=0, help_text="How many items it listed.")
+    claimed_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["period", "owner", "-days_before"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner", "period", "days_before"],
+                name="%(app_label)s_%(class)s_once_per_day",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} · {self.period} · {self.days_before} days before"
+
+
 __all__ = [
     "RAG",
     "RAG_ORDER",
@@ -694,6 +721,7 @@ __all__ = [
     "RagCriterion",
     "Rating",
     "Recommendation",
+    "Reminder",
     "RemedialAction",
     "ReportingPeriod",
 ]
