@@ -22,8 +22,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 
-from audits.models import MeasureValue
-from audits.services import dip_sample_record
+from audits.models import DipSample, MeasureValue
+from audits.services import measure_rag_derive
 from plans import services
 from plans.importing import apply_import, parse_file
 from plans.models import (
@@ -190,17 +190,47 @@ def _illustrate(plan: Plan, period: ReportingPeriod, data: dict) -> None:
         _tag(value, "example data (figure from the November 2024 scrutiny report)")
         value.save()
     for row in data.get("dip_samples", []):
-        dip_sample_record(
-            measure=_first_measure(plan, row["ref"], method=Measure.Method.DIP_SAMPLE),
-            user=None,
-            sampled_on=dt.date.fromisoformat(row["sampled_on"]),
-            sample_size=row["sample_size"],
-            compliant=row["compliant"],
-            findings=f"Illustrative: {row['findings']}",
-            mitigation=row.get("mitigation", ""),
-            period=period,
-            created=when,
-        )
+        _dip_sample(plan, period, row, when)
+
+
+def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetime) -> None:
+    """The loader has no signed-in QA lead, which audits.services.dip_sample_record
+    rightly requires, so it writes the sample and the rating that the same rule
+    (measure_rag_derive) gives, in the sample's own period."""
+    measure = _first_measure(plan, row["ref"], method=Measure.Method.DIP_SAMPLE)
+    sample = DipSample(
+        measure=measure,
+        period=period,
+        sampled_on=dt.date.fromisoformat(row["sampled_on"]),
+        sample_size=row["sample_size"],
+        compliant=row["compliant"],
+        findings=f"Illustrative: {row['findings']}",
+        mitigation=row.get("mitigation", ""),
+    )
+    _tag(sample, "example data (illustrative)")
+    sample.save()
+    result = Decimal(sample.compliant) * 100 / Decimal(sample.sample_size)
+    derived = measure_rag_derive(
+        result=result,
+        target=measure.target,
+        tolerance=measure.tolerance,
+        higher_is_better=measure.higher_is_better,
+        mitigation_in_place=bool(sample.mitigation),
+    )
+    services.rating_record(
+        item=measure,
+        rag=derived,
+        suggested_rag=derived,
+        user=None,
+        commentary=(
+            f"{ILLUSTRATIVE}dip sample {sample.sampled_on:%-d %b %Y}: {sample.compliant} of "
+            f"{sample.sample_size} compliant ({result:.1f}%). Mitigation: {sample.mitigation}"
+        ),
+        period=period,
+        confirmed=True,
+        created=when,
+        reason="example data (illustrative): derived from dip sample",
+    )
 
 
 def _first_measure(plan: Plan, ref: str, method: str | None = None) -> Measure:
