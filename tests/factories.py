@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from audits.models import AuditSchedule, DipSample
+from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans.models import (
     Action,
     Measure,
@@ -163,3 +163,12 @@ class CommitteeReportFactory(factory.django.DjangoModelFactory):
     committee = "Children and Education Scrutiny Committee"
     meeting_date = dt.date(2024, 11, 11)
     agenda_item = "6"
+
+
+class MeasureValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeasureValue
+
+    measure = factory.SubFactory(MeasureFactory, method=Measure.Method.PERFORMANCE)
+    as_of = dt.date(2024, 9, 30)
+    value = 91.6
