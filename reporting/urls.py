@@ -1,5 +1,31 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from reporting import views
 
 app_name = "reporting"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # Committee reports (clerks)
+    path("", views.report_list, name="report_list"),
+    path("new/<slug:slug>/", views.report_new, name="report_new"),
+    path("<int:pk>/", views.report_detail, name="report"),
+    path("<int:pk>/edit/", views.report_edit, name="report_edit"),
+    path("<int:pk>/render/", views.report_render, name="report_render"),
+    path("<int:pk>/status/", views.report_status, name="report_status"),
+    path("<int:pk>/preview/", views.report_preview, name="report_preview"),
+    path("renders/<int:pk>/download/", views.render_download, name="render_download"),
+]
+
+# Improvement Board dashboard (read-only, every role)
+from reporting import views_dashboard  # noqa: E402
+
+urlpatterns += [
+    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
+    path(
+        "dashboard/recommendations/<int:pk>/",
+        views_dashboard.dashboard_recommendation,
+        name="dashboard_recommendation",
+    ),
+    path("dashboard/owners/<int:pk>/", views_dashboard.dashboard_owner, name="dashboard_owner"),
+    path("dashboard/export/", views_dashboard.dashboard_export, name="dashboard_export"),
+]

@@ -1,0 +1,651 @@
+"""What a committee report says about its plan, read from the period's frozen positions.
+
+Everything here is as of the report's period: confirmed ratings from that period and
+earlier (a later period's ratings never count), dip samples and performance figures
+dated on or before the period's end, and due dates as they stood when the period closed.
+Rendering the Q2 report again after Q3 has moved on therefore gives the same content.
+The plan's structure (wording of actions, owners) is read as it is now, so corrections
+of wording appear in a re-rendered report.
+
+The whole content is read with a fixed number of queries, whatever the size of the plan:
+the page and the PDF for 1,000 actions cost the same number of round trips as for ten.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.utils.safestring import SafeString, mark_safe
+
+from audits.models import DipSample, MeasureValue
+from plans import periods, selectors
+from plans.models import (
+    RAG,
+    Action,
+    DueDateRevision,
+    Measure,
+    Plan,
+    RagCriterion,
+    Rating,
+    ReportingPeriod,
+)
+from reporting import charts
+from reporting.models import CommitteeReport
+
+# How many periods the trend chart compares, ending with the report's own: members
+# compare "November vs March vs July", not the whole history.
+TREND_PERIODS = 4
+
+# Movement columns of the progress summary, in the order the committee reads them.
+DIRECTIONS = tuple(
+    str(d)
+    for d in (
+        periods.Direction.IMPROVED,
+        periods.Direction.COMPLETED,
+        periods.Direction.WORSENED,
+        periods.Direction.UNCHANGED,
+        periods.Direction.NEW,
+    )
+)
+
+_NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s")
+
+
+@dataclass
+class Paragraph:
+    """A paragraph of the clerk's narrative, numbered "4.2" unless it carries a number."""
+
+    number: str
+    text: str
+
+
+@dataclass
+class Section:
+    number: int
+    key: str
+    heading: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+
+
+@dataclass
+class MeasureRow:
+    measure: Measure
+    number: int  # 1-based position under its action, to pair text with its RAG
+    rag: str
+    commentary: str
+    updated_in_period: bool
+    last_updated: str
+    results: list[tuple[dt.date, float]]
+    mitigation: str = ""
+    national: Decimal | None = None
+    neighbours: Decimal | None = None
+    direction: str = ""
+    chart: SafeString | str = ""
+
+    @property
+    def latest(self) -> tuple[dt.date, float] | None:
+        return self.results[-1] if self.results else None
+
+    @property
+    def has_figures(self) -> bool:
+        return bool(self.results) or self.measure.target is not None
+
+
+@dataclass
+class ActionRow:
+    action: Action
+    rag: str
+    commentary: str
+    updated_in_period: bool
+    last_updated: str
+    owners: str
+    due: dt.date | None
+    slipped: bool  # due date moved beyond the one first agreed
+    overdue: bool  # open at the period's end with its due date passed
+    complete: bool
+    show_outcome: bool
+    measures: list[MeasureRow] = field(default_factory=list)
+    remedial: list = field(default_factory=list)
+    direction: str = ""
+
+
+@dataclass
+class FacetPosition:
+    """A recommendation's own rating: outcome required, impact for children, or
+    actions completed (plans written the 2015 way)."""
+
+    label: str
+    rag: str
+    previous_rag: str | None
+
+
+@dataclass
+class AreaSummary:
+    """One recommendation (area for improvement) and its counts."""
+
+    recommendation: object
+    actions: list[ActionRow]
+    action_counts: dict[str, int]
+    measure_counts: dict[str, int]
+    movement: dict[str, int]  # Direction value -> count, actions and measures
+    facets: list[FacetPosition] = field(default_factory=list)
+
+    @property
+    def action_cells(self) -> list[int]:
+        return [self.action_counts[key] for key in charts.RAG_ORDER]
+
+    @property
+    def measure_cells(self) -> list[int]:
+        return [self.measure_counts[key] for key in charts.RAG_ORDER]
+
+    @property
+    def movement_cells(self) -> list[int]:
+        return [self.movement[kind] for kind in DIRECTIONS]
+
+
+@dataclass
+class Exception_:
+    """A Red or Amber item or a slipped due date, with what is being done about it."""
+
+    kind: str  # "action" or "measure"
+    ref: str
+    text: str
+    rag: str
+    commentary: str
+    owners: str
+    slipped: bool
+    overdue: bool
+    baseline: dt.date | None
+    due: dt.date | None
+    remedial: list
+    recommendation_ref: str
+
+
+@dataclass
+class ReportContent:
+    report: CommitteeReport
+    plan: Plan
+    period: ReportingPeriod
+    previous_period: ReportingPeriod | None
+    generated_at: dt.datetime
+    sections: list[Section]
+    areas: list[AreaSummary]
+    totals: dict[str, dict[str, int]]
+    movement_totals: dict[str, int]
+    exceptions: list[Exception_]
+    not_updated: list[ActionRow | MeasureRow]  # rated before, not updated this period
+    never_rated: list[tuple[object, list[str]]]  # (recommendation, refs) with no rating yet
+    measures: list[MeasureRow]
+    criteria: dict[str, list[RagCriterion]]
+    facet_labels: list[str]
+    directions: tuple[str, ...]
+    rag_keys: tuple[str, ...]
+    action_chart: SafeString | str
+    measure_chart: SafeString | str
+    trend_chart: SafeString | str
+
+    @property
+    def total_action_cells(self) -> list[int]:
+        return [self.totals["actions"][key] for key in charts.RAG_ORDER]
+
+    @property
+    def total_measure_cells(self) -> list[int]:
+        return [self.totals["measures"][key] for key in charts.RAG_ORDER]
+
+    @property
+    def total_movement_cells(self) -> list[int]:
+        return [self.movement_totals[kind] for kind in DIRECTIONS]
+
+
+def _frozen_at(period: ReportingPeriod) -> dt.datetime | None:
+    """When the period was last closed, by the clock (from its history), or None while
+    it is open. `closed_at` can be backdated to the period's end (imports of historical
+    positions do that), but a due-date revision or remedial action recorded before the
+    period was actually closed belongs to it."""
+    if not period.is_closed:
+        return None
+    closed_since = None
+    for state, when in period.history.order_by("history_date", "history_id").values_list(
+        "state", "history_date"
+    ):
+        if state != ReportingPeriod.State.CLOSED:
+            closed_since = None
+        elif closed_since is None:
+            closed_since = when
+    return closed_since or period.closed_at
+
+
+def narrative_paragraphs(text: str, section_number: int) -> list[Paragraph]:
+    """The clerk's plain text split at blank lines; single line breaks stay in the text
+    (the template keeps them with white-space: pre-line)."""
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
+    paragraphs, count = [], 0
+    for block in filter(None, blocks):
+        if _NUMBERED.match(block):
+            paragraphs.append(Paragraph(number="", text=block))
+        else:
+            count += 1
+            paragraphs.append(Paragraph(number=f"{section_number}.{count}", text=block))
+    return paragraphs
+
+
+def periods_up_to(period: ReportingPeriod) -> list[ReportingPeriod]:
+    return list(
+        ReportingPeriod.objects.filter(plan_id=period.plan_id, end__lte=period.end).order_by("end")
+    )
+
+
+def _rag_counts(rags) -> dict[str, int]:
+    counts = dict.fromkeys(RAG.values, 0)
+    for rag in rags:
+        counts[rag or ""] += 1
+    return counts
+
+
+def _chart_counts(counts: dict[str, int]) -> dict[str, int]:
+    return {key: counts.get(key, 0) for key in charts.RAG_ORDER}
+
+
+def _position_annotations(key: str, period: ReportingPeriod) -> dict:
+    """The confirmed position's commentary, and when the item was last updated (a
+    rating of its own rather than one carried forward)."""
+    latest = selectors.latest_rating_subquery(key, period=period, confirmed_only=True)
+    own = latest.filter(carried_forward=False)
+    return {
+        "current_commentary": Subquery(latest.values("commentary")[:1]),
+        "last_updated_label": Subquery(own.values("period__label")[:1]),
+        "updated_in_period": Exists(
+            Rating.objects.confirmed().filter(
+                period=period, carried_forward=False, **{key: OuterRef("pk")}
+            )
+        ),
+    }
+
+
+def _due_as_of(action: Action, cutoff: dt.datetime | None) -> dt.date | None:
+    """The due date as it stood at `cutoff`: a revision made later is undone."""
+    if cutoff is None:
+        return action.due_date
+    for revision in action.revisions.all():  # oldest first
+        if revision.created > cutoff:
+            return revision.old_date
+    return action.due_date
+
+
+def _owners_text(action: Action) -> str:
+    posts = [owner.post for owner in action.owners.all()]
+    return "; ".join(posts) if posts else action.lead
+
+
+def _results(measure_id: int, samples: dict, values: dict) -> list[tuple[dt.date, float]]:
+    points = [(s.sampled_on, float(s.result)) for s in samples.get(measure_id, ())]
+    points += [(v.as_of, float(v.value)) for v in values.get(measure_id, ())]
+    points.sort(key=lambda point: point[0])
+    return points
+
+
+def _measure_chart(row: MeasureRow) -> SafeString | str:
+    measure = row.measure
+    if not row.results:
+        return ""
+    target = None if measure.target is None else float(measure.target)
+    tolerance = None if measure.tolerance is None else float(measure.tolerance)
+    unit = measure.unit or ""
+    y_max = 100.0
+    if unit != "%":
+        highest = max([value for _, value in row.results] + [target or 0])
+        y_max = max(1.0, highest * 1.15)
+    svg = charts.measure_trend(
+        row.results,
+        title=f"{measure.action.ref}: {measure.text[:90]}",
+        target=target,
+        tolerance=tolerance,
+        higher_is_better=measure.higher_is_better,
+        unit=unit if unit == "%" else f" {unit}" if unit else "",
+        y_max=y_max,
+        width=640,
+        height=200,
+    )
+    # charts.py escapes every piece of caller text it writes into the SVG.
+    return mark_safe(svg)  # noqa: S308
+
+
+def report_content(
+    report: CommitteeReport, *, generated_at: dt.datetime, period: ReportingPeriod | None = None
+) -> ReportContent:
+    """Everything the report template shows, as of the report's period."""
+    plan = report.plan
+    period = period or report.period
+    history = periods_up_to(period)
+    earlier = [p for p in history if p.end < period.end]
+    previous = earlier[-1] if earlier else None
+    cutoff = _frozen_at(period)
+    labels = {key: plan.rag_label(key) for key in RAG.values}
+
+    actions = list(
+        selectors.actions_with_position(
+            Action.objects.filter(plan=plan)
+            .select_related("outcome", "recommendation")
+            .prefetch_related(
+                "owners",
+                Prefetch(
+                    "revisions",
+                    queryset=DueDateRevision.objects.order_by("created", "pk"),
+                ),
+                "remedial_actions",
+            ),
+            period=period,
+            confirmed_only=True,
+        )
+        .annotate(**_position_annotations("action", period))
+        .order_by("recommendation__position", "recommendation__pk", "position", "pk")
+    )
+    measures = list(
+        selectors.measures_with_position(
+            Measure.objects.filter(plan=plan).select_related("action"),
+            period=period,
+            confirmed_only=True,
+        )
+        .annotate(**_position_annotations("measure", period))
+        .order_by("action_id", "position", "pk")
+    )
+    samples: dict[int, list[DipSample]] = defaultdict(list)
+    for sample in DipSample.objects.filter(measure__plan=plan, sampled_on__lte=period.end).order_by(
+        "sampled_on", "pk"
+    ):
+        samples[sample.measure_id].append(sample)
+    values: dict[int, list[MeasureValue]] = defaultdict(list)
+    for value in MeasureValue.objects.filter(measure__plan=plan, as_of__lte=period.end).order_by(
+        "as_of", "pk"
+    ):
+        values[value.measure_id].append(value)
+    moved = periods.movement(plan, previous, period) if previous else None
+    directions: dict[tuple[str, int], str] = {}
+    if moved is not None:
+        directions = {(item.kind, item.item_id): str(item.direction) for item in moved.items()}
+
+    measure_rows: dict[int, list[MeasureRow]] = defaultdict(list)
+    for measure in measures:
+        results = _results(measure.pk, samples, values)
+        latest_value = values[measure.pk][-1] if values.get(measure.pk) else None
+        latest_sample = samples[measure.pk][-1] if samples.get(measure.pk) else None
+        row = MeasureRow(
+            measure=measure,
+            number=len(measure_rows[measure.action_id]) + 1,
+            rag=measure.current_rag or "",
+            commentary=measure.current_commentary or "",
+            updated_in_period=measure.updated_in_period,
+            last_updated=measure.last_updated_label or "",
+            results=results,
+            mitigation=latest_sample.mitigation if latest_sample else "",
+            national=(
+                latest_value.national_average
+                if latest_value and latest_value.national_average is not None
+                else measure.national_average
+            ),
+            neighbours=(
+                latest_value.statistical_neighbours
+                if latest_value and latest_value.statistical_neighbours is not None
+                else measure.statistical_neighbours
+            ),
+            direction=directions.get(("measure", measure.pk), ""),
+        )
+        row.chart = _measure_chart(row)
+        measure_rows[measure.action_id].append(row)
+
+    rows_by_rec: dict[int, list[ActionRow]] = defaultdict(list)
+    last_outcome: dict[int, int | None] = {}
+    for action in actions:
+        due = _due_as_of(action, cutoff)
+        rag = action.current_rag or ""
+        complete = rag == RAG.BLUE or bool(
+            action.status == Action.Status.COMPLETE
+            and action.completed_on
+            and action.completed_on <= period.end
+        )
+        rec_id = action.recommendation_id
+        show_outcome = bool(action.outcome_id) and last_outcome.get(rec_id) != action.outcome_id
+        last_outcome[rec_id] = action.outcome_id
+        rows_by_rec[rec_id].append(
+            ActionRow(
+                action=action,
+                rag=rag,
+                commentary=action.current_commentary or "",
+                updated_in_period=action.updated_in_period,
+                last_updated=action.last_updated_label or "",
+                owners=_owners_text(action),
+                due=due,
+                slipped=bool(
+                    not complete
+                    and due
+                    and action.baseline_due_date
+                    and due > action.baseline_due_date
+                ),
+                # A row with no action text only carries a measure: no date of its own.
+                overdue=bool(action.text.strip() and not complete and due and due < period.end),
+                complete=complete,
+                show_outcome=show_outcome,
+                measures=measure_rows.get(action.pk, []),
+                remedial=[
+                    r
+                    for r in action.remedial_actions.all()
+                    if cutoff is None or r.created <= cutoff
+                ],
+                direction=directions.get(("action", action.pk), ""),
+            )
+        )
+
+    facet_labels, facets = _facet_positions(plan, period, moved)
+    areas = []
+    for recommendation in plan.recommendations.order_by("position", "pk"):
+        rows = rows_by_rec.get(recommendation.pk, [])
+        area_measures = [m for row in rows for m in row.measures]
+        moves = [row.direction for row in rows] + [m.direction for m in area_measures]
+        areas.append(
+            AreaSummary(
+                recommendation=recommendation,
+                actions=rows,
+                action_counts=_rag_counts(row.rag for row in rows),
+                measure_counts=_rag_counts(m.rag for m in area_measures),
+                movement={kind: moves.count(kind) for kind in DIRECTIONS},
+                facets=facets.get(recommendation.pk, []),
+            )
+        )
+
+    all_rows = [row for area in areas for row in area.actions]
+    all_measures = [m for row in all_rows for m in row.measures]
+    totals = {
+        "actions": _rag_counts(row.rag for row in all_rows),
+        "measures": _rag_counts(m.rag for m in all_measures),
+    }
+    movement_totals = {kind: sum(area.movement[kind] for area in areas) for kind in DIRECTIONS}
+
+    exceptions = _exceptions(all_rows)
+    not_updated: list[ActionRow | MeasureRow] = []
+    never_rated: dict[int, list[str]] = defaultdict(list)
+    for row in all_rows:
+        # A row with no action text only carries an outcome measure: nothing to update.
+        items = ([row] if row.action.text.strip() and not row.complete else []) + [
+            m for m in row.measures if m.rag != RAG.BLUE
+        ]
+        for item in items:
+            if item.updated_in_period:
+                continue
+            if item.last_updated:
+                not_updated.append(item)
+            else:
+                ref = row.action.ref if item is row else f"{row.action.ref} M{item.number}"
+                never_rated[row.action.recommendation_id].append(ref)
+
+    criteria: dict[str, list[RagCriterion]] = {"action": [], "outcome": []}
+    for criterion in plan.rag_criteria.all():
+        criteria.setdefault(criterion.kind, []).append(criterion)
+
+    return ReportContent(
+        report=report,
+        plan=plan,
+        period=period,
+        previous_period=previous,
+        generated_at=generated_at,
+        sections=report_sections(report),
+        areas=areas,
+        totals=totals,
+        movement_totals=movement_totals,
+        exceptions=exceptions,
+        not_updated=not_updated,
+        never_rated=[
+            (area.recommendation, never_rated[area.recommendation.pk])
+            for area in areas
+            if never_rated.get(area.recommendation.pk)
+        ],
+        measures=[m for m in all_measures if m.has_figures],
+        criteria=criteria,
+        facet_labels=facet_labels,
+        directions=DIRECTIONS,
+        rag_keys=tuple(charts.RAG_ORDER),
+        action_chart=_area_chart(areas, "action_counts", "Action RAG by area", labels),
+        measure_chart=(
+            _area_chart(areas, "measure_counts", "Outcome measure RAG by area", labels)
+            if sum(totals["measures"].values())
+            else ""
+        ),
+        trend_chart=_trend_chart(plan, history, labels),
+    )
+
+
+def _facet_positions(
+    plan: Plan, period: ReportingPeriod, moved: periods.Movement | None
+) -> tuple[list[str], dict[int, list[FacetPosition]]]:
+    """The recommendation facets the plan rates (outcome required, impact for children,
+    actions completed), and per recommendation its position in each, now and last time."""
+    facet_kinds = [str(facet) for facet in periods.FACETS]
+    if moved is not None:
+        found = {
+            (item.kind, item.recommendation_id): (item.now_rag, item.then_rag)
+            for item in moved.items(*facet_kinds)
+        }
+    else:
+        found = {
+            key: (position.rag, None)
+            for key, position in periods.positions_as_of(plan, period).items()
+            if key[0] in facet_kinds
+        }
+    used = [facet for facet in periods.FACETS if any(kind == facet for kind, _ in found)]
+    result: dict[int, list[FacetPosition]] = defaultdict(list)
+    for rec_id in sorted({pk for _, pk in found}):
+        for facet in used:
+            now, then = found.get((str(facet), rec_id), ("", "" if moved else None))
+            result[rec_id].append(FacetPosition(label=facet.label, rag=now, previous_rag=then))
+    return [facet.label for facet in used], result
+
+
+def _exceptions(rows: list[ActionRow]) -> list[Exception_]:
+    found = []
+    for row in rows:
+        action = row.action
+        if row.rag in (RAG.RED, RAG.AMBER) or row.slipped or row.overdue:
+            found.append(
+                Exception_(
+                    kind="action",
+                    ref=action.ref,
+                    text=action.text,
+                    rag=row.rag,
+                    commentary=row.commentary,
+                    owners=row.owners,
+                    slipped=row.slipped,
+                    overdue=row.overdue,
+                    baseline=action.baseline_due_date,
+                    due=row.due,
+                    remedial=row.remedial,
+                    recommendation_ref=action.recommendation.ref,
+                )
+            )
+        for measure in row.measures:
+            if measure.rag in (RAG.RED, RAG.AMBER):
+                commentary = measure.commentary
+                if measure.mitigation and measure.mitigation not in commentary:
+                    commentary = "\n".join(
+                        filter(None, [commentary, f"Mitigation: {measure.mitigation}"])
+                    )
+                found.append(
+                    Exception_(
+                        kind="measure",
+                        ref=action.ref,
+                        text=measure.measure.text,
+                        rag=measure.rag,
+                        commentary=commentary,
+                        owners=row.owners,
+                        slipped=False,
+                        overdue=False,
+                        baseline=None,
+                        due=measure.measure.due_date,
+                        remedial=[],
+                        recommendation_ref=action.recommendation.ref,
+                    )
+                )
+    return found
+
+
+def _area_chart(areas, attribute: str, title: str, labels: dict) -> SafeString:
+    rows = [
+        (
+            f"{area.recommendation.ref}. {area.recommendation.title}",
+            _chart_counts(getattr(area, attribute)),
+        )
+        for area in areas
+    ]
+    return mark_safe(charts.rag_stacked_bars(rows, title=title, labels=labels, width=660))  # noqa: S308
+
+
+def _trend_chart(plan: Plan, history: list[ReportingPeriod], labels: dict) -> SafeString | str:
+    shown = history[-TREND_PERIODS:]
+    if len(shown) < 2:
+        return ""
+    counts = [
+        (p.label, _chart_counts(selectors.plan_rollup(plan, period=p)["plan"]["actions"]))
+        for p in shown
+    ]
+    return mark_safe(  # noqa: S308
+        charts.rag_trend(counts, title="Action RAG by period", labels=labels, width=660)
+    )
+
+
+SECTION_FIELDS = (
+    ("origin", "Origin of report"),
+    ("purpose", "Purpose and reason for report"),
+    ("background", "Background and key issues"),
+    ("progress", "Progress against the action plan"),
+    ("exceptions", "Exceptions: red, amber and slipped items"),
+    ("measures", "Outcome measures and performance"),
+    ("key_issues", "Key issues"),
+    ("implications", "Implications"),
+    ("appendices", "Appendices"),
+)
+GENERATED_SECTIONS = {"progress", "exceptions", "measures"}
+
+
+def report_sections(report: CommitteeReport) -> list[Section]:
+    """The numbered sections in order: the clerk's narratives where written, and the
+    three sections the plan's data fills, numbered as they fall."""
+    sections = []
+    for key, heading in SECTION_FIELDS:
+        number = len(sections) + 1
+        if key in GENERATED_SECTIONS:
+            sections.append(Section(number=number, key=key, heading=heading))
+            continue
+        text = getattr(report, key)
+        if text.strip():
+            sections.append(
+                Section(
+                    number=number,
+                    key=key,
+                    heading=heading,
+                    paragraphs=narrative_paragraphs(text, number),
+                )
+            )
+    return sections

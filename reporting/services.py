@@ -1,0 +1,338 @@
+"""Committee reports: setting them up, and rendering them to PDF exactly once per request.
+
+A render is a `ReportRender` row that moves queued -> rendering -> ready (or failed,
+with the reason). The Celery task and the `render_report` command both call the
+functions here, so there is one way to build a report's PDF.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import F, Max, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.text import slugify
+
+from plans.models import Plan, ReportingPeriod
+from plans.services import save_versioned
+from reporting.content import report_content
+from reporting.models import CommitteeReport, ReportRender, render_path
+from reporting.pdf import PdfRenderError, pdf_page_count, render_pdf
+
+logger = logging.getLogger(__name__)
+
+STATIC_ROOT = Path(settings.BASE_DIR) / "static"
+APP_STATIC_ROOT = Path(__file__).resolve().parent / "static"
+# The only directories WeasyPrint may read from, and the stylesheets every report needs:
+# if one cannot be loaded the render fails rather than producing an unstyled PDF.
+ALLOWED_ROOTS = (STATIC_ROOT, APP_STATIC_ROOT)
+REPORT_STYLESHEETS = (
+    STATIC_ROOT / "css" / "fonts.css",
+    APP_STATIC_ROOT / "reporting" / "report.css",
+)
+
+# A render that keeps killing its worker (memory, hard time limit) is redelivered by
+# the broker; after this many claims it is marked failed instead of looping forever.
+MAX_ATTEMPTS = 3
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+# What the clerk edits; the cover and narrative carried over from the previous report.
+REPORT_FIELDS = (
+    "committee",
+    "meeting_date",
+    "agenda_item",
+    "access",
+    "title",
+    "report_of",
+    "cabinet_member",
+    "contact_officers",
+    "recommendations",
+    "origin",
+    "purpose",
+    "background",
+    "key_issues",
+    "implications",
+    "appendices",
+)
+CARRIED_FIELDS = tuple(f for f in REPORT_FIELDS if f not in ("meeting_date", "agenda_item"))
+
+
+# Setting up a report -------------------------------------------------------------------
+
+
+def latest_closed_period(plan: Plan) -> ReportingPeriod | None:
+    return plan.periods.filter(state=ReportingPeriod.State.CLOSED).order_by("-end").first()
+
+
+def report_defaults(*, plan: Plan) -> dict:
+    """Initial values for a new report: the cover and narrative of the plan's previous
+    report, and the latest closed period (the quarter being reported on)."""
+    previous = CommitteeReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
+    initial: dict = {}
+    if previous is not None:
+        initial = {name: getattr(previous, name) for name in CARRIED_FIELDS}
+    period = latest_closed_period(plan) or plan.periods.order_by("-end").first()
+    if period is not None:
+        initial["period"] = period
+    return initial
+
+
+def _check_period(plan: Plan, period: ReportingPeriod) -> None:
+    if period.plan_id != plan.pk:
+        raise ValidationError({"period": "That period belongs to another plan."})
+
+
+def report_create(
+    *, plan: Plan, period: ReportingPeriod, user, reason: str = "report created", **fields
+) -> CommitteeReport:
+    """Set up a committee report for a plan and period."""
+    _check_period(plan, period)
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown report fields: {sorted(unknown)}")
+    report = CommitteeReport(
+        plan=plan,
+        period=period,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+        **fields,
+    )
+    report.full_clean()
+    report._history_user = report.created_by
+    report._change_reason = reason
+    report.save()
+    return report
+
+
+def report_update(
+    *,
+    report: CommitteeReport,
+    expected_version: int,
+    user,
+    reason: str = "report edited",
+    period: ReportingPeriod | None = None,
+    **fields,
+) -> CommitteeReport:
+    """Change a report's cover or narrative, refusing if someone saved it meanwhile
+    (`plans.services.ConflictError`)."""
+    unknown = set(fields) - set(REPORT_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown report fields: {sorted(unknown)}")
+    if period is not None:
+        _check_period(report.plan, period)
+        report.period = period
+    for name, value in fields.items():
+        setattr(report, name, value)
+    return save_versioned(report, expected_version=expected_version, user=user, reason=reason)
+
+
+# Building the PDF ----------------------------------------------------------------------
+
+
+def download_filename(report: CommitteeReport) -> str:
+    """`<plan>-<period>-<committee>-<date>.pdf`, slugified."""
+    stem = slugify(
+        f"{report.plan.slug} {report.period.label} {report.committee} "
+        f"{report.meeting_date.isoformat()}"
+    )
+    return f"{stem}.pdf"
+
+
+def report_html(
+    report: CommitteeReport, *, generated_at: dt.datetime, preview: bool = False
+) -> str:
+    """The report as one HTML document: what WeasyPrint lays out, and the preview."""
+    content = report_content(report, generated_at=generated_at)
+    return render_to_string(
+        "reporting/report_pdf.html",
+        {
+            "report": report,
+            "plan": content.plan,
+            "period": content.period,
+            "content": content,
+            "preview": preview,
+        },
+    )
+
+
+def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
+    """The report as a tagged PDF/UA-1 document. Raises `PdfRenderError` when a
+    stylesheet or font cannot be loaded."""
+    html = report_html(report, generated_at=generated_at)
+    return render_pdf(
+        html,
+        base_url=STATIC_ROOT,
+        allowed_roots=ALLOWED_ROOTS,
+        stylesheets=REPORT_STYLESHEETS,
+        title=report.title,
+    )
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`: a reader
+    sees the old file or the new one, never half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".pdf")
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# Rendering -----------------------------------------------------------------------------
+
+
+def render_is_active(render: ReportRender) -> bool:
+    return render.state in (ReportRender.State.QUEUED, ReportRender.State.RENDERING)
+
+
+def render_is_stale(render: ReportRender, *, now: dt.datetime | None = None) -> bool:
+    """A render still marked rendering after the hard time limit has passed: its worker
+    was stopped without reporting back."""
+    now = now or timezone.now()
+    limit = dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    return (
+        render.state == ReportRender.State.RENDERING
+        and render.started_at is not None
+        and render.started_at < now - limit
+    )
+
+
+def render_request(*, report: CommitteeReport, user) -> ReportRender:
+    """Queue a render of the report and enqueue the job once the row is committed.
+
+    A render already queued or under way (and not stale) is returned instead of a
+    second one, so a double click renders once.
+    """
+    from reporting.tasks import render_report
+
+    with transaction.atomic():
+        CommitteeReport.objects.select_for_update().filter(pk=report.pk).first()
+        for render in report.renders.filter(
+            state__in=[ReportRender.State.QUEUED, ReportRender.State.RENDERING]
+        ):
+            if not render_is_stale(render):
+                return render
+        number = (report.renders.aggregate(highest=Max("number"))["highest"] or 0) + 1
+        render = ReportRender.objects.create(
+            report=report,
+            number=number,
+            requested_by=user if getattr(user, "is_authenticated", False) else None,
+        )
+
+        def enqueue() -> None:
+            try:
+                render_report.delay(render.pk)
+            except Exception as error:
+                logger.exception("Could not enqueue render %s", render.pk)
+                ReportRender.objects.filter(pk=render.pk, state=ReportRender.State.QUEUED).update(
+                    state=ReportRender.State.FAILED,
+                    finished_at=timezone.now(),
+                    error=f"The job queue could not be reached ({type(error).__name__}). "
+                    "Try again in a few minutes.",
+                )
+
+        transaction.on_commit(enqueue)
+    return render
+
+
+def _fail(render_id: int, started_at: dt.datetime, reason: str) -> None:
+    ReportRender.objects.filter(
+        pk=render_id, state=ReportRender.State.RENDERING, started_at=started_at
+    ).update(state=ReportRender.State.FAILED, error=reason[:2000], finished_at=timezone.now())
+
+
+def render_run(*, render_id: int, now: dt.datetime | None = None) -> bool:
+    """Render one queued render to PDF. Returns True if this call rendered it.
+
+    The render is claimed with a conditional UPDATE (queued -> rendering), so a
+    duplicate delivery of the same job does nothing. A render left "rendering" past the
+    hard time limit (its worker died) may be claimed again, at most MAX_ATTEMPTS times
+    in all. The PDF is written to a temporary name and renamed into place. Transient
+    database errors put the render back in the queue and are raised for the task to
+    retry; any other failure is recorded as the reason and the render marked failed.
+    """
+    now = now or timezone.now()
+    stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    claimable = Q(state=ReportRender.State.QUEUED) | Q(
+        state=ReportRender.State.RENDERING, started_at__lt=stale_before
+    )
+    claimed = (
+        ReportRender.objects.filter(claimable, pk=render_id, attempts__lt=MAX_ATTEMPTS).update(
+            state=ReportRender.State.RENDERING,
+            attempts=F("attempts") + 1,
+            started_at=now,
+            finished_at=None,
+        )
+        == 1
+    )
+    if not claimed:
+        exhausted = ReportRender.objects.filter(
+            claimable, pk=render_id, attempts__gte=MAX_ATTEMPTS
+        ).first()
+        if exhausted is not None:
+            last = f" Last error: {exhausted.error}" if exhausted.error else ""
+            ReportRender.objects.filter(pk=render_id, state=exhausted.state).update(
+                state=ReportRender.State.FAILED,
+                finished_at=now,
+                error=f"Gave up after {MAX_ATTEMPTS} attempts: the render kept stopping "
+                f"before it finished (time or memory limit, or lost connections).{last}",
+            )
+        return False
+
+    render = ReportRender.objects.select_related(
+        "report__plan", "report__period", "report__plan"
+    ).get(pk=render_id)
+    report = render.report
+    try:
+        data = report_pdf(report, generated_at=now)
+        stem = download_filename(report).removesuffix(".pdf")
+        name = render_path(render, f"{stem}-render-{render.number}.pdf")
+        write_atomically(Path(default_storage.path(name)), data)
+    except TRANSIENT_ERRORS as error:
+        ReportRender.objects.filter(
+            pk=render_id, state=ReportRender.State.RENDERING, started_at=now
+        ).update(state=ReportRender.State.QUEUED, error=f"Retrying after: {error}"[:2000])
+        raise
+    except SoftTimeLimitExceeded:
+        _fail(
+            render_id,
+            now,
+            f"The report took longer than {settings.CELERY_TASK_SOFT_TIME_LIMIT} seconds "
+            "to render and was stopped.",
+        )
+        return False
+    except PdfRenderError as error:
+        _fail(render_id, now, f"The report's stylesheet or fonts could not be loaded: {error}")
+        return False
+    except Exception as error:
+        logger.exception("Render %s of report %s failed", render_id, report.pk)
+        _fail(render_id, now, f"{type(error).__name__}: {error}")
+        return False
+
+    done = ReportRender.objects.filter(
+        pk=render_id, state=ReportRender.State.RENDERING, started_at=now
+    ).update(
+        state=ReportRender.State.READY,
+        pdf=name,
+        checksum=hashlib.sha256(data).hexdigest(),
+        page_count=pdf_page_count(data),
+        finished_at=timezone.now(),
+        error="",
+    )
+    return done == 1

@@ -1,0 +1,25 @@
+"""Background jobs for committee reports. Thin: load by id, call the service."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from kombu.exceptions import OperationalError as BrokerError
+
+from reporting import services
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(*services.TRANSIENT_ERRORS, BrokerError),
+    retry_backoff=5,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=services.MAX_ATTEMPTS,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def render_report(render_id: int) -> None:
+    """Render a queued committee report to PDF (see `services.render_run`)."""
+    services.render_run(render_id=render_id)

@@ -1,0 +1,22 @@
+"""Template helpers for committee reports."""
+
+from django import template
+
+register = template.Library()
+
+_CSS = {"blue": "blue", "green": "green", "amber": "amber", "red": "red"}
+
+
+@register.filter
+def rag_css(rag: str | None) -> str:
+    """The CSS suffix for a RAG value: "red", ..., "none" when not rated."""
+    return _CSS.get(rag or "", "none")
+
+
+@register.filter
+def number(value) -> str:
+    """A figure without trailing zeros: 46.30 -> "46.3", 90.00 -> "90"."""
+    if value is None:
+        return ""
+    text = f"{float(value):.2f}".rstrip("0").rstrip(".")
+    return text or "0"

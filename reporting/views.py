@@ -1,0 +1,220 @@
+"""Committee clerks' pages: reports per plan, setting one up, rendering, downloading.
+
+Reading a report, its preview and its PDFs needs `roles.can_view_plan`; setting up,
+editing and rendering need `roles.can_manage_reports`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plans import roles
+from plans.models import Plan
+from plans.services import ConflictError
+from reporting import services
+from reporting.forms import EditReportForm, ReportForm
+from reporting.models import CommitteeReport, ReportRender
+
+
+def _report(request: HttpRequest, pk: int, *, manage: bool = False) -> CommitteeReport:
+    report = get_object_or_404(
+        CommitteeReport.objects.select_related("plan", "period", "created_by"), pk=pk
+    )
+    allowed = (
+        roles.can_manage_reports(request.user, report.plan)
+        if manage
+        else roles.can_view_plan(request.user, report.plan)
+    )
+    if not allowed:
+        raise PermissionDenied
+    return report
+
+
+def _status_context(request: HttpRequest, report: CommitteeReport) -> dict:
+    render_ = report.renders.select_related("requested_by").order_by("-number").first()
+    return {
+        "report": report,
+        "render": render_,
+        "stale": render_ is not None and services.render_is_stale(render_),
+        "active": render_ is not None
+        and services.render_is_active(render_)
+        and not services.render_is_stale(render_),
+        "can_manage": roles.can_manage_reports(request.user, report.plan),
+        "filename": services.download_filename(report),
+    }
+
+
+@login_required
+@require_GET
+def report_list(request: HttpRequest) -> HttpResponse:
+    if not roles.has_role(request.user, *roles.ALL_ROLES):
+        raise PermissionDenied
+    latest = ReportRender.objects.filter(report=OuterRef("pk")).order_by("-number")
+    reports = CommitteeReport.objects.select_related("period").annotate(
+        render_state=Subquery(latest.values("state")[:1]),
+        render_number=Subquery(latest.values("number")[:1]),
+        render_finished=Subquery(latest.values("finished_at")[:1]),
+    )
+    plans = Plan.objects.order_by("status", "title").prefetch_related(
+        Prefetch("committee_reports", queryset=reports)
+    )
+    rows = [
+        {"plan": plan, "can_manage": roles.can_manage_reports(request.user, plan)}
+        for plan in plans
+        if roles.can_view_plan(request.user, plan)
+    ]
+    return render(request, "reporting/report_list.html", {"rows": rows, "nav": "reports"})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest, slug: str) -> HttpResponse:
+    plan = get_object_or_404(Plan, slug=slug)
+    if not roles.can_manage_reports(request.user, plan):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = ReportForm(request.POST, plan=plan)
+        if form.is_valid():
+            try:
+                report = services.report_create(
+                    plan=plan,
+                    period=form.cleaned_data["period"],
+                    user=request.user,
+                    **form.fields_for_service(),
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Report set up. Render it when the narrative is ready.")
+                return redirect(report)
+    else:
+        form = ReportForm(plan=plan, initial=services.report_defaults(plan=plan))
+    previous = CommitteeReport.objects.filter(plan=plan).order_by("-meeting_date", "-pk").first()
+    return render(
+        request,
+        "reporting/report_form.html",
+        {"form": form, "plan": plan, "previous": previous, "nav": "reports"},
+    )
+
+
+@login_required
+@require_GET
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    renders = report.renders.select_related("requested_by").order_by("-number")
+    return render(
+        request,
+        "reporting/report_detail.html",
+        {**_status_context(request, report), "renders": renders, "nav": "reports"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk, manage=True)
+    conflict = None
+    if request.method == "POST":
+        form = EditReportForm(request.POST, instance=report, plan=report.plan)
+        if form.is_valid():
+            fields = form.fields_for_service()
+            try:
+                services.report_update(
+                    report=CommitteeReport.objects.get(pk=report.pk),
+                    expected_version=form.cleaned_data["version"],
+                    user=request.user,
+                    reason=form.cleaned_data["reason"] or "report edited",
+                    period=form.cleaned_data["period"],
+                    **fields,
+                )
+            except ConflictError as error:
+                conflict = error.current
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Report saved. Render it again to update the PDF.")
+                return redirect(report)
+    else:
+        form = EditReportForm(
+            instance=report, plan=report.plan, initial={"version": report.version}
+        )
+    return render(
+        request,
+        "reporting/report_form.html",
+        {
+            "form": form,
+            "plan": report.plan,
+            "report": report,
+            "conflict": conflict,
+            "nav": "reports",
+        },
+    )
+
+
+@login_required
+@require_POST
+def report_render(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk, manage=True)
+    services.render_request(report=report, user=request.user)
+    if request.htmx:
+        return render(request, "reporting/_render_status.html", _status_context(request, report))
+    messages.success(request, "Rendering has been requested. This page shows when it is ready.")
+    return redirect(report)
+
+
+@login_required
+@require_GET
+def report_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """The render status fragment, polled by htmx while a render is queued or running.
+    Answers 204 (nothing to swap) while the state is the one the page already shows."""
+    report = _report(request, pk)
+    context = _status_context(request, report)
+    render_ = context["render"]
+    shown = request.GET.get("state")
+    if (
+        request.htmx
+        and render_ is not None
+        and context["active"]
+        and shown == f"{render_.number}-{render_.state}"
+    ):
+        return HttpResponse(status=204)
+    return render(request, "reporting/_render_status.html", context)
+
+
+@login_required
+@require_GET
+def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
+    report = _report(request, pk)
+    html = services.report_html(report, generated_at=timezone.now(), preview=True)
+    return HttpResponse(html)
+
+
+@login_required
+@require_GET
+def render_download(request: HttpRequest, pk: int) -> FileResponse:
+    render_ = get_object_or_404(
+        ReportRender.objects.select_related("report__plan", "report__period"), pk=pk
+    )
+    if not roles.can_view_plan(request.user, render_.report.plan):
+        raise PermissionDenied
+    if render_.state != ReportRender.State.READY or not render_.pdf:
+        raise Http404("This render has no PDF.")
+    try:
+        handle = render_.pdf.open("rb")
+    except FileNotFoundError:
+        raise Http404("The PDF file is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=services.download_filename(render_.report),
+        content_type="application/pdf",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
