@@ -9,6 +9,7 @@ needs no servers. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Re
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
@@ -192,6 +193,22 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT 
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+# Run by exactly one beat process; the times are London time (CELERY_TIMEZONE).
+CELERY_BEAT_SCHEDULE["plans-close-due-periods"] = {
+    "task": "plans.tasks.close_due_periods",
+    "schedule": crontab(hour=0, minute=5),
+}
+CELERY_BEAT_SCHEDULE["plans-send-period-reminders"] = {
+    "task": "plans.tasks.send_period_reminders",
+    "schedule": crontab(hour=7, minute=30),
+}
+# Days before a period closes on which owners are emailed what they have not yet rated.
+try:
+    REMINDER_DAYS = sorted({int(day) for day in envlist("REMINDER_DAYS", "10,3")}, reverse=True)
+except ValueError:
+    raise ImproperlyConfigured("REMINDER_DAYS must be whole numbers of days, e.g. 10,3.") from None
+if any(day < 0 for day in REMINDER_DAYS):
+    raise ImproperlyConfigured("REMINDER_DAYS cannot be negative.")
 
 LOGGING = {
     "version": 1,

@@ -235,7 +235,8 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
     In one transaction: every action, measure and recommendation facet with no
     confirmed rating in the period gets its previous confirmed position carried forward,
     marked "not updated this period"; the period becomes closed (read-only), and the
-    next upcoming period opens. Returns False, changing nothing, if it was already
+    next upcoming period opens. Periods close in order: an earlier one still open is
+    refused with a ValidationError. Returns False, changing nothing, if it was already
     closed, so a retried task or a second click is harmless.
     """
     now = now or timezone.now()
@@ -244,6 +245,16 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
         if period.is_closed:
             return False
         plan = period.plan
+        # Positions build on the period before: closing out of order would carry
+        # forward from a position that can still change.
+        unclosed = (
+            plan.periods.filter(end__lt=period.end)
+            .exclude(state=ReportingPeriod.State.CLOSED)
+            .order_by("end")
+            .first()
+        )
+        if unclosed is not None:
+            raise ValidationError(f"Close {unclosed.label} first: positions build on it.")
         earlier = Rating.objects.confirmed().filter(plan=plan, period__end__lte=period.end)
         this = Rating.objects.confirmed().filter(period=period)
         carried: list[Rating] = []

@@ -1,0 +1,836 @@
+"""Dated positions: a plan's reporting periods, sign-off of ratings, movement between two
+positions, the "position as of" grid, and reminders before a period closes.
+
+What closing a period does is one rule, `plans.services.period_close`; this module calls
+it (for the beat task) and holds every other rule about periods. Dates are Europe/London
+local dates throughout (`timezone.localdate`): a period ending on 31 March is open all
+day on 31 March, whatever the UTC date is.
+
+Movement (`movement`) is what the plan page, the dashboard and the committee report use
+to answer "what moved since last time"; its return value is a set of dataclasses so
+that callers read attributes, not dictionary keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from plans import roles, selectors, services
+from plans.models import (
+    RAG,
+    RAG_ORDER,
+    Action,
+    Measure,
+    Owner,
+    Plan,
+    Rating,
+    Recommendation,
+    Reminder,
+    ReportingPeriod,
+)
+
+log = logging.getLogger(__name__)
+
+FACETS = (Rating.Subject.OUTCOME, Rating.Subject.IMPACT, Rating.Subject.PROGRESS)
+
+
+# --- Creating periods ---------------------------------------------------------------
+
+
+def _day(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def financial_quarter_label(day: dt.date) -> str:
+    """UK local-government financial quarters: Q1 is April to June, so 15 January 2025
+    is in "Q4 2024/25"."""
+    year = day.year if day.month >= 4 else day.year - 1
+    quarter = (day.month - 4) % 12 // 3 + 1
+    return f"Q{quarter} {year}/{(year + 1) % 100:02d}"
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    """The last day of a month (1 to 12) of `year`."""
+    first_of_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_of_next - dt.timedelta(days=1)
+
+
+def _quarters(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.date]]:
+    # Financial quarters start in April, July, October and January.
+    month = start.month - (start.month - 1) % 3
+    first = dt.date(start.year, month, 1)
+    while first <= end:
+        last = _month_end(first.year, first.month + 2)
+        yield financial_quarter_label(first), first, last
+        first = last + dt.timedelta(days=1)
+
+
+def _months(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.date]]:
+    first = dt.date(start.year, start.month, 1)
+    while first <= end:
+        last = _month_end(first.year, first.month)
+        yield f"{first:%B %Y}", first, last
+        first = last + dt.timedelta(days=1)
+
+
+def _as_of(
+    dates: Sequence[dt.date], start: dt.date | None
+) -> Iterator[tuple[str, dt.date, dt.date]]:
+    ordered = sorted(set(dates))
+    first = start or ordered[0]
+    for day in ordered:
+        yield f"As of {_day(day)}", first, day
+        first = day + dt.timedelta(days=1)
+
+
+def periods_create(
+    *,
+    plan: Plan,
+    rule: str | Sequence[dt.date],
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    user=None,
+) -> list[ReportingPeriod]:
+    """Create a plan's reporting periods from a rule and return the new ones, oldest first.
+
+    - `rule="quarters"`: financial quarters ("Q1 2024/25" is April to June 2024) covering
+      `start` to `end`, widened to whole quarters;
+    - `rule="months"`: calendar months ("April 2024") covering `start` to `end`;
+    - `rule=[dates]`: one period per date, labelled "As of 1 March 2016", each starting the
+      day after the one before (the first on `start`, or on its own date).
+
+    A period identical to an existing one (same label and dates) is skipped, so running
+    it twice adds nothing. New periods must come after every closed or open period:
+    positions build on the one before, so history cannot be inserted behind them. If no
+    period is open, the earliest upcoming one opens.
+    """
+    if isinstance(rule, str):
+        if start is None or end is None:
+            raise ValidationError("Give the first and last dates the periods should cover.")
+        if end < start:
+            raise ValidationError("The last date is before the first.")
+        if rule == "quarters":
+            wanted = list(_quarters(start, end))
+        elif rule == "months":
+            wanted = list(_months(start, end))
+        else:
+            raise ValidationError(f"Unknown rule {rule!r}: use quarters, months or dates.")
+    else:
+        if not rule:
+            raise ValidationError("Give at least one date.")
+        if start is not None and start > min(rule):
+            raise ValidationError("The first period would start after it ends.")
+        wanted = list(_as_of(rule, start))
+
+    with transaction.atomic():
+        # Lock the plan row so two administrators creating periods at once queue up.
+        plan = Plan.objects.select_for_update().get(pk=plan.pk)
+        existing = list(plan.periods.all())
+        same = {(p.label, p.start, p.end) for p in existing}
+        started = [p for p in existing if p.state != ReportingPeriod.State.UPCOMING]
+        last_started = max((p.end for p in started), default=None)
+        created: list[ReportingPeriod] = []
+        for label, first, last in wanted:
+            if (label, first, last) in same:
+                continue
+            if last_started is not None and first <= last_started:
+                raise ValidationError(
+                    f"{label} would start on or before {_day(last_started)}, the end of a "
+                    "period already open or closed: new periods must come after it."
+                )
+            clash = next((p for p in existing if p.start <= last and first <= p.end), None)
+            if clash is not None:
+                raise ValidationError(f"{label} overlaps {clash.label}.")
+            period = ReportingPeriod(plan=plan, label=label, start=first, end=last)
+            period.full_clean()
+            period._history_user = user
+            period._change_reason = "period created"
+            period.save()
+            created.append(period)
+            existing.append(period)
+        if not plan.periods.filter(state=ReportingPeriod.State.OPEN).exists():
+            first_upcoming = (
+                plan.periods.filter(state=ReportingPeriod.State.UPCOMING).order_by("end").first()
+            )
+            if first_upcoming is not None:
+                first_upcoming.state = ReportingPeriod.State.OPEN
+                first_upcoming._history_user = user
+                first_upcoming._change_reason = "opened: the plan had no open period"
+                first_upcoming.save()
+                for period in created:
+                    if period.pk == first_upcoming.pk:
+                        period.state = ReportingPeriod.State.OPEN
+    return created
+
+
+# --- Closing on schedule and reopening ------------------------------------------------
+
+
+def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod]:
+    """Close every open period whose end date has passed, in London local time.
+
+    A period ending on 27 October is closed from 00:00 on 28 October London time, so a
+    rating recorded at 23:30 on the 27th is in it. When closing one opens the next and
+    that one has also ended (the scheduler was down for a while), it is closed too, in
+    order. One plan's failure is logged and does not stop the others.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    closed: list[ReportingPeriod] = []
+    failed: set[int] = set()
+    while True:
+        due = list(
+            ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, end__lt=today)
+            .exclude(pk__in=failed)
+            .order_by("end", "pk")
+        )
+        if not due:
+            return closed
+        for period in due:
+            try:
+                if services.period_close(period=period, now=now):
+                    closed.append(period)
+            except ValidationError as error:
+                failed.add(period.pk)
+                log.error("could not close period %s (%s): %s", period.pk, period, error)
+
+
+def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:
+    """Reopen a closed period, for a plan administrator, with the reason in history.
+
+    Only the plan's latest closed period can be reopened: later positions were built on
+    it. The positions that closing carried forward are removed (and recorded in history),
+    so that closing again carries forward only what is still not updated; a period that
+    opened after it goes back to upcoming, and opens again when this one closes.
+    """
+    if not roles.is_plan_admin(user):
+        raise PermissionDenied("Only a plan administrator can reopen a period.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the period is being reopened."})
+    with transaction.atomic():
+        periods = {
+            p.pk: p
+            for p in ReportingPeriod.objects.select_for_update()
+            .filter(plan_id=period.plan_id)
+            .order_by("end")
+        }
+        period = periods[period.pk]
+        if not period.is_closed:
+            raise ValidationError(f"{period.label} is not closed.")
+        later_closed = [p for p in periods.values() if p.is_closed and p.end > period.end]
+        if later_closed:
+            raise ValidationError(
+                f"{later_closed[-1].label} was closed after {period.label}: reopen that "
+                "first, since its positions were built on this one."
+            )
+        for other in periods.values():
+            if other.state == ReportingPeriod.State.OPEN:
+                other.state = ReportingPeriod.State.UPCOMING
+                other._history_user = user
+                other._change_reason = f"back to upcoming: {period.label} reopened"
+                other.save()
+        period.state = ReportingPeriod.State.OPEN
+        period.closed_at = None
+        period.closed_by = None
+        period._history_user = user
+        period._change_reason = f"reopened: {reason}"
+        period.save()
+        for rating in Rating.objects.filter(period=period, carried_forward=True):
+            rating._history_user = user
+            rating._change_reason = f"carried-forward position removed: {period.label} reopened"
+            rating.delete()
+    return period
+
+
+# --- Sign-off -------------------------------------------------------------------------
+
+
+def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Rating:
+    if not roles.can_confirm_ratings(user, rating.plan):
+        raise PermissionDenied("Only a QA lead or a plan administrator can review ratings.")
+    with transaction.atomic():
+        # Lock the period first, as closing does, so a rating cannot be confirmed into a
+        # period that is closing at the same moment.
+        period = ReportingPeriod.objects.select_for_update().get(pk=rating.period_id)
+        rating = Rating.objects.select_for_update().get(pk=rating.pk)
+        if period.is_closed:
+            raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
+        if rating.status != Rating.Status.PROPOSED:
+            raise ValidationError(
+                f"This rating is already {rating.get_status_display().lower()}: nothing to do."
+            )
+        rating.status = status
+        rating.reviewed_by = user
+        rating.reviewed_at = timezone.now()
+        rating.review_comment = comment
+        rating._history_user = user
+        rating._change_reason = f"{verb}: {comment}" if comment else verb
+        rating.save()
+    return rating
+
+
+def rating_confirm(*, rating: Rating, user, comment: str = "") -> Rating:
+    """Confirm a proposed rating (QA leads and plan administrators). From then on it
+    counts in reports and the dashboard."""
+    return _review(
+        rating, user=user, comment=comment.strip(), status=Rating.Status.CONFIRMED, verb="confirmed"
+    )
+
+
+def rating_return(*, rating: Rating, user, comment: str) -> Rating:
+    """Send a proposed rating back to its author with a comment saying why. The item's
+    position stays where it was until a new rating is recorded and confirmed."""
+    comment = comment.strip()
+    if not comment:
+        raise ValidationError({"comment": "Say why the rating is being sent back."})
+    return _review(
+        rating, user=user, comment=comment, status=Rating.Status.RETURNED, verb="sent back"
+    )
+
+
+def ratings_to_confirm(plan: Plan | None = None) -> QuerySet[Rating]:
+    """Proposed ratings that can still be confirmed (their period is not closed), oldest
+    first, each annotated with `superseded`: a newer rating of the same item in the same
+    period exists."""
+    newer = Rating.objects.filter(
+        Q(action_id=OuterRef("action_id"))
+        | Q(measure_id=OuterRef("measure_id"))
+        | Q(recommendation_id=OuterRef("recommendation_id")),
+        period_id=OuterRef("period_id"),
+        subject=OuterRef("subject"),
+    ).filter(
+        Q(created__gt=OuterRef("created")) | Q(created=OuterRef("created"), pk__gt=OuterRef("pk"))
+    )
+    queryset = (
+        Rating.objects.filter(status=Rating.Status.PROPOSED)
+        .exclude(period__state=ReportingPeriod.State.CLOSED)
+        .exclude(plan__status=Plan.Status.CLOSED)
+        .annotate(superseded=Exists(newer.exclude(status=Rating.Status.RETURNED)))
+        .select_related(
+            "plan",
+            "period",
+            "action__plan",
+            "measure__action",
+            "recommendation",
+            "created_by",
+        )
+        .order_by("plan__title", "created", "pk")
+    )
+    if plan is not None:
+        queryset = queryset.filter(plan=plan)
+    return queryset
+
+
+def awaiting_confirmation_count(plan: Plan) -> int:
+    """How many proposed ratings of the plan wait for a QA lead or administrator."""
+    return ratings_to_confirm(plan).count()
+
+
+# --- Positions and movement -----------------------------------------------------------
+
+
+class Direction(enum.StrEnum):
+    """How an item's position moved between two periods."""
+
+    IMPROVED = "improved"
+    WORSENED = "worsened"
+    UNCHANGED = "unchanged"
+    NEW = "new"
+    COMPLETED = "completed"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+@dataclass(frozen=True)
+class Position:
+    """An item's position as of a period: its latest rating up to that period's end."""
+
+    rag: str  # a RAG value; "" when the latest rating says "not rated"
+    carried_forward: bool  # not updated in that period: the one before, carried forward
+    status: str  # Rating.Status of the rating that gives the position
+
+
+ItemKey = tuple[str, int]  # (kind, item id); kind is "action", "measure" or a facet
+
+
+def direction(then: str | None, now: str | None) -> Direction:
+    """Compare two RAG values (None or "" means no position).
+
+    Blue after anything else is *completed*; a position where there was none is *new*;
+    losing a position (rated then, not rated now) counts as *worsened*, since the
+    committee can no longer see where the item stands.
+    """
+    then, now = then or "", now or ""
+    if then == now:
+        return Direction.UNCHANGED
+    if not then:
+        return Direction.NEW
+    if now == RAG.BLUE:
+        return Direction.COMPLETED
+    if not now or RAG_ORDER[now] < RAG_ORDER[then]:
+        return Direction.WORSENED
+    return Direction.IMPROVED
+
+
+def _position(row: dict, prefix: str = "current") -> Position | None:
+    status = row[f"{prefix}_status"]
+    if status is None:
+        return None
+    return Position(
+        rag=row[f"{prefix}_rag"] or "",
+        carried_forward=bool(row[f"{prefix}_carried"]),
+        status=status,
+    )
+
+
+def positions_as_of(
+    plan: Plan, period: ReportingPeriod, *, confirmed_only: bool = True
+) -> dict[ItemKey, Position]:
+    """Every item's position as of `period`, in three queries (actions, measures,
+    recommendation facets). Items never rated up to then are absent.
+
+    The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
+    the latest rating in the latest period up to this one, returned ratings ignored.
+    """
+    positions: dict[ItemKey, Position] = {}
+    fields = ("pk", "current_rag", "current_carried", "current_status")
+    actions = selectors.actions_with_position(
+        Action.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
+    )
+    for row in actions.values(*fields):
+        if (position := _position(row)) is not None:
+            positions[("action", row["pk"])] = position
+    measures = selectors.measures_with_position(
+        Measure.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
+    )
+    for row in measures.values(*fields):
+        if (position := _position(row)) is not None:
+            positions[("measure", row["pk"])] = position
+    annotations = {}
+    for facet in FACETS:
+        latest = selectors.latest_rating_subquery(
+            "recommendation", period=period, confirmed_only=confirmed_only
+        ).filter(subject=facet)
+        annotations[f"{facet}_rag"] = Subquery(latest.values("rag")[:1])
+        annotations[f"{facet}_carried"] = Subquery(latest.values("carried_forward")[:1])
+        annotations[f"{facet}_status"] = Subquery(latest.values("status")[:1])
+    for row in (
+        Recommendation.objects.filter(plan=plan).annotate(**annotations).values("pk", *annotations)
+    ):
+        for facet in FACETS:
+            if (position := _position(row, facet)) is not None:
+                positions[(str(facet), row["pk"])] = position
+    return positions
+
+
+@dataclass(frozen=True)
+class ItemMovement:
+    """One item's position then and now.
+
+    `kind` is "action", "measure", or a recommendation facet: "outcome" (outcome
+    required), "impact" (impact for children) or "progress" (actions completed).
+    """
+
+    kind: str
+    item_id: int
+    recommendation_id: int
+    ref: str
+    text: str
+    url: str
+    then: Position | None
+    now: Position | None
+    direction: Direction
+
+    @property
+    def then_rag(self) -> str:
+        return self.then.rag if self.then else ""
+
+    @property
+    def now_rag(self) -> str:
+        return self.now.rag if self.now else ""
+
+    @property
+    def kind_label(self) -> str:
+        if self.kind in ("action", "measure"):
+            return "Action" if self.kind == "action" else "Outcome measure"
+        return Rating.Subject(self.kind).label
+
+
+def _direction_counts(items: Sequence[ItemMovement]) -> dict[Direction, int]:
+    counted = Counter(item.direction for item in items)
+    return {d: counted.get(d, 0) for d in Direction}
+
+
+@dataclass
+class RecommendationMovement:
+    """The movement of everything under one recommendation, with counts per direction
+    (every direction present, zero where none)."""
+
+    recommendation: Recommendation
+    items: list[ItemMovement]
+    counts: dict[Direction, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = _direction_counts(self.items)
+
+    def counts_for(self, *kinds: str) -> dict[Direction, int]:
+        """Counts per direction for some kinds only, e.g. `counts_for("action")`."""
+        return _direction_counts([item for item in self.items if item.kind in kinds])
+
+
+@dataclass
+class Movement:
+    """What moved between two dated positions of a plan.
+
+    `recommendations` are in plan order; within each, the facets first (outcome
+    required, impact for children, actions completed), then each action followed by its
+    outcome measures. `counts` totals the directions across the plan.
+    """
+
+    plan: Plan
+    from_period: ReportingPeriod
+    to_period: ReportingPeriod
+    confirmed_only: bool
+    recommendations: list[RecommendationMovement]
+    counts: dict[Direction, int] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.counts = _direction_counts(list(self.items()))
+
+    def items(self, *kinds: str) -> Iterator[ItemMovement]:
+        """Every item, or only those of the given kinds."""
+        for rec in self.recommendations:
+            for item in rec.items:
+                if not kinds or item.kind in kinds:
+                    yield item
+
+
+def _ordered_items(plan: Plan) -> tuple[list[Recommendation], dict[int, list[tuple]]]:
+    """The plan's recommendations and, per recommendation, its actions and measures as
+    (kind, id, ref, text, url) in plan order; two queries."""
+    recommendations = list(plan.recommendations.order_by("position", "pk"))
+    by_rec: dict[int, list[tuple]] = {rec.pk: [] for rec in recommendations}
+    measures: dict[int, list[Measure]] = {}
+    for measure in Measure.objects.filter(plan=plan).order_by("action_id", "position", "pk"):
+        measures.setdefault(measure.action_id, []).append(measure)
+    for action in Action.objects.filter(plan=plan).order_by("position", "pk"):
+        by_rec[action.recommendation_id].append(
+            ("action", action.pk, action.ref, action.text, action.get_absolute_url())
+        )
+        for number, measure in enumerate(measures.get(action.pk, []), start=1):
+            by_rec[action.recommendation_id].append(
+                (
+                    "measure",
+                    measure.pk,
+                    f"{action.ref} M{number}",
+                    measure.text,
+                    action.get_absolute_url(),
+                )
+            )
+    return recommendations, by_rec
+
+
+def movement(
+    plan: Plan,
+    from_period: ReportingPeriod,
+    to_period: ReportingPeriod,
+    *,
+    confirmed_only: bool = True,
+) -> Movement:
+    """Each item's RAG as of `from_period` and as of `to_period`, and which way it moved.
+
+    Items are every action and outcome measure of the plan, and each recommendation
+    facet (outcome required, impact for children, actions completed) that has a
+    position in either period. Directions: *improved*, *worsened*, *unchanged*, *new*
+    (no position then), *completed* (Blue now, not then); see `direction`. Reports and
+    the dashboard use confirmed ratings (the default); `confirmed_only=False` includes
+    proposed ones. A fixed number of queries, whatever the size of the plan.
+
+    Raises ValueError if a period belongs to another plan or `from_period` ends after
+    `to_period`.
+    """
+    if from_period.plan_id != plan.pk or to_period.plan_id != plan.pk:
+        raise ValueError("Both periods must belong to the plan.")
+    if from_period.end > to_period.end:
+        raise ValueError("from_period must end before to_period.")
+    then = positions_as_of(plan, from_period, confirmed_only=confirmed_only)
+    now = positions_as_of(plan, to_period, confirmed_only=confirmed_only)
+    recommendations, by_rec = _ordered_items(plan)
+    result = []
+    for rec in recommendations:
+        items = []
+        for facet in FACETS:
+            key = (str(facet), rec.pk)
+            if key in then or key in now:
+                items.append(
+                    _item_movement(
+                        key, rec.pk, rec.ref, facet.label, rec.get_absolute_url(), then, now
+                    )
+                )
+        for kind, pk, ref, text, url in by_rec[rec.pk]:
+            items.append(_item_movement((kind, pk), rec.pk, ref, text, url, then, now))
+        result.append(RecommendationMovement(recommendation=rec, items=items))
+    return Movement(
+        plan=plan,
+        from_period=from_period,
+        to_period=to_period,
+        confirmed_only=confirmed_only,
+        recommendations=result,
+    )
+
+
+def _item_movement(key, rec_id, ref, text, url, then, now) -> ItemMovement:
+    before, after = then.get(key), now.get(key)
+    return ItemMovement(
+        kind=key[0],
+        item_id=key[1],
+        recommendation_id=rec_id,
+        ref=ref,
+        text=text,
+        url=url,
+        then=before,
+        now=after,
+        direction=direction(before.rag if before else None, after.rag if after else None),
+    )
+
+
+# --- The "position as of" grid ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GridRow:
+    """A row of the grid: a recommendation facet or an action, with one cell per
+    period (None where it had no position yet)."""
+
+    kind: str
+    item_id: int
+    ref: str
+    text: str
+    url: str
+    cells: list[Position | None]
+    direction: Direction | None  # last column against the one before; None with one column
+    suggested_rag: str = ""  # what the dates suggest for an open action, "" if nothing
+
+    @property
+    def kind_label(self) -> str:
+        return "Action" if self.kind == "action" else Rating.Subject(self.kind).label
+
+
+@dataclass(frozen=True)
+class GridSection:
+    recommendation: Recommendation
+    rows: list[GridRow]
+
+
+@dataclass(frozen=True)
+class PositionGrid:
+    """The plan's positions side by side, as the 2015 plan's "Position as of" tables."""
+
+    plan: Plan
+    periods: list[ReportingPeriod]  # oldest first
+    sections: list[GridSection]
+
+    @property
+    def movement_from(self) -> ReportingPeriod | None:
+        return self.periods[-2] if len(self.periods) > 1 else None
+
+
+def grid_periods(plan: Plan) -> list[ReportingPeriod]:
+    """The periods that have positions to show (closed, and the open one), oldest first."""
+    return list(plan.periods.exclude(state=ReportingPeriod.State.UPCOMING).order_by("end", "pk"))
+
+
+def position_grid(
+    plan: Plan,
+    periods: Sequence[ReportingPeriod],
+    *,
+    confirmed_only: bool = True,
+    today: dt.date | None = None,
+) -> PositionGrid:
+    """Positions of each recommendation's facets (those the plan uses) and actions, one
+    column per period. Three queries per period plus three, whatever the plan's size."""
+    periods = sorted(periods, key=lambda p: p.end)
+    columns = [positions_as_of(plan, p, confirmed_only=confirmed_only) for p in periods]
+    used_facets = [f for f in FACETS if any((str(f), pk) in c for c in columns for _, pk in c)]
+    recommendations = list(plan.recommendations.order_by("position", "pk"))
+    actions: dict[int, list[Action]] = {rec.pk: [] for rec in recommendations}
+    for action in Action.objects.filter(plan=plan).order_by("position", "pk"):
+        action.plan = plan  # for the suggested RAG, without a query per action
+        actions[action.recommendation_id].append(action)
+    today = today or services.local_today()
+
+    def row(kind, pk, ref, text, url, suggested="") -> GridRow:
+        cells = [column.get((kind, pk)) for column in columns]
+        moved = None
+        if len(cells) > 1:
+            moved = direction(
+                cells[-2].rag if cells[-2] else None, cells[-1].rag if cells[-1] else None
+            )
+        return GridRow(kind, pk, ref, text, url, cells, moved, suggested)
+
+    sections = []
+    for rec in recommendations:
+        rows = [
+            row(str(facet), rec.pk, rec.ref, facet.label, rec.get_absolute_url())
+            for facet in used_facets
+        ]
+        for action in actions[rec.pk]:
+            rows.append(
+                row(
+                    "action",
+                    action.pk,
+                    action.ref,
+                    action.text,
+                    action.get_absolute_url(),
+                    services.action_suggested_rag(action, today=today),
+                )
+            )
+        sections.append(GridSection(recommendation=rec, rows=rows))
+    return PositionGrid(plan=plan, periods=list(periods), sections=sections)
+
+
+# --- Reminders before a period closes ---------------------------------------------------
+
+
+def reminder_days() -> list[int]:
+    return sorted({int(day) for day in settings.REMINDER_DAYS})
+
+
+def reminders_due(*, today: dt.date | None = None) -> list[tuple[int, int, int]]:
+    """(owner id, period id, reminder day) for each owner with an email address and
+    open actions in an active plan whose open period closes within a reminder day,
+    not yet reminded for that day.
+
+    The reminder day is the nearest one not yet passed: with days 10 and 3, a period
+    ending in 7 days is on its 10-day reminder; a missed run sends it the next day.
+    """
+    today = today or services.local_today()
+    days = reminder_days()
+    if not days:
+        return []
+    due = []
+    periods = ReportingPeriod.objects.filter(
+        state=ReportingPeriod.State.OPEN,
+        plan__status=Plan.Status.ACTIVE,
+        end__gte=today,
+        end__lte=today + dt.timedelta(days=days[-1]),
+    ).order_by("end", "pk")
+    for period in periods:
+        left = (period.end - today).days
+        day = min(d for d in days if d >= left)
+        owners = (
+            Owner.objects.filter(
+                actions__plan_id=period.plan_id, actions__status=Action.Status.OPEN
+            )
+            .filter(~Q(email="") | Q(user__email__gt=""))
+            .exclude(reminders__period=period, reminders__days_before=day)
+            .distinct()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        due.extend((owner_id, period.pk, day) for owner_id in owners)
+    return due
+
+
+def owner_outstanding(owner: Owner, period: ReportingPeriod) -> tuple[list[Action], list[Measure]]:
+    """The owner's open actions, and the measures of the owner's actions, with no rating
+    of their own in the period yet (a rating sent back does not count)."""
+    actions = [
+        a
+        for a in selectors.actions_with_position(
+            Action.objects.filter(plan_id=period.plan_id, owners=owner, status=Action.Status.OPEN),
+            period=period,
+        ).order_by("position", "pk")
+        if not a.rated_in_period
+    ]
+    measures = [
+        m
+        for m in selectors.measures_with_position(
+            Measure.objects.filter(plan_id=period.plan_id, action__owners=owner).select_related(
+                "action"
+            ),
+            period=period,
+        ).order_by("action__position", "position", "pk")
+        if not m.rated_in_period
+    ]
+    return actions, measures
+
+
+def _my_actions_url(period: ReportingPeriod) -> str:
+    try:
+        path = reverse("plans:my_actions")
+    except NoReverseMatch:
+        path = period.plan.get_absolute_url()
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def reminder_send(
+    *, owner: Owner, period: ReportingPeriod, days_before: int, today: dt.date | None = None
+) -> bool:
+    """Email the owner what they still have to rate before the period closes.
+
+    Claim, then send: the (owner, period, day) row is inserted first and the database's
+    unique constraint lets only one run through, so a task that runs twice, or two
+    workers at once, send one email. If sending fails the claim is released so that a
+    retry can send. Returns whether an email was sent.
+    """
+    today = today or services.local_today()
+    address = owner.email or (owner.user.email if owner.user_id else "")
+    if not address or period.state != ReportingPeriod.State.OPEN:
+        return False
+    actions, measures = owner_outstanding(owner, period)
+    if not actions and not measures:
+        return False
+    try:
+        with transaction.atomic():
+            claim = Reminder.objects.create(
+                owner=owner,
+                period=period,
+                days_before=days_before,
+                items=len(actions) + len(measures),
+            )
+    except IntegrityError:
+        return False
+    context = {
+        "owner": owner,
+        "period": period,
+        "plan": period.plan,
+        "days_left": (period.end - today).days,
+        "actions": actions,
+        "measures": measures,
+        "today": today,
+        "url": _my_actions_url(period),
+    }
+    subject = (
+        f"{period.plan.title}: {len(actions) + len(measures)} item(s) to rate before "
+        f"{period.label} closes on {_day(period.end)}"
+    )
+    try:
+        send_mail(
+            subject,
+            render_to_string("plans/email/period_reminder.txt", context),
+            None,
+            [address],
+        )
+    except Exception:
+        claim.delete()
+        raise
+    Reminder.objects.filter(pk=claim.pk).update(sent_at=timezone.now())
+    return True
