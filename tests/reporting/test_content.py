@@ -1,0 +1,224 @@
+"""What a committee report says: frozen positions, exceptions, not updated, movement."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from audits.models import DipSample
+from plans import services
+from reporting.content import narrative_paragraphs, report_content, report_sections
+from tests import factories
+from tests.reporting.builders import build_reported_plan, noon
+
+pytestmark = pytest.mark.django_db
+
+NOW = timezone.now()
+
+
+def content_of(built, **kwargs):
+    return report_content(built.report, generated_at=NOW, **kwargs)
+
+
+def row(content, ref):
+    return next(r for area in content.areas for r in area.actions if r.action.ref == ref)
+
+
+def test_positions_are_those_of_the_reports_period_not_later_ones():
+    built = build_reported_plan()
+    first = built.actions[0]
+    services.rating_record(item=first, rag="blue", user=None, period=built.q3)
+
+    content = content_of(built)
+
+    assert row(content, first.ref).rag == "red"
+    assert row(content, first.ref).commentary == "Recruitment of personal advisers is behind plan."
+
+
+def test_proposed_ratings_do_not_count(director):
+    built = build_reported_plan()
+    built.plan.requires_signoff = True
+    built.plan.save()
+    fourth = built.actions[3]
+    # A proposed rating in the open period: a Q3 report must still show the Q2 position.
+    services.rating_record(item=fourth, rag="red", user=director, period=built.q3)
+    built.report.period = built.q3
+
+    content = content_of(built, period=built.q3)
+
+    assert row(content, fourth.ref).rag == "green"
+
+
+def test_counts_per_area_and_for_the_plan():
+    built = build_reported_plan(areas=2, actions_per_area=3)
+
+    content = content_of(built)
+
+    first_area = content.areas[0]
+    assert first_area.action_counts == {"blue": 0, "green": 1, "amber": 1, "red": 1, "": 0}
+    assert first_area.measure_counts["red"] == 1
+    assert content.totals["actions"]["green"] == 4
+    assert sum(content.totals["measures"].values()) == 6
+
+
+def test_movement_since_the_previous_period_is_counted_per_area():
+    built = build_reported_plan(areas=1, actions_per_area=3)
+
+    content = content_of(built)
+
+    assert content.previous_period == built.q1
+    # Actions: red and amber worsened, the third unchanged (carried forward); measures:
+    # the first worsened, the others unchanged.
+    assert content.areas[0].movement["worsened"] == 3
+    assert content.areas[0].movement["unchanged"] == 3
+    assert content.movement_totals["improved"] == 0
+
+
+def test_exceptions_list_red_amber_and_revised_due_dates_with_remedial_action():
+    built = build_reported_plan(areas=1, actions_per_area=4)
+    first, second = built.actions[:2]
+
+    exceptions = {(e.kind, e.ref): e for e in content_of(built).exceptions}
+
+    red = exceptions[("action", first.ref)]
+    assert red.rag == "red"
+    assert red.remedial[0].text.startswith("Agency personal advisers")
+    assert red.owners == "Service Director – Practice"
+    amber = exceptions[("action", second.ref)]
+    assert amber.slipped and amber.due == dt.date(2025, 2, 28)
+    assert amber.baseline == dt.date(2024, 12, 31)
+    assert exceptions[("measure", first.ref)].rag == "red"
+    assert ("action", built.actions[3].ref) not in exceptions  # green and on time
+
+
+def test_a_due_date_revised_after_the_period_closed_is_not_in_its_report():
+    built = build_reported_plan(areas=1, actions_per_area=4)
+    fourth = built.actions[3]
+    fourth.refresh_from_db()
+    services.action_revise_due_date(
+        action=fourth,
+        new_date=dt.date(2025, 6, 30),
+        reason="Moved in Q3",
+        user=None,
+        expected_version=fourth.version,
+    )
+
+    content = content_of(built)
+
+    assert row(content, fourth.ref).due == dt.date(2024, 12, 31)
+    assert not row(content, fourth.ref).slipped
+
+
+def test_an_open_action_past_its_due_date_is_an_exception():
+    built = build_reported_plan(areas=1, actions_per_area=4)
+    fourth = built.actions[3]
+    type(fourth).objects.filter(pk=fourth.pk).update(
+        due_date=dt.date(2024, 8, 31), baseline_due_date=dt.date(2024, 8, 31)
+    )
+
+    exceptions = {(e.kind, e.ref): e for e in content_of(built).exceptions}
+
+    assert exceptions[("action", fourth.ref)].overdue
+
+
+def test_items_not_updated_this_period_are_listed_separately_with_their_last_update():
+    built = build_reported_plan(areas=1, actions_per_area=3)
+    third = built.actions[2]
+
+    content = content_of(built)
+
+    listed = [item for item in content.not_updated if getattr(item, "action", None) == third]
+    assert listed and listed[0].last_updated == "Q1 2024/25"
+    assert listed[0].rag == "green"  # the Q1 position, carried forward
+    assert not content.never_rated
+
+
+def test_items_never_rated_are_listed_by_area():
+    built = build_reported_plan(areas=1, actions_per_area=3)
+    late = factories.ActionFactory(
+        recommendation=built.recommendations[0], ref="1.9", text="Added in Q2"
+    )
+
+    content = content_of(built)
+
+    assert content.never_rated == [(built.recommendations[0], [late.ref])]
+
+
+def test_measure_results_after_the_period_are_left_out():
+    built = build_reported_plan(areas=1, actions_per_area=2)
+    measure = built.measures[0]
+    DipSample.objects.create(
+        measure=measure, sampled_on=dt.date(2024, 10, 20), sample_size=10, compliant=10
+    )
+
+    rows = {m.measure.pk: m for m in content_of(built).measures}
+
+    assert rows[measure.pk].latest == (dt.date(2024, 9, 15), 60.0)
+    assert "Sep 24 60%" in rows[measure.pk].chart
+    performance = rows[built.measures[-1].pk]
+    assert performance.latest == (dt.date(2024, 9, 30), 46.3)
+    assert (performance.national, performance.neighbours) == (56, 52)
+
+
+def test_sections_are_numbered_in_order_and_empty_narratives_left_out():
+    built = build_reported_plan(areas=1, actions_per_area=1)
+
+    sections = report_sections(built.report)
+
+    assert [(s.number, s.key) for s in sections] == [
+        (1, "origin"),
+        (2, "purpose"),
+        (3, "progress"),
+        (4, "exceptions"),
+        (5, "measures"),
+    ]
+    assert [p.number for p in sections[1].paragraphs] == ["2.1", "2.2"]
+
+
+def test_paragraphs_that_carry_their_own_number_keep_it():
+    paragraphs = narrative_paragraphs("4.1 First.\n\nSecond\nline two.\r\n\r\nThird.", 4)
+
+    assert [(p.number, p.text) for p in paragraphs] == [
+        ("", "4.1 First."),
+        ("4.1", "Second\nline two."),
+        ("4.2", "Third."),
+    ]
+
+
+def test_reading_the_content_takes_the_same_queries_for_a_bigger_plan(
+    django_assert_max_num_queries,
+):
+    small = build_reported_plan(areas=1, actions_per_area=2, slug="small")
+    large = build_reported_plan(areas=4, actions_per_area=8, slug="large")
+
+    with django_assert_max_num_queries(30) as small_queries:
+        content_of(small)
+    with django_assert_max_num_queries(len(small_queries)):
+        content_of(large)
+
+
+def test_the_first_period_has_no_movement():
+    built = build_reported_plan(areas=1, actions_per_area=2)
+    built.report.period = built.q1
+
+    content = content_of(built, period=built.q1)
+
+    assert content.previous_period is None
+    assert content.trend_chart == ""
+    assert sum(content.movement_totals.values()) == 0
+
+
+def test_the_trend_compares_the_periods_up_to_the_reports():
+    built = build_reported_plan(areas=1, actions_per_area=2)
+    services.rating_record(
+        item=built.actions[0],
+        rag="blue",
+        user=None,
+        period=built.q3,
+        created=noon(dt.date(2024, 11, 1)),
+    )
+
+    chart = content_of(built).trend_chart
+
+    assert "Q1 2024/25" in chart and "Q2 2024/25" in chart
+    assert "Q3 2024/25" not in chart

@@ -1,0 +1,290 @@
+"""Rendering a committee report: claimed once, written atomically, failures recorded."""
+
+import datetime as dt
+import hashlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.db import OperationalError
+from django.utils import timezone
+
+from reporting import services
+from reporting.models import ReportRender
+from reporting.pdf import pdf_text
+from tests.reporting.builders import COVER, build_reported_plan
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def built():
+    return build_reported_plan(areas=2, actions_per_area=3)
+
+
+def queued(report, number=1, **fields):
+    return ReportRender.objects.create(report=report, number=number, **fields)
+
+
+def test_a_queued_render_becomes_a_ready_pdf(built, settings):
+    render = queued(built.report)
+
+    assert services.render_run(render_id=render.pk) is True
+
+    render.refresh_from_db()
+    assert render.state == "ready" and render.attempts == 1 and render.error == ""
+    data = render.pdf.read()
+    assert render.checksum == hashlib.sha256(data).hexdigest()
+    assert render.page_count >= 4
+    assert render.started_at <= render.finished_at
+    text = pdf_text(data)
+    for value in ("Children and Education Scrutiny Committee", "Agenda item No. 6", "Page 1 of"):
+        assert value in text
+    folder = Path(render.pdf.path).parent
+    assert [p.name for p in folder.iterdir()] == [Path(render.pdf.name).name]
+
+
+def test_a_second_delivery_of_the_same_job_does_nothing(built):
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+    finished = render.finished_at
+
+    assert services.render_run(render_id=render.pk) is False
+
+    render.refresh_from_db()
+    assert (render.state, render.attempts, render.finished_at) == ("ready", 1, finished)
+
+
+def test_a_render_running_elsewhere_is_not_claimed_twice(built):
+    render = queued(built.report, state="rendering", attempts=1, started_at=timezone.now())
+
+    assert services.render_run(render_id=render.pk) is False
+
+    render.refresh_from_db()
+    assert render.state == "rendering" and render.attempts == 1
+
+
+def test_a_render_whose_worker_died_is_claimed_again_after_the_time_limit(built, settings):
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    render = queued(built.report, state="rendering", attempts=1, started_at=long_ago)
+
+    assert services.render_run(render_id=render.pk) is True
+
+    render.refresh_from_db()
+    assert render.state == "ready" and render.attempts == 2
+
+
+def test_a_render_that_keeps_killing_its_worker_is_given_up(built, settings):
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    render = queued(
+        built.report, state="rendering", attempts=services.MAX_ATTEMPTS, started_at=long_ago
+    )
+
+    assert services.render_run(render_id=render.pk) is False
+
+    render.refresh_from_db()
+    assert render.state == "failed"
+    assert f"Gave up after {services.MAX_ATTEMPTS} attempts" in render.error
+
+
+def test_a_missing_stylesheet_fails_the_render_with_the_reason(built, monkeypatch, tmp_path):
+    missing = tmp_path / "gone.css"
+    monkeypatch.setattr(services, "REPORT_STYLESHEETS", (missing,))
+    monkeypatch.setattr(services, "ALLOWED_ROOTS", (*services.ALLOWED_ROOTS, tmp_path))
+    render = queued(built.report)
+
+    assert services.render_run(render_id=render.pk) is False
+
+    render.refresh_from_db()
+    assert render.state == "failed" and not render.pdf
+    assert "stylesheet" in render.error and "gone.css" in render.error
+
+
+def test_a_stylesheet_outside_the_allowed_folders_fails_the_render(built, monkeypatch, tmp_path):
+    outside = tmp_path / "other.css"
+    outside.write_text("body { color: red }")
+    monkeypatch.setattr(services, "REPORT_STYLESHEETS", (outside,))
+    render = queued(built.report)
+
+    services.render_run(render_id=render.pk)
+
+    render.refresh_from_db()
+    assert render.state == "failed" and "outside the allowed directories" in render.error
+
+
+def test_a_failed_render_can_be_tried_again(
+    built, monkeypatch, tmp_path, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(services, "REPORT_STYLESHEETS", (tmp_path / "gone.css",))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.render_request(report=built.report, user=None)
+    first.refresh_from_db()
+    assert first.state == "failed"
+    monkeypatch.undo()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.render_request(report=built.report, user=None)
+
+    second.refresh_from_db()
+    first.refresh_from_db()
+    assert (second.number, second.state) == (2, "ready")
+    assert first.state == "failed" and first.error  # kept, with its reason
+
+
+def test_any_other_error_fails_the_render_with_the_reason(built, monkeypatch):
+    def broken(*args, **kwargs):
+        raise ValueError("the template could not be read")
+
+    monkeypatch.setattr(services, "report_html", broken)
+    render = queued(built.report)
+
+    services.render_run(render_id=render.pk)
+
+    render.refresh_from_db()
+    assert render.state == "failed"
+    assert render.error == "ValueError: the template could not be read"
+
+
+def test_a_lost_database_connection_puts_the_render_back_for_a_retry(built, monkeypatch):
+    def lost(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "report_html", lost)
+    render = queued(built.report)
+
+    with pytest.raises(OperationalError):
+        services.render_run(render_id=render.pk)
+
+    render.refresh_from_db()
+    assert render.state == "queued" and render.attempts == 1
+    monkeypatch.undo()
+    assert services.render_run(render_id=render.pk) is True
+
+
+def test_requesting_a_render_enqueues_it_only_once_committed(
+    built, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        render = services.render_request(report=built.report, user=None)
+    assert render.state == "queued" and len(callbacks) == 1
+
+    callbacks[0]()
+
+    render.refresh_from_db()
+    assert render.state == "ready"
+
+
+def test_a_second_click_while_queued_returns_the_same_render(
+    built, clerk, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False):
+        first = services.render_request(report=built.report, user=clerk)
+        second = services.render_request(report=built.report, user=clerk)
+
+    assert first.pk == second.pk
+    assert ReportRender.objects.filter(report=built.report).count() == 1
+
+
+def test_a_broker_that_cannot_be_reached_fails_the_render_with_the_reason(
+    built, monkeypatch, django_capture_on_commit_callbacks
+):
+    from reporting import tasks
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionRefusedError("Connection refused")
+
+    monkeypatch.setattr(tasks.render_report, "delay", unreachable)
+    with django_capture_on_commit_callbacks(execute=True):
+        render = services.render_request(report=built.report, user=None)
+
+    render.refresh_from_db()
+    assert render.state == "failed" and "job queue could not be reached" in render.error
+
+
+def test_the_download_filename_names_plan_period_committee_and_date(built):
+    assert services.download_filename(built.report) == (
+        f"{built.plan.slug}-q2-202425-children-and-education-scrutiny-committee-2024-11-11.pdf"
+    )
+
+
+class _Counter(BaseHTTPRequestHandler):
+    requests: list
+
+    def do_GET(self):  # noqa: N802 - the name http.server calls
+        self.requests.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def counting_server():
+    handler = type("Handler", (_Counter,), {"requests": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", handler.requests
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_narrative_with_urls_fetches_nothing_and_the_report_still_renders(built, counting_server):
+    base, requests = counting_server
+    report = built.report
+    report.background = (
+        f'<img src="{base}/narrative.png"> and <link rel="stylesheet" href="{base}/x.css">\n\n'
+        '<img src="file:///etc/passwd"> <script>alert(1)</script>'
+    )
+    report.save()
+    render = queued(report)
+
+    services.render_run(render_id=render.pk)
+
+    render.refresh_from_db()
+    assert render.state == "ready"
+    assert requests == []
+    text = pdf_text(render.pdf.read())
+    assert f'<img src="{base}/narrative.png">' in text  # shown as the text it is
+    assert "root:" not in text
+
+
+def test_markup_reaching_the_pdf_renderer_is_still_not_fetched(built, counting_server, monkeypatch):
+    """Defence in depth: were a template ever to let markup through unescaped, the
+    renderer's URL fetcher would still refuse everything but our static files."""
+    base, requests = counting_server
+    real_html = services.report_html
+
+    def with_injected_markup(report, **kwargs):
+        html = real_html(report, **kwargs)
+        return html.replace(
+            "</body>",
+            f'<img src="{base}/injected.png"><img src="file:///etc/passwd">'
+            f'<link rel="icon" href="{base}/favicon.ico"></body>',
+        )
+
+    monkeypatch.setattr(services, "report_html", with_injected_markup)
+    render = queued(built.report)
+
+    services.render_run(render_id=render.pk)
+
+    render.refresh_from_db()
+    assert render.state == "ready" and requests == []
+
+
+def test_the_cover_fields_are_in_the_pdf(built):
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+
+    text = " ".join(pdf_text(render.pdf.read()).split())
+
+    for field in ("committee", "report_of", "cabinet_member", "recommendations"):
+        assert " ".join(COVER[field].split()) in text, field
+    assert "11 November 2024" in text and "Q2 2024/25" in text
