@@ -495,6 +495,10 @@ def measure_value_record(
     latest result, as for a dip sample (no mitigation: a figure carries none).
     """
     _require_recorder(user, measure)
+    value, national_average, statistical_neighbours = (
+        None if number is None else _decimal(number)
+        for number in (value, national_average, statistical_neighbours)
+    )
     errors = measure_value_errors(
         measure=measure,
         as_of=as_of,

@@ -1,6 +1,7 @@
 """factory_boy factories for every model the tests build."""
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
@@ -171,4 +172,4 @@ class MeasureValueFactory(factory.django.DjangoModelFactory):
 
     measure = factory.SubFactory(MeasureFactory, method=Measure.Method.PERFORMANCE)
     as_of = dt.date(2024, 9, 30)
-    value = 91.6
+    value = Decimal("91.6")
