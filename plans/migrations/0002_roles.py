@@ -47,9 +47,12 @@ def create_roles(apps, schema_editor):
         # Permissions are normally created after all migrations (post_migrate); create
         # them now so that the groups can be given them. The migration state's app
         # config has no models module, which create_permissions checks for.
-        app_config.models_module = True
-        create_permissions(app_config, verbosity=0, apps=apps)
-        app_config.models_module = None
+        previous = getattr(app_config, "models_module", None)
+        app_config.models_module = previous or True
+        try:
+            create_permissions(app_config, verbosity=0, apps=apps)
+        finally:
+            app_config.models_module = previous
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     ours = Permission.objects.filter(content_type__app_label__in=APPS)
