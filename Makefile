@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 # Tests and the demo run with development settings unless told otherwise.
 export DEBUG ?= true
 
-.PHONY: install demo test bench screenshots lint format migrate run worker beat clean
+.PHONY: install demo test bench screenshots lint format audit migrate run worker beat clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed (found %s)." % sys.version.split()[0])'
@@ -44,6 +44,9 @@ screenshots: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+audit: install
+	$(BIN)/python scripts/audit_dependencies.py
 
 format: install
 	$(BIN)/ruff format .
