@@ -8,10 +8,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass, field
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from plans.models import RAG, Action, Measure, Plan, Rating, ReportingPeriod
+from plans.models import (
+    RAG,
+    Action,
+    DueDateRevision,
+    Evidence,
+    Measure,
+    Outcome,
+    Owner,
+    Plan,
+    Rating,
+    Recommendation,
+    RemedialAction,
+    ReportingPeriod,
+)
 
 
 def _position_filter(period: ReportingPeriod | None, confirmed_only: bool) -> Q:
@@ -125,3 +140,626 @@ def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
 
 def overdue_actions(plan: Plan, *, today: dt.date) -> QuerySet[Action]:
     return Action.objects.filter(plan=plan, status=Action.Status.OPEN, due_date__lt=today)
+
+
+# --- My actions and the action page ------------------------------------------------------
+
+
+def actions_with_open_position(queryset: QuerySet[Action] | None = None) -> QuerySet[Action]:
+    """Actions of any number of plans annotated as `actions_with_position` annotates them
+    for one period, each as of its own plan's open period (or its latest position where
+    none is open), in one query: `open_period_id`, `open_period_end`, `current_rag`,
+    `current_rated_at`, `current_status`, `current_carried`, `rated_in_period`, and
+    `last_updated` (the latest rating someone made, not carried forward)."""
+    queryset = Action.objects.all() if queryset is None else queryset
+    open_period = ReportingPeriod.objects.filter(
+        plan_id=OuterRef("plan_id"), state=ReportingPeriod.State.OPEN
+    )
+    queryset = queryset.annotate(
+        open_period_id=Subquery(open_period.values("pk")[:1]),
+        open_period_end=Subquery(open_period.values("end")[:1]),
+    )
+    as_of = Coalesce(OuterRef("open_period_end"), Value(dt.date.max, output_field=DateField()))
+    latest = Rating.objects.filter(
+        _position_filter(None, False), action=OuterRef("pk"), period__end__lte=as_of
+    ).order_by("-period__end", "-created", "-pk")
+    return queryset.annotate(
+        current_rag=Subquery(latest.values("rag")[:1]),
+        current_rated_at=Subquery(latest.values("created")[:1]),
+        current_status=Subquery(latest.values("status")[:1]),
+        current_carried=Subquery(latest.values("carried_forward")[:1]),
+        rated_in_period=Exists(
+            Rating.objects.filter(
+                period_id=OuterRef("open_period_id"), carried_forward=False, action=OuterRef("pk")
+            ).exclude(status=Rating.Status.RETURNED)
+        ),
+        last_updated=Subquery(
+            Rating.objects.filter(action=OuterRef("pk"), carried_forward=False)
+            .order_by("-created", "-pk")
+            .values("created")[:1]
+        ),
+    )
+
+
+DUE_SOON_DAYS = 30
+NO_RATING = "none"  # the RAG filter's value for "not rated yet"
+
+
+@dataclass(frozen=True)
+class MyActionsFilters:
+    """What My actions is narrowed to; every field empty or False shows everything."""
+
+    plan: str = ""
+    rag: str = ""
+    overdue: bool = False
+    needs_update: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.plan or self.rag or self.overdue or self.needs_update)
+
+
+@dataclass
+class MyActionRow:
+    action: Action
+    period: ReportingPeriod | None
+    overdue: bool
+    days_overdue: int
+    due_soon: bool
+    needs_update: bool
+    can_edit: bool
+    co_owners: list[Owner]
+
+
+@dataclass
+class RecommendationGroup:
+    recommendation: Recommendation
+    rows: list[MyActionRow] = field(default_factory=list)
+
+
+@dataclass
+class PlanGroup:
+    plan: Plan
+    period: ReportingPeriod | None
+    recommendations: list[RecommendationGroup] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return sum(len(group.rows) for group in self.recommendations)
+
+
+@dataclass
+class Deadline:
+    """How many of the user's actions need a rating before a period closes."""
+
+    period: ReportingPeriod
+    count: int
+
+
+@dataclass
+class MyActions:
+    groups: list[PlanGroup]
+    total: int
+    shown: int
+    overdue: int
+    due_soon: int
+    needs_update: int
+    deadlines: list[Deadline]
+    plans: list[Plan]
+    has_posts: bool
+
+
+def _row_matches(row: MyActionRow, filters: MyActionsFilters) -> bool:
+    action = row.action
+    if filters.plan and action.plan.slug != filters.plan:
+        return False
+    if filters.rag == NO_RATING and action.current_rag:
+        return False
+    if filters.rag and filters.rag != NO_RATING and action.current_rag != filters.rag:
+        return False
+    if filters.overdue and not row.overdue:
+        return False
+    return not (filters.needs_update and not row.needs_update)
+
+
+def my_actions(user, *, filters: MyActionsFilters | None = None, today: dt.date) -> MyActions:
+    """The actions `user` is accountable for (through the posts they hold) in active
+    plans, each with its position as of its plan's open period and its flags, grouped by
+    plan and recommendation. The counts are of all the user's actions, whatever the
+    filters. A fixed number of queries, however many actions or ratings there are."""
+    from plans import roles
+
+    filters = filters or MyActionsFilters()
+    mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
+    actions = list(
+        actions_with_open_position(
+            Action.objects.filter(Exists(mine), plan__status=Plan.Status.ACTIVE)
+        )
+        .select_related("plan", "recommendation")
+        .prefetch_related("owners")
+        .order_by("plan__title", "plan_id", "recommendation__position", "position", "pk")
+    )
+    plan_ids = {action.plan_id for action in actions}
+    periods = {
+        period.plan_id: period
+        for period in ReportingPeriod.objects.filter(
+            plan_id__in=plan_ids, state=ReportingPeriod.State.OPEN
+        )
+    }
+    soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    rows = []
+    for action in actions:
+        is_open = action.status == Action.Status.OPEN
+        period = periods.get(action.plan_id)
+        overdue = is_open and action.due_date is not None and action.due_date < today
+        rows.append(
+            MyActionRow(
+                action=action,
+                period=period,
+                overdue=overdue,
+                days_overdue=(today - action.due_date).days if overdue else 0,
+                due_soon=is_open
+                and action.due_date is not None
+                and today <= action.due_date <= soon,
+                needs_update=is_open and period is not None and not action.rated_in_period,
+                can_edit=roles.can_edit_action(user, action),
+                co_owners=[owner for owner in action.owners.all() if owner.user_id != user.pk],
+            )
+        )
+    deadlines: dict[int, Deadline] = {}
+    for row in rows:
+        if row.needs_update:
+            deadlines.setdefault(row.period.pk, Deadline(period=row.period, count=0)).count += 1
+    groups: list[PlanGroup] = []
+    shown = 0
+    for row in rows:
+        if not _row_matches(row, filters):
+            continue
+        shown += 1
+        action = row.action
+        if not groups or groups[-1].plan.pk != action.plan_id:
+            groups.append(PlanGroup(plan=action.plan, period=row.period))
+        recs = groups[-1].recommendations
+        if not recs or recs[-1].recommendation.pk != action.recommendation_id:
+            recs.append(RecommendationGroup(recommendation=action.recommendation))
+        recs[-1].rows.append(row)
+    plans = sorted({a.plan_id: a.plan for a in actions}.values(), key=lambda p: (p.title, p.pk))
+    return MyActions(
+        groups=groups,
+        total=len(rows),
+        shown=shown,
+        overdue=sum(row.overdue for row in rows),
+        due_soon=sum(row.due_soon for row in rows),
+        needs_update=sum(row.needs_update for row in rows),
+        deadlines=sorted(deadlines.values(), key=lambda d: (d.period.end, d.period.pk)),
+        plans=plans,
+        has_posts=bool(actions) or Owner.objects.filter(user=user).exists(),
+    )
+
+
+@dataclass
+class FieldChange:
+    label: str
+    old: str
+    new: str
+
+
+@dataclass
+class ChangeEntry:
+    """One row of an action's change history: who did what, when and why."""
+
+    when: dt.datetime
+    who: object
+    what: str
+    reason: str = ""
+    changes: list[FieldChange] = field(default_factory=list)
+    kind: str = "change"
+
+
+@dataclass
+class MeasureRow:
+    measure: Measure
+    result: object  # audits.selectors.Result or None
+    result_text: str
+    derived_rag: str
+
+
+@dataclass
+class ActionPage:
+    """Everything the action page shows, read in a fixed number of queries."""
+
+    action: Action
+    owners: list[Owner]
+    links: list[Recommendation]
+    measures: list[MeasureRow]
+    ratings: list[Rating]
+    position: Rating | None
+    revisions: list[DueDateRevision]
+    remedial_actions: list[RemedialAction]
+    evidence: list[Evidence]
+    changes: list[ChangeEntry]
+    periods: list[ReportingPeriod]
+    period: ReportingPeriod | None
+    last_closed: ReportingPeriod | None
+
+    @property
+    def plan(self) -> Plan:
+        return self.action.plan
+
+
+# Fields of an action whose changes the history shows by name, in this order; the rest
+# (version, timestamps, the baseline) are bookkeeping.
+_ACTION_FIELDS = (
+    "ref",
+    "text",
+    "why",
+    "difference",
+    "lead",
+    "recommendation",
+    "outcome",
+    "timescale_text",
+    "timescale_needs_review",
+    "start_date",
+    "due_date",
+    "milestones",
+    "status",
+    "completed_on",
+)
+_REMEDIAL_FIELDS = (
+    "outstanding",
+    "text",
+    "responsible",
+    "due_text",
+    "due_date",
+    "completed_text",
+    "completed_on",
+)
+_MAX_SHOWN = 300
+
+
+def _label(model, name: str) -> str:
+    verbose = str(model._meta.get_field(name).verbose_name)
+    return verbose[:1].upper() + verbose[1:]
+
+
+def _shown(model, name: str, value, labels: dict) -> str:
+    if value is None or value == "" or value == []:
+        return "(blank)"
+    model_field = model._meta.get_field(name)
+    if model_field.choices:
+        return str(dict(model_field.flatchoices).get(value, value))
+    if model_field.is_relation:
+        return labels.get((model_field.related_model, value), f"#{value}")
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.date):
+        return f"{value.day} {value:%b %Y}"
+    if isinstance(value, list):
+        value = ", ".join(str(item) for item in value)
+    text = str(value)
+    return text if len(text) <= _MAX_SHOWN else text[: _MAX_SHOWN - 1] + "…"
+
+
+def _people(owner_ids, labels: dict) -> str:
+    return "; ".join(sorted(labels.get((Owner, pk), f"#{pk}") for pk in owner_ids)) or "(none)"
+
+
+def _action_changes(action: Action) -> list[ChangeEntry]:
+    """The action's own history: what changed in each save (`diff_against`), who saved
+    it and why, with owner and link changes read from the history's m2m tables in one
+    query each rather than one per record."""
+    records = list(
+        action.history.select_related("history_user").order_by("history_date", "history_id")
+    )
+    history_model = type(action.history.model())
+    owners_through = history_model._meta.get_field("historicalaction_owners").related_model
+    links_through = history_model._meta.get_field("historicalaction_links").related_model
+    owners_at: dict[int, set[int]] = {}
+    for history_id, owner_id in owners_through.objects.filter(history__id=action.pk).values_list(
+        "history_id", "owner_id"
+    ):
+        owners_at.setdefault(history_id, set()).add(owner_id)
+    links_at: dict[int, set[int]] = {}
+    for history_id, rec_id in links_through.objects.filter(history__id=action.pk).values_list(
+        "history_id", "recommendation_id"
+    ):
+        links_at.setdefault(history_id, set()).add(rec_id)
+
+    deltas = []
+    owner_ids: set[int] = set()
+    rec_ids: set[int] = set()
+    outcome_ids: set[int] = set()
+    for previous, record in zip([None, *records], records, strict=False):
+        if previous is None:
+            deltas.append((record, []))
+            continue
+        delta = record.diff_against(previous, included_fields=_ACTION_FIELDS)
+        changes = list(delta.changes)
+        for change in changes:
+            if change.field == "recommendation":
+                rec_ids.update({change.old, change.new} - {None})
+            if change.field == "outcome":
+                outcome_ids.update({change.old, change.new} - {None})
+        before = owners_at.get(previous.history_id, set())
+        after = owners_at.get(record.history_id, set())
+        if before != after:
+            changes.append(("owners", before, after))
+            owner_ids |= before | after
+        before = links_at.get(previous.history_id, set())
+        after = links_at.get(record.history_id, set())
+        if before != after:
+            changes.append(("links", before, after))
+            rec_ids |= before | after
+        deltas.append((record, changes))
+
+    labels: dict = {}
+    if owner_ids:
+        labels |= {(Owner, o.pk): str(o) for o in Owner.objects.filter(pk__in=owner_ids)}
+    if rec_ids:
+        labels |= {
+            (Recommendation, r.pk): f"{r.ref}. {r.title[:60]}"
+            for r in Recommendation.objects.filter(pk__in=rec_ids)
+        }
+    if outcome_ids:
+        labels |= {
+            (Outcome, o.pk): f"{o.ref} {o.text[:60]}"
+            for o in Outcome.objects.filter(pk__in=outcome_ids)
+        }
+
+    entries = []
+    for record, changes in deltas:
+        if record.history_type == "+":
+            what = "Action added to the plan"
+        elif record.history_type == "-":
+            what = "Action deleted"
+        elif not changes:
+            # A save that changed nothing shown (a rating bumps the version only): the
+            # rating itself is in the history.
+            continue
+        else:
+            what = "Action changed"
+        shown = []
+        for change in changes:
+            if isinstance(change, tuple):
+                name, before, after = change
+                if name == "owners":
+                    shown.append(
+                        FieldChange("Accountable", _people(before, labels), _people(after, labels))
+                    )
+                else:
+                    shown.append(
+                        FieldChange(
+                            "Also serves",
+                            "; ".join(sorted(labels.get((Recommendation, pk), "") for pk in before))
+                            or "(none)",
+                            "; ".join(sorted(labels.get((Recommendation, pk), "") for pk in after))
+                            or "(none)",
+                        )
+                    )
+            else:
+                shown.append(
+                    FieldChange(
+                        _label(Action, change.field),
+                        _shown(Action, change.field, change.old, labels),
+                        _shown(Action, change.field, change.new, labels),
+                    )
+                )
+        entries.append(
+            ChangeEntry(
+                when=record.history_date,
+                who=record.history_user,
+                what=what,
+                reason=record.history_change_reason or "",
+                changes=shown,
+                kind="action",
+            )
+        )
+    return entries
+
+
+def _remedial_changes(action: Action) -> list[ChangeEntry]:
+    records = list(
+        RemedialAction.history.filter(action_id=action.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    )
+    entries = []
+    last: dict[int, object] = {}
+    for record in records:
+        previous = last.get(record.id)
+        last[record.id] = record
+        if previous is None or record.history_type == "+":
+            what, changes = (
+                f"Remedial action added: {_shown(RemedialAction, 'text', record.text, {})}",
+                [],
+            )
+            if record.due_date:
+                changes.append(
+                    FieldChange("Due", "", _shown(RemedialAction, "due_date", record.due_date, {}))
+                )
+        else:
+            delta = record.diff_against(previous, included_fields=_REMEDIAL_FIELDS)
+            if not delta.changes:
+                continue
+            what = "Remedial action changed"
+            changes = [
+                FieldChange(
+                    _label(RemedialAction, c.field),
+                    _shown(RemedialAction, c.field, c.old, {}),
+                    _shown(RemedialAction, c.field, c.new, {}),
+                )
+                for c in delta.changes
+            ]
+        entries.append(
+            ChangeEntry(
+                when=record.history_date,
+                who=record.history_user,
+                what=what,
+                reason=record.history_change_reason or "",
+                changes=changes,
+                kind="remedial",
+            )
+        )
+    return entries
+
+
+def _record_changes(action: Action, periods: dict[int, ReportingPeriod]) -> list[ChangeEntry]:
+    """Ratings made and reviewed, due dates revised and evidence added, from their own
+    history tables: one query each."""
+    plan = action.plan
+    entries = []
+    for record in (
+        Rating.history.filter(action_id=action.pk)
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        period = periods.get(record.period_id)
+        label = period.label if period else "a period"
+        word = plan.rag_label(record.rag)
+        if record.history_type == "+":
+            what = (
+                f"Not updated in {label}: {word} carried forward"
+                if record.carried_forward
+                else f"Rated {word} for {label}"
+            )
+        elif record.status == Rating.Status.CONFIRMED:
+            what = f"{word} rating for {label} confirmed"
+        elif record.status == Rating.Status.RETURNED:
+            what = f"{word} rating for {label} sent back"
+        else:
+            what = f"{word} rating for {label} changed"
+        reason = record.history_change_reason or ""
+        if record.history_type == "~" and record.review_comment:
+            reason = f"{reason}: {record.review_comment}" if reason else record.review_comment
+        entries.append(
+            ChangeEntry(
+                when=record.history_date,
+                who=record.history_user,
+                what=what,
+                reason=reason,
+                kind="rating",
+            )
+        )
+    for record in (
+        DueDateRevision.history.filter(action_id=action.pk, history_type="+")
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        entries.append(
+            ChangeEntry(
+                when=record.history_date,
+                who=record.history_user,
+                what="Due date revised",
+                reason=record.reason,
+                changes=[
+                    FieldChange(
+                        "Due date",
+                        _shown(DueDateRevision, "old_date", record.old_date, {}),
+                        _shown(DueDateRevision, "new_date", record.new_date, {}),
+                    )
+                ],
+                kind="revision",
+            )
+        )
+    for record in (
+        Evidence.history.filter(action_id=action.pk, history_type="+")
+        .select_related("history_user")
+        .order_by("history_date", "history_id")
+    ):
+        entries.append(
+            ChangeEntry(
+                when=record.history_date,
+                who=record.history_user,
+                what=f"Evidence added: {record.title}",
+                reason=record.history_change_reason or "",
+                kind="evidence",
+            )
+        )
+    return entries
+
+
+def action_page(pk: int, *, today: dt.date) -> ActionPage:
+    """An action with everything about it, for its page. Raises Action.DoesNotExist."""
+    from audits.selectors import measure_derived_rag, recent_results
+    from audits.services import result_describe
+
+    action = (
+        Action.objects.select_related("plan", "recommendation", "outcome")
+        .prefetch_related("owners", "links")
+        .get(pk=pk)
+    )
+    periods = list(action.plan.periods.order_by("end", "pk"))
+    period = next((p for p in periods if p.state == ReportingPeriod.State.OPEN), None)
+    last_closed = next((p for p in reversed(periods) if p.is_closed), None)
+    by_period = {p.pk: p for p in periods}
+
+    measures = list(
+        measures_with_position(action.measures.order_by("position", "pk"), period=period)
+    )
+    results = recent_results([m.pk for m in measures], count=1) if measures else {}
+    measure_rows = []
+    for measure in measures:
+        latest = (results.get(measure.pk) or [None])[-1]
+        measure_rows.append(
+            MeasureRow(
+                measure=measure,
+                result=latest,
+                result_text=result_describe(latest, unit=measure.unit) if latest else "",
+                derived_rag=measure_derived_rag(measure, latest),
+            )
+        )
+
+    evidence = list(action.evidence.select_related("created_by").order_by("-created", "-pk"))
+    by_rating: dict[int, list[Evidence]] = {}
+    for item in evidence:
+        if item.rating_id:
+            by_rating.setdefault(item.rating_id, []).append(item)
+    ratings = list(
+        action.ratings.select_related("created_by", "reviewed_by").order_by(
+            "-period__end", "-created", "-pk"
+        )
+    )
+    seen_periods: set[int] = set()
+    position = None
+    for rating in ratings:
+        rating.period = by_period[rating.period_id]
+        rating.evidence_items = by_rating.get(rating.pk, [])
+        rating.is_position = False
+        if rating.status != Rating.Status.RETURNED and rating.period_id not in seen_periods:
+            seen_periods.add(rating.period_id)
+            rating.is_position = True
+            if position is None and (period is None or rating.period.end <= period.end):
+                position = rating
+
+    changes = (
+        _action_changes(action) + _remedial_changes(action) + _record_changes(action, by_period)
+    )
+    changes.sort(key=lambda entry: entry.when, reverse=True)
+    return ActionPage(
+        action=action,
+        owners=list(action.owners.all()),
+        links=list(action.links.all()),
+        measures=measure_rows,
+        ratings=ratings,
+        position=position,
+        revisions=list(action.revisions.select_related("created_by").order_by("-created", "-pk")),
+        remedial_actions=list(action.remedial_actions.order_by("-created", "-pk")),
+        evidence=evidence,
+        changes=changes,
+        periods=periods,
+        period=period,
+        last_closed=last_closed,
+    )
+
+
+def action_conflict(action: Action) -> dict:
+    """What the other person saved, for the message when an update is refused: the
+    action's latest rating and its last change (who and when), from the stored rows."""
+    latest = (
+        action.ratings.exclude(status=Rating.Status.RETURNED)
+        .select_related("created_by", "period")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    last_change = action.history.select_related("history_user").order_by("-history_date").first()
+    return {"rating": latest, "change": last_change, "action": action}

@@ -7,11 +7,14 @@ what closing a period does, and the optimistic version check for browser edits.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from typing import TypeVar
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -22,10 +25,12 @@ from plans.models import (
     RAG_ORDER,
     Action,
     DueDateRevision,
+    Evidence,
     Measure,
     Plan,
     Rating,
     Recommendation,
+    RemedialAction,
     ReportingPeriod,
 )
 
@@ -317,3 +322,231 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
             following._change_reason = f"opened when {period.label} closed"
             following.save()
     return True
+
+
+# --- The director's update: rating, commentary, recovery, evidence, new due date ---------
+
+NEEDS_RECOVERY = (RAG.AMBER, RAG.RED)
+
+
+def _merge_errors(errors: dict[str, list], error: ValidationError, rename: dict) -> None:
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            errors.setdefault(rename.get(name, name), []).extend(messages)
+    else:
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+
+
+def _person(user) -> str:
+    return (user.get_full_name() or user.get_username()) if user else ""
+
+
+def action_update(
+    *,
+    action: Action,
+    user,
+    expected_version: int,
+    rag: str,
+    commentary: str,
+    override_reason: str = "",
+    recovery: str = "",
+    recovery_due: dt.date | None = None,
+    completed_on: dt.date | None = None,
+    evidence_file: UploadedFile | None = None,
+    evidence_link: str = "",
+    evidence_title: str = "",
+    new_due_date: dt.date | None = None,
+    due_date_reason: str = "",
+    period: ReportingPeriod | None = None,
+    today: dt.date | None = None,
+) -> Rating:
+    """A director's monthly update of an action, all or nothing, in one transaction.
+
+    - Refused with ConflictError if the action was saved since `expected_version` was
+      read (nothing is written), and with PermissionDenied unless the user may edit it.
+    - Records a new rating in the open period (`period`, when given, is the one the
+      form was filled in for: if it has closed meanwhile the update is refused rather
+      than filed under another period). Commentary is required.
+    - Amber or Red needs `recovery`, what will bring it back on track: it updates the
+      action's open remedial action or creates one. Green or Blue completes open
+      remedial actions. Blue means complete and needs `completed_on`; any other rating
+      of a complete action reopens it.
+    - An optional evidence file (checked by `plans.evidence`) or link is attached to
+      the rating; an optional new due date goes through `action_revise_due_date`.
+    - The dates suggest a RAG from the action as it will be after the update (a new due
+      date past the baseline is slippage); a better rating needs `override_reason`.
+
+    Every problem is reported at once as a ValidationError keyed by these argument names.
+    """
+    from plans import evidence as evidence_rules
+
+    today = today or local_today()
+    commentary, recovery = commentary.strip(), recovery.strip()
+    due_date_reason, evidence_link = due_date_reason.strip(), evidence_link.strip()
+    stored_name = ""
+    try:
+        with transaction.atomic():
+            current = (
+                Action.objects.select_for_update(of=("self",))
+                .select_related("plan")
+                .get(pk=action.pk)
+            )
+            if not roles.can_edit_action(user, current):
+                raise PermissionDenied("Only the action's accountable owners can update it.")
+            if current.version != expected_version:
+                raise ConflictError(current)
+            plan = current.plan
+            open_now = open_period(plan)
+            if period is not None and (open_now is None or open_now.pk != period.pk):
+                raise ValidationError(
+                    f"{period.label} closed while you were writing this update, so it was "
+                    "not saved." + (f" {open_now.label} is open now." if open_now else "")
+                )
+            errors: dict[str, list] = {}
+            if rag not in (RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED):
+                errors["rag"] = ["Choose a RAG rating."]
+            if not commentary:
+                errors["commentary"] = ["Say how the action is going."]
+            if rag in NEEDS_RECOVERY and not recovery:
+                errors["recovery"] = [
+                    f"Say what will bring it back on track: it is {plan.rag_label(rag)}."
+                ]
+            if rag == RAG.BLUE:
+                if completed_on is None:
+                    errors["completed_on"] = ["Blue means complete: give the completion date."]
+                elif completed_on > today:
+                    errors["completed_on"] = ["The completion date cannot be in the future."]
+                if new_due_date is not None:
+                    errors["new_due_date"] = ["A complete action needs no new due date."]
+            if new_due_date is not None and not due_date_reason:
+                errors["due_date_reason"] = ["Say why the due date is changing."]
+            if due_date_reason and new_due_date is None:
+                errors["new_due_date"] = ["Give the new due date, or leave the reason empty."]
+            kind = None
+            if evidence_file is not None:
+                try:
+                    kind = evidence_rules.evidence_check(evidence_file)
+                except ValidationError as error:
+                    errors["evidence_file"] = error.messages
+            if evidence_link:
+                try:
+                    URLValidator(schemes=["http", "https"])(evidence_link)
+                except ValidationError:
+                    errors["evidence_link"] = ["Enter a web address starting https://."]
+
+            # The dates' suggestion, for the action as this update leaves it.
+            after = copy.copy(current)
+            if new_due_date is not None:
+                after.due_date = new_due_date
+            if rag == RAG.BLUE:
+                after.status = Action.Status.COMPLETE
+            elif rag:
+                after.status = Action.Status.OPEN
+            rating = None
+            try:
+                rating = rating_record(
+                    item=current,
+                    rag=rag,
+                    user=user,
+                    commentary=commentary,
+                    period=open_now,
+                    suggested_rag=action_suggested_rag(after, today=today),
+                    override_reason=override_reason,
+                    reason=f"Rated {plan.rag_label(rag)} in the update form",
+                )
+            except ValidationError as error:
+                _merge_errors(errors, error, {})
+            if errors:
+                raise ValidationError(errors)
+
+            notes = [f"Rated {plan.rag_label(rag)} for {open_now.label}"]
+            open_remedials = list(
+                current.remedial_actions.filter(completed_on__isnull=True).order_by("-pk")
+            )
+            if rag in NEEDS_RECOVERY:
+                remedial = open_remedials[0] if open_remedials else None
+                if remedial is None:
+                    remedial = RemedialAction(plan=plan, action=current, responsible=_person(user))
+                    remedial._change_reason = f"Recovery given with the {open_now.label} rating"
+                elif remedial.text != recovery or (
+                    recovery_due and remedial.due_date != recovery_due
+                ):
+                    remedial._change_reason = f"Recovery updated with the {open_now.label} rating"
+                else:
+                    remedial = None
+                if remedial is not None:
+                    remedial.text = recovery
+                    if recovery_due:
+                        remedial.due_date = recovery_due
+                    remedial._history_user = user
+                    remedial.full_clean()
+                    remedial.save()
+            elif rag in (RAG.GREEN, RAG.BLUE):
+                for remedial in open_remedials:
+                    remedial.completed_on = today
+                    remedial.completed_text = f"Back on track: rated {plan.rag_label(rag)}"
+                    remedial._history_user = user
+                    remedial._change_reason = f"Rated {plan.rag_label(rag)} for {open_now.label}"
+                    remedial.save()
+
+            if evidence_file is not None or evidence_link:
+                item = Evidence(
+                    action=current,
+                    rating=rating,
+                    title=(
+                        evidence_title.strip()
+                        or (evidence_rules.safe_name(evidence_file.name) if evidence_file else "")
+                        or evidence_link
+                    )[:200],
+                    link=evidence_link,
+                    created_by=rating.created_by,
+                )
+                if evidence_file is not None:
+                    item.content_type = kind.content_type
+                    item.size = evidence_file.size
+                    item.file.save(
+                        evidence_rules.safe_name(evidence_file.name), evidence_file, save=False
+                    )
+                    stored_name = item.file.name
+                item._history_user = rating.created_by
+                item._change_reason = f"Evidence for the {open_now.label} rating"
+                item.save()
+
+            if rag == RAG.BLUE:
+                current.status = Action.Status.COMPLETE
+                current.completed_on = completed_on
+                notes.append(f"complete on {completed_on:%d %b %Y}")
+            elif current.status == Action.Status.COMPLETE:
+                current.status = Action.Status.OPEN
+                current.completed_on = None
+                notes.append("reopened")
+            if new_due_date is not None:
+                try:
+                    action_revise_due_date(
+                        action=current,
+                        new_date=new_due_date,
+                        reason=due_date_reason,
+                        user=user,
+                        expected_version=expected_version,
+                    )
+                except ValidationError as error:
+                    renamed: dict[str, list] = {}
+                    _merge_errors(
+                        renamed, error, {"new_date": "new_due_date", "reason": "due_date_reason"}
+                    )
+                    raise ValidationError(renamed) from error
+                notes.append(f"due date revised: {due_date_reason}")
+                # One history row per update, whose reason says everything it did.
+                saved = current.history.order_by("-history_date", "-history_id").first()
+                saved.history_change_reason = "; ".join(notes)
+                saved.save(update_fields=["history_change_reason"])
+            else:
+                save_versioned(
+                    current, expected_version=expected_version, user=user, reason="; ".join(notes)
+                )
+    except BaseException:
+        if stored_name:
+            Evidence._meta.get_field("file").storage.delete(stored_name)
+        raise
+    action.version = current.version
+    return rating

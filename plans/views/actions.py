@@ -1,36 +1,244 @@
-"""An action's page: everything about it, read-only unless the user may edit it."""
+"""The service director's journey: My actions, an action's page, the monthly update
+form, and evidence downloads.
 
+Every request is checked on the server, whatever sent it (a link, a form, htmx or a
+hand-made POST): reading needs `roles.can_view_plan`, updating `roles.can_edit_action`.
+A refused request gets 403 and changes nothing. Writes go through
+`plans.services.action_update`.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
 
-from plans import roles, services
-from plans.models import Action
+from plans import evidence, roles, selectors, services
+from plans.forms import ActionUpdateForm, MyActionsFilterForm
+from plans.models import Action, Evidence, RagCriterion, Rating, ReportingPeriod
+
+
+def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 @login_required
+@require_GET
+def my_actions(request: HttpRequest) -> HttpResponse:
+    """The actions the signed-in user is accountable for, with what needs doing first."""
+    if not roles.has_role(request.user, *roles.ALL_ROLES):
+        return _forbidden(request, "Your account has no role yet, so it has no actions.")
+    form = MyActionsFilterForm(request.GET)
+    filters = form.filters()
+    page = selectors.my_actions(request.user, filters=filters, today=services.local_today())
+    context = {
+        "page": page,
+        "filters": filters,
+        "form": form,
+        "query": request.GET.urlencode(),
+        "back": request.get_full_path(),
+        "today": services.local_today(),
+        "nav": "my_actions",
+    }
+    if request.htmx and request.htmx.target == "my-actions-results":
+        return render(request, "plans/partials/my_actions_results.html", context)
+    return render(request, "plans/my_actions.html", context)
+
+
+@login_required
+@require_GET
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    action = get_object_or_404(
-        Action.objects.select_related("plan", "recommendation", "outcome").prefetch_related(
-            "owners", "measures", "revisions__created_by", "remedial_actions", "evidence"
-        ),
-        pk=pk,
-    )
-    if not roles.can_view_plan(request.user, action.plan):
+    """Everything about an action. Read-only unless the user may update it."""
+    today = services.local_today()
+    try:
+        page = selectors.action_page(pk, today=today)
+    except Action.DoesNotExist:
+        raise Http404("No such action.") from None
+    if not roles.can_view_plan(request.user, page.plan):
         raise PermissionDenied
-    ratings = action.ratings.select_related("period", "created_by").order_by(
-        "-period__end", "-created", "-pk"
-    )
+    action = page.action
     return render(
         request,
         "plans/action_detail.html",
         {
-            "plan": action.plan,
+            "page": page,
+            "plan": page.plan,
             "action": action,
-            "ratings": ratings,
-            "period": services.open_period(action.plan),
             "can_edit": roles.can_edit_action(request.user, action),
+            "suggested_rag": services.action_suggested_rag(action, today=today),
+            "days_behind": services.action_days_behind(action, today=today),
+            "overdue": services.action_is_overdue(action, today=today),
+            "today": today,
             "nav": "plans",
         },
     )
+
+
+def _safe_next(request: HttpRequest, value: str) -> str:
+    if value and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
+
+
+def _saved_message(rating: Rating, action: Action) -> str:
+    plan = action.plan
+    text = f"Update saved: {action.ref} is {plan.rag_label(rating.rag)} for {rating.period.label}."
+    if rating.status == Rating.Status.PROPOSED:
+        text += " It is proposed until a QA lead or plan administrator confirms it."
+    return text
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def action_update(request: HttpRequest, pk: int) -> HttpResponse:
+    """The monthly update: RAG, commentary, recovery, evidence and a new due date."""
+    action = get_object_or_404(
+        Action.objects.select_related("plan", "recommendation", "outcome").prefetch_related(
+            "owners"
+        ),
+        pk=pk,
+    )
+    plan = action.plan
+    if not roles.can_view_plan(request.user, plan) or not roles.can_edit_action(
+        request.user, action
+    ):
+        return _forbidden(
+            request,
+            "Only the action's accountable owners and plan administrators can update it, "
+            "and only while its plan is active. Nothing was changed.",
+        )
+    today = services.local_today()
+    period = services.open_period(plan)
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    conflict = None
+    status = 200
+    if request.method == "POST":
+        form = ActionUpdateForm(request.POST, request.FILES, plan=plan)
+        if form.is_valid():
+            data = form.cleaned_data
+            loaded_period = (
+                ReportingPeriod.objects.filter(pk=data["period"], plan=plan).first()
+                if data["period"]
+                else None
+            )
+            try:
+                rating = services.action_update(
+                    action=action,
+                    user=request.user,
+                    expected_version=data["version"],
+                    rag=data["rag"],
+                    commentary=data["commentary"],
+                    override_reason=data["override_reason"],
+                    recovery=data["recovery"],
+                    recovery_due=data["recovery_due"],
+                    completed_on=data["completed_on"],
+                    evidence_file=data["evidence_file"],
+                    evidence_link=data["evidence_link"],
+                    evidence_title=data["evidence_title"],
+                    new_due_date=data["new_due_date"],
+                    due_date_reason=data["due_date_reason"],
+                    period=loaded_period,
+                    today=today,
+                )
+            except PermissionDenied:
+                return _forbidden(request, "You can no longer update this action.")
+            except services.ConflictError as error:
+                conflict = selectors.action_conflict(error.current)
+                # Keep what the person typed, now based on the version they have seen.
+                fresh = request.POST.copy()
+                fresh["version"] = str(error.current.version)
+                form = ActionUpdateForm(fresh, plan=plan)
+                form.is_valid()
+                conflict["had_file"] = bool(data["evidence_file"])
+                status = 409
+            except ValidationError as error:
+                form.add_service_error(error)
+                status = 400
+            else:
+                messages.success(request, _saved_message(rating, action))
+                if next_url:
+                    return redirect(f"{next_url}#action-{action.pk}")
+                return redirect(f"{action.get_absolute_url()}#rating-{rating.pk}")
+        else:
+            status = 400
+        # The period may have closed or moved on since the form was loaded.
+        period = services.open_period(plan)
+    else:
+        remedial = action.remedial_actions.filter(completed_on__isnull=True).order_by("-pk").first()
+        form = ActionUpdateForm(
+            initial={
+                "version": action.version,
+                "period": period.pk if period else None,
+                "recovery": remedial.text if remedial else "",
+                "recovery_due": remedial.due_date if remedial else None,
+                "completed_on": action.completed_on or today,
+            },
+            plan=plan,
+        )
+    form.describe_fields()
+    action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
+    position = (
+        selectors.actions_with_position(Action.objects.filter(pk=pk), period=period)
+        .values("current_rag", "current_rated_at", *(["rated_in_period"] if period else []))
+        .get()
+    )
+    last = (
+        action.ratings.exclude(status=Rating.Status.RETURNED)
+        .exclude(carried_forward=True)
+        .select_related("created_by", "period")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    return render(
+        request,
+        "plans/rating_form.html",
+        {
+            "plan": plan,
+            "action": action,
+            "form": form,
+            "period": period,
+            "last_closed": plan.periods.filter(state=ReportingPeriod.State.CLOSED)
+            .order_by("-end")
+            .first(),
+            "days_left": (period.end - today).days if period else None,
+            "position": position,
+            "last": last,
+            "suggested_rag": services.action_suggested_rag(action, today=today),
+            "days_behind": services.action_days_behind(action, today=today),
+            "overdue": services.action_is_overdue(action, today=today),
+            "proposed": plan.requires_signoff and not roles.can_confirm_ratings(request.user, plan),
+            "conflict": conflict,
+            "criteria": {
+                c.rag: c.criteria for c in plan.rag_criteria.filter(kind=RagCriterion.Kind.ACTION)
+            },
+            "next": next_url,
+            "evidence_limits": evidence.describe_limits(),
+            "today": today,
+            "nav": "my_actions",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """An evidence file, for signed-in users who may see its plan, as a download."""
+    item = get_object_or_404(Evidence.objects.select_related("action__plan"), pk=pk)
+    if not roles.can_view_plan(request.user, item.action.plan):
+        return _forbidden(request, "Your account cannot see this plan's evidence.")
+    if not item.file:
+        if item.link:
+            return redirect(reverse("plans:action", args=[item.action_id]) + "#evidence")
+        raise Http404("No file.")
+    try:
+        return evidence.evidence_response(item)
+    except FileNotFoundError:
+        raise Http404("The file is missing from storage.") from None

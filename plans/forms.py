@@ -1,0 +1,139 @@
+"""Forms for the director's pages. They check shapes and lengths only: the rules (what an
+Amber rating needs, what a file may be, when a reason is required) live in
+`plans.services.action_update` and `plans.evidence`, whose errors the views put back on
+these fields by name."""
+
+from __future__ import annotations
+
+from django import forms
+
+from plans import evidence, selectors
+from plans.models import RAG, Plan
+
+TEXT_LIMIT = 5000
+
+
+class MyActionsFilterForm(forms.Form):
+    """The filters of My actions, read from the query string so they stay in the URL."""
+
+    plan = forms.SlugField(label="Plan", required=False)
+    rag = forms.ChoiceField(
+        label="Current RAG",
+        required=False,
+        choices=[
+            ("", "Any"),
+            (RAG.RED, "Red"),
+            (RAG.AMBER, "Amber"),
+            (RAG.GREEN, "Green"),
+            (RAG.BLUE, "Blue (complete)"),
+            (selectors.NO_RATING, "Not rated"),
+        ],
+    )
+    overdue = forms.BooleanField(label="Overdue only", required=False)
+    needs_update = forms.BooleanField(label="Needs an update this period", required=False)
+
+    def filters(self) -> selectors.MyActionsFilters:
+        """The filters asked for; a value that is not a choice is ignored, not an error."""
+        self.is_valid()
+        data = self.cleaned_data
+        return selectors.MyActionsFilters(
+            plan=data.get("plan") or "",
+            rag=data.get("rag") or "",
+            overdue=bool(data.get("overdue")),
+            needs_update=bool(data.get("needs_update")),
+        )
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class ActionUpdateForm(forms.Form):
+    """The monthly update of an action. Field names are the keyword arguments of
+    `plans.services.action_update`, so its errors land on the right field."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    period = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Required by the service, not here, so that every problem is reported at once.
+    rag = forms.ChoiceField(label="Rating", widget=forms.RadioSelect, required=False)
+    commentary = forms.CharField(
+        label="Commentary",
+        help_text="What has happened since the last update. Plain text: line breaks are kept.",
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=TEXT_LIMIT,
+        required=False,
+    )
+    override_reason = forms.CharField(
+        label="Why is it better than the dates suggest?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_LIMIT,
+    )
+    recovery = forms.CharField(
+        label="What will bring it back on track?",
+        help_text="Needed for Amber and Red. Kept as the action's remedial action.",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_LIMIT,
+    )
+    recovery_due = forms.DateField(label="By when", required=False, widget=DateInput())
+    completed_on = forms.DateField(
+        label="Date completed",
+        help_text="Blue means complete.",
+        required=False,
+        widget=DateInput(),
+    )
+    evidence_file = forms.FileField(label="Attach a file", required=False)
+    evidence_link = forms.URLField(
+        label="Or a link",
+        help_text="For example a SharePoint or intranet page.",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+    )
+    evidence_title = forms.CharField(
+        label="What the evidence is",
+        help_text="Optional: the file name or link is used if you leave this empty.",
+        required=False,
+        max_length=200,
+    )
+    new_due_date = forms.DateField(label="New due date", required=False, widget=DateInput())
+    due_date_reason = forms.CharField(
+        label="Why is the due date changing?",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=TEXT_LIMIT,
+    )
+
+    def __init__(self, *args, plan: Plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.plan = plan
+        self.fields["rag"].choices = [
+            (value, plan.rag_label(value)) for value in (RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE)
+        ]
+        self.fields["evidence_file"].help_text = evidence.describe_limits()
+        self.fields["evidence_file"].widget.attrs["accept"] = evidence.ACCEPT
+
+    def describe_fields(self) -> None:
+        """Link each field to its hint and error (aria-describedby) and mark the ones in
+        error, once every error, the service's too, is known."""
+        for name, form_field in self.fields.items():
+            described = []
+            if form_field.help_text:
+                described.append(f"id_{name}-hint")
+            if self.is_bound and name in self.errors:
+                described.append(f"id_{name}-error")
+                form_field.widget.attrs["aria-invalid"] = "true"
+            if described and name != "rag":
+                form_field.widget.attrs["aria-describedby"] = " ".join(described)
+
+    def add_service_error(self, error) -> None:
+        """Put a ValidationError from the service on the fields it names."""
+        if hasattr(error, "error_dict"):
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
+        else:
+            self.add_error(None, error.messages)
