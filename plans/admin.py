@@ -2,12 +2,14 @@
 periods) go through `plans.services`, the same functions the pages use."""
 
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from plans import services
+from plans import periods, services
 from plans.models import (
     RAG,
     Action,
@@ -23,6 +25,7 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
+from plans.views.periods import ReopenForm
 
 
 class RagCriterionInline(admin.TabularInline):
@@ -240,12 +243,46 @@ def close_periods(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{closed} period(s) closed.", messages.SUCCESS)
 
 
+@admin.action(description="Reopen the selected period (asks for a reason)")
+def reopen_periods(modeladmin, request, queryset):
+    """Reopen one closed period through `plans.periods.period_reopen`, after an
+    intermediate page that asks for the reason recorded in history."""
+    if queryset.count() != 1:
+        modeladmin.message_user(request, "Choose exactly one period to reopen.", messages.ERROR)
+        return None
+    period = queryset.select_related("plan").get()
+    form = ReopenForm(request.POST if "apply" in request.POST else None)
+    if form.is_bound and form.is_valid():
+        try:
+            periods.period_reopen(
+                period=period, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except (ValidationError, PermissionDenied) as error:
+            text = " ".join(error.messages) if isinstance(error, ValidationError) else str(error)
+            modeladmin.message_user(request, f"{period}: {text}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{period} is open again.", messages.SUCCESS)
+        return None
+    return TemplateResponse(
+        request,
+        "admin/plans/reportingperiod/reopen.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": f"Reopen {period}",
+            "opts": modeladmin.model._meta,
+            "period": period,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        },
+    )
+
+
 @admin.register(ReportingPeriod)
 class ReportingPeriodAdmin(SimpleHistoryAdmin):
     list_display = ["label", "plan", "start", "end", "state", "closed_at"]
     list_filter = ["plan", "state"]
     readonly_fields = ["state", "closed_at", "closed_by"]
-    actions = [close_periods]
+    actions = [close_periods, reopen_periods]
 
 
 @admin.register(Rating)

@@ -363,8 +363,9 @@ class Position:
     """An item's position as of a period: its latest rating up to that period's end."""
 
     rag: str  # a RAG value; "" when the latest rating says "not rated"
-    carried_forward: bool  # not updated in that period: the one before, carried forward
+    carried_forward: bool  # closing found no update: the one before, carried forward
     status: str  # Rating.Status of the rating that gives the position
+    period_id: int  # the period of that rating: an earlier one if not rated in this one
 
 
 ItemKey = tuple[str, int]  # (kind, item id); kind is "action", "measure" or a facet
@@ -397,6 +398,7 @@ def _position(row: dict, prefix: str = "current") -> Position | None:
         rag=row[f"{prefix}_rag"] or "",
         carried_forward=bool(row[f"{prefix}_carried"]),
         status=status,
+        period_id=row[f"{prefix}_period"],
     )
 
 
@@ -410,16 +412,21 @@ def positions_as_of(
     the latest rating in the latest period up to this one, returned ratings ignored.
     """
     positions: dict[ItemKey, Position] = {}
-    fields = ("pk", "current_rag", "current_carried", "current_status")
+    fields = ("pk", "current_rag", "current_carried", "current_status", "current_period")
+
+    def source(key: str) -> Subquery:
+        latest = selectors.latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
+        return Subquery(latest.values("period_id")[:1])
+
     actions = selectors.actions_with_position(
         Action.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
-    )
+    ).annotate(current_period=source("action"))
     for row in actions.values(*fields):
         if (position := _position(row)) is not None:
             positions[("action", row["pk"])] = position
     measures = selectors.measures_with_position(
         Measure.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
-    )
+    ).annotate(current_period=source("measure"))
     for row in measures.values(*fields):
         if (position := _position(row)) is not None:
             positions[("measure", row["pk"])] = position
@@ -431,6 +438,7 @@ def positions_as_of(
         annotations[f"{facet}_rag"] = Subquery(latest.values("rag")[:1])
         annotations[f"{facet}_carried"] = Subquery(latest.values("carried_forward")[:1])
         annotations[f"{facet}_status"] = Subquery(latest.values("status")[:1])
+        annotations[f"{facet}_period"] = Subquery(latest.values("period_id")[:1])
     for row in (
         Recommendation.objects.filter(plan=plan).annotate(**annotations).values("pk", *annotations)
     ):
@@ -615,6 +623,24 @@ def _item_movement(key, rec_id, ref, text, url, then, now) -> ItemMovement:
 
 
 @dataclass(frozen=True)
+class GridCell:
+    """A position as the grid shows it: the RAG, and "not updated" where it is an earlier
+    position (carried forward at close, or, in the open period, not rated yet)."""
+
+    rag: str
+    marker: str  # "", "not updated" or "not updated yet"
+
+    @classmethod
+    def of(cls, position: Position | None, period: ReportingPeriod) -> GridCell | None:
+        if position is None:
+            return None
+        stale = position.carried_forward or position.period_id != period.pk
+        if not stale or not position.rag:
+            return cls(position.rag, "")
+        return cls(position.rag, "not updated" if period.is_closed else "not updated yet")
+
+
+@dataclass(frozen=True)
 class GridRow:
     """A row of the grid: a recommendation facet or an action, with one cell per
     period (None where it had no position yet)."""
@@ -624,7 +650,7 @@ class GridRow:
     ref: str
     text: str
     url: str
-    cells: list[Position | None]
+    cells: list[GridCell | None]
     direction: Direction | None  # last column against the one before; None with one column
     suggested_rag: str = ""  # what the dates suggest for an open action, "" if nothing
 
@@ -677,7 +703,10 @@ def position_grid(
     today = today or services.local_today()
 
     def row(kind, pk, ref, text, url, suggested="") -> GridRow:
-        cells = [column.get((kind, pk)) for column in columns]
+        cells = [
+            GridCell.of(column.get((kind, pk)), period)
+            for column, period in zip(columns, periods, strict=True)
+        ]
         moved = None
         if len(cells) > 1:
             moved = direction(

@@ -1,15 +1,22 @@
 from django.urls import path
 
-from plans.views import actions, common, plan
+from plans.views import actions, common, periods, plan
 
 app_name = "plans"
 
 urlpatterns = [
     path("", common.plan_list, name="plan_list"),
+    path("to-confirm/", periods.confirm_queue, name="to_confirm"),
+    path("ratings/<int:pk>/confirm/", periods.rating_confirm, name="rating_confirm"),
+    path("ratings/<int:pk>/return/", periods.rating_return, name="rating_return"),
+    path("periods/<int:pk>/close/", periods.period_close, name="period_close"),
+    path("periods/<int:pk>/reopen/", periods.period_reopen, name="period_reopen"),
     path("mine/", actions.my_actions, name="my_actions"),
     path("actions/<int:pk>/update/", actions.action_update, name="action_update"),
     path("evidence/<int:pk>/download/", actions.evidence_download, name="evidence_download"),
-    path("<slug:slug>/", plan.plan_detail, name="plan"),
+    path("<slug:slug>/periods/", periods.plan_periods, name="plan_periods"),
+    path("<slug:slug>/positions.xlsx", periods.plan_positions_xlsx, name="plan_positions_xlsx"),
+    path("<slug:slug>/", periods.plan_detail, name="plan"),
     path("actions/<int:pk>/", actions.action_detail, name="action"),
     path("recommendations/<int:pk>/", plan.recommendation_detail, name="recommendation"),
 ]

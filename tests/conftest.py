@@ -1,8 +1,12 @@
 """Shared fixtures: users in each role, a small plan with an open period."""
 
 import datetime as dt
+import os
+import time
 
 import pytest
+import redis
+from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
 from plans import roles
@@ -93,3 +97,56 @@ requires_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql",
     reason="needs PostgreSQL: SQLite ignores row locks and the rating trigger is PostgreSQL-only",
 )
+
+
+REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def celery_worker_app():
+    """A real Celery worker for the project app, running in a thread of this process and
+    connected to Redis (REDIS_TEST_URL, default redis://127.0.0.1:6379/15).
+
+    Yields `improvement.celery.app` with `task_always_eager` off, so `task.delay()` goes
+    through the broker to the worker; the app's configuration is restored afterwards
+    (eager mode is the default when CELERY_BROKER_URL is empty). Skips the test, saying
+    why, if Redis cannot be reached. Queued messages left by an earlier run are purged.
+
+    Use it with `@pytest.mark.django_db(transaction=True)`, so that the worker's thread
+    sees the rows the test wrote, and mark the test `@pytest.mark.celery_worker`. The
+    worker knows only the tasks registered on the app: import the tasks module under
+    test. Results are not stored (task_ignore_result), so wait on the database, e.g.
+    with `wait_for(lambda: ...)` below.
+    """
+    from improvement.celery import app
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as error:
+        pytest.skip(f"needs Redis at {REDIS_TEST_URL} for a real Celery worker: {error}")
+    changes = {
+        "broker_url": REDIS_TEST_URL,
+        "task_always_eager": False,
+        "worker_hijack_root_logger": False,
+    }
+    saved = {key: app.conf[key] for key in changes}
+    app.conf.update(changes)
+    # Connection pools are cached with the broker they were made for.
+    app._pool = None
+    app.amqp._producer_pool = None
+    try:
+        app.control.purge()
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
+            yield app
+    finally:
+        app.conf.update(saved)
+        app._pool = None
+        app.amqp._producer_pool = None
+
+
+def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.1) -> bool:
+    """Poll `condition()` until it is true or `timeout` seconds pass; return the last result."""
+    deadline = time.monotonic() + timeout
+    while not (result := condition()) and time.monotonic() < deadline:
+        time.sleep(interval)
+    return bool(result)

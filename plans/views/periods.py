@@ -1,0 +1,444 @@
+"""Dated positions in the browser: the plan page's "position as of" grid and its XLSX
+export, the "to confirm" queue, and closing, reopening and creating periods.
+
+Every write goes through `plans.periods` or `plans.services`; permissions through
+`plans.roles`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from plans import periods, roles, services
+from plans.models import RAG, Action, Measure, Plan, Rating, ReportingPeriod
+
+DEFAULT_COLUMNS = 4
+MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
+
+
+def _readable_plan(request: HttpRequest, slug: str) -> Plan:
+    plan = get_object_or_404(Plan, slug=slug)
+    if not roles.can_view_plan(request.user, plan):
+        raise PermissionDenied
+    return plan
+
+
+def _chosen_periods(request: HttpRequest, plan: Plan) -> tuple[list, list]:
+    """All periods with positions, and those chosen with ?period=<id> (repeatable); the
+    last four by default."""
+    available = periods.grid_periods(plan)
+    wanted = {value for value in request.GET.getlist("period") if value.isdigit()}
+    chosen = [p for p in available if str(p.pk) in wanted][-MAX_COLUMNS:]
+    return available, chosen or available[-DEFAULT_COLUMNS:]
+
+
+@login_required
+def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """The plan page: each recommendation's facets and actions, one column per period."""
+    plan = _readable_plan(request, slug)
+    available, chosen = _chosen_periods(request, plan)
+    grid = periods.position_grid(plan, chosen)
+    open_period = services.open_period(plan)
+    is_admin = roles.is_plan_admin(request.user)
+    return render(
+        request,
+        "plans/plan_detail.html",
+        {
+            "plan": plan,
+            "period": open_period,
+            "grid": grid,
+            "columns": len(grid.periods) + (4 if grid.movement_from else 3),
+            "available": available,
+            "chosen_ids": {p.pk for p in chosen},
+            "query": request.GET.urlencode(),
+            "awaiting": periods.awaiting_confirmation_count(plan),
+            "can_confirm": roles.can_confirm_ratings(request.user, plan),
+            "can_close": is_admin and open_period is not None,
+            "is_admin": is_admin,
+            "criteria": plan.rag_criteria.all(),
+            "nav": "plans",
+        },
+    )
+
+
+_FILLS = {
+    RAG.BLUE: ("1D70B8", "FFFFFF"),
+    RAG.GREEN: ("00703C", "FFFFFF"),
+    RAG.AMBER: ("F47738", "0B0C0C"),
+    RAG.RED: ("D4351C", "FFFFFF"),
+}
+
+
+def _text(cell, value: str) -> None:
+    """Write user text as text: a leading "=" must not become a spreadsheet formula."""
+    cell.value = value
+    cell.data_type = "s"
+
+
+def grid_workbook(grid: periods.PositionGrid) -> bytes:
+    """The grid as an XLSX workbook: RAG words in coloured cells, "(not updated)" where a
+    position is an earlier one carried forward."""
+    plan = grid.plan
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Positions"
+    _text(sheet.cell(row=1, column=1), plan.title)
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    _text(
+        sheet.cell(row=2, column=1),
+        "Confirmed positions as of each period. "
+        '"Not updated": the previous position carried forward.',
+    )
+    headers = ["Recommendation", "Ref", "Item", "Kind"] + [p.label for p in grid.periods]
+    if grid.movement_from:
+        headers.append(f"Movement since {grid.movement_from.label}")
+    headers.append("Dates suggest")
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=4, column=column)
+        _text(cell, header)
+        cell.font = Font(bold=True)
+    row = 5
+    first_period_column = 5
+    for section in grid.sections:
+        rec = section.recommendation
+        for item in section.rows:
+            _text(sheet.cell(row=row, column=1), f"{rec.ref}. {rec.title}")
+            _text(sheet.cell(row=row, column=2), item.ref)
+            _text(sheet.cell(row=row, column=3), item.text)
+            _text(sheet.cell(row=row, column=4), item.kind_label)
+            for offset, position in enumerate(item.cells):
+                cell = sheet.cell(row=row, column=first_period_column + offset)
+                if position is None:
+                    _text(cell, "")
+                    continue
+                word = plan.rag_label(position.rag)
+                _text(cell, f"{word} ({position.marker})" if position.marker else word)
+                if position.rag in _FILLS:
+                    fill, colour = _FILLS[position.rag]
+                    cell.fill = PatternFill("solid", fgColor=fill)
+                    cell.font = Font(bold=True, color=colour)
+            column = first_period_column + len(item.cells)
+            if grid.movement_from:
+                _text(sheet.cell(row=row, column=column), item.direction.label)
+                column += 1
+            if item.suggested_rag:
+                _text(sheet.cell(row=row, column=column), plan.rag_label(item.suggested_rag))
+            row += 1
+    sheet.freeze_panes = sheet.cell(row=5, column=first_period_column)
+    for letter, width in zip("ABCD", (36, 8, 60, 18), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for line in sheet.iter_rows(min_row=5, min_col=3, max_col=3):
+        line[0].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@login_required
+def plan_positions_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
+    """The grid of the plan page, with the same columns, as a spreadsheet."""
+    plan = _readable_plan(request, slug)
+    _, chosen = _chosen_periods(request, plan)
+    grid = periods.position_grid(plan, chosen)
+    response = HttpResponse(
+        grid_workbook(grid),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    stamp = services.local_today().isoformat()
+    response["Content-Disposition"] = f'attachment; filename="{plan.slug}-positions-{stamp}.xlsx"'
+    return response
+
+
+# --- The "to confirm" queue ---------------------------------------------------------------
+
+
+def _may_review(user) -> bool:
+    return roles.has_role(user, roles.QA_LEAD, roles.PLAN_ADMINISTRATOR)
+
+
+def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 200) -> HttpResponse:
+    plans = Plan.objects.exclude(status=Plan.Status.CLOSED).order_by("title")
+    plan = None
+    if request.GET.get("plan"):
+        plan = get_object_or_404(Plan, slug=request.GET["plan"])
+    ratings = list(periods.ratings_to_confirm(plan))
+    today = services.local_today()
+    for rating in ratings:
+        rating.dates_suggest = (
+            services.action_suggested_rag(rating.action, today=today) if rating.action_id else ""
+        )
+    return render(
+        request,
+        "plans/to_confirm.html",
+        {
+            "ratings": ratings,
+            "plans": plans,
+            "plan_filter": plan,
+            "errors": errors or {},
+            "nav": "to_confirm",
+        },
+        status=status,
+    )
+
+
+@login_required
+def confirm_queue(request: HttpRequest) -> HttpResponse:
+    """Proposed ratings waiting for a QA lead or plan administrator."""
+    if not _may_review(request.user):
+        raise PermissionDenied
+    return _queue(request)
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("plans:to_confirm")
+
+
+def _describe(rating: Rating) -> str:
+    return f"{rating.get_subject_display()} {rating.item_ref}"
+
+
+@login_required
+@require_POST
+def rating_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    rating = get_object_or_404(
+        Rating.objects.select_related("plan", "action", "measure__action", "recommendation"),
+        pk=pk,
+    )
+    try:
+        periods.rating_confirm(
+            rating=rating, user=request.user, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Confirmed: {_describe(rating)}.")
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def rating_return(request: HttpRequest, pk: int) -> HttpResponse:
+    rating = get_object_or_404(
+        Rating.objects.select_related("plan", "action", "measure__action", "recommendation"),
+        pk=pk,
+    )
+    try:
+        periods.rating_return(
+            rating=rating, user=request.user, comment=request.POST.get("comment", "")
+        )
+    except ValidationError as error:
+        if hasattr(error, "error_dict") and "comment" in error.error_dict:
+            return _queue(request, errors={rating.pk: " ".join(error.messages)}, status=400)
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Sent back: {_describe(rating)}.")
+    return redirect(_back(request))
+
+
+# --- Closing, reopening and creating periods ----------------------------------------------
+
+
+def _admin_period(request: HttpRequest, pk: int) -> ReportingPeriod:
+    period = get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=pk)
+    if not roles.is_plan_admin(request.user):
+        raise PermissionDenied
+    return period
+
+
+def _close_preview(period: ReportingPeriod) -> dict:
+    confirmed = Rating.objects.filter(
+        period=period, status=Rating.Status.CONFIRMED, carried_forward=False
+    )
+    return {
+        "actions": Action.objects.filter(plan_id=period.plan_id).count(),
+        "actions_rated": confirmed.filter(action__isnull=False)
+        .values("action_id")
+        .distinct()
+        .count(),
+        "measures": Measure.objects.filter(plan_id=period.plan_id).count(),
+        "measures_rated": confirmed.filter(measure__isnull=False)
+        .values("measure_id")
+        .distinct()
+        .count(),
+        "proposed": periods.ratings_to_confirm(period.plan).filter(period=period).count(),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def period_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask, then close: freeze the plan's position as of the period's end."""
+    period = _admin_period(request, pk)
+    if request.method == "POST":
+        try:
+            closed = services.period_close(period=period, user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if closed:
+                opened = services.open_period(period.plan)
+                messages.success(
+                    request,
+                    f"{period.label} is closed and its positions are frozen."
+                    + (f" {opened.label} is now open." if opened else ""),
+                )
+            else:
+                messages.info(request, f"{period.label} was already closed: nothing changed.")
+        return redirect(period.plan)
+    return render(
+        request,
+        "plans/period_close.html",
+        {
+            "plan": period.plan,
+            "period": period,
+            "preview": _close_preview(period),
+            "nav": "plans",
+        },
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label="Why does this period need to reopen?",
+        help_text="Recorded in the period's history with your name.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    period = _admin_period(request, pk)
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            periods.period_reopen(
+                period=period, user=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{period.label} is open again.")
+            return redirect(period.plan)
+    return render(
+        request,
+        "plans/period_reopen.html",
+        {"plan": period.plan, "period": period, "form": form, "nav": "plans"},
+        status=400 if form.errors else 200,
+    )
+
+
+def _parse_day(text: str) -> dt.date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            return dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+    raise ValidationError(f"{text.strip()!r} is not a date: write 1 March 2016 or 2016-03-01.")
+
+
+class PeriodsForm(forms.Form):
+    RULES = [
+        ("quarters", "Financial quarters (Q1 = April to June)"),
+        ("months", "Calendar months"),
+        ("dates", 'Dated positions ("as of 1 March 2016")'),
+    ]
+    rule = forms.ChoiceField(choices=RULES, widget=forms.RadioSelect, initial="quarters")
+    start = forms.DateField(
+        label="From",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Quarters and months: the first day to cover. Dated positions: when the "
+        "first one starts (optional).",
+    )
+    end = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Quarters and months: the last day to cover.",
+    )
+    dates = forms.CharField(
+        label="Dates of the positions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One a line, e.g. 1 November 2015.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rule") == "dates":
+            lines = [line for line in (data.get("dates") or "").splitlines() if line.strip()]
+            if not lines:
+                self.add_error("dates", "Give at least one date.")
+            else:
+                try:
+                    data["parsed_dates"] = [_parse_day(line) for line in lines]
+                except ValidationError as error:
+                    self.add_error("dates", error)
+        else:
+            for name in ("start", "end"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Enter a date.")
+        return data
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def plan_periods(request: HttpRequest, slug: str) -> HttpResponse:
+    """A plan's periods, with close and reopen for administrators and a form to create
+    more from a rule."""
+    plan = _readable_plan(request, slug)
+    is_admin = roles.is_plan_admin(request.user)
+    if request.method == "POST" and not is_admin:
+        raise PermissionDenied
+    form = PeriodsForm(request.POST or None) if is_admin else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        rule = data["parsed_dates"] if data["rule"] == "dates" else data["rule"]
+        try:
+            created = periods.periods_create(
+                plan=plan,
+                rule=rule,
+                start=data.get("start"),
+                end=data.get("end"),
+                user=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, f"{len(created)} period(s) created.")
+            return redirect("plans:plan_periods", slug=plan.slug)
+    rows = plan.periods.select_related("closed_by").order_by("end")
+    latest_closed = plan.periods.filter(state=ReportingPeriod.State.CLOSED).order_by("end").last()
+    return render(
+        request,
+        "plans/plan_periods.html",
+        {
+            "plan": plan,
+            "periods": rows,
+            "latest_closed": latest_closed,
+            "form": form,
+            "is_admin": is_admin,
+            "nav": "plans",
+        },
+        status=400 if form is not None and form.errors else 200,
+    )
