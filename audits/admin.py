@@ -42,6 +42,8 @@ class AuditScheduleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if data.get("cadence") in services.CADENCE_MONTHS:
+            data["interval_months"] = services.CADENCE_MONTHS[data["cadence"]]
         if {"cadence", "rounds", "first_due"} <= set(data):
             _add_errors(
                 self,

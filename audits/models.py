@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Cast, NullIf, Round
+from django.utils import dateformat
 from simple_history.models import HistoricalRecords
 
 from plans.models import Measure, ReportingPeriod, TimeStamped, Versioned
@@ -59,7 +60,8 @@ class AuditSchedule(TimeStamped):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rounds} x {self.get_cadence_display().lower()} from {self.first_due}"
+        first = dateformat.format(self.first_due, "j M Y")
+        return f"{self.rounds} x {self.get_cadence_display().lower()} from {first}"
 
 
 class DipSample(TimeStamped, Versioned):
