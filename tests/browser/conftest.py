@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CHROMIUM_ARGS = [
@@ -26,6 +25,9 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Date inputs show dates in the browser's own language (day first in en-GB): that
+    # needs --lang, LANG (see `browser`) and Debian's chromium-l10n.
+    "--lang=en-GB",
 ]
 
 pytestmark = pytest.mark.browser
@@ -58,7 +60,11 @@ def browser():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            instance = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=CHROMIUM_ARGS,
+                env={**os.environ, "LANG": "en_GB.UTF-8"},
+            )
             yield instance
             instance.close()
     finally:

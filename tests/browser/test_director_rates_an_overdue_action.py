@@ -1,0 +1,101 @@
+"""Journey 1: a service director signs in, finds an overdue action on My actions, rates it
+Amber with commentary and a revised due date, and sees it in the timeline and the history."""
+
+import datetime as dt
+
+from playwright.sync_api import expect
+
+from plans import roles
+from plans.models import Action, Rating
+from tests import factories
+from tests.browser.conftest import axe_violations, sign_in
+
+
+def _overdue_action_of(director) -> Action:
+    plan = factories.PlanFactory(slug="children-2024", title="Children's services improvement plan")
+    factories.PeriodFactory(
+        plan=plan, label="Q3 2026/27", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)
+    )
+    post = factories.OwnerFactory(post="Service Director – Practice", user=director)
+    rec = factories.RecommendationFactory(
+        plan=plan, ref="1", title="Care leavers have a personal adviser"
+    )
+    factories.ActionFactory(
+        recommendation=rec,
+        ref="1.2",
+        text="Recruit two more personal advisers",
+        due_date=dt.date(2027, 3, 31),
+        owners=[post],
+    )
+    return factories.ActionFactory(
+        recommendation=rec,
+        ref="1.1",
+        text="Allocate a personal adviser to every care leaver aged 18 to 25",
+        timescale_text="Sep 26",
+        due_date=dt.date(2026, 9, 30),
+        owners=[post],
+    )
+
+
+def test_a_director_rates_an_overdue_action_amber_and_sees_it_in_the_timeline_and_history(
+    page, screenshot
+):
+    director = factories.UserFactory(
+        username="director", first_name="Dana", last_name="Reid", role=roles.SERVICE_DIRECTOR
+    )
+    action = _overdue_action_of(director)
+
+    sign_in(page, "director")
+    page.get_by_role("link", name="My actions").click()
+    row = page.locator(f"#action-{action.pk}")
+    expect(row.get_by_text("Overdue by")).to_be_visible()
+    assert axe_violations(page) == []
+    screenshot(page, "my-actions")
+
+    row.get_by_role("link", name="Update 1.1").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Update 1.1")
+    page.get_by_label("Amber").check()
+    page.get_by_label("Commentary").fill(
+        "Eleven of fourteen care leavers now have a named adviser; two posts are out to advert."
+    )
+    page.get_by_label("What will bring it back on track?").fill(
+        "Agency advisers cover the three cases until the new posts start."
+    )
+    page.get_by_label("Why is it better than the dates suggest?").fill(
+        "Most care leavers are allocated; the gap is three cases with agency cover."
+    )
+    page.get_by_text("Propose a new due date").click()
+    page.get_by_label("New due date").fill("2027-01-31")
+    page.get_by_label("Why is the due date changing?").fill(
+        "Recruitment round closed without an appointment; re-advertised in October."
+    )
+    assert axe_violations(page) == []
+    screenshot(page, "rating-form")
+
+    page.get_by_role("button", name="Save update").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").first).to_contain_text("Update saved: 1.1 is Amber")
+    # Saving returns to My actions (the form was opened from there); the action page has
+    # the timeline and the history.
+    page.locator(f"#action-{action.pk}").get_by_role("link", name="1.1", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Action 1.1")
+
+    timeline = page.locator("ol.timeline.ratings > li").first
+    expect(timeline.locator(".rag")).to_have_text("Amber")
+    expect(timeline).to_contain_text("Eleven of fourteen care leavers")
+    expect(timeline).to_contain_text("Dana Reid")
+    due = page.locator("#due-date + p")
+    expect(due).to_contain_text("Due 31 Jan 2027")
+    revisions = page.get_by_role("table", name="Due date revisions")
+    expect(revisions).to_contain_text("30 Sep 2026")
+    expect(revisions).to_contain_text("Recruitment round closed")
+    history = page.locator("ol.timeline.changes")
+    expect(history).to_contain_text("Dana Reid")
+    expect(history).to_contain_text("re-advertised in October")
+    assert axe_violations(page) == []
+    screenshot(page, "action-page")
+
+    rating = Rating.objects.get(action=action)
+    assert (rating.rag, rating.created_by) == ("amber", director)
+    action.refresh_from_db()
+    assert action.due_date == dt.date(2027, 1, 31)
