@@ -162,13 +162,18 @@ def max_bytes() -> int:
     return settings.EVIDENCE_MAX_BYTES
 
 
+def file_size(size: int) -> str:
+    """A size as people say it: "10 MB", "2.5 MB", "300 KB"."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f}".removesuffix(".0") + " MB"
+    return f"{-(-size // 1024)} KB"
+
+
 def describe_limits() -> str:
     """What the form tells people before they choose a file."""
-    megabytes = max_bytes() / (1024 * 1024)
-    size = f"{megabytes:g} MB" if megabytes >= 1 else f"{max_bytes() // 1024} KB"
     return (
         "PDF, Word, Excel, PowerPoint, OpenDocument, images (PNG, JPEG, GIF) or text/CSV, "
-        f"up to {size}."
+        f"up to {file_size(max_bytes())}."
     )
 
 
@@ -191,8 +196,7 @@ def evidence_check(upload: UploadedFile) -> Kind:
     """The kind of an uploaded file, or a ValidationError saying why it is refused."""
     if upload.size is not None and upload.size > max_bytes():
         raise ValidationError(
-            f"The file is {upload.size / (1024 * 1024):.1f} MB: the limit is "
-            f"{max_bytes() / (1024 * 1024):g} MB.",
+            f"The file is {file_size(upload.size)}: the limit is {file_size(max_bytes())}.",
             code="too_large",
         )
     if not upload.size:

@@ -705,7 +705,8 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
                 measure=measure,
                 result=latest,
                 result_text=result_describe(latest, unit=measure.unit) if latest else "",
-                derived_rag=measure_derived_rag(measure, latest),
+                # Without a result the selector would look one up: one query each.
+                derived_rag=measure_derived_rag(measure, latest) if latest else RAG.NOT_RATED,
             )
         )
 
