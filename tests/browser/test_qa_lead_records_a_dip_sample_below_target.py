@@ -1,0 +1,105 @@
+"""Journey 3: a QA lead records a dip sample below target with mitigation, sees the measure
+turn Amber, and the chart gain the new result."""
+
+import datetime as dt
+
+from playwright.sync_api import expect
+
+from audits import services as audit_services
+from audits.models import DipSample
+from plans import roles
+from plans.models import Measure
+from tests import factories
+from tests.browser.conftest import axe_violations, sign_in
+
+
+def _audited_measure(qa_lead) -> Measure:
+    plan = factories.PlanFactory(slug="children-2024", title="Children's services improvement plan")
+    factories.PeriodFactory(
+        plan=plan, label="Q3 2026/27", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)
+    )
+    post = factories.OwnerFactory(post="Head of Service – Assessment")
+    rec = factories.RecommendationFactory(
+        plan=plan, ref="2", title="Management oversight of assessments"
+    )
+    action = factories.ActionFactory(
+        recommendation=rec,
+        ref="2.1",
+        text="Team managers record a rationale on every assessment",
+        due_date=dt.date(2027, 3, 31),
+        owners=[post],
+    )
+    measure = factories.MeasureFactory(
+        action=action,
+        text="3 x monthly dip sample of assessments, then review. Target 90% with a "
+        "recorded management rationale.",
+        target=90,
+        tolerance=10,
+    )
+    factories.AuditScheduleFactory(measure=measure, rounds=3, first_due=dt.date(2026, 10, 31))
+    audit_services.dip_sample_record(
+        measure=measure, user=qa_lead, sampled_on=dt.date(2026, 10, 20), sample_size=12,
+        compliant=11, findings="Rationale recorded on all but one assessment.",
+    )  # fmt: skip
+    return measure
+
+
+def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_measure_turns_amber(
+    page, screenshot
+):
+    qa_lead = factories.UserFactory(
+        username="qa", first_name="Priya", last_name="Shah", role=roles.QA_LEAD
+    )
+    measure = _audited_measure(qa_lead)
+
+    sign_in(page, "qa")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audits").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Audits and outcome measures")
+    row = page.get_by_role("row").filter(has_text="dip sample of assessments")
+    expect(row.locator(".rag")).to_have_text("Green")
+    expect(row).to_contain_text("91.7%")
+    assert axe_violations(page) == []
+    screenshot(page, "qa-overview")
+
+    row.get_by_role("link", name="2.1").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("2.1 outcome measure")
+    position = page.get_by_role("region", name="Current RAG")
+    expect(position.locator(".rag").first).to_have_text("Green")
+    chart = page.locator("figure.measure-chart svg")
+    expect(chart.locator("circle.point")).to_have_count(1)
+    assert axe_violations(page) == []
+
+    page.get_by_role("link", name="Record a dip sample").click()
+    page.get_by_label("Date sampled").fill("2026-11-16")
+    page.get_by_label("Case files sampled").fill("10")
+    page.get_by_label("Of which compliant").fill("7")
+    page.get_by_label("Findings").fill(
+        "Three assessments closed without a manager's rationale, all in the same team."
+    )
+    page.get_by_label("Mitigation").fill(
+        "Weekly oversight clinic in that team from 18 Nov; practice lead reviews each closure."
+    )
+    page.get_by_role("button", name="Work out the result").click()
+    expect(page.locator("#sample-result")).to_have_text("70.0%")
+    expect(page.locator(".result-field .rag")).to_have_text("Amber")
+    assert axe_violations(page) == []
+    screenshot(page, "dip-sample-form")
+    page.get_by_role("button", name="Save dip sample").click()
+    page.wait_for_load_state()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("2.1 outcome measure")
+    expect(page.get_by_role("status").first).to_contain_text("7 of 10 compliant (70.0%)")
+    expect(position.locator(".rag").first).to_have_text("Amber")
+    expect(chart.locator("circle.point")).to_have_count(2)
+    expect(chart.locator("desc")).to_contain_text("70")
+    samples = page.get_by_role("table").filter(has_text="Findings and mitigation")
+    expect(samples.get_by_role("row").nth(1)).to_contain_text("Weekly oversight clinic")
+    assert axe_violations(page) == []
+    screenshot(page, "measure-page")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audits").click()
+    expect(row.locator(".rag")).to_have_text("Amber")
+    expect(row).to_contain_text("70.0%")
+
+    sample = DipSample.objects.get(measure=measure, sampled_on=dt.date(2026, 11, 16))
+    assert (sample.auditor, sample.compliant) == (qa_lead, 7)
