@@ -40,11 +40,13 @@ class DipSampleForm(forms.Form):
         widget=forms.NumberInput(attrs={"min": 0, "inputmode": "numeric"}),
     )
     findings = forms.CharField(
+        label="Findings (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="What the audit found. Do not write children's or families' names.",
     )
     mitigation = forms.CharField(
+        label="Mitigation (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=(

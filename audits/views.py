@@ -242,7 +242,14 @@ def _schedule_form(request, measure, form, draft, *, status: int = 200) -> HttpR
     return render(
         request,
         "audits/schedule_form.html",
-        {"measure": measure, "plan": measure.plan, "form": form, "draft": draft, "nav": "audits"},
+        {
+            "measure": measure,
+            "plan": measure.plan,
+            "form": form,
+            "draft": draft,
+            "existing": measure.schedules.order_by("first_due", "pk"),
+            "nav": "audits",
+        },
         status=status,
     )
 

@@ -174,3 +174,18 @@ def test_the_overview_takes_the_same_number_of_queries_at_any_size(
         assert len(client.get(URL).context["rows"]) == 66
     with django_assert_num_queries(len(small_filtered.captured_queries)):
         assert len(client.get(URL, {"plan": plan.slug, "overdue": "on"}).context["rows"]) == 33
+
+
+def test_a_rated_measure_without_a_target_says_there_is_nothing_to_derive_from(
+    client, qa_lead, action
+):
+    measure = factories.MeasureFactory(action=action, target=None, tolerance=None)
+    factories.AuditScheduleFactory(measure=measure)
+    factories.RatingFactory(
+        action=None, measure=measure, plan=measure.plan, subject="measure", rag="green"
+    )
+    client.force_login(qa_lead)
+    html = client.get(URL).content.decode()
+    assert '<span class="rag rag-green">Green</span>' in html
+    assert "no target to derive from" in html
+    assert "evidence gives Not rated" not in html

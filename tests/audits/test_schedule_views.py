@@ -96,3 +96,11 @@ def test_a_bad_schedule_gives_a_field_error_and_saves_nothing(client, qa_lead, a
 def test_confirm_only_accepts_posts(client, qa_lead, action):
     client.force_login(qa_lead)
     assert client.get(confirm_url(factories.MeasureFactory(action=action))).status_code == 405
+
+
+def test_the_form_says_which_schedules_the_measure_already_has(client, qa_lead, action):
+    measure = factories.MeasureFactory(action=action, text="3 x monthly dip sample")
+    factories.AuditScheduleFactory(measure=measure)
+    client.force_login(qa_lead)
+    html = client.get(propose_url(measure)).content.decode()
+    assert "Already scheduled: 3 x monthly from 31 Oct 2024." in html
