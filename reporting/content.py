@@ -119,6 +119,7 @@ class FacetPosition:
     """A recommendation's own rating: outcome required, impact for children, or
     actions completed (plans written the 2015 way)."""
 
+    subject: str  # Rating.Subject value: "outcome", "impact" or "progress"
     label: str
     rag: str
     previous_rag: str | None
@@ -442,7 +443,20 @@ def report_content(
 
     facet_labels, facets = _facet_positions(plan, period, moved)
     areas = []
-    for recommendation in plan.recommendations.order_by("position", "pk"):
+    facet_comments = {
+        f"{facet}_commentary": Subquery(
+            selectors.latest_rating_subquery("recommendation", period=period, confirmed_only=True)
+            .filter(subject=facet)
+            .values("commentary")[:1]
+        )
+        for facet in periods.FACETS
+    }
+    recommendations = (
+        plan.recommendations.annotate(**facet_comments)
+        .prefetch_related("remedial_actions")
+        .order_by("position", "pk")
+    )
+    for recommendation in recommendations:
         rows = rows_by_rec.get(recommendation.pk, [])
         area_measures = [m for row in rows for m in row.measures]
         moves = [row.direction for row in rows] + [m.direction for m in area_measures]
@@ -465,7 +479,7 @@ def report_content(
     }
     movement_totals = {kind: sum(area.movement[kind] for area in areas) for kind in DIRECTIONS}
 
-    exceptions = _exceptions(all_rows)
+    exceptions = _exceptions(areas, cutoff)
     not_updated: list[ActionRow | MeasureRow] = []
     never_rated: dict[int, list[str]] = defaultdict(list)
     for row in all_rows:
@@ -540,11 +554,51 @@ def _facet_positions(
     for rec_id in sorted({pk for _, pk in found}):
         for facet in used:
             now, then = found.get((str(facet), rec_id), ("", "" if moved else None))
-            result[rec_id].append(FacetPosition(label=facet.label, rag=now, previous_rag=then))
+            result[rec_id].append(
+                FacetPosition(subject=str(facet), label=facet.label, rag=now, previous_rag=then)
+            )
     return [facet.label for facet in used], result
 
 
-def _exceptions(rows: list[ActionRow]) -> list[Exception_]:
+def _exceptions(areas: list[AreaSummary], cutoff: dt.datetime | None) -> list[Exception_]:
+    found = []
+    for area in areas:
+        found.extend(_facet_exceptions(area, cutoff))
+        found.extend(_item_exceptions(area.actions))
+    return found
+
+
+def _facet_exceptions(area: AreaSummary, cutoff: dt.datetime | None) -> list[Exception_]:
+    recommendation = area.recommendation
+    remedial = [
+        r
+        for r in recommendation.remedial_actions.all()
+        if r.action_id is None and (cutoff is None or r.created <= cutoff)
+    ]
+    found = []
+    for position in area.facets:
+        if position.rag not in (RAG.RED, RAG.AMBER):
+            continue
+        found.append(
+            Exception_(
+                kind="recommendation",
+                ref=recommendation.ref,
+                text=f"{position.label}: {recommendation.title}",
+                rag=position.rag,
+                commentary=getattr(recommendation, f"{position.subject}_commentary") or "",
+                owners="",
+                slipped=False,
+                overdue=False,
+                baseline=None,
+                due=None,
+                remedial=remedial,
+                recommendation_ref=recommendation.ref,
+            )
+        )
+    return found
+
+
+def _item_exceptions(rows: list[ActionRow]) -> list[Exception_]:
     found = []
     for row in rows:
         action = row.action

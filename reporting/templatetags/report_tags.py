@@ -20,3 +20,11 @@ def number(value) -> str:
         return ""
     text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+@register.filter
+def person(user) -> str:
+    """A user's full name, else their username; "Unknown" for none (system or import)."""
+    if user is None:
+        return "Unknown"
+    return user.get_full_name() or user.get_username()
