@@ -604,8 +604,9 @@ def _remedial_changes(action: Action) -> list[ChangeEntry]:
 
 
 def _record_changes(action: Action, periods: dict[int, ReportingPeriod]) -> list[ChangeEntry]:
-    """Ratings made and reviewed, due dates revised and evidence added, from their own
-    history tables: one query each."""
+    """Ratings made and reviewed and evidence added, from their own history tables: one
+    query each. A due-date revision is a change of the action itself, shown with the
+    action's history."""
     plan = action.plan
     entries = []
     for record in (
@@ -638,27 +639,6 @@ def _record_changes(action: Action, periods: dict[int, ReportingPeriod]) -> list
                 what=what,
                 reason=reason,
                 kind="rating",
-            )
-        )
-    for record in (
-        DueDateRevision.history.filter(action_id=action.pk, history_type="+")
-        .select_related("history_user")
-        .order_by("history_date", "history_id")
-    ):
-        entries.append(
-            ChangeEntry(
-                when=record.history_date,
-                who=record.history_user,
-                what="Due date revised",
-                reason=record.reason,
-                changes=[
-                    FieldChange(
-                        "Due date",
-                        _shown(DueDateRevision, "old_date", record.old_date, {}),
-                        _shown(DueDateRevision, "new_date", record.new_date, {}),
-                    )
-                ],
-                kind="revision",
             )
         )
     for record in (

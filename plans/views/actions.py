@@ -183,7 +183,8 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
             plan=plan,
         )
     form.describe_fields()
-    action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
+    if request.method == "POST":  # show the action as it is now, after any other save
+        action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
     position = (
         selectors.actions_with_position(Action.objects.filter(pk=pk), period=period)
         .values("current_rag", "current_rated_at", *(["rated_in_period"] if period else []))

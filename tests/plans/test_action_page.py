@@ -225,6 +225,6 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_ratings(
 ):
     _populate(action, director, count)
     client.force_login(director)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(21):
         response = client.get(url(action))
     assert response.content.decode().count('<li id="rating-') == count
