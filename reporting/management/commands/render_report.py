@@ -2,9 +2,9 @@
 
 Renders a committee report to PDF synchronously, with the same service the Celery job
 uses, so a PDF can be produced without a worker. The report rendered is the latest one
-set up for that plan and period; when there is none, the cover is carried over from the
-plan's previous report (or given with --committee and --meeting-date) without saving
-anything.
+set up for that plan and period; when there is none, the cover and narrative are carried
+over from the plan's previous report, with the meeting date (and the committee, for a
+plan's first report) given as options; nothing is saved.
 """
 
 from __future__ import annotations
@@ -89,10 +89,15 @@ class Command(BaseCommand):
             fields["committee"] = options["committee"]
         if options["meeting_date"]:
             fields["meeting_date"] = options["meeting_date"]
-        missing = [name for name in ("committee", "meeting_date") if not fields.get(name)]
+        missing = [
+            f"--{name.replace('_', '-')}"
+            for name in ("committee", "meeting_date")
+            if not fields.get(name)
+        ]
         if missing:
             raise CommandError(
-                f"{plan.slug} has no committee report to start from: set one up in the web "
-                "app, or give --committee and --meeting-date."
+                f"{plan.slug} has no committee report for {period.label}: set one up in the "
+                f"web app, or give {' and '.join(missing)} (the rest of the cover is carried "
+                "over from the plan's previous report, if any)."
             )
         return CommitteeReport(plan=plan, period=period, **fields)
