@@ -121,6 +121,12 @@ def sign_in(page, username: str, password: str = "pw-for-tests-1") -> None:  # n
     page.wait_for_load_state()
 
 
+def follow_nav(page, name: str) -> None:
+    """Click a link in the site's main navigation, as a person moves between pages."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+    page.wait_for_load_state()
+
+
 def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core in the page (from the axe-playwright-python wheel, no network) and
     return the violations of the given impacts."""

@@ -10,7 +10,7 @@ from audits.models import DipSample
 from plans import roles
 from plans.models import Measure
 from tests import factories
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import axe_violations, follow_nav, sign_in
 
 
 def _audited_measure(qa_lead) -> Measure:
@@ -53,7 +53,7 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     measure = _audited_measure(qa_lead)
 
     sign_in(page, "qa")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audits").click()
+    follow_nav(page, "Audits")
     expect(page.get_by_role("heading", level=1)).to_have_text("Audits and outcome measures")
     row = page.get_by_role("row").filter(has_text="dip sample of assessments")
     expect(row.locator(".rag")).to_have_text("Green")
@@ -97,7 +97,7 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     assert axe_violations(page) == []
     screenshot(page, "measure-page")
 
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Audits").click()
+    follow_nav(page, "Audits")
     expect(row.locator(".rag")).to_have_text("Amber")
     expect(row).to_contain_text("70.0%")
 
