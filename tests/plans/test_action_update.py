@@ -313,6 +313,28 @@ def test_a_link_can_be_given_as_evidence(client, director, on_time):
     )
 
 
+def test_a_link_that_is_not_a_web_address_is_refused(client, director, on_time):
+    client.force_login(director)
+    response = post(client, on_time, evidence_link="javascript:alert(1)")
+    assert response.status_code == 400
+    assert '<a href="#id_evidence_link">' in response.content.decode()
+    assert not Evidence.objects.exists()
+    assert not Rating.objects.exists()
+
+
+def test_where_the_plan_asks_for_sign_off_the_director_is_told_it_is_proposed(
+    client, director, on_time, plan
+):
+    plan.requires_signoff = True
+    plan.save()
+    client.force_login(director)
+    assert "proposed until a QA lead" in client.get(url(on_time)).content.decode()
+    response = post(client, on_time, commentary="Done this month.")
+    page = client.get(response["Location"]).content.decode()
+    assert "It is proposed until a QA lead or plan administrator confirms it." in page
+    assert Rating.objects.get().status == Rating.Status.PROPOSED
+
+
 def test_a_refused_file_writes_nothing_at_all(client, director, on_time, settings):
     client.force_login(director)
     fake = SimpleUploadedFile("report.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")
