@@ -1,0 +1,920 @@
+"""Reads for the Improvement Board dashboard: every figure computed in the database.
+
+The board looks at a plan *as of a period*: the confirmed position of each action and
+outcome measure, what moved since the period before, and the items that need attention
+(overdue, slipped, below target, not updated, audits overdue, ratings awaiting
+confirmation). Several plans can be looked at side by side, each as of its own period.
+
+Positions follow the rule of `plans.selectors.latest_rating_subquery` (the latest
+confirmed rating in the latest period up to this one) but read fewer rows: closing a
+period (`plans.services.period_close`) gives every item a confirmed rating in that
+period, carried forward where it was not updated, and a closed period never changes.
+So the position as of a period is found among the ratings of that period and the open
+periods after the latest closed one; earlier periods never decide it. That keeps every
+figure a bounded number of index lookups per item instead of a walk through the whole
+history, and the number of queries is the same whatever the size of the plan.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DateField,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from django.utils import timezone
+
+from audits import selectors as audit_selectors
+from audits.models import AuditSchedule, DipSample, MeasureValue
+from plans import periods as plan_periods
+from plans.models import (
+    RAG,
+    Action,
+    DueDateRevision,
+    Measure,
+    Owner,
+    Plan,
+    Rating,
+    Recommendation,
+    ReportingPeriod,
+)
+
+# The order figures and charts list RAG values in: better first, "not rated" last.
+RAG_KEYS: tuple[str, ...] = (RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED, RAG.NOT_RATED)
+FACETS = (Rating.Subject.OUTCOME, Rating.Subject.IMPACT, Rating.Subject.PROGRESS)
+Direction = plan_periods.Direction
+
+
+def empty_counts() -> dict[str, int]:
+    return dict.fromkeys(RAG_KEYS, 0)
+
+
+# --- Which plan, as of which period ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanAt:
+    """A plan as of one of its periods, and the facts every figure needs about it.
+
+    `window` holds the periods whose ratings can decide a position as of `period` (see
+    the module docstring); `as_of` is the date the date-based flags are judged on: the
+    period's end, or today while the period is still running.
+    """
+
+    plan: Plan
+    period: ReportingPeriod
+    periods: tuple[ReportingPeriod, ...]  # the plan's started periods, oldest first
+    previous: ReportingPeriod | None
+    window: tuple[int, ...]
+    previous_window: tuple[int, ...]
+    as_of: dt.date
+    today: dt.date
+
+    @property
+    def is_historic(self) -> bool:
+        """Judged on a past date, so later due-date revisions must be undone."""
+        return self.as_of < self.today
+
+    @property
+    def cutoff(self) -> dt.datetime:
+        """The end of the as-of day, London time: anything recorded later is not seen."""
+        day_after = self.as_of + dt.timedelta(days=1)
+        return timezone.make_aware(dt.datetime.combine(day_after, dt.time.min))
+
+
+def _window(periods: Sequence[ReportingPeriod], index: int) -> tuple[int, ...]:
+    """Ids of the periods up to `periods[index]` that can hold its position: back to and
+    including the latest closed one."""
+    ids = []
+    for period in reversed(periods[: index + 1]):
+        ids.append(period.pk)
+        if period.is_closed:
+            break
+    return tuple(ids)
+
+
+def started_periods(periods: Iterable[ReportingPeriod]) -> list[ReportingPeriod]:
+    """Periods that have positions to show (open or closed), oldest first."""
+    return sorted(
+        (p for p in periods if p.state != ReportingPeriod.State.UPCOMING), key=lambda p: p.end
+    )
+
+
+def default_period(periods: Sequence[ReportingPeriod]) -> ReportingPeriod | None:
+    """The period the board looks at unless told otherwise: the open one, else the
+    latest closed one."""
+    open_ = [p for p in periods if p.state == ReportingPeriod.State.OPEN]
+    return open_[0] if open_ else (periods[-1] if periods else None)
+
+
+def plan_at(
+    plan: Plan,
+    periods: Iterable[ReportingPeriod],
+    period: ReportingPeriod | None = None,
+    *,
+    today: dt.date | None = None,
+) -> PlanAt | None:
+    """The plan as of `period` (by default its open period, else its latest closed one);
+    None when the plan has no started period. `periods` are the plan's periods, loaded
+    once by the caller."""
+    today = today or timezone.localdate()
+    started = started_periods(periods)
+    period = period or default_period(started)
+    if period is None or period.pk not in {p.pk for p in started}:
+        return None
+    index = next(i for i, p in enumerate(started) if p.pk == period.pk)
+    previous = started[index - 1] if index else None
+    return PlanAt(
+        plan=plan,
+        period=period,
+        periods=tuple(started),
+        previous=previous,
+        window=_window(started, index),
+        previous_window=_window(started, index - 1) if previous else (),
+        as_of=min(period.end, today),
+        today=today,
+    )
+
+
+def plans_at(plans: Sequence[Plan], *, today: dt.date | None = None) -> list[PlanAt]:
+    """Each plan at its default period, with one query for all their periods."""
+    by_plan: dict[int, list[ReportingPeriod]] = defaultdict(list)
+    for period in ReportingPeriod.objects.filter(plan__in=plans).order_by("end"):
+        by_plan[period.plan_id].append(period)
+    return [
+        at for plan in plans if (at := plan_at(plan, by_plan[plan.pk], today=today)) is not None
+    ]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the dashboard looks at: one or more plans, each as of a period, optionally
+    narrowed to one recommendation and/or one owner's actions."""
+
+    ats: tuple[PlanAt, ...]
+    recommendation: Recommendation | None = None
+    owner: Owner | None = None
+
+    @property
+    def plan_ids(self) -> list[int]:
+        return [at.plan.pk for at in self.ats]
+
+    @property
+    def single(self) -> PlanAt:
+        return self.ats[0]
+
+    def window_ids(self, previous: bool = False) -> list[int]:
+        # Periods belong to one plan, so one list for all plans is exact.
+        return [pk for at in self.ats for pk in (at.previous_window if previous else at.window)]
+
+    @property
+    def ends(self) -> dict[int, dt.date]:
+        """Each started period's end date, by id, for ranking periods without a join."""
+        return {p.pk: p.end for at in self.ats for p in at.periods}
+
+    @property
+    def period_ids(self) -> list[int]:
+        return [at.period.pk for at in self.ats]
+
+    def per_plan(self, values: dict[int, object], output_field) -> Case | Value:
+        """An expression giving each plan's own value (e.g. its as-of date)."""
+        distinct = set(values.values())
+        if len(distinct) == 1:
+            return Value(distinct.pop(), output_field=output_field)
+        return Case(
+            *(When(plan_id=pk, then=Value(value)) for pk, value in values.items()),
+            output_field=output_field,
+        )
+
+    def actions(self) -> QuerySet[Action]:
+        actions = Action.objects.filter(plan_id__in=self.plan_ids)
+        if self.recommendation is not None:
+            actions = actions.filter(recommendation=self.recommendation)
+        if self.owner is not None:
+            actions = actions.filter(
+                Exists(
+                    Action.owners.through.objects.filter(
+                        action_id=OuterRef("pk"), owner_id=self.owner.pk
+                    )
+                )
+            )
+        return actions
+
+    def measures(self) -> QuerySet[Measure]:
+        measures = Measure.objects.filter(plan_id__in=self.plan_ids)
+        if self.recommendation is not None:
+            measures = measures.filter(action__recommendation=self.recommendation)
+        if self.owner is not None:
+            measures = measures.filter(
+                Exists(
+                    Action.owners.through.objects.filter(
+                        action_id=OuterRef("action_id"), owner_id=self.owner.pk
+                    )
+                )
+            )
+        return measures
+
+
+# --- Positions --------------------------------------------------------------------------
+
+
+def _latest(
+    key: str, window: Sequence[int], subject: str | None = None, ends: dict | None = None
+) -> QuerySet[Rating]:
+    """Confirmed ratings of the outer item in `window`, the one giving its position
+    first: the latest period (by `ends`, period id to end date), then the latest rating.
+    The periods are ranked by a CASE on their ids, so no join is needed."""
+    ratings = Rating.objects.filter(
+        status=Rating.Status.CONFIRMED, period_id__in=window, **{key: OuterRef("pk")}
+    )
+    if subject is not None:
+        ratings = ratings.filter(subject=subject)
+    if len(window) == 1:
+        return ratings.order_by("-created", "-pk")
+    if ends is None:
+        ends = dict(ReportingPeriod.objects.filter(pk__in=window).values_list("pk", "end"))
+    rank = Case(
+        *(When(period_id=pk, then=Value(ends[pk].toordinal())) for pk in window),
+        output_field=IntegerField(),
+    )
+    return ratings.order_by(rank.desc(), "-created", "-pk")
+
+
+def _position(
+    key: str,
+    window: Sequence[int],
+    name: str = "rag",
+    subject: str | None = None,
+    ends: dict | None = None,
+):
+    latest = _latest(key, window, subject, ends)
+    if name == "rag":
+        # No rating and a "not rated" rating read the same: "".
+        return Coalesce(Subquery(latest.values("rag")[:1]), Value(""), output_field=CharField())
+    return Subquery(latest.values(name)[:1])
+
+
+def with_positions(queryset: QuerySet, scope: Scope, key: str, *, detail: bool = False):
+    """Annotate actions or measures with `pos_rag` as of each plan's period; with
+    `detail`, also `pos_commentary`, `pos_rated_at`, `pos_carried` and `updated_in_period`."""
+    window = scope.window_ids()
+    queryset = queryset.annotate(pos_rag=_position(key, window, ends=scope.ends))
+    if detail:
+        queryset = queryset.annotate(
+            pos_commentary=_position(key, window, "commentary", ends=scope.ends),
+            pos_rated_at=_position(key, window, "created", ends=scope.ends),
+            pos_carried=_position(key, window, "carried_forward", ends=scope.ends),
+            updated_in_period=_updated_in_period(key, scope),
+        )
+    return queryset
+
+
+def _updated_in_period(key: str, scope: Scope) -> Exists:
+    """A rating of its own in the period (proposed counts: the owner did update it)."""
+    return Exists(
+        Rating.objects.filter(
+            period_id__in=scope.period_ids, carried_forward=False, **{key: OuterRef("pk")}
+        ).exclude(status=Rating.Status.RETURNED)
+    )
+
+
+# --- RAG distribution ----------------------------------------------------------------
+
+
+@dataclass
+class Distribution:
+    """Counts per RAG value of actions and of measures, for a plan and per
+    recommendation (every RAG key present, zero where none)."""
+
+    actions: dict[str, int] = field(default_factory=empty_counts)
+    measures: dict[str, int] = field(default_factory=empty_counts)
+    by_recommendation: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
+
+    def add(self, kind: str, rec_id: int, rag: str, count: int) -> None:
+        getattr(self, kind)[rag] += count
+        rec = self.by_recommendation.setdefault(
+            rec_id, {"actions": empty_counts(), "measures": empty_counts()}
+        )
+        rec[kind][rag] += count
+
+    @property
+    def action_total(self) -> int:
+        return sum(self.actions.values())
+
+    @property
+    def measure_total(self) -> int:
+        return sum(self.measures.values())
+
+
+def distributions(scope: Scope) -> dict[int, Distribution]:
+    """RAG counts per plan and recommendation, as of each plan's period. Two queries."""
+    result = {pk: Distribution() for pk in scope.plan_ids}
+    actions = (
+        with_positions(scope.actions(), scope, "action")
+        .values("plan_id", "recommendation_id", "pos_rag")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in actions:
+        result[row["plan_id"]].add("actions", row["recommendation_id"], row["pos_rag"], row["n"])
+    measures = (
+        with_positions(scope.measures(), scope, "measure")
+        .values("plan_id", "action__recommendation_id", "pos_rag")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in measures:
+        result[row["plan_id"]].add(
+            "measures", row["action__recommendation_id"], row["pos_rag"], row["n"]
+        )
+    return result
+
+
+# --- Movement since the previous period ------------------------------------------------
+
+
+def _pairs(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
+    return queryset.annotate(
+        then_rag=_position(key, scope.window_ids(previous=True), ends=scope.ends),
+        now_rag=_position(key, scope.window_ids(), ends=scope.ends),
+    )
+
+
+@dataclass
+class MovementCounts:
+    """How many actions and measures moved each way, per plan and recommendation."""
+
+    actions: dict[Direction, int] = field(default_factory=lambda: dict.fromkeys(Direction, 0))
+    measures: dict[Direction, int] = field(default_factory=lambda: dict.fromkeys(Direction, 0))
+    by_recommendation: dict[int, dict[Direction, int]] = field(default_factory=dict)
+
+    def add(self, kind: str, rec_id: int, direction: Direction, count: int) -> None:
+        getattr(self, kind)[direction] += count
+        rec = self.by_recommendation.setdefault(rec_id, dict.fromkeys(Direction, 0))
+        rec[direction] += count
+
+
+def movement_counts(scope: Scope) -> dict[int, MovementCounts | None]:
+    """Per plan (None where its period has no previous one): counts per direction of
+    actions and measures, from (then, now) pairs grouped in the database. Two queries.
+
+    Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
+    page and the committee report on what "improved" means.
+    """
+    result: dict[int, MovementCounts | None] = {
+        at.plan.pk: (MovementCounts() if at.previous else None) for at in scope.ats
+    }
+    with_previous = [at for at in scope.ats if at.previous]
+    if not with_previous:
+        return result
+    sub = Scope(tuple(with_previous), scope.recommendation, scope.owner)
+    queries = (
+        ("actions", "action", sub.actions(), "recommendation_id"),
+        ("measures", "measure", sub.measures(), "action__recommendation_id"),
+    )
+    for kind, key, queryset, rec_field in queries:
+        rows = (
+            _pairs(queryset, sub, key)
+            .values("plan_id", rec_field, "then_rag", "now_rag")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            direction = plan_periods.direction(row["then_rag"], row["now_rag"])
+            result[row["plan_id"]].add(kind, row[rec_field], direction, row["n"])
+    return result
+
+
+def moved(
+    scope: Scope, kind: str, directions: Iterable[Direction], *, limit: int | None = None
+) -> list:
+    """Actions (`kind` "action") or measures ("measure") that moved in one of
+    `directions`, in plan order, each with `then_rag`, `now_rag` and `direction`.
+
+    The database returns only the items whose position changed, with both positions
+    (each position subquery is referenced once, so it runs once per item); the
+    direction rule (`plans.periods.direction`) then sorts them, and only the items
+    shown are loaded in full.
+    """
+    wanted = set(directions)
+    if kind == "action":
+        items, order = scope.actions(), ("plan__title", "recommendation__position", "position")
+        related = ("recommendation",)
+    else:
+        items = scope.measures()
+        order = ("plan__title", "action__recommendation__position", "action__position", "position")
+        related = ("action__recommendation",)
+    rows = (
+        _pairs(items, scope, kind)
+        .exclude(then_rag=F("now_rag"))
+        .order_by(*order, "pk")
+        .values_list("pk", "then_rag", "now_rag")
+    )
+    chosen = []
+    for pk, then, now in rows:
+        direction = plan_periods.direction(then, now)
+        if direction in wanted:
+            chosen.append((pk, then, now, direction))
+    if limit is not None:
+        chosen = chosen[:limit]
+    model = Action if kind == "action" else Measure
+    loaded = model.objects.select_related(*related).in_bulk([row[0] for row in chosen])
+    result = []
+    for pk, then, now, direction in chosen:
+        item = loaded[pk]
+        item.then_rag, item.now_rag, item.direction = then, now, direction
+        result.append(item)
+    return result
+
+
+# --- Date-based flags on actions ------------------------------------------------------
+
+
+def _with_due_as_of(actions: QuerySet[Action], scope: Scope) -> QuerySet[Action]:
+    """Annotate `as_of` (each plan's judging date) and `due_as_of`: the due date as it
+    stood then. A revision recorded after the as-of day is undone, as the committee
+    report does, so a past period shows the slippage known at the time."""
+    actions = actions.annotate(
+        as_of=scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
+    )
+    historic = [at for at in scope.ats if at.is_historic]
+    if not historic:
+        return actions.annotate(due_as_of=F("due_date"))
+    cutoff = scope.per_plan({at.plan.pk: at.cutoff for at in scope.ats}, DateTimeField())
+    later = DueDateRevision.objects.filter(
+        action_id=OuterRef("pk"), created__gt=OuterRef("cutoff")
+    ).order_by("created", "pk")
+    return actions.annotate(cutoff=cutoff).annotate(
+        due_as_of=Case(
+            When(
+                Q(plan_id__in=[at.plan.pk for at in historic]) & Exists(later),
+                then=Subquery(later.values("old_date")[:1]),
+            ),
+            default=F("due_date"),
+            output_field=DateField(),
+        )
+    )
+
+
+def _open_as_of() -> Q:
+    """Open on the as-of date: still open, or completed only after it."""
+    return Q(status=Action.Status.OPEN) | Q(completed_on__gt=F("as_of"))
+
+
+OVERDUE = Q(due_as_of__lt=F("as_of"))
+SLIPPED = Q(due_as_of__gt=F("baseline_due_date"))
+
+
+def flagged_actions(scope: Scope) -> QuerySet[Action]:
+    """Actions in scope annotated with `as_of`, `due_as_of` and `is_open`."""
+    return _with_due_as_of(scope.actions(), scope).annotate(
+        is_open=Case(When(_open_as_of(), then=Value(True)), default=Value(False))
+    )
+
+
+def overdue_actions(scope: Scope) -> QuerySet[Action]:
+    """Open actions whose due date (as it stood) had passed on the as-of date."""
+    return (
+        _with_due_as_of(scope.actions(), scope)
+        .filter(_open_as_of(), OVERDUE)
+        .select_related("recommendation")
+        .order_by("due_as_of", "ref", "pk")
+    )
+
+
+def slipped_actions(scope: Scope) -> QuerySet[Action]:
+    """Open actions whose due date (as it stood) is later than the baseline, annotated
+    with `revision_count` and `latest_reason`."""
+    revisions = DueDateRevision.objects.filter(action_id=OuterRef("pk"))
+    if any(at.is_historic for at in scope.ats):
+        revisions = revisions.filter(created__lte=OuterRef("cutoff"))
+    latest_reason = revisions.order_by("-created", "-pk").values("reason")[:1]
+    counted = revisions.order_by().values("action_id").annotate(n=Count("pk")).values("n")
+    return (
+        _with_due_as_of(scope.actions(), scope)
+        .filter(_open_as_of(), SLIPPED)
+        .annotate(
+            revision_count=Coalesce(Subquery(counted), Value(0)),
+            latest_reason=Subquery(latest_reason),
+        )
+        .select_related("recommendation")
+        .order_by("baseline_due_date", "ref", "pk")
+    )
+
+
+def not_updated_actions(scope: Scope) -> QuerySet[Action]:
+    """Actions with no rating of their own in the period (their position carried
+    forward, or nothing yet)."""
+    return (
+        with_positions(scope.actions(), scope, "action")
+        .filter(~_updated_in_period("action", scope))
+        .select_related("recommendation")
+        .order_by("plan__title", "recommendation__position", "position", "pk")
+    )
+
+
+def not_updated_measures(scope: Scope) -> QuerySet[Measure]:
+    return (
+        with_positions(scope.measures(), scope, "measure")
+        .filter(~_updated_in_period("measure", scope))
+        .select_related("action__recommendation")
+        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+    )
+
+
+@dataclass
+class Flags:
+    """Counts of what needs attention, for one plan."""
+
+    overdue: int = 0
+    slipped: int = 0
+    actions_not_updated: int = 0
+    measures_not_updated: int = 0
+    below_target: int = 0
+    audits_overdue: int = 0
+    awaiting_confirmation: int = 0
+
+    @property
+    def not_updated(self) -> int:
+        return self.actions_not_updated + self.measures_not_updated
+
+
+def flag_counts(scope: Scope) -> dict[int, Flags]:
+    """The attention counts per plan, in five queries."""
+    result = {pk: Flags() for pk in scope.plan_ids}
+    open_ = _open_as_of()
+    rows = (
+        _with_due_as_of(scope.actions(), scope)
+        .values("plan_id")
+        .annotate(
+            overdue=Count("pk", filter=open_ & OVERDUE),
+            slipped=Count("pk", filter=open_ & SLIPPED),
+            not_updated=Count("pk", filter=~_updated_in_period("action", scope)),
+        )
+        .order_by()
+    )
+    for row in rows:
+        flags = result[row["plan_id"]]
+        flags.overdue, flags.slipped = row["overdue"], row["slipped"]
+        flags.actions_not_updated = row["not_updated"]
+    measures = (
+        scope.measures()
+        .values("plan_id")
+        .annotate(not_updated=Count("pk", filter=~_updated_in_period("measure", scope)))
+        .order_by()
+    )
+    for row in measures:
+        result[row["plan_id"]].measures_not_updated = row["not_updated"]
+    for plan_id, count in below_target_counts(scope).items():
+        result[plan_id].below_target = count
+    for row in _awaiting(scope).values("plan_id").annotate(n=Count("pk")).order_by():
+        result[row["plan_id"]].awaiting_confirmation = row["n"]
+    for plan_id, rows_ in audits_overdue_by_plan(scope).items():
+        result[plan_id].audits_overdue = len(rows_)
+    return result
+
+
+# --- Measures below target --------------------------------------------------------------
+
+
+def _dated(scope: Scope, field_name: str) -> Q:
+    """Rows dated up to each plan's as-of date (`field_name` on a dip sample or a
+    performance figure)."""
+    days = {at.plan.pk: at.as_of for at in scope.ats}
+    if len(set(days.values())) == 1:
+        return Q(**{f"{field_name}__lte": next(iter(days.values()))})
+    q = Q(pk__in=[])
+    for plan_id, day in days.items():
+        q |= Q(measure__plan_id=plan_id, **{f"{field_name}__lte": day})
+    return q
+
+
+def _ranked(model, date_field: str, scope: Scope) -> QuerySet:
+    """Each measure's latest dip sample (or performance figure) up to the as-of date,
+    by a window function over the measures in scope: an uncorrelated set, computed once
+    per query."""
+    ranked = (
+        model.objects.filter(_dated(scope, date_field), measure__in=scope.measures())
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("measure_id")],
+                order_by=[F(date_field).desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+    )
+    return model.objects.filter(pk__in=ranked.values("pk"))
+
+
+def latest_results(scope: Scope) -> tuple[QuerySet[DipSample], QuerySet[MeasureValue]]:
+    """The result each measure's RAG follows as of the as-of date, as a dip sample or a
+    performance figure (at most one of the two per measure): the latest sample unless a
+    figure is later, the latest figure unless a sample is on the same day or later (the
+    order of `audits.selectors.Result.order_key`)."""
+    samples = _ranked(DipSample, "sampled_on", scope).filter(
+        ~Exists(
+            MeasureValue.objects.filter(
+                _dated(scope, "as_of"),
+                measure_id=OuterRef("measure_id"),
+                as_of__gt=OuterRef("sampled_on"),
+            )
+        )
+    )
+    values = _ranked(MeasureValue, "as_of", scope).filter(
+        ~Exists(
+            DipSample.objects.filter(
+                _dated(scope, "sampled_on"),
+                measure_id=OuterRef("measure_id"),
+                sampled_on__gte=OuterRef("as_of"),
+            )
+        )
+    )
+    return samples, values
+
+
+def _below(queryset: QuerySet, result_field: str) -> QuerySet:
+    """Results that miss their measure's target: below it, or above where lower is
+    better."""
+    return queryset.filter(measure__target__isnull=False).filter(
+        Q(measure__higher_is_better=True, **{f"{result_field}__lt": F("measure__target")})
+        | Q(measure__higher_is_better=False, **{f"{result_field}__gt": F("measure__target")})
+    )
+
+
+def below_target_counts(scope: Scope) -> dict[int, int]:
+    """How many measures of each plan miss their target. Two queries."""
+    samples, values = latest_results(scope)
+    counts: dict[int, int] = defaultdict(int)
+    for queryset, result_field in ((samples, "result"), (values, "value")):
+        rows = (
+            _below(queryset, result_field)
+            .values("measure__plan_id")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        for row in rows:
+            counts[row["measure__plan_id"]] += row["n"]
+    return counts
+
+
+def below_target_ids(scope: Scope) -> set[int]:
+    """Ids of the measures in scope that miss their target. Two queries."""
+    samples, values = latest_results(scope)
+    ids = set(_below(samples, "result").values_list("measure_id", flat=True))
+    ids.update(_below(values, "value").values_list("measure_id", flat=True))
+    return ids
+
+
+def attach_latest_result(measures: Sequence[Measure], scope: Scope) -> None:
+    """Set `result` and `result_on` on each measure (None where it has no result),
+    with two queries."""
+    samples, values = latest_results(scope)
+    ids = [m.pk for m in measures]
+    found: dict[int, tuple] = {}
+    for measure_id, on, result in samples.filter(measure_id__in=ids).values_list(
+        "measure_id", "sampled_on", "result"
+    ):
+        found[measure_id] = (result, on)
+    for measure_id, on, value in values.filter(measure_id__in=ids).values_list(
+        "measure_id", "as_of", "value"
+    ):
+        found[measure_id] = (float(value), on)
+    for measure in measures:
+        measure.result, measure.result_on = found.get(measure.pk, (None, None))
+
+
+def below_target_measures(scope: Scope, *, limit: int | None = None) -> list[Measure]:
+    """Measures whose latest result up to the as-of date misses the target, in plan
+    order, with `pos_rag`, `result` and `result_on`."""
+    ids = below_target_ids(scope)
+    queryset = (
+        with_positions(scope.measures().filter(pk__in=ids), scope, "measure")
+        .select_related("action__recommendation")
+        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+    )
+    measures = list(queryset[:limit] if limit is not None else queryset)
+    attach_latest_result(measures, scope)
+    return measures
+
+
+# --- Audits overdue and ratings awaiting confirmation ----------------------------------
+
+
+@dataclass(frozen=True)
+class AuditOverdue:
+    measure: Measure
+    next_due: audit_selectors.NextDue
+
+
+def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
+    """Measures whose next audit round was due before the as-of date and not sampled,
+    by `audits.selectors.measure_next_due` (the QA overview's rule). Two queries: the
+    schedules with the rounds done up to the as-of date, and their measures; the rule
+    itself is date arithmetic, applied to each schedule."""
+    as_of = {at.plan.pk: at.as_of for at in scope.ats}
+    schedules = (
+        AuditSchedule.objects.filter(measure__in=scope.measures())
+        .annotate(
+            plan_as_of=Case(
+                *(When(measure__plan_id=pk, then=Value(day)) for pk, day in as_of.items()),
+                output_field=DateField(),
+            )
+        )
+        .annotate(done=Count("dip_samples", filter=Q(dip_samples__sampled_on__lte=F("plan_as_of"))))
+        .order_by("measure_id", "first_due", "pk")
+    )
+    by_measure: dict[int, list[AuditSchedule]] = defaultdict(list)
+    plan_of: dict[int, int] = {}
+    loaded = list(schedules.select_related("measure"))
+    for schedule in loaded:
+        by_measure[schedule.measure_id].append(schedule)
+        plan_of[schedule.measure_id] = schedule.measure.plan_id
+    result: dict[int, list[AuditOverdue]] = defaultdict(list)
+    for measure_id, group in by_measure.items():
+        plan_id = plan_of[measure_id]
+        due = audit_selectors.measure_next_due(group, today=as_of[plan_id])
+        if due is not None and due.overdue:
+            result[plan_id].append(AuditOverdue(measure=group[0].measure, next_due=due))
+    for rows in result.values():
+        rows.sort(key=lambda row: (-row.next_due.days_overdue, row.measure.pk))
+    return result
+
+
+def _awaiting(scope: Scope) -> QuerySet[Rating]:
+    """Proposed ratings in the period that a QA lead or administrator can still confirm
+    (`plans.periods.ratings_to_confirm`), narrowed to the scope."""
+    ratings = plan_periods.ratings_to_confirm().filter(period_id__in=scope.period_ids)
+    if scope.recommendation is not None or scope.owner is not None:
+        ratings = ratings.filter(
+            Q(action__in=scope.actions())
+            | Q(measure__in=scope.measures())
+            | (
+                Q(recommendation=scope.recommendation)
+                if scope.recommendation is not None and scope.owner is None
+                else Q(pk__in=[])
+            )
+        )
+    return ratings
+
+
+def awaiting_confirmation(scope: Scope) -> QuerySet[Rating]:
+    return _awaiting(scope).order_by("created", "pk")
+
+
+# --- Trend across periods ---------------------------------------------------------------
+
+
+def trend(at: PlanAt, scope: Scope | None = None) -> dict[str, list[tuple[str, dict]]]:
+    """RAG counts of actions and of measures as of each started period of the plan,
+    oldest first, narrowed like `scope`. Two queries for the closed periods (the
+    latest confirmed rating of each item in each period, by a window function) and two
+    for the open one.
+
+    A closed period holds a confirmed rating for every item that existed when it
+    closed, so its counts are read from its own ratings; an item added later is not
+    counted in periods before it existed.
+    """
+    scope = scope or Scope((at,))
+    closed = [p for p in at.periods if p.is_closed]
+    counts: dict[str, dict[int, dict[str, int]]] = {"actions": {}, "measures": {}}
+    for kind, key, items in (
+        ("actions", "action", scope.actions()),
+        ("measures", "measure", scope.measures()),
+    ):
+        per_period = counts[kind]
+        if closed:
+            latest = (
+                Rating.objects.filter(
+                    status=Rating.Status.CONFIRMED,
+                    period_id__in=[p.pk for p in closed],
+                    **{f"{key}__in": items},
+                )
+                .annotate(
+                    rank=Window(
+                        RowNumber(),
+                        partition_by=[F(f"{key}_id"), F("period_id")],
+                        order_by=[F("created").desc(), F("pk").desc()],
+                    )
+                )
+                .filter(rank=1)
+            )
+            rows = (
+                Rating.objects.filter(pk__in=latest.values("pk"))
+                .values("period_id", "rag")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            for row in rows:
+                per_period.setdefault(row["period_id"], empty_counts())[row["rag"] or ""] += row[
+                    "n"
+                ]
+        for period in at.periods:
+            if period.is_closed:
+                continue
+            window = _window(list(at.periods), list(at.periods).index(period))
+            rows = (
+                items.annotate(pos_rag=_position(key, window, ends=scope.ends))
+                .values("pos_rag")
+                .annotate(n=Count("pk"))
+                .order_by()
+            )
+            target = per_period.setdefault(period.pk, empty_counts())
+            for row in rows:
+                target[row["pos_rag"]] += row["n"]
+    return {
+        kind: [(p.label, per_period.get(p.pk, empty_counts())) for p in at.periods]
+        for kind, per_period in counts.items()
+    }
+
+
+# --- Drill-down -------------------------------------------------------------------------
+
+
+def facet_positions(scope: Scope, recommendation: Recommendation) -> dict[str, dict]:
+    """The recommendation's own ratings (outcome required, impact for children, actions
+    completed) as of the period: {facet: {"rag", "commentary"}} for facets rated. One
+    query."""
+    window = scope.window_ids()
+    annotations = {}
+    for facet in FACETS:
+        annotations[f"{facet}_rag"] = Subquery(
+            _latest("recommendation", window, facet, scope.ends).values("rag")[:1]
+        )
+        annotations[f"{facet}_commentary"] = Subquery(
+            _latest("recommendation", window, facet, scope.ends).values("commentary")[:1]
+        )
+    row = Recommendation.objects.filter(pk=recommendation.pk).annotate(**annotations).values().get()
+    return {
+        str(facet): {
+            "label": facet.label,
+            "rag": row[f"{facet}_rag"] or "",
+            "commentary": row[f"{facet}_commentary"] or "",
+        }
+        for facet in FACETS
+        if row[f"{facet}_rag"] is not None
+    }
+
+
+def detailed_actions(scope: Scope) -> QuerySet[Action]:
+    """Every action in scope with its position, commentary, whether it was updated in
+    the period, its due date as it stood and its owners. Three queries when listed."""
+    return (
+        with_positions(flagged_actions(scope), scope, "action", detail=True)
+        .select_related("recommendation", "outcome", "plan")
+        .prefetch_related(Prefetch("owners", queryset=Owner.objects.order_by("post")))
+        .order_by("plan__title", "recommendation__position", "position", "pk")
+    )
+
+
+def detailed_measures(scope: Scope) -> list[Measure]:
+    """Every measure in scope with its position, commentary, latest result (`result`,
+    `result_on`) and whether it misses its target (`below`). Five queries."""
+    measures = list(
+        with_positions(scope.measures(), scope, "measure", detail=True)
+        .select_related("action__recommendation", "plan")
+        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+    )
+    attach_latest_result(measures, scope)
+    below = below_target_ids(scope)
+    for measure in measures:
+        measure.below = measure.pk in below
+    return measures
+
+
+def measure_results(measure_ids: list[int], as_of: dt.date) -> dict[int, list[tuple]]:
+    """Each measure's results up to `as_of`, oldest first, as (date, value): dip samples
+    and performance values. Two queries."""
+    results: dict[int, list[tuple]] = defaultdict(list)
+    if not measure_ids:
+        return results
+    samples = DipSample.objects.filter(measure_id__in=measure_ids, sampled_on__lte=as_of)
+    for measure_id, on, result in samples.values_list("measure_id", "sampled_on", "result"):
+        if result is not None:
+            results[measure_id].append((on, 1, float(result)))
+    values = MeasureValue.objects.filter(measure_id__in=measure_ids, as_of__lte=as_of)
+    for measure_id, on, value in values.values_list("measure_id", "as_of", "value"):
+        results[measure_id].append((on, 0, float(value)))
+    return {
+        pk: [(on, value) for on, _, value in sorted(points, key=lambda p: (p[0], p[1]))]
+        for pk, points in results.items()
+    }
