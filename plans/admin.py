@@ -25,6 +25,7 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
+from plans.resources import PlanImportAdminMixin
 from plans.views.periods import ReopenForm
 
 
@@ -49,7 +50,9 @@ class PeriodInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(PlanImportAdminMixin, SimpleHistoryAdmin):
+    """Import (upload, preview, confirm) on the list; Export on each plan's page."""
+
     list_display = ["title", "slug", "organisation", "framework", "status"]
     list_filter = ["status", "framework"]
     search_fields = ["title", "slug", "organisation"]

@@ -190,6 +190,62 @@ def rating_record(
     return rating
 
 
+def ratings_record_many(
+    *,
+    plan: Plan,
+    ratings: Iterable[tuple[Action | Measure, str]],
+    user,
+    period: ReportingPeriod | None = None,
+    commentary: str = "",
+    reason: str = "rating",
+) -> list[Rating]:
+    """Record many confirmed positions at once, as a plan import states them: each
+    (item, RAG) becomes a new rating, as `rating_record(confirmed=True)` would make it.
+
+    The same rules for the period (the plan's open one by default; never another plan's;
+    never a closed one, checked under the period's row lock as closing takes it) and for
+    the RAG values. Written with their history rows in a few queries: one
+    `rating_record` per row costs several queries and validations, which for a
+    2,000-row workbook is most of the import's time.
+    """
+    entries = list(ratings)
+    if not entries:
+        return []
+    for item, rag in entries:
+        if item.plan_id != plan.pk:
+            raise ValidationError(f"{item} belongs to another plan.")
+        if rag not in RAG.values:
+            raise ValidationError({"rag": f"Unknown RAG value {rag!r}."})
+    period = period or open_period(plan)
+    if period is None:
+        raise ValidationError("No reporting period is open for this plan, so it cannot be rated.")
+    if period.plan_id != plan.pk:
+        raise ValidationError("That period belongs to another plan.")
+    created_by = user if getattr(user, "is_authenticated", False) else None
+    now = timezone.now()
+    with transaction.atomic():
+        if ReportingPeriod.objects.select_for_update().get(pk=period.pk).is_closed:
+            raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
+        made = [
+            Rating(
+                plan=plan,
+                period=period,
+                rag=rag,
+                commentary=commentary.strip(),
+                status=Rating.Status.CONFIRMED,
+                created=now,
+                created_by=created_by,
+                reviewed_by=created_by,
+                reviewed_at=now if created_by else None,
+                **_subject_of(item, None),
+            )
+            for item, rag in entries
+        ]
+        return bulk_create_with_history(
+            made, Rating, default_user=created_by, default_change_reason=reason
+        )
+
+
 def action_revise_due_date(
     *,
     action: Action,

@@ -1,0 +1,346 @@
+"""Benchmark: render committee reports to PDF, and the floor WeasyPrint sets.
+
+    DEBUG=true .venv/bin/python bench/report_bench.py [--sizes 100 300 1000]
+
+Runs on a throwaway SQLite database in a temporary folder: loads the example plans,
+sets up the example report for the 2024 plan (Q2 2024/25), and builds synthetic plans of
+100, 300 and 1,000 actions through the factories and the rating services (two closed
+quarters of ratings, revised due dates, remedial actions, dip samples, performance
+figures). Each render then runs in a fresh child process, so that its peak memory
+(ru_maxrss) is its own:
+
+- the full report, exactly as the Celery job renders it (content, HTML, PDF);
+- the bare appendix table alone: the same rows in the same table layout and stylesheet,
+  with no other section and no chart, through WeasyPrint only: the floor set by the
+  layout engine.
+
+Prints JSON lines {"name", "value", "unit"}: wall-clock and CPU seconds (CPU time is
+less disturbed by other work on the machine; the load average is printed first).
+Targets: the example plan under 5 s; at 1,000 actions the report within 1.5x the bare
+table, under 60 s, under 512 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORDS = (  # noqa: SIM905 - a sentence of words reads better than a list of them
+    "allocate personal adviser care leavers timely review pathway plan supervision "
+    "quality audit dip sample managers practice guidance training workshops partners "
+    "housing accommodation sufficiency placements fostering recruitment social workers "
+    "assessment thresholds missing children return interviews health education "
+    "employment local offer corporate parenting board performance data dashboard "
+    "caseloads capacity academy induction oversight multi-agency safeguarding"
+).split()
+POSTS = (
+    "Service Director – Practice",
+    "Service Director QA",
+    "Head of Service",
+    "Head of Service CiC",
+    "Head of Children's Commissioning",
+    "Head of Housing",
+    "Transformation Lead",
+    "CSLT",
+)
+
+
+def emit(name: str, value: float, unit: str) -> None:
+    print(json.dumps({"name": name, "value": round(value, 3), "unit": unit}), flush=True)
+
+
+def setup_django(folder: Path) -> None:
+    os.environ.setdefault("DEBUG", "true")
+    os.environ["DATABASE_URL"] = f"sqlite:///{folder / 'bench.sqlite3'}"
+    os.environ["MEDIA_ROOT"] = str(folder / "media")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "improvement.settings"
+    os.environ["LOG_LEVEL"] = "WARNING"
+    import django
+
+    django.setup()
+
+
+def sentence(rng: random.Random, low: int, high: int) -> str:
+    words = rng.choices(WORDS, k=rng.randint(low, high))
+    return " ".join(words).capitalize() + "."
+
+
+def build_synthetic(actions: int, seed: int = 7) -> int:
+    """A plan of `actions` actions in 8 areas, rated over two closed quarters; returns
+    the id of its committee report on Q2."""
+    from zoneinfo import ZoneInfo
+
+    from audits.models import DipSample, MeasureValue
+    from plans import services
+    from plans.models import Owner, RagCriterion, RemedialAction, ReportingPeriod
+    from plans.parsing import owner_key
+    from reporting.examples import EXAMPLE_REPORT
+    from tests import factories
+
+    london = ZoneInfo("Europe/London")
+    rng = random.Random(seed + actions)
+    plan = factories.PlanFactory(
+        slug=f"synthetic-{actions}", title=f"Synthetic plan of {actions} actions"
+    )
+    q1 = factories.PeriodFactory(
+        plan=plan, label="Q1 2024/25", start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30)
+    )
+    q2 = factories.PeriodFactory(
+        plan=plan,
+        label="Q2 2024/25",
+        start=dt.date(2024, 7, 1),
+        end=dt.date(2024, 9, 30),
+        state=ReportingPeriod.State.UPCOMING,
+    )
+    factories.PeriodFactory(
+        plan=plan,
+        label="Q3 2024/25",
+        start=dt.date(2024, 10, 1),
+        end=dt.date(2024, 12, 31),
+        state=ReportingPeriod.State.UPCOMING,
+    )
+    for rag in ("blue", "green", "amber", "red"):
+        RagCriterion.objects.create(
+            plan=plan, kind="action", rag=rag, criteria=sentence(rng, 8, 14)
+        )
+    # The example plans may hold the same posts, spelt a little differently.
+    owners = [
+        Owner.objects.filter(key=owner_key(post)).first() or factories.OwnerFactory(post=post)
+        for post in POSTS
+    ]
+    areas = 8
+    items = []
+    for area in range(areas):
+        rec = factories.RecommendationFactory(
+            plan=plan, ref=str(area + 1), position=area, title=sentence(rng, 10, 22)
+        )
+        per_area = actions // areas + (1 if area < actions % areas else 0)
+        outcome = None
+        for index in range(per_area):
+            if index % 3 == 0:
+                outcome = factories.OutcomeFactory(
+                    recommendation=rec,
+                    ref=f"{area + 1}.{index // 3 + 1}",
+                    text=sentence(rng, 8, 18),
+                )
+            action = factories.ActionFactory(
+                recommendation=rec,
+                outcome=outcome,
+                ref=f"{area + 1}.{index + 1}",
+                position=index,
+                text=sentence(rng, 12, 40),
+                timescale_text=rng.choice(["Sep 24", "Dec 24", "Mar 25", "Oct 24 – Jan 25"]),
+                due_date=rng.choice([dt.date(2024, 12, 31), dt.date(2025, 3, 31)]),
+                owners=rng.sample(owners, rng.randint(1, 2)),
+            )
+            measures = [
+                factories.MeasureFactory(action=action, text=sentence(rng, 8, 24))
+                for _ in range(1 if rng.random() < 0.8 else 2)
+            ]
+            items.append((action, measures))
+
+    def noon(day: dt.date) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(12), tzinfo=london)
+
+    for action, measures in items:
+        for item in [action, *measures]:
+            services.rating_record(
+                item=item,
+                rag="green",
+                user=None,
+                commentary=sentence(rng, 6, 16),
+                period=q1,
+                created=noon(q1.end),
+            )
+    services.period_close(period=q1, now=noon(q1.end))
+    for action, measures in items:
+        roll = rng.random()
+        if roll < 0.07:
+            continue  # not updated this period: carried forward when Q2 closes
+        rag = (
+            "blue" if roll < 0.17 else "green" if roll < 0.72 else "amber" if roll < 0.9 else "red"
+        )
+        services.rating_record(
+            item=action,
+            rag=rag,
+            user=None,
+            commentary=sentence(rng, 10, 30),
+            period=q2,
+            created=noon(q2.end),
+        )
+        for measure in measures:
+            services.rating_record(
+                item=measure,
+                rag=rng.choices(["green", "amber", "red"], weights=[7, 2, 1])[0],
+                user=None,
+                commentary=sentence(rng, 6, 20),
+                period=q2,
+                created=noon(q2.end),
+            )
+        if rag == "red":
+            RemedialAction.objects.create(
+                plan=plan,
+                action=action,
+                text=sentence(rng, 10, 20),
+                responsible=rng.choice(POSTS),
+                due_date=dt.date(2025, 1, 31),
+            )
+        if rng.random() < 0.08:
+            action.refresh_from_db()
+            services.action_revise_due_date(
+                action=action,
+                new_date=dt.date(2025, 6, 30),
+                reason=sentence(rng, 5, 10),
+                user=None,
+                expected_version=action.version,
+            )
+        if rng.random() < 0.1:
+            for month in (7, 8, 9):
+                DipSample.objects.create(
+                    measure=measures[0],
+                    sampled_on=dt.date(2024, month, 15),
+                    sample_size=10,
+                    compliant=rng.randint(5, 10),
+                )
+        elif rng.random() < 0.03:
+            MeasureValue.objects.create(
+                measure=measures[0],
+                period=q2,
+                as_of=dt.date(2024, 9, 30),
+                value=rng.randint(40, 95),
+                national_average=rng.randint(50, 90),
+                statistical_neighbours=rng.randint(50, 90),
+            )
+    services.period_close(period=q2, now=noon(q2.end))
+    report = factories.CommitteeReportFactory(plan=plan, period=q2, **EXAMPLE_REPORT)
+    return report.pk
+
+
+def child(kind: str, report_id: int) -> None:
+    """Runs in a fresh process: render once, print seconds, pages and peak memory."""
+    from django.utils import timezone
+
+    from reporting import services
+    from reporting.content import report_content
+    from reporting.models import CommitteeReport
+    from reporting.pdf import pdf_page_count, render_pdf
+
+    report = CommitteeReport.objects.select_related("plan", "period").get(pk=report_id)
+    if kind == "full":
+        started = time.perf_counter()
+        data = services.report_pdf(report, generated_at=timezone.now())
+        seconds = time.perf_counter() - started
+    else:
+        content = report_content(report, generated_at=timezone.now())
+        html = _bare_table_html(report, content)
+        started = time.perf_counter()
+        data = render_pdf(
+            html,
+            base_url=services.STATIC_ROOT,
+            allowed_roots=services.ALLOWED_ROOTS,
+            stylesheets=services.REPORT_STYLESHEETS,
+            title="Appendix",
+        )
+        seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps({"seconds": seconds, "pages": pdf_page_count(data), "peak_mb": peak_kb / 1024})
+    )
+
+
+def _bare_table_html(report, content) -> str:
+    from django.template.loader import render_to_string
+
+    table = render_to_string(
+        "reporting/_appendix_plan.html",
+        {"plan": report.plan, "period": report.period, "content": content},
+    )
+    return (
+        '<!doctype html><html lang="en-GB"><head><meta charset="utf-8"><title>Appendix'
+        f'</title></head><body><section class="appendix-plan">{table}</section></body></html>'
+    )
+
+
+def measure(kind: str, report_id: int, folder: Path) -> dict:
+    env = {**os.environ, "BENCH_FOLDER": str(folder)}
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--report", str(report_id)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if done.returncode:
+        sys.exit(f"The {kind} render of report {report_id} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100, 300, 1000])
+    parser.add_argument("--child", choices=["full", "bare"], help=argparse.SUPPRESS)
+    parser.add_argument("--report", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        setup_django(Path(os.environ["BENCH_FOLDER"]))
+        child(args.child, args.report)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="report-bench-") as name:
+        folder = Path(name)
+        setup_django(folder)
+        from django.core.management import call_command
+
+        from plans.examples import load_examples
+        from reporting.examples import example_report_create
+
+        call_command("migrate", verbosity=0)
+        load_examples()
+        example = example_report_create()
+        # Other work on the machine slows the wall clock; CPU seconds are less affected.
+        emit("load_average_1min", os.getloadavg()[0], "processes")
+        full = measure("full", example.pk, folder)
+        emit("report_seconds_example_plan", full["seconds"], "s")
+        emit("report_cpu_seconds_example_plan", full["cpu_seconds"], "s")
+        emit("report_pages_example_plan", full["pages"], "pages")
+        emit("report_peak_mb_example_plan", full["peak_mb"], "MB")
+
+        for size in args.sizes:
+            started = time.perf_counter()
+            report_id = build_synthetic(size)
+            print(
+                f"# built a plan of {size} actions in {time.perf_counter() - started:.0f} s",
+                file=sys.stderr,
+            )
+            full = measure("full", report_id, folder)
+            bare = measure("bare", report_id, folder)
+            emit(f"report_seconds_{size}_actions", full["seconds"], "s")
+            emit(f"report_cpu_seconds_{size}_actions", full["cpu_seconds"], "s")
+            emit(f"report_pages_{size}_actions", full["pages"], "pages")
+            emit(f"report_peak_mb_{size}_actions", full["peak_mb"], "MB")
+            emit(f"bare_table_seconds_{size}_actions", bare["seconds"], "s")
+            emit(f"bare_table_cpu_seconds_{size}_actions", bare["cpu_seconds"], "s")
+            emit(f"bare_table_pages_{size}_actions", bare["pages"], "pages")
+            emit(f"bare_table_peak_mb_{size}_actions", bare["peak_mb"], "MB")
+            emit(f"report_vs_bare_table_ratio_{size}", full["seconds"] / bare["seconds"], "x")
+            emit(
+                f"report_vs_bare_table_cpu_ratio_{size}",
+                full["cpu_seconds"] / bare["cpu_seconds"],
+                "x",
+            )
+
+
+if __name__ == "__main__":
+    main()
