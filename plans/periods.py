@@ -260,9 +260,13 @@ def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPer
 # --- Sign-off -------------------------------------------------------------------------
 
 
-def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Rating:
+def _require_reviewer(user, rating: Rating) -> None:
     if not roles.can_confirm_ratings(user, rating.plan):
         raise PermissionDenied("Only a QA lead or a plan administrator can review ratings.")
+
+
+def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Rating:
+    _require_reviewer(user, rating)
     with transaction.atomic():
         # Lock the period first, as closing does, so a rating cannot be confirmed into a
         # period that is closing at the same moment.
@@ -295,6 +299,9 @@ def rating_confirm(*, rating: Rating, user, comment: str = "") -> Rating:
 def rating_return(*, rating: Rating, user, comment: str) -> Rating:
     """Send a proposed rating back to its author with a comment saying why. The item's
     position stays where it was until a new rating is recorded and confirmed."""
+    # Permission first: otherwise anyone's empty POST is answered with the reviewers'
+    # queue and its error.
+    _require_reviewer(user, rating)
     comment = comment.strip()
     if not comment:
         raise ValidationError({"comment": "Say why the rating is being sent back."})

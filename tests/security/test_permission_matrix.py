@@ -1,0 +1,402 @@
+"""Every URL of the project × every role (and anonymous) → the status each must get.
+
+The matrix below is written from the rules in `plans/roles.py`, not read off the views:
+everyone with a role reads every plan; only an action's accountable director (and plan
+administrators) update it; QA leads and administrators record audits and confirm
+ratings; clerks and administrators manage committee reports; administrators close and
+reopen periods. A signed-in user with no role sees nothing, and anonymous visitors are
+sent to sign in.
+
+Each row is checked with GET for every role, then with POST: first by every role the
+row refuses, checking that the data did not change at all, then by the roles allowed to
+change something (last, since their POST may change the data). The URL patterns are
+walked from the resolver: a new URL fails `test_every_url_pattern_is_in_the_matrix`
+until a row is added here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve, reverse
+
+from tests.security.world import (
+    ROLES,
+    SIGNED_IN,
+    WITH_A_ROLE,
+    World,
+    clients_for,
+    data_fingerprint,
+)
+
+LOGIN = "login"  # a redirect to the sign-in page, with ?next= back to the URL
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """A 302 to a given path (checked exactly, without the query string)."""
+
+    path: str
+
+
+Expected = int | str | Redirect
+
+
+def each(roles, expected: Expected) -> dict[str, Expected]:
+    return dict.fromkeys(roles, expected)
+
+
+def everyone(expected: Expected) -> dict[str, Expected]:
+    return each(ROLES, expected)
+
+
+def signed_in(expected: Expected, *, anonymous: Expected = LOGIN) -> dict[str, Expected]:
+    return {**each(SIGNED_IN, expected), "anonymous": anonymous}
+
+
+def readers(expected: Expected = 200, *, anonymous: Expected = LOGIN) -> dict[str, Expected]:
+    """Every role reads; a user with no role is refused; anonymous visitors sign in."""
+    return {**each(WITH_A_ROLE, expected), "no_role": 403, "anonymous": anonymous}
+
+
+def only(allowed: tuple[str, ...], expected: Expected, *, others: Expected = 403):
+    return {
+        **each(SIGNED_IN, others),
+        **each(allowed, expected),
+        "anonymous": LOGIN,
+    }
+
+
+ACTION_EDITORS = ("director", "plan_admin")
+REVIEWERS = ("qa_lead", "plan_admin")
+RECORDERS = ("qa_lead", "plan_admin")
+REPORT_MANAGERS = ("clerk", "plan_admin")
+ADMINS = ("plan_admin",)
+
+
+@dataclass(frozen=True)
+class Row:
+    url: Callable[[World], str]
+    get: dict[str, Expected]
+    post: dict[str, Expected]
+    # Roles whose POST may change data: everyone else's POST must change nothing.
+    changes: tuple[str, ...] = field(default=())
+
+
+def _url(name: str, *args, query: str = "") -> Callable[[World], str]:
+    def build(world: World) -> str:
+        values = [arg(world) if callable(arg) else arg for arg in args]
+        url = reverse(name, args=values)
+        return f"{url}?{query}" if query else url
+
+    return build
+
+
+# Keyed by the URL pattern's route, as the resolver spells it. The POSTs are empty: most
+# forms are built from `request.POST or None`, so an allowed role's empty POST shows the
+# blank form again (200), and changes nothing either.
+MATRIX: dict[str, Row] = {
+    # --- Project and accounts -------------------------------------------------------------
+    "": Row(
+        _url("home"),
+        get={
+            "director": Redirect("/plans/mine/"),
+            "other_director": Redirect("/plans/mine/"),
+            "qa_lead": Redirect("/audits/"),
+            "clerk": Redirect("/reports/"),
+            "board_member": Redirect("/reports/dashboard/"),
+            "plan_admin": Redirect("/plans/"),
+            "no_role": Redirect("/plans/"),
+            "anonymous": LOGIN,
+        },
+        post=signed_in(302),
+    ),
+    "healthz": Row(_url("healthz"), get=everyone(200), post=everyone(405)),
+    "accounts/login/": Row(_url("login"), get=everyone(200), post=everyone(200), changes=ROLES),
+    "accounts/logout/": Row(
+        _url("logout"),
+        get=everyone(405),
+        post=everyone(Redirect("/accounts/login/")),
+        changes=ROLES,
+    ),
+    "accounts/password_change/": Row(
+        _url("password_change"), get=signed_in(200), post=signed_in(200), changes=SIGNED_IN
+    ),
+    "accounts/password_change/done/": Row(
+        _url("password_change_done"), get=signed_in(200), post=signed_in(405)
+    ),
+    "accounts/password_reset/": Row(
+        _url("password_reset"), get=everyone(200), post=everyone(200), changes=ROLES
+    ),
+    "accounts/password_reset/done/": Row(
+        _url("password_reset_done"), get=everyone(200), post=everyone(405)
+    ),
+    "accounts/reset/<uidb64>/<token>/": Row(
+        _url("password_reset_confirm", "MQ", "set-password"),
+        get=everyone(200),
+        post=everyone(200),
+        changes=ROLES,
+    ),
+    "accounts/reset/done/": Row(
+        _url("password_reset_complete"), get=everyone(200), post=everyone(405)
+    ),
+    # --- Plans ----------------------------------------------------------------------------
+    "plans/": Row(_url("plans:plan_list"), get=readers(), post=readers()),
+    "plans/<slug:slug>/": Row(
+        _url("plans:plan", lambda w: w.plan.slug), get=readers(), post=readers()
+    ),
+    "plans/<slug:slug>/positions.xlsx": Row(
+        _url("plans:plan_positions_xlsx", lambda w: w.plan.slug), get=readers(), post=readers()
+    ),
+    "plans/<slug:slug>/periods/": Row(
+        _url("plans:plan_periods", lambda w: w.plan.slug),
+        get=readers(),
+        post={**readers(403), "plan_admin": 200},
+        changes=ADMINS,
+    ),
+    "plans/<slug:slug>/export/": Row(
+        _url("plans:plan_export", lambda w: w.plan.slug), get=readers(), post=everyone(405)
+    ),
+    "plans/recommendations/<int:pk>/": Row(
+        _url("plans:recommendation", lambda w: w.recommendation.pk),
+        get=readers(),
+        post=readers(),
+    ),
+    "plans/actions/<int:pk>/": Row(
+        _url("plans:action", lambda w: w.action.pk), get=readers(), post=signed_in(405)
+    ),
+    "plans/actions/<int:pk>/update/": Row(
+        _url("plans:action_update", lambda w: w.action.pk),
+        get=only(ACTION_EDITORS, 200),
+        post=only(ACTION_EDITORS, 400),
+        changes=ACTION_EDITORS,
+    ),
+    "plans/evidence/<int:pk>/download/": Row(
+        _url("plans:evidence_download", lambda w: w.evidence.pk),
+        get=readers(),
+        post=signed_in(405),
+    ),
+    "plans/mine/": Row(_url("plans:my_actions"), get=readers(), post=signed_in(405)),
+    "plans/to-confirm/": Row(
+        _url("plans:to_confirm"), get=only(REVIEWERS, 200), post=only(REVIEWERS, 200)
+    ),
+    "plans/ratings/<int:pk>/confirm/": Row(
+        _url("plans:rating_confirm", lambda w: w.proposed.pk),
+        get=signed_in(405),
+        post=only(REVIEWERS, Redirect("/plans/to-confirm/")),
+        changes=REVIEWERS,
+    ),
+    "plans/ratings/<int:pk>/return/": Row(
+        _url("plans:rating_return", lambda w: w.proposed.pk),
+        get=signed_in(405),
+        # An empty POST lacks the reason for sending it back: the queue, with the error.
+        post=only(REVIEWERS, 400),
+        changes=REVIEWERS,
+    ),
+    "plans/periods/<int:pk>/close/": Row(
+        _url("plans:period_close", lambda w: w.open_period.pk),
+        get=only(ADMINS, 200),
+        post=only(ADMINS, Redirect("/plans/security-matrix/")),
+        changes=ADMINS,
+    ),
+    "plans/periods/<int:pk>/reopen/": Row(
+        _url("plans:period_reopen", lambda w: w.closed_period.pk),
+        get=only(ADMINS, 200),
+        post=only(ADMINS, 200),
+        changes=ADMINS,
+    ),
+    # --- Audits ---------------------------------------------------------------------------
+    "audits/": Row(_url("audits:overview"), get=readers(), post=signed_in(405)),
+    "audits/measures/<int:pk>/": Row(
+        _url("audits:measure", lambda w: w.measure.pk), get=readers(), post=signed_in(405)
+    ),
+    "audits/measures/<int:pk>/samples/new/": Row(
+        _url("audits:sample_new", lambda w: w.measure.pk),
+        get=only(RECORDERS, 200),
+        post=only(RECORDERS, 200),
+        changes=RECORDERS,
+    ),
+    "audits/samples/<int:pk>/edit/": Row(
+        _url("audits:sample_edit", lambda w: w.sample.pk),
+        get=only(RECORDERS, 200),
+        post=only(RECORDERS, 200),
+        changes=RECORDERS,
+    ),
+    "audits/measures/<int:pk>/schedules/propose/": Row(
+        _url("audits:schedule_propose", lambda w: w.measure.pk),
+        get=only(RECORDERS, 200),
+        post=signed_in(405),
+    ),
+    "audits/measures/<int:pk>/schedules/confirm/": Row(
+        _url("audits:schedule_confirm", lambda w: w.measure.pk),
+        get=signed_in(405),
+        post=only(RECORDERS, 422),
+        changes=RECORDERS,
+    ),
+    "audits/measures/<int:pk>/values/new/": Row(
+        _url("audits:value_new", lambda w: w.measure.pk),
+        get=only(RECORDERS, 200),
+        post=only(RECORDERS, 200),
+        changes=RECORDERS,
+    ),
+    "audits/measures/<int:pk>/targets/": Row(
+        _url("audits:targets", lambda w: w.measure.pk),
+        get=only(RECORDERS, 200),
+        post=only(RECORDERS, 200),
+        changes=RECORDERS,
+    ),
+    "audits/measures/<int:pk>/override/": Row(
+        _url("audits:override", lambda w: w.measure.pk),
+        get=only(RECORDERS, 200),
+        post=only(RECORDERS, 200),
+        changes=RECORDERS,
+    ),
+    # --- Committee reports ----------------------------------------------------------------
+    "reports/": Row(_url("reporting:report_list"), get=readers(), post=signed_in(405)),
+    "reports/new/<slug:slug>/": Row(
+        _url("reporting:report_new", lambda w: w.plan.slug),
+        get=only(REPORT_MANAGERS, 200),
+        post=only(REPORT_MANAGERS, 200),
+        changes=REPORT_MANAGERS,
+    ),
+    "reports/<int:pk>/": Row(
+        _url("reporting:report", lambda w: w.report.pk), get=readers(), post=signed_in(405)
+    ),
+    "reports/<int:pk>/edit/": Row(
+        _url("reporting:report_edit", lambda w: w.report.pk),
+        get=only(REPORT_MANAGERS, 200),
+        post=only(REPORT_MANAGERS, 200),
+        changes=REPORT_MANAGERS,
+    ),
+    "reports/<int:pk>/render/": Row(
+        _url("reporting:report_render", lambda w: w.report.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
+        changes=REPORT_MANAGERS,
+    ),
+    "reports/<int:pk>/status/": Row(
+        _url("reporting:report_status", lambda w: w.report.pk),
+        get=readers(),
+        post=signed_in(405),
+    ),
+    "reports/<int:pk>/preview/": Row(
+        _url("reporting:report_preview", lambda w: w.report.pk),
+        get=readers(),
+        post=signed_in(405),
+    ),
+    "reports/renders/<int:pk>/download/": Row(
+        _url("reporting:render_download", lambda w: w.render.pk),
+        get=readers(),
+        post=signed_in(405),
+    ),
+    # The dashboard checks the method before signing in: a POST is refused outright.
+    "reports/dashboard/": Row(_url("reporting:dashboard"), get=readers(), post=everyone(405)),
+    "reports/dashboard/recommendations/<int:pk>/": Row(
+        _url("reporting:dashboard_recommendation", lambda w: w.recommendation.pk),
+        get=readers(),
+        post=everyone(405),
+    ),
+    "reports/dashboard/owners/<int:pk>/": Row(
+        _url("reporting:dashboard_owner", lambda w: w.owner.pk),
+        get=readers(),
+        post=everyone(405),
+    ),
+    "reports/dashboard/export/": Row(
+        _url("reporting:dashboard_export", query="table=plans&format=csv"),
+        get=readers(),
+        post=everyone(405),
+    ),
+}
+
+
+def project_routes() -> set[str]:
+    """Every URL pattern's full route, walked from the root resolver, except the admin
+    (Django's staff check guards it: see `test_the_admin_lets_in_staff_only`)."""
+
+    def walk(patterns, prefix: str = ""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return {route for route in walk(get_resolver().url_patterns) if not route.startswith("admin/")}
+
+
+def test_every_url_pattern_is_in_the_matrix():
+    routes = project_routes()
+    missing = sorted(routes - set(MATRIX))
+    assert not missing, (
+        "These URLs have no row in the permission matrix; add one saying what each role "
+        f"gets: {missing}"
+    )
+    gone = sorted(set(MATRIX) - routes)
+    assert not gone, f"The matrix has rows for URLs that no longer exist: {gone}"
+
+
+def every_row_lists_every_role():
+    return [
+        key
+        for key, row in MATRIX.items()
+        if set(row.get) != set(ROLES) or set(row.post) != set(ROLES)
+    ]
+
+
+def test_every_row_says_what_every_role_gets():
+    assert every_row_lists_every_role() == []
+
+
+def check(response, expected: Expected, *, url: str, world: World, role: str, method: str):
+    where = f"{method} {url} as {role}"
+    if expected == LOGIN:
+        assert response.status_code == 302, f"{where}: {response.status_code}"
+        assert response["Location"].startswith(reverse("login") + "?next="), where
+    elif isinstance(expected, Redirect):
+        assert response.status_code == 302, f"{where}: {response.status_code}"
+        path = expected.path.format(report=world.report.pk)
+        assert response["Location"].split("?")[0].split("#")[0] == path, where
+    else:
+        assert response.status_code == expected, f"{where}: {response.status_code}"
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_each_role_gets_what_the_matrix_says(route, world):
+    row = MATRIX[route]
+    url = row.url(world)
+    assert resolve(url.split("?")[0]).route == route, f"{url} is not the URL of {route!r}"
+    clients = clients_for(world)
+
+    before = data_fingerprint()
+    for role in ROLES:
+        response = clients[role].get(url)
+        check(response, row.get[role], url=url, world=world, role=role, method="GET")
+    assert data_fingerprint() == before, f"a GET of {url} changed data"
+
+    refused = [role for role in ROLES if role not in row.changes]
+    for role in refused:
+        response = clients[role].post(url, {})
+        check(response, row.post[role], url=url, world=world, role=role, method="POST")
+    assert data_fingerprint() == before, f"a refused POST to {url} changed data"
+    for role in row.changes:
+        response = clients[role].post(url, {})
+        check(response, row.post[role], url=url, world=world, role=role, method="POST")
+
+
+@pytest.mark.parametrize("role", ["director", "qa_lead", "clerk", "board_member", "no_role"])
+def test_the_admin_sends_everyone_but_staff_to_its_sign_in(world, role):
+    client = Client()
+    client.force_login(world.users[role])
+    for url in ("/admin/", f"/admin/plans/action/{world.action.pk}/change/"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/admin/login/?next="), url
+
+
+def test_the_admin_lets_in_staff_only(world):
+    staff = Client()
+    staff.force_login(world.users["plan_admin"])
+    assert staff.get("/admin/").status_code == 200
+    assert Client().get("/admin/").status_code == 302
