@@ -1,20 +1,26 @@
 """Load the two real example plans from fixtures/, through the same services the app uses.
 
 - `ilacs-2024`: the 2024 ILACS action plan, imported by our own importer from
-  fixtures/ilacs-2024/plan.csv, with financial-quarter periods and ILLUSTRATIVE ratings
-  (fixtures/ilacs-2024/illustrative-ratings.json) based on the November 2024 scrutiny
-  report. The published plan gives no ratings of its own.
-- `ofsted-2015`: the 2015 plan as tracked over time: four dated positions with the RAG
-  the document gives for outcome required, impact for children and actions completed,
-  future actions with their leads, due dates and slippage, and remedial actions.
+  fixtures/ilacs-2024/plan.csv (then its metadata and RAG criteria from plan.json), with
+  financial-quarter periods (Q1 and Q2 2024/25 closed, Q3 open) and ILLUSTRATIVE
+  positions in Q1 and Q2 from fixtures/ilacs-2024/illustrative-ratings.json, based on
+  what the November 2024 scrutiny report says happened. The published plan gives no
+  ratings of its own, and every illustrative commentary says so.
+- `ofsted-2015`: the 2015 plan as tracked over time: its dated positions with the RAG the
+  document gives for outcome required, impact for children and actions completed, the
+  actions completed at each position, the future actions with their leads, due dates and
+  slippage, and the remedial actions. Its scale calls Amber "Yellow".
 
-Loading is idempotent: a plan that already exists is left as it is.
+Loading is idempotent. The 2024 plan is imported again on every run, which changes
+nothing when the file has not changed; its periods and illustrative positions are added
+only to a plan that has no periods yet. The 2015 plan is built only if it is missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -24,6 +30,7 @@ from django.db import transaction
 
 from audits.models import DipSample, MeasureValue
 from audits.services import measure_rag_derive
+from plans import periods as plan_periods
 from plans import services
 from plans.importing import apply_import, parse_file
 from plans.models import (
@@ -42,14 +49,16 @@ from plans.parsing import owner_key, parse_rag, parse_timescale, split_accountab
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 LONDON = ZoneInfo("Europe/London")
-ILLUSTRATIVE = "Illustrative rating (based on the November 2024 scrutiny report): "
+ILLUSTRATIVE = "Illustrative rating based on the November 2024 scrutiny report: "
+EXAMPLE = "example data"
+ILLUSTRATIVE_REASON = "example data (illustrative)"
 
 
-def _noon(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(12), tzinfo=LONDON)
+def _at(day: dt.date, hour: int = 12) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=LONDON)
 
 
-def _tag(obj, reason: str = "example data") -> None:
+def _tag(obj, reason: str = EXAMPLE) -> None:
     obj._history_user = None
     obj._change_reason = reason
 
@@ -61,143 +70,197 @@ def load_examples() -> list[str]:
 
 # ------------------------------------------------------------------ ILACS 2024
 
-
-QUARTERS_2024 = [
-    ("Q1 2024/25", dt.date(2024, 4, 1), dt.date(2024, 6, 30)),
-    ("Q2 2024/25", dt.date(2024, 7, 1), dt.date(2024, 9, 30)),
-    ("Q3 2024/25", dt.date(2024, 10, 1), dt.date(2024, 12, 31)),
-    ("Q4 2024/25", dt.date(2025, 1, 1), dt.date(2025, 3, 31)),
-]
+FIRST_QUARTER_2024 = dt.date(2024, 4, 1)
+LAST_QUARTER_2024 = dt.date(2025, 3, 31)
+# Owners report a quarter's position in the month after it ends; the period then closes.
+REPORTED_AFTER = dt.timedelta(days=25)
+CLOSED_AFTER = dt.timedelta(days=30)
 
 
 def load_ilacs_2024() -> str:
     folder = FIXTURES / "ilacs-2024"
     meta = json.loads((folder / "plan.json").read_text(encoding="utf-8"))
-    if Plan.objects.filter(slug=meta["slug"]).exists():
-        return f"{meta['slug']}: already loaded, left unchanged"
     csv_path = folder / "plan.csv"
     with transaction.atomic():
-        plan = Plan(
-            slug=meta["slug"],
-            title=meta["title"],
-            organisation=meta["organisation"],
-            framework=meta["framework"],
-            inspection_start=dt.date.fromisoformat(meta["inspection_start"]),
-            inspection_end=dt.date.fromisoformat(meta["inspection_end"]),
-            judgement=meta["judgement"],
-            amber_label=meta["amber_label"],
-            requires_signoff=False,
-            source=meta["source"],
+        plan = Plan.objects.filter(slug=meta["slug"]).first()
+        created = plan is None
+        plan = plan or Plan(slug=meta["slug"])
+        changed = _assign(
+            plan,
+            {
+                "title": meta["title"],
+                "organisation": meta["organisation"],
+                "framework": meta["framework"],
+                "inspection_start": dt.date.fromisoformat(meta["inspection_start"]),
+                "inspection_end": dt.date.fromisoformat(meta["inspection_end"]),
+                "judgement": meta["judgement"],
+                "amber_label": meta["amber_label"],
+                "requires_signoff": False,
+                "source": meta["source"],
+            },
         )
-        _tag(plan)
-        plan.save()
-        apply_import(parse_file(csv_path.read_bytes(), csv_path.name), plan=plan)
+        if created or changed:
+            _tag(plan)
+            plan.full_clean()
+            plan.save()
+        summary = apply_import(parse_file(csv_path.read_bytes(), csv_path.name), plan=plan)
         _criteria(plan, meta["rag_criteria"])
-        periods = _periods(plan, QUARTERS_2024)
-        ratings = json.loads((folder / "illustrative-ratings.json").read_text(encoding="utf-8"))
-        by_label = {p["label"]: p for p in ratings["periods"]}
-        for period in periods:
-            period.refresh_from_db()  # closing the one before opened it
-            data = by_label.get(period.label)
-            if period.state != ReportingPeriod.State.OPEN or data is None:
-                break
-            _illustrate(plan, period, data)
-            services.period_close(period=period, now=_noon(period.end))
-    return f"{plan.slug}: loaded {plan.actions.count()} actions (ratings are illustrative)"
+        positions = ""
+        if not plan.periods.exists():
+            _illustrative_positions(plan, folder / "illustrative-ratings.json")
+            positions = "; Q1 and Q2 2024/25 closed with illustrative positions, Q3 open"
+    changes = sum(summary.created.values()) + sum(summary.updated.values())
+    state = "loaded" if created else f"imported again ({changes} changes)"
+    return f"{plan.slug}: {state}, {plan.actions.count()} actions{positions}"
+
+
+def _assign(obj, values: dict) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
 
 
 def _criteria(plan: Plan, criteria: dict[str, list[dict]]) -> None:
+    """The RAG criteria printed at the end of the plan, updated only where they differ."""
+    existing = {(c.kind, c.rag): c for c in plan.rag_criteria.all()}
     for kind, rows in criteria.items():
         for row in rows:
-            criterion = RagCriterion(plan=plan, kind=kind, rag=row["rag"], criteria=row["criteria"])
-            _tag(criterion)
-            criterion.save()
+            criterion = existing.get((kind, row["rag"])) or RagCriterion(
+                plan=plan, kind=kind, rag=row["rag"]
+            )
+            if criterion.pk is None or criterion.criteria != row["criteria"]:
+                criterion.criteria = row["criteria"]
+                _tag(criterion)
+                criterion.full_clean()
+                criterion.save()
 
 
-def _periods(plan: Plan, rows) -> list[ReportingPeriod]:
-    periods = []
-    for index, (label, start, end) in enumerate(rows):
-        period = ReportingPeriod(
-            plan=plan,
-            label=label,
-            start=start,
-            end=end,
-            state=ReportingPeriod.State.OPEN if index == 0 else ReportingPeriod.State.UPCOMING,
-        )
-        _tag(period)
-        period.save()
-        periods.append(period)
-    return periods
+def _illustrative_positions(plan: Plan, path: Path) -> None:
+    """Quarters for 2024/25 through the periods service; each quarter with illustrative
+    data is filled in and closed in order, so the next one opens (Q3 stays open)."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if data.get("illustrative") is not True:
+        raise ValueError(f"{path.name} must say it is illustrative.")
+    plan_periods.periods_create(
+        plan=plan, rule="quarters", start=FIRST_QUARTER_2024, end=LAST_QUARTER_2024
+    )
+    for quarter in data["periods"]:
+        period = plan.periods.get(label=quarter["label"])
+        if period.state != ReportingPeriod.State.OPEN:
+            raise ValueError(f"{period.label} is not the open period: keep the quarters in order.")
+        _illustrate(plan, period, quarter)
+        services.period_close(period=period, now=_at(period.end + CLOSED_AFTER))
+
+
+def _illustrative(item: dict) -> dict:
+    """Every item of the illustrative file must say so: none may pass for real data."""
+    if item.get("illustrative") is not True:
+        raise ValueError(f"Illustrative item without 'illustrative': true: {item}")
+    return item
 
 
 def _illustrate(plan: Plan, period: ReportingPeriod, data: dict) -> None:
-    when = _noon(period.end - dt.timedelta(days=5))
-    for row in data.get("actions", []):
-        action = Action.objects.get(plan=plan, ref=row["ref"])
-        if row.get("new_due"):
-            services.action_revise_due_date(
-                action=action,
-                new_date=dt.date.fromisoformat(row["new_due"]),
-                reason=f"Illustrative: {row['reason']}",
-                user=None,
-                expected_version=action.version,
-            )
-            action.refresh_from_db()
+    when = _at(period.end + REPORTED_AFTER)
+    actions = {a.ref: a for a in plan.actions.prefetch_related("owners")}
+    for row in map(_illustrative, data.get("due_date_revisions", [])):
+        action = actions[row["ref"]]
+        services.action_revise_due_date(
+            action=action,
+            new_date=dt.date.fromisoformat(row["new_due"]),
+            reason=row["reason"],
+            user=None,
+            expected_version=action.version,
+        )
+    for row in map(_illustrative, data.get("completions", [])):
+        action = actions[row["ref"]]
+        action.status = Action.Status.COMPLETE
+        action.completed_on = dt.date.fromisoformat(row["completed_on"])
+        services.save_versioned(
+            action, expected_version=action.version, reason=f"{ILLUSTRATIVE_REASON}: completed"
+        )
+    for row in map(_illustrative, data.get("ratings", [])):
+        if row["subject"] == "action":
+            item = actions[row["ref"]]
+            # The rule for everyone: a rating better than the dates suggest needs a reason.
+            suggested = services.action_suggested_rag(item, today=period.end)
+        else:
+            item = _measure(plan, row["ref"], row["measure"])
+            suggested = RAG.NOT_RATED
         services.rating_record(
-            item=action,
-            rag=row["rag"],
+            item=item,
+            rag=parse_rag(row["rag"]),
             user=None,
             commentary=ILLUSTRATIVE + row["commentary"],
             period=period,
+            suggested_rag=suggested,
+            override_reason=row.get("override_reason", ""),
             confirmed=True,
             created=when,
-            suggested_rag=RAG.NOT_RATED,
-            reason="example data (illustrative)",
+            reason=ILLUSTRATIVE_REASON,
         )
-        if row.get("recovery"):
-            remedial = RemedialAction(
-                plan=plan,
-                action=action,
-                outstanding=action.text[:300],
-                text=f"Illustrative: {row['recovery']}",
-                responsible="; ".join(o.post for o in action.owners.all()),
-                due_date=action.due_date,
-            )
-            _tag(remedial, "example data (illustrative)")
-            remedial.save()
-        if row.get("completed_on"):
-            action.status = Action.Status.COMPLETE
-            action.completed_on = dt.date.fromisoformat(row["completed_on"])
-            services.save_versioned(
-                action,
-                expected_version=action.version,
-                reason="example data (illustrative): completed",
-            )
-    for row in data.get("measure_values", []):
-        measure = _first_measure(plan, row["ref"])
-        measure.method = Measure.Method.PERFORMANCE
-        _tag(measure, "example data (illustrative)")
-        measure.save()
-        value = MeasureValue(
-            measure=measure,
-            period=period,
-            as_of=dt.date.fromisoformat(row["as_of"]),
-            value=Decimal(row["value"]),
-            national_average=Decimal(row["national"]),
-            statistical_neighbours=Decimal(row["neighbours"]),
-            note=row["note"],
+    for row in map(_illustrative, data.get("remedial_actions", [])):
+        action = actions[row["ref"]]
+        remedial = RemedialAction(
+            plan=plan,
+            action=action,
+            outstanding=action.text,
+            text=f"Illustrative: {row['text']}",
+            responsible="; ".join(o.post for o in action.owners.all())[:300],
+            due_date=action.due_date,
         )
-        _tag(value, "example data (figure from the November 2024 scrutiny report)")
-        value.save()
-    for row in data.get("dip_samples", []):
+        _tag(remedial, ILLUSTRATIVE_REASON)
+        remedial.full_clean()
+        remedial.save()
+    for row in map(_illustrative, data.get("measure_values", [])):
+        _measure_value(plan, period, row)
+    for row in map(_illustrative, data.get("dip_samples", [])):
         _dip_sample(plan, period, row, when)
+
+
+def _measure(plan: Plan, ref: str, number: int) -> Measure:
+    """The measure numbered from 1 under an action, in the plan's order."""
+    measures = list(Measure.objects.filter(plan=plan, action__ref=ref).order_by("position", "pk"))
+    if not 1 <= number <= len(measures):
+        raise ValueError(f"The example plan has no measure {number} under {ref}.")
+    return measures[number - 1]
+
+
+def _set_method(measure: Measure, method: str) -> None:
+    if measure.method != method:
+        measure.method = method
+        measure.version += 1
+        _tag(measure, ILLUSTRATIVE_REASON)
+        measure.save()
+
+
+def _measure_value(plan: Plan, period: ReportingPeriod, row: dict) -> None:
+    """A published figure with its comparators. Written here rather than through
+    audits.services.measure_value_record, which rightly requires a signed-in QA lead."""
+    measure = _measure(plan, row["ref"], row["measure"])
+    _set_method(measure, Measure.Method.PERFORMANCE)
+    value = MeasureValue(
+        measure=measure,
+        period=period,
+        as_of=dt.date.fromisoformat(row["as_of"]),
+        value=Decimal(row["value"]),
+        national_average=Decimal(row["national"]),
+        statistical_neighbours=Decimal(row["neighbours"]),
+        note=row["note"],
+    )
+    _tag(value, "example data (figure from the November 2024 scrutiny report)")
+    value.full_clean()
+    value.save()
 
 
 def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetime) -> None:
     """The loader has no signed-in QA lead, which audits.services.dip_sample_record
     rightly requires, so it writes the sample and the rating that the same rule
     (measure_rag_derive) gives, in the sample's own period."""
-    measure = _first_measure(plan, row["ref"], method=Measure.Method.DIP_SAMPLE)
+    measure = _measure(plan, row["ref"], row["measure"])
+    _set_method(measure, Measure.Method.DIP_SAMPLE)
     sample = DipSample(
         measure=measure,
         period=period,
@@ -207,7 +270,7 @@ def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetim
         findings=f"Illustrative: {row['findings']}",
         mitigation=row.get("mitigation", ""),
     )
-    _tag(sample, "example data (illustrative)")
+    _tag(sample, ILLUSTRATIVE_REASON)
     sample.save()
     result = Decimal(sample.compliant) * 100 / Decimal(sample.sample_size)
     derived = measure_rag_derive(
@@ -223,28 +286,23 @@ def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetim
         suggested_rag=derived,
         user=None,
         commentary=(
-            f"{ILLUSTRATIVE}dip sample {sample.sampled_on:%-d %b %Y}: {sample.compliant} of "
-            f"{sample.sample_size} compliant ({result:.1f}%). Mitigation: {sample.mitigation}"
+            f"{ILLUSTRATIVE}dip sample {sample.sampled_on.day} {sample.sampled_on:%b %Y}: "
+            f"{sample.compliant} of {sample.sample_size} compliant ({result:.1f}%). "
+            f"Mitigation: {sample.mitigation}"
         ),
         period=period,
         confirmed=True,
         created=when,
-        reason="example data (illustrative): derived from dip sample",
+        reason=f"{ILLUSTRATIVE_REASON}: derived from dip sample",
     )
 
 
-def _first_measure(plan: Plan, ref: str, method: str | None = None) -> Measure:
-    measure = Measure.objects.filter(plan=plan, action__ref=ref).order_by("position").first()
-    if measure is None:
-        raise ValueError(f"The example plan has no measure under {ref}.")
-    if method and measure.method != method:
-        measure.method = method
-        _tag(measure)
-        measure.save()
-    return measure
-
-
 # ------------------------------------------------------------------ Ofsted 2015
+
+JULY_2016_UPDATE = dt.date(2016, 7, 1)  # the update this document is, and its RAGs
+FIRST_POSITION_FROM = dt.date(2015, 4, 1)  # the inspection month, April 2015
+SLIPPED_REASON = "slipped (as recorded in the July 2016 update)"
+ORIGIN = "example data (2015 plan update)"
 
 
 def load_ofsted_2015() -> str:
@@ -264,6 +322,7 @@ def load_ofsted_2015() -> str:
             source="ofsted-2015-action-plan-update.txt",
         )
         _tag(plan)
+        plan.full_clean()
         plan.save()
         recs = {}
         for position, row in enumerate(data["recommendations"]):
@@ -276,37 +335,61 @@ def load_ofsted_2015() -> str:
                 impact_for_children=row["impact_for_children"],
             )
             _tag(rec)
+            rec.full_clean()
             rec.save()
             recs[row["number"]] = rec
         actions = _future_actions(plan, data, recs)
-        rows = []
-        start = dt.date(2015, 4, 1)
-        for position in data["positions"]:
-            end = dt.date.fromisoformat(position["date"])
-            rows.append((position["label"], start, end))
-            start = end + dt.timedelta(days=1)
-        periods = _periods(plan, rows)
+        periods = _periods_2015(plan, data["positions"])
         for period in periods:
-            _positions_2015(plan, period, data, recs)
+            _positions_2015(period, data, recs)
             if period.end == JULY_2016_UPDATE:
-                _future_action_ratings(plan, period, actions)
-            services.period_close(period=period, now=_noon(period.end))
-        _remedial_2015(plan, data, recs)
-    return f"{plan.slug}: loaded {len(recs)} recommendations and {len(periods)} dated positions"
+                _future_action_ratings(period, actions)
+            if period.end <= JULY_2016_UPDATE:
+                services.period_close(period=period, now=_at(period.end, 17))
+        _remedial_2015(plan, data, recs, actions)
+    open_label = services.open_period(plan).label
+    return (
+        f"{plan.slug}: loaded {len(recs)} recommendations, {len(actions)} actions and "
+        f"{len(periods)} dated positions ({open_label} open for the next update)"
+    )
 
 
-JULY_2016_UPDATE = dt.date(2016, 7, 1)  # the update whose future-action RAGs we have
+def _periods_2015(plan: Plan, positions: list[dict]) -> list[ReportingPeriod]:
+    """The document's dated positions, labelled as the document labels them ("As of 1
+    November 2015"), each starting the day after the one before. The first opens; closing
+    each one opens the next. The document is the July 2016 update: its November 2016
+    column is the next position, still blank, so that period is left open."""
+    made = []
+    start = FIRST_POSITION_FROM
+    for index, position in enumerate(positions):
+        end = dt.date.fromisoformat(position["date"])
+        period = ReportingPeriod(
+            plan=plan,
+            label=position["label"],
+            start=start,
+            end=end,
+            state=ReportingPeriod.State.OPEN if index == 0 else ReportingPeriod.State.UPCOMING,
+        )
+        _tag(period, f"{EXAMPLE}: period created")
+        period.full_clean()
+        period.save()
+        made.append(period)
+        start = end + dt.timedelta(days=1)
+    return made
 
 
 def _rag_2015(value: str | None) -> str:
     return parse_rag(value) if value else RAG.NOT_RATED
 
 
-def _positions_2015(plan: Plan, period: ReportingPeriod, data: dict, recs: dict) -> None:
-    """Record each recommendation's position as the document gives it. A facet the
-    document shows with an empty RAG cell is recorded as not rated, so the page shows
-    the blank the document has rather than carrying the earlier RAG forward."""
-    when = _noon(period.end)
+def _positions_2015(period: ReportingPeriod, data: dict, recs: dict) -> None:
+    """Record each recommendation's position as the document gives it: RAG for outcome
+    required, impact for children and actions completed, with the actions completed as
+    the commentary of the last. In a position the document reports, an empty RAG cell is
+    recorded as not rated, so the position shows the blank the document has instead of
+    carrying an earlier RAG forward; the open (future) position gets only what it has."""
+    when = _at(period.end)
+    reported = period.end <= JULY_2016_UPDATE
     for row in data["recommendations"]:
         position = next((p for p in row["positions"] if p["date"] == period.end.isoformat()), None)
         if position is None:
@@ -316,10 +399,11 @@ def _positions_2015(plan: Plan, period: ReportingPeriod, data: dict, recs: dict)
         facets = [
             (Rating.Subject.OUTCOME, position.get("outcome_rag"), ""),
             (Rating.Subject.IMPACT, position.get("impact_rag"), ""),
+            (Rating.Subject.PROGRESS, position.get("actions_rag"), completed),
         ]
-        if completed or position.get("actions_rag"):
-            facets.append((Rating.Subject.PROGRESS, position.get("actions_rag"), completed))
         for facet, rag, commentary in facets:
+            if not (rag or commentary) and (facet == Rating.Subject.PROGRESS or not reported):
+                continue
             services.rating_record(
                 item=rec,
                 facet=facet,
@@ -329,7 +413,7 @@ def _positions_2015(plan: Plan, period: ReportingPeriod, data: dict, recs: dict)
                 period=period,
                 confirmed=True,
                 created=when,
-                reason="example data (2015 plan update)",
+                reason=ORIGIN,
             )
 
 
@@ -345,15 +429,26 @@ def _owners(text: str) -> list[Owner]:
     return owners
 
 
+def _is_placeholder(item: dict) -> bool:
+    """Recommendation 15's table has one row, "Actions completed", with N/A everywhere
+    else: the document's way of saying there are no future actions."""
+    return not item.get("due") and all(
+        (item.get(key) or "").strip().upper() in {"", "N/A"}
+        for key in ("why", "difference", "lead")
+    )
+
+
 def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, str | None]]:
     """Future actions become actions numbered <recommendation>.<n> in document order
-    (the document does not number them). A due date "[slipped from X]" gives a baseline
-    of X and a recorded revision to the later date."""
+    (the document does not number them). Their leads become owners. A due date
+    "[slipped from X]" gives a baseline of X and a recorded revision to the later date."""
     made = []
     for row in data["recommendations"]:
         rec = recs[row["number"]]
-        for n, item in enumerate(row["future_actions"], start=1):
+        items = [item for item in row["future_actions"] if not _is_placeholder(item)]
+        for n, item in enumerate(items, start=1):
             timescale = parse_timescale(item.get("due") or "")
+            baseline = timescale.slipped_from or timescale.due
             action = Action(
                 plan=plan,
                 recommendation=rec,
@@ -366,20 +461,23 @@ def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, st
                 timescale_text=timescale.text,
                 timescale_needs_review=timescale.needs_review,
                 start_date=timescale.start
-                if timescale.start and (not timescale.due or timescale.start <= timescale.due)
+                if timescale.start and (not baseline or timescale.start <= baseline)
                 else None,
-                due_date=timescale.slipped_from or timescale.due,
+                due_date=baseline,
                 milestones=[d.isoformat() for d in timescale.milestones],
             )
             _tag(action)
+            action.full_clean()
             action.save()
-            action.owners.set(_owners(item.get("lead") or ""))
+            owners = _owners(item.get("lead") or "")
+            if owners:
+                _tag(action)
+                action.owners.set(owners)
             if timescale.slipped_from and timescale.due and timescale.due != action.due_date:
                 services.action_revise_due_date(
                     action=action,
                     new_date=timescale.due,
-                    reason=f"slipped from {timescale.slipped_from:%B %Y} "
-                    "(as recorded in the July 2016 update)",
+                    reason=SLIPPED_REASON,
                     user=None,
                     expected_version=action.version,
                 )
@@ -387,7 +485,7 @@ def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, st
     return made
 
 
-def _future_action_ratings(plan: Plan, period: ReportingPeriod, actions) -> None:
+def _future_action_ratings(period: ReportingPeriod, actions) -> None:
     for action, rag in actions:
         if rag:
             services.rating_record(
@@ -397,21 +495,32 @@ def _future_action_ratings(plan: Plan, period: ReportingPeriod, actions) -> None
                 commentary="RAG as given in the July 2016 update.",
                 period=period,
                 confirmed=True,
-                created=_noon(period.end),
-                reason="example data (2015 plan update)",
+                created=_at(period.end),
+                reason=ORIGIN,
             )
 
 
-def _remedial_2015(plan: Plan, data: dict, recs: dict) -> None:
+def _text_key(text: str) -> str:
+    return re.sub(r"\W+", " ", text).strip().casefold()
+
+
+def _remedial_2015(plan: Plan, data: dict, recs: dict, actions) -> None:
+    """Remedial actions under their recommendation, and under the future action whose
+    text is the "outstanding action" they answer, where the document repeats it."""
+    by_text = {(a.recommendation_id, _text_key(a.text)): a for a, _rag in actions}
     for row in data["recommendations"]:
+        rec = recs[row["number"]]
         for item in row["remedial_actions"]:
+            outstanding = item.get("outstanding") or ""
             remedial = RemedialAction(
                 plan=plan,
-                recommendation=recs[row["number"]],
-                outstanding=item.get("outstanding") or "",
+                recommendation=rec,
+                action=by_text.get((rec.pk, _text_key(outstanding))),
+                outstanding=outstanding,
                 text=item.get("remedial") or "",
                 responsible=(item.get("responsible") or "")[:300],
                 completed_text=item.get("completed") or "",
             )
             _tag(remedial)
+            remedial.full_clean()
             remedial.save()

@@ -1,14 +1,27 @@
-"""Export a plan in the councils' own table layout, the same layout the importer reads,
-so that export followed by import loses nothing."""
+"""Export a plan in the councils' own table layout, the layout the importer reads, so that
+an export imported into another plan gives the same plan.
+
+The table: a header, then per area for improvement a "What needs to improve? N Title"
+row, then a row per action (with its measure, if the measure shares the action's
+timescale) and a row per further measure, as the 2024 plan is written. RAG cells hold
+the current position in the plan's own words ("Yellow" where the plan says so); owners
+are joined with "; ", which the importer splits again.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from decimal import Decimal
 
-from plans.models import Plan
+from plans.importing import FORMULA_STARTS
+from plans.models import Action, Measure, Plan
 from plans.selectors import actions_with_position, measures_with_position
 
+FORMATS = {
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
+}
 HEADERS = [
     "Ref",
     "Outcome",
@@ -20,97 +33,102 @@ HEADERS = [
     "Outcome Measure RAG",
     "Target",
     "Tolerance",
-    "Links",
-    "Why",
-    "Difference",
-    "Lead",
 ]
+# Written only when some action in the plan uses them, so the 2024 plan exports as the
+# council wrote it.
+OPTIONAL = {"Links": "links", "Why": "why", "Difference": "difference", "Lead": "lead"}
 
 
-def _number(value) -> str:
+def _number(value: Decimal | None) -> str:
     if value is None:
         return ""
-    text = f"{value:f}".rstrip("0").rstrip(".") if "." in f"{value:f}" else f"{value:f}"
-    return text
+    return format(value.normalize(), "f")
 
 
 def plan_rows(plan: Plan) -> list[list[str]]:
-    """The table as rows of text: a header, then per area a "What needs to improve?"
-    row, then a row per action (with its first measure) and a continuation row per
-    further measure. RAG cells hold the current position in the plan's own words."""
-    actions = (
+    """The plan as rows of text, header first, in three queries."""
+    actions = list(
         actions_with_position(plan.actions.all())
         .select_related("recommendation", "outcome")
-        .prefetch_related("owners", "links")
+        .prefetch_related("links")
         .order_by("recommendation__position", "recommendation__pk", "position", "pk")
     )
-    measures: dict[int, list] = {}
+    owners: dict[int, list[str]] = {}
+    # The through table's order is the order the owners were given in.
+    through = Action.owners.through.objects.filter(action__plan=plan).select_related("owner")
+    for link in through.order_by("pk"):
+        owners.setdefault(link.action_id, []).append(link.owner.post)
+    measures: dict[int, list[Measure]] = {}
     for measure in measures_with_position(plan.measures.order_by("position", "pk")):
         measures.setdefault(measure.action_id, []).append(measure)
+    optional = [
+        header
+        for header, name in OPTIONAL.items()
+        if any((a.links.all() if name == "links" else getattr(a, name)) for a in actions)
+    ]
+    headers = HEADERS + optional
 
-    def rag(value) -> str:
+    def rag(value: str | None) -> str:
         return plan.rag_label(value) if value else ""
 
-    rows = [HEADERS]
+    def row(**cells: str) -> list[str]:
+        return [cells.get(header, "") for header in headers]
+
+    rows = [headers]
     current_rec = None
     last_outcome = None
     for action in actions:
         if action.recommendation_id != current_rec:
-            current_rec = action.recommendation_id
-            last_outcome = None
+            current_rec, last_outcome = action.recommendation_id, None
             rec = action.recommendation
-            rows.append(
-                [f"What needs to improve? {rec.ref} {rec.title}"] + [""] * (len(HEADERS) - 1)
-            )
-        outcome_text = ""
+            rows.append(row(Ref=f"What needs to improve? {rec.ref} {rec.title}"))
+        outcome = ""
         if action.outcome_id and action.outcome_id != last_outcome:
-            outcome_text = action.outcome.text
-            last_outcome = action.outcome_id
+            outcome, last_outcome = action.outcome.text, action.outcome_id
         its_measures = measures.get(action.pk, [])
-        first = its_measures[0] if its_measures else None
-        rows.append(
-            [
-                action.ref,
-                outcome_text,
-                action.text,
-                first.text if first else "",
-                action.timescale_text,
-                rag(action.current_rag),
-                "; ".join(owner.post for owner in action.owners.all()),
-                rag(first.current_rag) if first else "",
-                _number(first.target) if first else "",
-                _number(first.tolerance) if first else "",
-                "; ".join(r.ref for r in action.links.all()),
-                action.why,
-                action.difference,
-                action.lead,
-            ]
-        )
-        for measure in its_measures[1:]:
-            rows.append(
-                [
-                    "",
-                    "",
-                    "",
-                    measure.text,
-                    measure.timescale_text,
-                    "",
-                    "",
-                    rag(measure.current_rag),
-                    _number(measure.target),
-                    _number(measure.tolerance),
-                    "",
-                    "",
-                    "",
-                    "",
-                ]
-            )
+        # A measure with a timescale of its own was written on a row of its own.
+        first = its_measures[0] if its_measures and not its_measures[0].timescale_text else None
+        action_cells = {
+            "Ref": action.ref,
+            "Outcome": outcome,
+            "Actions": action.text,
+            "Timescale": action.timescale_text,
+            "Action RAG": rag(action.current_rag),
+            "Accountability": "; ".join(owners.get(action.pk, [])),
+            "Links": "; ".join(r.ref for r in action.links.all()),
+            "Why": action.why,
+            "Difference": action.difference,
+            "Lead": action.lead,
+        }
+        rows.append(row(**action_cells, **_measure_cells(first, rag)))
+        for measure in its_measures[1:] if first else its_measures:
+            rows.append(row(Timescale=measure.timescale_text, **_measure_cells(measure, rag)))
     return rows
+
+
+def _measure_cells(measure: Measure | None, rag) -> dict[str, str]:
+    if measure is None:
+        return {}
+    return {
+        "Outcome measure": measure.text,
+        "Outcome Measure RAG": rag(measure.current_rag),
+        "Target": _number(measure.target),
+        "Tolerance": _number(measure.tolerance),
+    }
+
+
+def _csv_safe(text: str) -> str:
+    """CSV cannot mark a cell as text, so one that a spreadsheet would run as a formula
+    gets a leading apostrophe, Excel's text marker; the importer removes it again."""
+    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 def export_csv(plan: Plan) -> bytes:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(plan_rows(plan))
+    writer = csv.writer(buffer)
+    for row in plan_rows(plan):
+        writer.writerow([_csv_safe(cell) for cell in row])
+    # With a byte-order mark Excel opens the file as UTF-8 ("–", "’").
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -121,16 +139,21 @@ def export_xlsx(plan: Plan) -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Action plan"
-    for row in plan_rows(plan):
+    rows = plan_rows(plan)
+    for row in rows:
         sheet.append(row)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for line in sheet.iter_rows():
+        for cell in line:
+            # Always text, never a formula, whatever the cell begins with.
+            cell.data_type = "s"
+            cell.alignment = wrap
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    widths = [8, 40, 50, 50, 18, 12, 30, 14, 8, 10, 10, 30, 30, 20]
-    for column, width in zip("ABCDEFGHIJKLMN", widths, strict=True):
-        sheet.column_dimensions[column].width = width
-    for row in sheet.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    widths = {"Ref": 8, "Outcome": 40, "Actions": 50, "Outcome measure": 50, "Timescale": 18}
+    for index, header in enumerate(rows[0]):
+        letter = sheet.cell(row=1, column=index + 1).column_letter
+        sheet.column_dimensions[letter].width = widths.get(header, 16)
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -143,3 +166,7 @@ def export_plan(plan: Plan, fmt: str) -> bytes:
     if fmt == "xlsx":
         return export_xlsx(plan)
     raise ValueError(f"Unknown export format {fmt!r}: use csv or xlsx.")
+
+
+def export_filename(plan: Plan, fmt: str) -> str:
+    return f"{plan.slug}-action-plan.{FORMATS[fmt][1]}"

@@ -1,13 +1,14 @@
 """Import a plan from the councils' own table layout (.xlsx or .csv).
 
-One service, two steps, used by the admin (preview, then confirm) and by the
-`import_plan` command:
+One service, two steps, used by the admin (preview, then confirm), the `import_plan`
+command and the example-data loader:
 
 1. `read_rows` + `parse_table` turn a file into recommendations, actions and measures,
    collecting every problem as a row-and-column error. Nothing is written.
 2. `apply_import` writes the parsed plan in one transaction, matching existing records
    by their refs (the natural key), so importing the same file twice changes nothing,
-   and a changed cell updates its record with the history reason "import".
+   and a changed cell updates its record with the history reason "import". A dry run
+   does the same work and rolls it back, so its counts are exact.
 
 The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Outcome measure, Timescale,
 Action RAG, Accountability, Outcome Measure RAG (optional: Area, Links, Why,
@@ -29,9 +30,11 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
+from simple_history.utils import bulk_create_with_history
 
 from plans import services
 from plans.models import (
@@ -49,6 +52,7 @@ from plans.parsing import (
     Timescale,
     clean_cell,
     find_target_tolerance,
+    normalise_ref,
     owner_key,
     parse_percent,
     parse_rag,
@@ -78,7 +82,16 @@ COLUMNS = {
     "target": "Target",
     "tolerance": "Tolerance",
 }
-REQUIRED = ("ref", "outcome", "actions", "measure", "timescale", "accountability")
+REQUIRED = (
+    "ref",
+    "outcome",
+    "actions",
+    "measure",
+    "timescale",
+    "action_rag",
+    "accountability",
+    "measure_rag",
+)
 HEADER_ALIASES = {
     "action": "actions",
     "outcome measures": "measure",
@@ -90,11 +103,20 @@ HEADER_ALIASES = {
     "what needs to improve?": "area",
     "links to": "links",
 }
+# Longest text each field holds; a longer cell is a row error, not a database error.
+MAX_LENGTHS = {"ref": 20, "timescale": 300, "lead": 300}
 AREA_HEADING = re.compile(
     r"^\s*what needs to improve\??\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
 )
 AREA_TEXT = re.compile(r"^\s*(?P<ref>[A-Z]{0,3}\s?\d+[a-z]?)[.):]?\s+(?P<title>\S.*)$", re.DOTALL)
 MAX_BYTES = 20 * 1024 * 1024
+# A spreadsheet reads a cell beginning with one of these as a formula; exported CSV
+# cells that begin so carry Excel's text marker, an apostrophe, removed on import.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Markup that clean_cell keeps as text because it is not a tag Word writes ("<svg
+# onload=…>"): dropped too, so that nothing stored can run as markup anywhere it is shown.
+LEFTOVER_TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
+WORDLIKE = re.compile(r"\w")
 
 
 class ImportFailed(Exception):
@@ -107,6 +129,8 @@ class ImportFailed(Exception):
 
 @dataclass(frozen=True)
 class RowError:
+    """A problem at a row (as the spreadsheet numbers it) and a column (its header)."""
+
     row: int | None
     column: str | None
     message: str
@@ -128,6 +152,7 @@ class ParsedMeasure:
     rag: str
     target: Decimal | None
     tolerance: Decimal | None
+    in_action_row: bool = False
 
 
 @dataclass
@@ -144,6 +169,7 @@ class ParsedAction:
     links: list[str]
     timescale: Timescale
     rag: str
+    rag_row: int = 0
     measures: list[ParsedMeasure] = field(default_factory=list)
 
 
@@ -168,24 +194,41 @@ class ParsedPlan:
 
 @dataclass
 class ImportSummary:
+    """What an import did (or, for a dry run, would do)."""
+
     plan: Plan | None
     created: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
     unchanged: dict[str, int] = field(default_factory=dict)
     warnings: list[RowError] = field(default_factory=list)
     dry_run: bool = False
+    # One line per action for the admin's preview: (row, "new" | "update" | "skip", ref, what).
+    actions: list[tuple[int, str, str, str]] = field(default_factory=list)
+    not_in_file: list[str] = field(default_factory=list)
+    period: ReportingPeriod | None = None
+    period_created: bool = False
+    plan_created: bool = False
 
     def count(self, bucket: str, kind: str) -> None:
         target = getattr(self, bucket)
         target[kind] = target.get(kind, 0) + 1
 
     def lines(self) -> list[str]:
-        kinds = ["recommendations", "outcomes", "actions", "measures", "owners", "ratings"]
-        out = []
-        for kind in kinds:
+        kinds = ["recommendations", "outcomes", "actions", "measures", "owners"]
+        out = [
+            f"{kind}: {self.created.get(kind, 0)} created, "
+            f"{self.updated.get(kind, 0)} updated, {self.unchanged.get(kind, 0)} unchanged"
+            for kind in kinds
+        ]
+        out.append(f"ratings: {self.created.get('ratings', 0)} recorded")
+        out.append(f"due-date revisions: {self.created.get('revisions', 0)} recorded")
+        if self.period is not None:
+            made = "created and opened" if self.period_created else "open"
+            out.append(f"ratings go into the reporting period {self.period.label!r} ({made})")
+        if self.not_in_file:
             out.append(
-                f"{kind}: {self.created.get(kind, 0)} created, "
-                f"{self.updated.get(kind, 0)} updated, {self.unchanged.get(kind, 0)} unchanged"
+                "actions in the plan but not in the file (left unchanged): "
+                + ", ".join(self.not_in_file)
             )
         return out
 
@@ -193,7 +236,7 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading the file
 
 
-def read_rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
+def read_rows(data: bytes, filename: str) -> list[tuple[int, list]]:
     """The file's rows as (row number as a spreadsheet shows it, raw cells)."""
     if len(data) > MAX_BYTES:
         raise ImportFailed([RowError(None, None, "The file is larger than 20 MB.")])
@@ -207,7 +250,7 @@ def read_rows(data: bytes, filename: str) -> list[tuple[int, list[str]]]:
     )
 
 
-def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
+def _read_csv(data: bytes) -> list[tuple[int, list]]:
     if b"\x00" in data[:4096]:
         raise ImportFailed([RowError(None, None, "This is not a CSV table (binary content).")])
     for encoding in ("utf-8-sig", "cp1252"):
@@ -223,38 +266,68 @@ def _read_csv(data: bytes) -> list[tuple[int, list[str]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    rows = []
     try:
-        return [(number, row) for number, row in enumerate(reader, start=1)]
+        # csv counts physical lines; a spreadsheet counts records, as people do.
+        for number, row in enumerate(reader, start=1):
+            rows.append((number, [_unquote(cell) for cell in row]))
     except csv.Error as error:
         raise ImportFailed(
-            [RowError(reader.line_num, None, f"Not a readable CSV table: {error}")]
+            [RowError(len(rows) + 1, None, f"Not a readable CSV table: {error}")]
         ) from None
+    return rows
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list[str]]]:
+def _unquote(cell: str) -> str:
+    """Undo the apostrophe an export puts before a cell that would read as a formula."""
+    if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
         raise ImportFailed(
             [RowError(None, None, f"This is not a readable Excel workbook (.xlsx): {error}")]
         ) from None
     try:
+        if not workbook.worksheets:
+            raise ImportFailed([RowError(None, None, "The workbook has no sheets.")])
         sheet = workbook.worksheets[0]
-        rows = []
-        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
-            rows.append((number, ["" if cell is None else cell for cell in row]))
-        return rows
+        return [
+            (number, ["" if value is None else value for value in row])
+            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
     finally:
         workbook.close()
 
 
-# ---------------------------------------------------------------- parsing the table
+# ---------------------------------------------------------------- reading the cells
+
+
+def cell_text(value: object) -> str:
+    """A text cell as stored: Word's markup dropped with its line breaks kept, any other
+    tag dropped too, and a cell of punctuation alone (Word's stray "." or "--") empty."""
+    if value is None or value == "":
+        return ""
+    text = clean_cell(value)
+    if "<" in text:
+        text = "\n".join(" ".join(line.split()) for line in LEFTOVER_TAG.sub("", text).split("\n"))
+        text = text.strip()
+    return text if WORDLIKE.search(text) else ""
+
+
+def _ref_key(ref: str) -> str:
+    """Refs match however they are spaced or cased: "8.3 a" is "8.3A"."""
+    return "".join(ref.split()).casefold()
 
 
 def _header_key(cell: object) -> str | None:
-    label = re.sub(r"\s+", " ", clean_cell(cell)).strip().lower()
+    label = " ".join(clean_cell(cell).split()).lower()
     if not label:
         return None
     for key, header in COLUMNS.items():
@@ -264,18 +337,48 @@ def _header_key(cell: object) -> str | None:
 
 
 def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]]:
+    """The header row among the first 30, and each known column's position.
+
+    Word tables often leave the Ref heading blank (the 2024 plan does): a header row
+    with most of the other headings and an empty first cell takes that as Ref.
+    """
     for index, (_number, cells) in enumerate(rows[:30]):
-        keys = {}
+        keys: dict[str, int] = {}
         for position, cell in enumerate(cells):
             key = _header_key(cell)
             if key and key not in keys:
                 keys[key] = position
+        if "ref" not in keys and cells and not clean_cell(cells[0]) and len(keys) >= 4:
+            keys["ref"] = 0
         if "ref" in keys and ("actions" in keys or "measure" in keys):
             return index, keys
     expected = ", ".join(COLUMNS[key] for key in REQUIRED)
     raise ImportFailed(
-        [RowError(None, None, f"No header row found. The table needs the columns: {expected}.")]
+        [
+            RowError(
+                None,
+                None,
+                f"No header row found in the first 30 rows, so this is not a plan table. "
+                f"The table needs the columns: {expected}.",
+            )
+        ]
     )
+
+
+class _Table:
+    """Reads one row's cells by column."""
+
+    def __init__(self, columns: dict[str, int]):
+        self.columns = columns
+
+    def raw(self, cells: list, key: str) -> object:
+        position = self.columns.get(key)
+        if position is None or position >= len(cells):
+            return ""
+        return cells[position]
+
+    def text(self, cells: list, key: str) -> str:
+        return cell_text(self.raw(cells, key))
 
 
 def parse_table(rows: list[tuple[int, list]]) -> ParsedPlan:
@@ -284,199 +387,259 @@ def parse_table(rows: list[tuple[int, list]]) -> ParsedPlan:
         raise ImportFailed([RowError(None, None, "The file is empty.")])
     header_index, columns = _find_header(rows)
     header_row = rows[header_index][0]
-    errors: list[RowError] = []
-    warnings: list[RowError] = []
     missing = [COLUMNS[key] for key in REQUIRED if key not in columns]
     if missing:
         raise ImportFailed(
             [RowError(header_row, column, "This required column is missing.") for column in missing]
         )
-
-    def cell(cells: list, key: str) -> str:
-        position = columns.get(key)
-        if position is None or position >= len(cells):
-            return ""
-        return clean_cell(cells[position])
-
-    recommendations: list[ParsedRecommendation] = []
-    seen_refs: dict[str, int] = {}
-    current_rec: ParsedRecommendation | None = None
-    current_action: ParsedAction | None = None
-    outcome_ref, outcome_text = "", ""
-    pending_heading = False
-
-    def start_recommendation(number: int, text: str) -> None:
-        nonlocal current_rec, current_action, outcome_ref, outcome_text
-        match = AREA_TEXT.match(text)
-        if not match:
-            errors.append(
-                RowError(number, "Area", f'"{text[:60]}" should start with its number, e.g. "1 …".')
-            )
-            return
-        ref, title = match["ref"].replace(" ", ""), match["title"].strip()
-        for rec in recommendations:
-            if rec.ref == ref:
-                current_rec = rec
-                break
-        else:
-            current_rec = ParsedRecommendation(row=number, ref=ref, title=title)
-            recommendations.append(current_rec)
-        current_action, outcome_ref, outcome_text = None, "", ""
-
+    parser = _Parser(_Table(columns))
     for number, cells in rows[header_index + 1 :]:
-        values = {key: cell(cells, key) for key in columns}
-        first = clean_cell(cells[0]) if cells else ""
-        non_empty = [key for key, value in values.items() if value]
-        if not non_empty and not first:
-            continue
+        parser.row(number, cells)
+    return parser.finish()
+
+
+class _Parser:
+    """Walks the rows in order, keeping the area, outcome and action they continue."""
+
+    def __init__(self, table: _Table):
+        self.table = table
+        self.errors: list[RowError] = []
+        self.warnings: list[RowError] = []
+        self.recommendations: list[ParsedRecommendation] = []
+        self.seen_refs: dict[str, int] = {}
+        self.rec: ParsedRecommendation | None = None
+        self.action: ParsedAction | None = None
+        self.outcome_ref = ""
+        self.outcome_text = ""
+        self.pending_heading = False
+
+    def error(self, row: int, key: str | None, message: str) -> None:
+        self.errors.append(RowError(row, COLUMNS[key] if key else None, message))
+
+    def row(self, number: int, cells: list) -> None:
+        table = self.table
+        values = {key: table.text(cells, key) for key in table.columns}
+        first = cell_text(cells[0]) if cells else ""
+        raw_rags = {key: table.raw(cells, key) for key in ("action_rag", "measure_rag")}
+        if not any(values.values()) and not first and not any(map(clean_cell, raw_rags.values())):
+            return
         heading = AREA_HEADING.match(first)
         others_empty = all(not clean_cell(c) for c in cells[1:])
         if heading and others_empty:
             rest = heading["rest"].strip()
             if rest:
-                start_recommendation(number, rest)
+                self.start_recommendation(number, rest)
             else:
-                pending_heading = True
-            continue
-        if pending_heading and others_empty:
-            pending_heading = False
-            start_recommendation(number, first)
-            continue
-        pending_heading = False
+                self.pending_heading = True
+            return
+        if self.pending_heading and others_empty:
+            self.pending_heading = False
+            self.start_recommendation(number, first)
+            return
+        self.pending_heading = False
         area = values.get("area", "")
-        if area and (current_rec is None or not _same_area(current_rec, area)):
-            start_recommendation(number, area)
-        ref = re.sub(r"\s+", " ", values["ref"]).strip()
-        if current_rec is None:
-            errors.append(
-                RowError(
-                    number,
-                    "Ref",
-                    "This row comes before any area for improvement: add an Area column or "
-                    'a row "What needs to improve? 1 …" above it.',
-                )
+        if area and (self.rec is None or not _same_area(self.rec, area)):
+            self.start_recommendation(number, area)
+        if self.rec is None:
+            self.error(
+                number,
+                "ref",
+                "This row comes before any area for improvement: add an Area column or "
+                'a row "What needs to improve? 1 …" above it.',
             )
-            continue
-        rag_action = _rag(values.get("action_rag", ""), number, "Action RAG", errors)
-        rag_measure = _rag(values.get("measure_rag", ""), number, "Outcome Measure RAG", errors)
-        target, tolerance = _target_tolerance(values, number, errors)
+            return
+        for key, limit in MAX_LENGTHS.items():
+            if len(values.get(key, "")) > limit:
+                self.error(number, key, f"Longer than {limit} characters.")
+        action_rag = self.rag(raw_rags["action_rag"], number, "action_rag")
+        measure_rag = self.rag(raw_rags["measure_rag"], number, "measure_rag")
         timescale = parse_timescale(values["timescale"])
+        measure = self.measure(number, values, measure_rag, timescale)
+        ref = normalise_ref(values["ref"])
+        if ref:
+            self.start_action(number, ref, values, action_rag, measure, timescale)
+        else:
+            self.continue_action(number, values, action_rag, measure)
+
+    def rag(self, value: object, row: int, key: str) -> str:
+        try:
+            return parse_rag(value)
+        except ParseError as error:
+            self.error(row, key, str(error))
+            return ""
+
+    def percent(self, values: dict[str, str], row: int, key: str) -> Decimal | None:
+        try:
+            return parse_percent(values.get(key, ""))
+        except ParseError as error:
+            self.error(row, key, str(error))
+            return None
+
+    def timescale(self, row: int, timescale: Timescale) -> Timescale:
+        """The timescale, noting once where it needs a person to check it."""
         if timescale.needs_review:
-            warnings.append(
+            self.warnings.append(
                 RowError(
-                    number, "Timescale", f'"{timescale.text}" kept as text: timescale needs review'
+                    row, COLUMNS["timescale"], f'"{timescale.text}" kept as text: needs review'
                 )
             )
-        measure = None
-        if values["measure"]:
-            measure = ParsedMeasure(
-                row=number,
-                text=values["measure"],
-                timescale=timescale,
-                rag=rag_measure,
-                target=target,
-                tolerance=tolerance,
+        return timescale
+
+    def measure(
+        self, number: int, values: dict[str, str], rag: str, timescale: Timescale
+    ) -> ParsedMeasure | None:
+        """The outcome measure in this row, with its target and tolerance: the Target and
+        Tolerance columns if filled, else what the measure's text says ("Target 90%")."""
+        target = self.percent(values, number, "target")
+        tolerance = self.percent(values, number, "tolerance")
+        text = values["measure"]
+        if not text:
+            if rag:
+                self.error(number, "measure_rag", "A RAG is given but no outcome measure.")
+            for key, value in (("target", target), ("tolerance", tolerance)):
+                if value is not None:
+                    self.error(number, key, "A figure is given but no outcome measure.")
+            return None
+        found_target, found_tolerance = find_target_tolerance(text)
+        return ParsedMeasure(
+            row=number,
+            text=text,
+            timescale=timescale,
+            rag=rag,
+            target=target if target is not None else found_target,
+            tolerance=tolerance if tolerance is not None else found_tolerance,
+        )
+
+    def start_recommendation(self, number: int, text: str) -> None:
+        match = AREA_TEXT.match(text)
+        if not match:
+            self.error(number, "area", f'"{text[:60]}" should start with its number, e.g. "1 …".')
+            return
+        ref, title = match["ref"].replace(" ", ""), " ".join(match["title"].split())
+        existing = next((r for r in self.recommendations if r.ref == ref), None)
+        if existing is None:
+            existing = ParsedRecommendation(row=number, ref=ref, title=title)
+            self.recommendations.append(existing)
+        self.rec = existing
+        self.action, self.outcome_ref, self.outcome_text = None, "", ""
+
+    def start_action(
+        self,
+        number: int,
+        ref: str,
+        values: dict[str, str],
+        rag: str,
+        measure: ParsedMeasure | None,
+        timescale: Timescale,
+    ) -> None:
+        key = _ref_key(ref)
+        if key in self.seen_refs:
+            self.error(
+                number, "ref", f'Ref "{ref}" is used twice (first in row {self.seen_refs[key]}).'
             )
-        elif rag_measure:
-            errors.append(
-                RowError(number, "Outcome Measure RAG", "A RAG is given but no outcome measure.")
-            )
-        if not ref:
-            if values["actions"]:
-                errors.append(RowError(number, "Ref", "This row has an action but no Ref."))
-                continue
-            if current_action is None:
-                if values["outcome"] and not measure:
-                    continue
-                errors.append(
-                    RowError(number, "Ref", "A continuation row with no action above it.")
-                )
-                continue
-            if values["outcome"]:
-                current_action.outcome_text = f"{current_action.outcome_text} {values['outcome']}"
-            if measure:
-                current_action.measures.append(measure)
-            for owner in split_accountability(values["accountability"]):
-                if owner not in current_action.owners:
-                    current_action.owners.append(owner)
-            continue
-        if ref in seen_refs:
-            errors.append(
-                RowError(
-                    number, "Ref", f'Ref "{ref}" is used twice (first in row {seen_refs[ref]}).'
-                )
-            )
-            continue
-        seen_refs[ref] = number
+            return
+        self.seen_refs[key] = number
         if values["outcome"]:
-            outcome_ref, outcome_text = ref, values["outcome"]
+            self.outcome_ref, self.outcome_text = ref, values["outcome"]
         owners = split_accountability(values["accountability"])
-        if not owners and not values["actions"] and current_action is not None:
-            # A sub-ref that only adds a measure ("1.1a") belongs to the action above.
-            owners = list(current_action.owners)
-        current_action = ParsedAction(
+        if not owners and not values["actions"] and self.action is not None:
+            # A sub-ref that only adds a measure ("1.1a") sits in the merged cells of the
+            # action above, so the same posts are accountable for it.
+            owners = list(self.action.owners)
+        self.action = ParsedAction(
             row=number,
             ref=ref,
-            outcome_ref=outcome_ref,
-            outcome_text=outcome_text,
+            outcome_ref=self.outcome_ref,
+            outcome_text=self.outcome_text,
             text=values["actions"],
             why=values.get("why", ""),
             difference=values.get("difference", ""),
             lead=values.get("lead", ""),
             owners=owners,
-            links=split_refs(values.get("links", "")),
-            timescale=timescale,
-            rag=rag_action,
+            links=_links(values.get("links", "")),
+            timescale=self.timescale(number, timescale),
+            rag=rag,
+            rag_row=number,
             measures=[measure] if measure else [],
         )
-        current_rec.actions.append(current_action)
+        if measure is not None:
+            measure.in_action_row = True
+        self.rec.actions.append(self.action)
 
-    if not recommendations and not errors:
-        errors.append(RowError(None, None, "The table has no areas for improvement or actions."))
-    known_refs = {rec.ref for rec in recommendations}
-    for rec in recommendations:
-        for action in rec.actions:
-            for link in action.links:
-                if link not in known_refs:
-                    errors.append(
-                        RowError(
-                            action.row,
-                            "Links",
-                            f'"{link}" is not an area for improvement in this table.',
+    def continue_action(
+        self, number: int, values: dict[str, str], rag: str, measure: ParsedMeasure | None
+    ) -> None:
+        """A row with no Ref adds to the action above: a further measure (with its own
+        timescale and RAG), a milestone (a timescale alone), more owners, or the rest of
+        an outcome that Word wrapped onto the next row."""
+        action = self.action
+        if values["actions"]:
+            self.error(number, "ref", "This row has an action but no Ref.")
+            return
+        if action is None:
+            self.error(number, "ref", "A continuation row with no action above it: give it a Ref.")
+            return
+        if values["outcome"]:
+            self.outcome_text = f"{self.outcome_text} {values['outcome']}".strip()
+            if action.outcome_ref == self.outcome_ref:
+                action.outcome_text = self.outcome_text
+        if measure is not None:
+            self.timescale(number, measure.timescale)
+            action.measures.append(measure)
+        elif values["timescale"]:
+            # A milestone on its own row: the action's timescale is both rows' dates.
+            combined = f"{action.timescale.text} {values['timescale']}".strip()
+            action.timescale = self.timescale(number, parse_timescale(combined))
+        if rag:
+            if action.rag and action.rag != rag:
+                self.error(
+                    number,
+                    "action_rag",
+                    f"Conflicts with the Action RAG for {action.ref} in row {action.rag_row}.",
+                )
+            action.rag, action.rag_row = rag, number
+        for owner in split_accountability(values["accountability"]):
+            if owner_key(owner) not in {owner_key(o) for o in action.owners}:
+                action.owners.append(owner)
+        for key in ("why", "difference", "lead"):
+            if values.get(key):
+                joined = "\n".join(filter(None, [getattr(action, key), values[key]]))
+                setattr(action, key, joined)
+        for link in _links(values.get("links", "")):
+            if link not in action.links:
+                action.links.append(link)
+
+    def finish(self) -> ParsedPlan:
+        if not self.recommendations and not self.errors:
+            self.errors.append(
+                RowError(None, None, "The table has no areas for improvement or actions.")
+            )
+        known = {rec.ref for rec in self.recommendations}
+        for rec in self.recommendations:
+            for action in rec.actions:
+                for link in action.links:
+                    if link not in known:
+                        self.error(
+                            action.row, "links", f'"{link}" is not an area for improvement here.'
                         )
-                    )
-    if errors:
-        raise ImportFailed(errors)
-    return ParsedPlan(recommendations=recommendations, warnings=warnings)
+        if self.errors:
+            raise ImportFailed(sorted(self.errors, key=lambda e: (e.row or 0, e.column or "")))
+        return ParsedPlan(recommendations=self.recommendations, warnings=self.warnings)
+
+
+def _current(item: Action | Measure) -> str:
+    """The item's current RAG (annotated on records that existed before the import)."""
+    return getattr(item, "current_rag", None) or ""
+
+
+def _links(text: str) -> list[str]:
+    """Cross-references ("IN10; OR 2") as recommendation refs, which are stored unspaced."""
+    return list(dict.fromkeys(ref.replace(" ", "") for ref in split_refs(text)))
 
 
 def _same_area(rec: ParsedRecommendation, area: str) -> bool:
     match = AREA_TEXT.match(area)
     return bool(match) and match["ref"].replace(" ", "") == rec.ref
-
-
-def _rag(value: str, row: int, column: str, errors: list[RowError]) -> str:
-    try:
-        return parse_rag(value)
-    except ParseError as error:
-        errors.append(RowError(row, column, str(error)))
-        return ""
-
-
-def _target_tolerance(
-    values: dict[str, str], row: int, errors: list[RowError]
-) -> tuple[Decimal | None, Decimal | None]:
-    found_target, found_tolerance = find_target_tolerance(values.get("measure", ""))
-    result = []
-    for key, fallback in (("target", found_target), ("tolerance", found_tolerance)):
-        raw = values.get(key, "")
-        try:
-            parsed = parse_percent(raw)
-        except ParseError as error:
-            errors.append(RowError(row, COLUMNS[key], str(error)))
-            parsed = None
-        result.append(parsed if parsed is not None else fallback)
-    return result[0], result[1]
 
 
 def parse_file(data: bytes, filename: str) -> ParsedPlan:
@@ -486,17 +649,39 @@ def parse_file(data: bytes, filename: str) -> ParsedPlan:
 # ---------------------------------------------------------------- writing
 
 
-def _method_for(text: str) -> str:
-    lowered = text.lower()
-    if "dip sampl" in lowered or "dip-sampl" in lowered:
+def measure_method(text: str) -> str:
+    """How a measure is tested, from its words; a plan administrator can change it."""
+    lowered = " ".join(text.lower().split())
+    if re.search(r"dip[\s-]*sampl", lowered):
         return Measure.Method.DIP_SAMPLE
     if "audit" in lowered:
         return Measure.Method.AUDIT
     return Measure.Method.MILESTONE
 
 
+@dataclass
+class _Pending:
+    """An action of the file, written or waiting to be created in bulk."""
+
+    action: Action
+    parsed: ParsedAction
+    created: bool
+    changed: list[str]
+    owners: list[Owner]
+    links: list[Recommendation]
+    revision_from: dt.date | None = None
+
+
 class _Writer:
-    """Applies a parsed plan to the database, counting what changed."""
+    """Applies a parsed plan to the database, counting what changed.
+
+    Everything it matches against (owners, recommendations, outcomes, actions, measures
+    and their current RAG) is read once up front. New actions and measures, the bulk of
+    a first import, are inserted in batches with their history rows (including which
+    owners each action had), so the queries do not grow with every row; changed records
+    are saved one by one, and ratings go through `services.rating_record`, the one way
+    ratings are recorded.
+    """
 
     def __init__(self, plan: Plan, user, summary: ImportSummary):
         self.plan = plan
@@ -509,29 +694,115 @@ class _Writer:
             for o in Outcome.objects.filter(recommendation__plan=plan)
         }
         self.actions = {
-            a.ref: a
+            _ref_key(a.ref): a
             for a in actions_with_position(plan.actions.all()).prefetch_related("owners", "links")
         }
         self.measures: dict[int, list[Measure]] = {}
         for measure in measures_with_position(plan.measures.order_by("position", "pk")):
             self.measures.setdefault(measure.action_id, []).append(measure)
         self.period: ReportingPeriod | None = None
+        self.seen_actions: set[str] = set()
+        self.seen_outcomes: set[tuple[int, str]] = set()
+        self.pending: list[_Pending] = []
 
-    def _save(self, obj, kind: str, created: bool, changed: bool) -> None:
+    def write(self, parsed: ParsedPlan) -> None:
+        placed = []
+        new_outcomes: list[Outcome] = []
+        for rec_position, parsed_rec in enumerate(parsed.recommendations):
+            rec = self.recommendation(parsed_rec, rec_position)
+            for position, parsed_action in enumerate(parsed_rec.actions):
+                outcome = self.outcome(rec, parsed_action, position, new_outcomes)
+                placed.append((rec, outcome, parsed_action, position))
+        self._bulk_create(Outcome, new_outcomes)
+        for rec, outcome, parsed_action, position in placed:
+            self.action(rec, outcome, parsed_action, position)
+        self.create_actions([p for p in self.pending if p.created])
+        new_measures: list[Measure] = []
+        rated: list[tuple[Measure, ParsedMeasure]] = []
+        for pending in self.pending:
+            for index, parsed_measure in enumerate(pending.parsed.measures):
+                measure, changed = self.measure(
+                    pending.action, parsed_measure, index, pending.parsed.timescale
+                )
+                if measure.pk is None:
+                    new_measures.append(measure)
+                if changed:
+                    pending.changed.append("measures")
+                rated.append((measure, parsed_measure))
+        self._bulk_create(Measure, new_measures)
+        for pending in self.pending:
+            self._count("actions", pending.created, bool(pending.changed))
+        # Ratings last, in the file's order, once every item they rate exists.
+        ratings: list[tuple[Action | Measure, str]] = []
+        first_rated: tuple[int, str] | None = None
+        measures = iter(rated)
+        for pending in self.pending:
+            action, parsed_action = pending.action, pending.parsed
+            if parsed_action.rag and parsed_action.rag != _current(action):
+                ratings.append((action, parsed_action.rag))
+                first_rated = first_rated or (parsed_action.rag_row, "action_rag")
+                pending.changed.append("Action RAG")
+            for _ in parsed_action.measures:
+                measure, parsed_measure = next(measures)
+                if parsed_measure.rag and parsed_measure.rag != _current(measure):
+                    ratings.append((measure, parsed_measure.rag))
+                    first_rated = first_rated or (parsed_measure.row, "measure_rag")
+                    pending.changed.append("Outcome Measure RAG")
+            self._describe(pending)
+        if ratings:
+            self.rate(ratings, *first_rated)
+        self.summary.not_in_file = sorted(
+            a.ref for key, a in self.actions.items() if key not in self.seen_actions
+        )
+
+    def _describe(self, pending: _Pending) -> None:
+        parsed = pending.parsed
+        kind = "new" if pending.created else "update" if pending.changed else "skip"
+        what = parsed.text or (parsed.measures[0].text if parsed.measures else "")
+        what = " ".join(what.split())[:100]
+        if pending.changed and not pending.created:
+            what = f"{what} (changed: {', '.join(dict.fromkeys(pending.changed))})"
+        self.summary.actions.append((parsed.row, kind, parsed.ref, what))
+
+    def _clean(self, obj) -> None:
+        # Foreign keys are objects this import holds; unique refs and the dates' order
+        # are checked while parsing, and the database enforces its constraints anyway
+        # (a violation rolls the whole import back). Checking them again here would cost
+        # queries on every row.
+        obj.full_clean(
+            exclude=["plan", "recommendation", "outcome", "action"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+
+    def _save(self, obj, created: bool, changed: bool) -> None:
         if created or changed:
             obj._history_user = self.user
             obj._change_reason = REASON
-            obj.full_clean()
+            self._clean(obj)
             obj.save()
+
+    def _bulk_create(self, model, objs: list) -> list:
+        """Insert new records in batches, with a history row each, as `save()` would."""
+        if not objs:
+            return []
+        for obj in objs:
+            self._clean(obj)
+        model.objects.bulk_create(objs)
+        return model.history.bulk_history_create(
+            objs, default_user=self.user, default_change_reason=REASON
+        )
+
+    def _count(self, kind: str, created: bool, changed: bool) -> None:
         self.summary.count("created" if created else "updated" if changed else "unchanged", kind)
 
     @staticmethod
-    def _assign(obj, values: dict) -> bool:
-        changed = False
+    def _assign(obj, values: dict) -> list[str]:
+        changed = []
         for name, value in values.items():
             if getattr(obj, name) != value:
                 setattr(obj, name, value)
-                changed = True
+                changed.append(name)
         return changed
 
     def owner(self, post: str) -> Owner:
@@ -552,36 +823,49 @@ class _Writer:
         if created:
             rec = Recommendation(plan=self.plan, ref=parsed.ref)
             self.recs[parsed.ref] = rec
-        changed = self._assign(rec, {"title": parsed.title, "position": position})
-        self._save(rec, "recommendations", created, changed)
+        changed = bool(self._assign(rec, {"title": parsed.title, "position": position}))
+        self._save(rec, created, changed)
+        self._count("recommendations", created, changed)
         return rec
 
-    def outcome(self, rec: Recommendation, parsed: ParsedAction, position: int) -> Outcome | None:
+    def outcome(
+        self, rec: Recommendation, parsed: ParsedAction, position: int, new: list[Outcome]
+    ) -> Outcome | None:
+        """The action's outcome: updated now if it changed, or new and added to `new`."""
         if not parsed.outcome_text:
             return None
         key = (rec.pk, parsed.outcome_ref)
         outcome = self.outcomes.get(key)
-        if outcome is not None and getattr(outcome, "_seen", False):
+        if key in self.seen_outcomes:
             return outcome  # a later action under the same outcome
+        self.seen_outcomes.add(key)
         created = outcome is None
         if created:
             outcome = Outcome(recommendation=rec, ref=parsed.outcome_ref)
             self.outcomes[key] = outcome
-        changed = self._assign(outcome, {"text": parsed.outcome_text, "position": position})
-        self._save(outcome, "outcomes", created, changed)
-        outcome._seen = True
+        changed = bool(self._assign(outcome, {"text": parsed.outcome_text, "position": position}))
+        if created:
+            new.append(outcome)
+        else:
+            self._save(outcome, False, changed)
+        self._count("outcomes", created, changed)
         return outcome
 
     def action(
         self, rec: Recommendation, outcome: Outcome | None, parsed: ParsedAction, position: int
-    ) -> Action:
-        action = self.actions.get(parsed.ref)
+    ) -> None:
+        """Update an existing action now, or queue a new one for `create_actions`."""
+        key = _ref_key(parsed.ref)
+        self.seen_actions.add(key)
+        action = self.actions.get(key)
         created = action is None
         timescale = parsed.timescale
         milestones = [d.isoformat() for d in timescale.milestones]
-        for measure in parsed.measures[1:]:
-            milestones += [d.isoformat() for d in measure.timescale.milestones]
+        for measure in parsed.measures:
+            if not measure.in_action_row:
+                milestones += [d.isoformat() for d in measure.timescale.milestones]
         values = {
+            "ref": parsed.ref,
             "recommendation": rec,
             "outcome": outcome,
             "position": position,
@@ -594,110 +878,182 @@ class _Writer:
             "start_date": timescale.start,
             "milestones": milestones,
         }
-        revision = None
+        revision_from = None
         if created:
             action = Action(plan=self.plan, ref=parsed.ref, recommendation=rec)
-            if timescale.slipped_from and timescale.due:
-                action.due_date = timescale.slipped_from
-                revision = timescale.due
-            else:
-                action.due_date = timescale.due
-            self.actions[parsed.ref] = action
-        elif timescale.due and timescale.due != action.due_date:
-            revision = timescale.due
+            values["due_date"] = timescale.due
+            # The first due date the plan committed to; "[slipped from June 2016]" says
+            # that was June, and the move to the later date is a recorded revision.
+            values["baseline_due_date"] = timescale.due
+            if timescale.slipped_from and timescale.due and timescale.slipped_from != timescale.due:
+                values["baseline_due_date"] = revision_from = timescale.slipped_from
+            self.actions[key] = action
+        elif action.timescale_text != timescale.text and timescale.due != action.due_date:
+            # Only a changed Timescale cell moves the due date: a date revised in the app
+            # since the last import stays while the cell that gave the old one is the same.
+            revision_from = action.due_date
+            values["due_date"] = timescale.due
         changed = self._assign(action, values)
-        if changed and not created:
-            action.version += 1
-        self._save(action, "actions", created, changed)
-        if revision:
-            self._revise(action, revision, timescale)
         owners = [self.owner(name) for name in parsed.owners]
-        if created or {o.pk for o in owners} != {o.pk for o in action.owners.all()}:
+        links = [self.recs[ref] for ref in parsed.links]
+        pending = _Pending(action, parsed, created, [], owners, links, revision_from)
+        self.pending.append(pending)
+        if created:
+            return
+        if changed:
+            action.version += 1
+            pending.changed.extend(changed)
+        self._save(action, False, bool(changed))
+        if revision_from is not None and action.due_date is not None:
+            self._revise([(action, revision_from, timescale)])
+        if {o.pk for o in owners} != {o.pk for o in action.owners.all()}:
             action._history_user, action._change_reason = self.user, REASON
             action.owners.set(owners)
-            if not created and not changed:
-                self.summary.count("updated", "actions")
-                self.summary.unchanged["actions"] -= 1
-        links = [self.recs[ref] for ref in parsed.links]
+            pending.changed.append("owners")
         if {r.pk for r in links} != {r.pk for r in action.links.all()}:
             action._history_user, action._change_reason = self.user, REASON
             action.links.set(links)
-        if parsed.rag and parsed.rag != (getattr(action, "current_rag", None) or ""):
-            self._rate(action, parsed.rag)
-        for index, measure in enumerate(parsed.measures):
-            self.measure(action, measure, index)
-        return action
+            pending.changed.append("links")
 
-    def _revise(self, action: Action, new_date: dt.date, timescale: Timescale) -> None:
-        reason = (
-            f"slipped from {timescale.slipped_from:%B %Y} (as recorded in the imported plan)"
-            if timescale.slipped_from
-            else f'timescale changed to "{timescale.text}" on import'
+    def create_actions(self, new: list[_Pending]) -> None:
+        """Insert the new actions, their owners and links, and one history row each that
+        records them with their owners and links, as a save followed by setting the
+        many-to-many fields would, in a few queries instead of ten per action."""
+        if not new:
+            return
+        history = self._bulk_create(Action, [p.action for p in new])
+        for pending in new:
+            pending.action._loaded_baseline = pending.action.baseline_due_date
+        for name, related in (("owners", "owner"), ("links", "recommendation")):
+            field = Action._meta.get_field(name)
+            through = field.remote_field.through
+            rows = [
+                through(action_id=p.action.pk, **{f"{related}_id": obj.pk})
+                for p in new
+                for obj in getattr(p, name)
+            ]
+            through.objects.bulk_create(rows)
+            by_action = {h.id: h for h in history}
+            historical = HistoricalRecords.m2m_models[field]
+            historical.objects.bulk_create(
+                historical(
+                    history=by_action[row.action_id],
+                    id=row.pk,
+                    action_id=row.action_id,
+                    **{f"{related}_id": getattr(row, f"{related}_id")},
+                )
+                for row in rows
+            )
+        self._revise(
+            [(p.action, p.revision_from, p.parsed.timescale) for p in new if p.revision_from]
         )
-        revision = DueDateRevision(
-            action=action,
-            old_date=action.due_date,
-            new_date=new_date,
-            reason=reason,
-            created_by=self.user if getattr(self.user, "is_authenticated", False) else None,
-        )
-        revision._history_user, revision._change_reason = self.user, REASON
-        revision.save()
-        action.due_date = new_date
-        action.version += 1
-        action._history_user, action._change_reason = self.user, f"{REASON}: {reason}"
-        action.save()
 
-    def measure(self, action: Action, parsed: ParsedMeasure, position: int) -> None:
+    def _revise(self, moves: list[tuple[Action, dt.date, Timescale]]) -> None:
+        revisions = []
+        for action, old_date, timescale in moves:
+            reason = (
+                f"slipped from {timescale.slipped_from:%B %Y} (as recorded in the imported plan)"
+                if timescale.slipped_from
+                else f'timescale changed to "{timescale.text}" on import'
+            )
+            revisions.append(
+                DueDateRevision(
+                    action=action,
+                    old_date=old_date,
+                    new_date=action.due_date,
+                    reason=reason,
+                    created_by=self.user,
+                )
+            )
+        if revisions:
+            bulk_create_with_history(
+                revisions, DueDateRevision, default_user=self.user, default_change_reason=REASON
+            )
+            for _ in revisions:
+                self.summary.count("created", "revisions")
+
+    def measure(
+        self, action: Action, parsed: ParsedMeasure, position: int, action_timescale: Timescale
+    ) -> tuple[Measure, bool]:
+        """The measure at this position under the action: updated now if it exists and
+        changed, or new and unsaved (for a bulk insert). Also whether it changed.
+
+        A measure in the action's own row shares the action's timescale; a measure on a
+        row of its own keeps that row's timescale text and dates."""
         existing = self.measures.get(action.pk, [])
         measure = existing[position] if position < len(existing) else None
         created = measure is None
         if created:
             measure = Measure(plan=self.plan, action=action)
+        timescale = action_timescale if parsed.in_action_row else parsed.timescale
         values = {
             "position": position,
             "text": parsed.text,
-            "timescale_text": parsed.timescale.text,
-            "due_date": parsed.timescale.due,
+            "timescale_text": "" if parsed.in_action_row else timescale.text,
+            "due_date": timescale.due,
             "target": parsed.target,
             "tolerance": parsed.tolerance,
         }
         if created:
-            values["method"] = _method_for(parsed.text)
-        changed = self._assign(measure, values)
-        if changed and not created:
+            values["method"] = measure_method(parsed.text)
+        changed = bool(self._assign(measure, values))
+        self._count("measures", created, changed)
+        if not created and changed:
             measure.version += 1
-        self._save(measure, "measures", created, changed)
-        if parsed.rag and parsed.rag != (getattr(measure, "current_rag", None) or ""):
-            self._rate(measure, parsed.rag)
+            self._save(measure, False, True)
+        return measure, created or changed
 
-    def _rate(self, item, rag: str) -> None:
-        if self.period is None:
-            self.period = services.open_period(self.plan) or self._import_period()
-        services.rating_record(
-            item=item,
-            rag=rag,
+    def rate(self, ratings: list[tuple[Action | Measure, str]], row: int, column: str) -> None:
+        """Record the RAG cells that differ from each item's current position."""
+        self.period = self._period_for_ratings(row, column)
+        self.summary.period = self.period
+        services.ratings_record_many(
+            plan=self.plan,
+            ratings=ratings,
             user=self.user,
             commentary="Position as given in the imported plan.",
             period=self.period,
-            confirmed=True,
             reason=REASON,
         )
-        self.summary.count("created", "ratings")
+        self.summary.created["ratings"] = len(ratings)
 
-    def _import_period(self) -> ReportingPeriod:
-        """A plan imported with RAGs but no open period gets one, dated today, so that
-        the ratings have a dated position to belong to."""
+    def _period_for_ratings(self, row: int, column: str) -> ReportingPeriod:
+        """The open period, or a new one for a plan that has none open.
+
+        A table's RAG cells are the plan's position on the day it is imported. If the plan
+        has no open period and none that ends today or later, an open period "Imported
+        position <date>" ending today is created so the ratings have a dated position;
+        if a later period exists but is not open, the import stops, because which
+        period the RAGs belong to is the plan administrator's choice.
+        """
+        period = services.open_period(self.plan)
+        if period is not None:
+            return period
         today = timezone.localdate()
+        later = self.plan.periods.filter(end__gte=today).order_by("end").first()
+        if later is not None:
+            raise ImportFailed(
+                [
+                    RowError(
+                        row,
+                        COLUMNS[column],
+                        f"The file has RAG ratings but no reporting period is open: open "
+                        f"{later.label} (or clear the RAG columns) and import again.",
+                    )
+                ]
+            )
+        latest = self.plan.periods.order_by("-end").first()
         period = ReportingPeriod(
             plan=self.plan,
-            label=f"As of {today:%-d %B %Y}",
-            start=today,
+            label=f"Imported position {today.day} {today:%b %Y}",
+            start=latest.end + dt.timedelta(days=1) if latest else today,
             end=today,
             state=ReportingPeriod.State.OPEN,
         )
         period._history_user, period._change_reason = self.user, REASON
+        period.full_clean(exclude=["plan"])
         period.save()
+        self.summary.period_created = True
         return period
 
 
@@ -712,27 +1068,28 @@ def apply_import(
     """Write a parsed table into `plan`, or into a new plan called `title` (created only
     if the import succeeds). One transaction: any error leaves nothing behind; a dry run
     does everything and then rolls back, so its counts are exact."""
+    user = user if getattr(user, "is_authenticated", False) else None
     summary = ImportSummary(plan=None, warnings=list(parsed.warnings), dry_run=dry_run)
     try:
         with transaction.atomic():
             if plan is None:
                 if not title.strip():
                     raise ImportFailed([RowError(None, None, "Name the plan to import into.")])
-                plan = Plan(title=title.strip(), slug=_unique_slug(title))
+                plan = Plan(title=title.strip()[:300], slug=_unique_slug(title))
                 plan._history_user, plan._change_reason = user, REASON
                 plan.full_clean()
                 plan.save()
+                summary.plan_created = True
             summary.plan = plan
-            writer = _Writer(plan, user, summary)
-            for rec_position, parsed_rec in enumerate(parsed.recommendations):
-                rec = writer.recommendation(parsed_rec, rec_position)
-                for position, parsed_action in enumerate(parsed_rec.actions):
-                    outcome = writer.outcome(rec, parsed_action, position)
-                    writer.action(rec, outcome, parsed_action, position)
+            _Writer(plan, user, summary).write(parsed)
             if dry_run:
                 transaction.set_rollback(True)
     except ValidationError as error:
         raise ImportFailed([RowError(None, None, "; ".join(error.messages))]) from error
+    except IntegrityError as error:
+        raise ImportFailed(
+            [RowError(None, None, f"The plan could not be saved as imported: {error}")]
+        ) from error
     return summary
 
 
@@ -746,6 +1103,7 @@ def _unique_slug(title: str) -> str:
 
 def find_plan(name: str) -> Plan | None:
     """A plan by its slug or its exact title."""
+    name = name.strip()
     return Plan.objects.filter(slug=name).first() or Plan.objects.filter(title=name).first()
 
 
@@ -757,7 +1115,12 @@ def import_file(
     user=None,
     dry_run: bool = False,
 ) -> ImportSummary:
-    """Parse and apply in one call: what the command and the admin's confirm step do."""
+    """Parse and apply in one call: what the command and the admin's confirm step do.
+
+    `plan_name` is an existing plan's slug or exact title, or the title of a new plan,
+    which is created only if the import succeeds.
+    """
     parsed = parse_file(data, filename)
-    plan = find_plan(plan_name)
-    return apply_import(parsed, plan=plan, title=plan_name, user=user, dry_run=dry_run)
+    return apply_import(
+        parsed, plan=find_plan(plan_name), title=plan_name, user=user, dry_run=dry_run
+    )

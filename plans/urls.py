@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import actions, common, periods, plan
+from plans.views import actions, common, exports, periods, plan
 
 app_name = "plans"
 
@@ -19,4 +19,5 @@ urlpatterns = [
     path("<slug:slug>/", periods.plan_detail, name="plan"),
     path("actions/<int:pk>/", actions.action_detail, name="action"),
     path("recommendations/<int:pk>/", plan.recommendation_detail, name="recommendation"),
+    path("<slug:slug>/export/", exports.plan_export, name="plan_export"),
 ]

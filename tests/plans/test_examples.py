@@ -1,103 +1,257 @@
 """The two example plans load from the seed documents, exactly and idempotently."""
 
 import datetime as dt
+import io
+import json
+from collections import Counter
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
-from plans.models import Action, DueDateRevision, Plan, Rating, RemedialAction
+from audits.models import DipSample, MeasureValue
+from plans.examples import ILLUSTRATIVE
+from plans.models import (
+    Action,
+    DueDateRevision,
+    Measure,
+    Outcome,
+    Owner,
+    Plan,
+    RagCriterion,
+    Rating,
+    Recommendation,
+    RemedialAction,
+    ReportingPeriod,
+)
+from plans.parsing import owner_key
+
+HISTORY_MODELS = [
+    Plan,
+    Recommendation,
+    Outcome,
+    Action,
+    Measure,
+    Owner,
+    Rating,
+    ReportingPeriod,
+    DueDateRevision,
+    RemedialAction,
+    RagCriterion,
+    DipSample,
+    MeasureValue,
+]
 
 
 @pytest.fixture
 def examples(db):
-    call_command("load_examples")
+    out = io.StringIO()
+    call_command("load_examples", stdout=out)
+    return out.getvalue()
 
 
-def position(plan_slug: str, rec_ref: str, facet: str, day: dt.date) -> str:
-    rating = (
+def position(slug: str, rec_ref: str, facet: str, day: dt.date) -> Rating:
+    return (
         Rating.objects.filter(
-            plan__slug=plan_slug, recommendation__ref=rec_ref, subject=facet, period__end=day
+            plan__slug=slug, recommendation__ref=rec_ref, subject=facet, period__end=day
         )
         .order_by("-created", "-pk")
         .first()
     )
-    return rating.rag
 
 
-def test_the_2024_plan_has_all_areas_and_refs(examples):
+def test_the_2024_plan_is_the_whole_ilacs_table_with_its_criteria(examples):
     plan = Plan.objects.get(slug="ilacs-2024")
+    assert plan.title == "Children's Services Inspection Action Plan 2024"
+    assert (plan.framework, plan.judgement) == ("ILACS", "Inadequate")
+    assert (plan.inspection_start, plan.inspection_end) == (
+        dt.date(2023, 11, 27),
+        dt.date(2023, 12, 8),
+    )
+    assert plan.requires_signoff is False
     assert plan.recommendations.count() == 8
     assert plan.actions.count() == 56
-    assert plan.actions.filter(ref="8.3 a").exists()
+    assert plan.measures.count() == 57
+    assert list(plan.recommendations.values_list("ref", flat=True)) == [str(n) for n in range(1, 9)]
     first = plan.recommendations.get(ref="1")
     assert first.title.startswith("The quality of support, advice, and guidance for care leavers")
+    assert plan.recommendations.get(ref="8").title.startswith("Service capacity")
+    refs = set(plan.actions.values_list("ref", flat=True))
+    assert {"1.1", "1.1a", "1.1b", "1.15a", "2.1a", "4.1b", "5.2c", "8.3 a", "8.3b", "8.8"} <= refs
+
     action = plan.actions.get(ref="1.1")
     assert sorted(o.post for o in action.owners.all()) == ["Head of Service", "Service Director QA"]
-    assert action.due_date == dt.date(2024, 5, 31)
+    assert action.outcome.text == "All care leavers are allocated a PA in a timely way."
+    assert action.timescale_text == "May 24"
+    assert action.baseline_due_date == dt.date(2024, 5, 31)
+    measure = action.measures.get()
+    assert (measure.target, measure.method) == (90, Measure.Method.AUDIT)
+    sub = plan.actions.get(ref="2.1a").measures.get()
+    assert (sub.target, sub.tolerance) == (100, 10)
+    assert plan.actions.get(ref="1.1b").measures.count() == 2
+    assert plan.actions.get(ref="8.8").timescale_needs_review
+
+    assert plan.rag_criteria.count() == 7
     assert plan.rag_criteria.get(kind="action", rag="blue").criteria == (
         "All necessary actions have been completed"
     )
-    assert plan.measures.get(action__ref="2.1a").target == 100
-    assert plan.measures.get(action__ref="2.1a").tolerance == 10
+    assert plan.rag_criteria.get(kind="outcome", rag="amber").criteria == (
+        "Current outcome measure is not in line with target, but mitigation is in place to "
+        "ensure a positive outcome at inspection."
+    )
 
 
-def test_the_2024_plan_has_quarters_with_q3_open_and_illustrative_ratings(examples):
+def test_the_demo_directors_posts_exist_with_the_keys_the_demo_users_use(examples):
+    practice = Owner.objects.get(key=owner_key("Service Director – Practice"))
+    qa = Owner.objects.get(key=owner_key("Service Director QA"))
+    assert (practice.key, qa.key) == ("service director practice", "service director qa")
+    assert practice.actions.filter(plan__slug="ilacs-2024").count() >= 5
+    assert qa.actions.filter(plan__slug="ilacs-2024").count() >= 5
+
+
+def test_the_2024_plan_has_quarters_and_illustrative_positions(examples):
     plan = Plan.objects.get(slug="ilacs-2024")
-    assert list(plan.periods.values_list("label", "state")) == [
-        ("Q1 2024/25", "closed"),
-        ("Q2 2024/25", "closed"),
-        ("Q3 2024/25", "open"),
-        ("Q4 2024/25", "upcoming"),
+    assert list(plan.periods.values_list("label", "start", "end", "state")) == [
+        ("Q1 2024/25", dt.date(2024, 4, 1), dt.date(2024, 6, 30), "closed"),
+        ("Q2 2024/25", dt.date(2024, 7, 1), dt.date(2024, 9, 30), "closed"),
+        ("Q3 2024/25", dt.date(2024, 10, 1), dt.date(2024, 12, 31), "open"),
+        ("Q4 2024/25", dt.date(2025, 1, 1), dt.date(2025, 3, 31), "upcoming"),
     ]
-    rated = Rating.objects.filter(plan=plan, carried_forward=False, subject="action")
-    assert rated.exists()
-    assert all(r.commentary.startswith("Illustrative") for r in rated)
-    intl = rated.filter(action__ref="8.3b", period__label="Q2 2024/25").get()
+    rated = Rating.objects.filter(plan=plan, carried_forward=False)
+    assert 20 <= rated.count() <= 60
+    assert all(r.commentary.startswith(ILLUSTRATIVE) for r in rated)
+    assert ILLUSTRATIVE == "Illustrative rating based on the November 2024 scrutiny report: "
+    assert set(rated.values_list("period__label", flat=True)) == {"Q1 2024/25", "Q2 2024/25"}
+    mix = Counter(rated.values_list("rag", flat=True))
+    assert all(mix[rag] >= 2 for rag in ("blue", "green", "amber", "red"))
+    assert rated.filter(subject="measure").count() >= 5
+
+    intl = rated.get(action__ref="8.3b", period__label="Q2 2024/25")
     assert intl.rag == "amber"
-    assert "Six international social workers started on 2 October" in intl.commentary
-    assert plan.actions.get(ref="8.3b").is_slipped
+    assert "Six international social workers started on 2 October 2024" in intl.commentary
+    assert intl.suggested_rag == "red"
+    assert intl.override_reason.startswith("Six of the fifteen started")
+    housing = rated.get(measure__action__ref="1.4", period__label="Q2 2024/25")
+    assert housing.rag == "green"
+    assert "91.6%" in housing.commentary
+    figure = MeasureValue.objects.get(measure__action__ref="1.4")
+    assert (figure.value, figure.national_average) == (Decimal("91.6"), 89)
+    assert plan.actions.get(ref="1.1").status == Action.Status.COMPLETE
 
 
-def test_the_2015_plan_has_its_four_dated_positions_as_the_document_gives_them(examples):
+def test_the_2024_plan_has_slipped_due_dates_with_reasons(examples):
+    plan = Plan.objects.get(slug="ilacs-2024")
+    slipped = {a.ref: a for a in plan.actions.all() if a.is_slipped}
+    assert set(slipped) == {"2.1", "4.1", "8.3b"}
+    assert (slipped["8.3b"].baseline_due_date, slipped["8.3b"].due_date) == (
+        dt.date(2024, 9, 30),
+        dt.date(2025, 3, 31),
+    )
+    revision = DueDateRevision.objects.get(action=slipped["8.3b"])
+    assert revision.reason.startswith("Illustrative: Social Work England registration")
+
+
+def test_every_illustrative_item_says_so(settings):
+    path = settings.BASE_DIR / "fixtures" / "ilacs-2024" / "illustrative-ratings.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["illustrative"] is True
+    items = [
+        item
+        for quarter in data["periods"]
+        for key, value in quarter.items()
+        if isinstance(value, list)
+        for item in value
+    ]
+    assert len(items) > 40
+    assert all(item["illustrative"] is True for item in items)
+
+
+def test_the_2015_plan_has_its_dated_positions_as_the_document_gives_them(examples):
     plan = Plan.objects.get(slug="ofsted-2015")
     assert plan.amber_label == "Yellow"
-    assert plan.recommendations.count() == 19
-    assert list(plan.periods.values_list("end", flat=True)) == [
-        dt.date(2015, 11, 1),
-        dt.date(2016, 3, 1),
-        dt.date(2016, 7, 1),
-        dt.date(2016, 11, 1),
-    ]
-    assert position("ofsted-2015", "2", "outcome", dt.date(2015, 11, 1)) == "red"
-    assert position("ofsted-2015", "2", "outcome", dt.date(2016, 3, 1)) == "green"
-    assert position("ofsted-2015", "1", "outcome", dt.date(2016, 3, 1)) == "amber"
-    assert position("ofsted-2015", "4", "impact", dt.date(2015, 11, 1)) == "red"
-    assert position("ofsted-2015", "1", "outcome", dt.date(2016, 7, 1)) == ""
     assert plan.rag_label("amber") == "Yellow"
+    assert plan.requires_signoff is False
+    assert plan.recommendations.count() == 19
+    assert list(plan.periods.values_list("label", "end", "state")) == [
+        ("As of 1 November 2015", dt.date(2015, 11, 1), "closed"),
+        ("As of 1 March 2016", dt.date(2016, 3, 1), "closed"),
+        ("As of 1 July 2016", dt.date(2016, 7, 1), "closed"),
+        ("As of 1 November 2016", dt.date(2016, 11, 1), "open"),
+    ]
+    rec = plan.recommendations.get(ref="2")
+    assert rec.outcome_required.startswith("Service and action plans are clear, specific")
+    assert rec.impact_for_children.startswith("Children and young people benefit")
+    assert position("ofsted-2015", "2", "outcome", dt.date(2015, 11, 1)).rag == "red"
+    assert position("ofsted-2015", "2", "outcome", dt.date(2016, 3, 1)).rag == "green"
+    assert position("ofsted-2015", "2", "outcome", dt.date(2016, 7, 1)).rag == "green"
+    assert position("ofsted-2015", "1", "outcome", dt.date(2016, 3, 1)).rag == "amber"
+    assert position("ofsted-2015", "4", "impact", dt.date(2015, 11, 1)).rag == "red"
+    assert position("ofsted-2015", "10", "progress", dt.date(2015, 11, 1)).rag == "green"
+    assert position("ofsted-2015", "1", "outcome", dt.date(2016, 7, 1)).rag == ""
+    completed = position("ofsted-2015", "2", "progress", dt.date(2016, 3, 1))
+    assert completed.commentary.splitlines()[1] == "Comprehensive audit programme in place;"
+    assert completed.status == Rating.Status.CONFIRMED
 
 
 def test_the_2015_plan_keeps_future_actions_slippage_and_remedial_actions(examples):
     plan = Plan.objects.get(slug="ofsted-2015")
-    slipped = DueDateRevision.objects.filter(action__plan=plan)
-    assert slipped.count() >= 15
-    first = Action.objects.get(plan=plan, ref="1.1")
-    assert first.text == "Upgrade LL to latest version"
-    assert first.timescale_text == "March 2016"
-    assert RemedialAction.objects.filter(plan=plan).count() == 22
-    assert Action.objects.filter(plan=plan).count() == 84
+    assert plan.actions.count() == 83  # 84 rows, less recommendation 15's "none" row
+    assert not plan.actions.filter(recommendation__ref="15").exists()
+    first = plan.actions.get(ref="1.1")
+    assert (first.text, first.timescale_text) == ("Upgrade LL to latest version", "March 2016")
+    slipped = plan.actions.get(ref="2.2")
+    assert slipped.timescale_text == "August 2016 [slipped from June 2016]"
+    assert (slipped.baseline_due_date, slipped.due_date) == (
+        dt.date(2016, 6, 30),
+        dt.date(2016, 8, 31),
+    )
+    revision = slipped.revisions.get()
+    assert (revision.old_date, revision.new_date) == (dt.date(2016, 6, 30), dt.date(2016, 8, 31))
+    assert revision.reason == "slipped (as recorded in the July 2016 update)"
+    # Every "[slipped from …]" due date in the document: 21 of them.
+    assert DueDateRevision.objects.filter(action__plan=plan).count() == 21
+    assert sorted(o.post for o in plan.actions.get(ref="2.4").owners.all()) == [
+        "Alison Bennett",
+        "Claire Gregory",
+    ]
+    assert plan.actions.get(ref="1.6").owners.count() == 0
+    july = Rating.objects.get(action__ref="7.4", action__plan=plan, carried_forward=False)
+    assert (july.rag, july.period.label) == ("amber", "As of 1 July 2016")
+    remedial = RemedialAction.objects.filter(plan=plan)
+    assert remedial.count() == 22
+    linked = remedial.get(outstanding__startswith="Evaluation process to measure impact")
+    assert linked.action == plan.actions.get(ref="2.2")
+    assert linked.responsible.startswith("Alison Bennett, Nicola Curley")
 
 
 def test_loading_twice_changes_nothing(examples):
-    def history_rows() -> int:
-        return sum(model.history.count() for model in (Action, Rating, Plan, RemedialAction))
+    def state():
+        return (
+            tuple(model.objects.count() for model in HISTORY_MODELS),
+            tuple(model.history.count() for model in HISTORY_MODELS),
+        )
 
-    before = (history_rows(), Rating.objects.count())
-    call_command("load_examples")
-    assert (history_rows(), Rating.objects.count()) == before
+    before = state()
+    out = io.StringIO()
+    call_command("load_examples", stdout=out)
+    assert state() == before
+    assert "ilacs-2024: imported again (0 changes)" in out.getvalue()
+    assert "ofsted-2015: already loaded, left unchanged" in out.getvalue()
 
 
 def test_the_2024_table_exports_as_csv(examples, capsys):
     call_command("export_plan", "--plan", "ilacs-2024", "--format", "csv", "-o", "-")
     out = capsys.readouterr().out
-    assert out.startswith("Ref,Outcome,Actions,Outcome measure,Timescale,Action RAG")
-    assert "8.3b,," in out or "8.3b," in out
+    lines = out.splitlines()
+    assert lines[0] == (
+        "Ref,Outcome,Actions,Outcome measure,Timescale,Action RAG,Accountability,"
+        "Outcome Measure RAG,Target,Tolerance"
+    )
+    assert any(line.startswith("8.3b,") and ",Amber,Transformation Lead," in line for line in lines)
+
+
+def test_the_demo_target_loads_the_examples_before_the_demo_users():
+    makefile = (settings.BASE_DIR / "Makefile").read_text()
+    demo = makefile.split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    assert demo.index("manage.py load_examples") < demo.index("manage.py create_demo_users")

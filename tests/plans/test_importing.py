@@ -1,13 +1,28 @@
-"""Importing a plan table: layouts, ragged rows, bad input, idempotency."""
+"""Importing a plan table: layouts, ragged rows, cells, bad input, idempotency, history."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
 from openpyxl import Workbook
 
-from plans.importing import ImportFailed, import_file
-from plans.models import Action, DueDateRevision, Measure, Outcome, Owner, Plan, Rating
+from plans import services
+from plans.importing import ImportFailed, import_file, measure_method, parse_file
+from plans.models import (
+    Action,
+    DueDateRevision,
+    Measure,
+    Outcome,
+    Owner,
+    Plan,
+    Rating,
+    Recommendation,
+    ReportingPeriod,
+)
+from tests import factories
 
 HEADER = [
     "Ref",
@@ -53,37 +68,78 @@ def row(
     return [ref, outcome, action, measure, timescale, action_rag, owners, measure_rag]
 
 
+def more(measure="", timescale="", owners="", action_rag="", measure_rag=""):
+    """A continuation row: no Ref and no action."""
+    return ["", "", "", measure, timescale, action_rag, owners, measure_rag]
+
+
 def counts() -> tuple:
-    return (
-        Plan.objects.count(),
-        Action.objects.count(),
-        Measure.objects.count(),
-        Owner.objects.count(),
-        Rating.objects.count(),
+    return tuple(
+        model.objects.count()
+        for model in (
+            Plan,
+            Recommendation,
+            Outcome,
+            Action,
+            Measure,
+            Owner,
+            Rating,
+            ReportingPeriod,
+            DueDateRevision,
+        )
     )
 
 
+def history_counts() -> tuple:
+    return tuple(
+        model.history.count()
+        for model in (Plan, Recommendation, Outcome, Action, Measure, Owner, Rating)
+    )
+
+
+def load(rows, name="p.csv", plan="Care plan", **kwargs):
+    data = as_xlsx(rows) if name.endswith(".xlsx") else as_csv(rows)
+    return import_file(data, name, plan_name=plan, **kwargs)
+
+
+# --- Layouts ---------------------------------------------------------------------------
+
+
 def test_a_csv_table_becomes_recommendations_outcomes_actions_and_measures(db):
-    summary = import_file(as_csv(table(row())), "plan.csv", plan_name="Care plan")
+    summary = load(table(row()))
     action = Action.objects.get(ref="1.1")
     assert summary.plan.title == "Care plan"
+    assert summary.plan.slug == "care-plan"
+    assert action.recommendation.ref == "1"
     assert action.recommendation.title == "Care leavers"
+    assert action.outcome.ref == "1.1"
     assert action.outcome.text == "PAs allocated"
     assert action.measures.get().target == 90
     assert [o.post for o in action.owners.all()] == ["Service Director QA"]
-    assert action.due_date.isoformat() == "2024-05-31"
+    assert action.due_date == dt.date(2024, 5, 31)
+    assert action.baseline_due_date == dt.date(2024, 5, 31)
 
 
 def test_an_xlsx_workbook_imports_the_same_way(db):
-    import_file(as_xlsx(table(row())), "plan.xlsx", plan_name="Care plan")
+    load(table(row()), name="plan.xlsx")
     assert Action.objects.get(ref="1.1").text == "Allocate a PA"
 
 
 def test_headers_match_in_any_case_and_order(db):
     header = [h.upper() for h in reversed(HEADER)]
-    data = [list(reversed(row()))]
-    import_file(as_csv(table(*data, header=header)), "p.csv", plan_name="Care plan")
+    load(table(list(reversed(row())), header=header))
     assert Action.objects.get(ref="1.1").outcome.text == "PAs allocated"
+
+
+def test_a_blank_first_heading_is_the_ref_column_as_in_the_word_table(db):
+    load(table(row(), header=["", *HEADER[1:]]))
+    assert Action.objects.get().ref == "1.1"
+
+
+def test_title_rows_above_the_header_are_skipped(db):
+    rows = [["Children's Services Inspection Action Plan 2024"], [], *table(row())]
+    load(rows, name="p.xlsx")
+    assert Action.objects.get().ref == "1.1"
 
 
 def test_an_area_column_names_the_recommendation(db):
@@ -91,11 +147,16 @@ def test_an_area_column_names_the_recommendation(db):
     rows = [
         header,
         ["2 Disabled children", *row(ref="2.1")],
-        ["2 Disabled children", *row(ref="2.2", outcome="")],
+        ["", *row(ref="2.2", outcome="")],
+        ["3 Missing education", *row(ref="3.1", outcome="Referred without delay")],
     ]
-    import_file(as_csv(rows), "p.csv", plan_name="Care plan")
-    assert {a.recommendation.ref for a in Action.objects.all()} == {"2"}
+    load(rows)
+    assert list(Recommendation.objects.values_list("ref", "title")) == [
+        ("2", "Disabled children"),
+        ("3", "Missing education"),
+    ]
     assert Action.objects.get(ref="2.2").outcome.ref == "2.1"
+    assert Action.objects.get(ref="3.1").recommendation.ref == "3"
 
 
 def test_a_heading_row_and_its_title_may_be_two_rows(db):
@@ -105,134 +166,273 @@ def test_a_heading_row_and_its_title_may_be_two_rows(db):
         ["3 Missing education"] + [""] * 7,
         row(ref="3.1"),
     ]
-    import_file(as_csv(rows), "p.csv", plan_name="Care plan")
+    load(rows)
     assert Action.objects.get(ref="3.1").recommendation.title == "Missing education"
 
 
-def test_ragged_rows_continue_the_outcome_and_add_measures(db):
-    rows = table(
-        row(ref="1.1"),
-        row(ref="1.1b", outcome="", action="Returning young people allocated"),
-        ["", "", "", "Audit the impact on CL of prompt allocation dates.", "Apr 25", "", "", ""],
-    )
-    import_file(as_csv(rows), "p.csv", plan_name="Care plan")
-    second = Action.objects.get(ref="1.1b")
-    assert second.outcome == Action.objects.get(ref="1.1").outcome
-    assert [m.text for m in second.measures.all()] == [
-        "Audit. Target 90%",
-        "Audit the impact on CL of prompt allocation dates.",
+def test_optional_columns_give_why_difference_lead_links_target_and_tolerance(db):
+    header = [*HEADER, "Links", "Why", "Difference", "Lead", "Target", "Tolerance"]
+    rows = [
+        header,
+        ["What needs to improve? IN10 Leadership"] + [""] * 13,
+        ["IN10.1", "o", "Lead well", "m", "May 24", "", "CSLT", "", "", "", "", "", "", "", ""],
+        ["What needs to improve? OR 2 Care leavers"] + [""] * 13,
+        [*row(ref="2.1", measure="Dip sample x 3"), "IN10", "So that", "Better", "Ann Lee", 85, 5],
     ]
-    assert second.measures.last().due_date.isoformat() == "2025-04-30"
-    assert Outcome.objects.count() == 1
+    load(rows)
+    action = Action.objects.get(ref="2.1")
+    assert (action.why, action.difference, action.lead) == ("So that", "Better", "Ann Lee")
+    assert [r.ref for r in action.links.all()] == ["IN10"]
+    measure = action.measures.get()
+    assert (measure.target, measure.tolerance) == (85, 5)
+    assert Recommendation.objects.filter(ref="OR2").exists()
 
 
-def test_word_html_in_cells_is_kept_as_text_without_markup(db):
+def test_refs_may_have_two_or_three_levels_and_spaces(db):
+    load(table(row(ref="2.1.3"), row(ref="8.3 a", outcome=""), row(ref="8.3b", outcome="")))
+    assert sorted(Action.objects.values_list("ref", flat=True)) == ["2.1.3", "8.3 a", "8.3b"]
+
+
+# --- Ragged rows -----------------------------------------------------------------------
+
+
+def test_an_empty_outcome_continues_the_outcome_above(db):
+    load(table(row(ref="1.1"), row(ref="1.1b", outcome=""), row(ref="1.2", outcome="New")))
+    assert Action.objects.get(ref="1.1b").outcome == Action.objects.get(ref="1.1").outcome
+    assert Outcome.objects.count() == 2
+
+
+def test_a_row_with_no_ref_and_no_action_adds_a_measure_to_the_action_above(db):
+    rows = table(
+        row(ref="1.1b", action="Returning young people allocated"),
+        more("Audit the impact on CL of prompt allocation dates.", "Apr 25", measure_rag="Red"),
+    )
+    load(rows)
+    action = Action.objects.get(ref="1.1b")
+    first, second = action.measures.all()
+    assert first.text == "Audit. Target 90%"
+    assert (first.timescale_text, first.due_date) == ("", dt.date(2024, 5, 31))
+    assert second.text == "Audit the impact on CL of prompt allocation dates."
+    assert (second.timescale_text, second.due_date) == ("Apr 25", dt.date(2025, 4, 30))
+    assert action.due_date == dt.date(2024, 5, 31)
+    assert action.milestones == ["2024-05-31", "2025-04-30"]
+    assert Rating.objects.get(measure=second).rag == "red"
+
+
+def test_a_measure_below_an_action_without_one_keeps_its_own_timescale(db):
+    load(
+        table(
+            row(ref="4.2a", measure="", owners=""),
+            more("Monthly x 6 dip samples", "Jan – June 25", "Service Director QA"),
+        )
+    )
+    action = Action.objects.get(ref="4.2a")
+    measure = action.measures.get()
+    assert (measure.timescale_text, measure.due_date) == ("Jan – June 25", dt.date(2025, 6, 30))
+    assert measure.method == Measure.Method.DIP_SAMPLE
+    assert action.due_date == dt.date(2024, 5, 31)
+    assert [o.post for o in action.owners.all()] == ["Service Director QA"]
+
+
+def test_a_timescale_alone_below_an_action_is_a_further_milestone(db):
+    load(table(row(timescale="Sep 24"), more(timescale="Nov 24 - Apr 25")))
+    action = Action.objects.get()
+    assert action.timescale_text == "Sep 24 Nov 24 - Apr 25"
+    assert action.milestones == ["2024-09-30", "2025-04-30"]
+    assert action.due_date == dt.date(2025, 4, 30)
+    assert action.measures.count() == 1
+
+
+def test_a_numbered_row_without_an_action_keeps_the_owners_above(db):
+    load(
+        table(
+            row(owners="Service Director QA Head of Service"),
+            row(ref="1.1a", outcome="", action="", owners=""),
+        )
+    )
+    sub = Action.objects.get(ref="1.1a")
+    assert sub.text == ""
+    assert sorted(o.post for o in sub.owners.all()) == ["Head of Service", "Service Director QA"]
+
+
+def test_a_lone_full_stop_in_the_actions_cell_is_empty(db):
+    load(table(row(), row(ref="4.1b", outcome="", action=".")))
+    assert Action.objects.get(ref="4.1b").text == ""
+
+
+def test_an_action_rag_on_a_continuation_row_rates_the_action_above(db):
+    load(table(row(), more("Second measure", "June 24", action_rag="Green")))
+    assert Rating.objects.get(subject="action").rag == "green"
+
+
+# --- Cells ------------------------------------------------------------------------------
+
+
+def test_word_html_in_cells_is_kept_as_text_with_line_breaks_and_no_markup(db):
     cell = (
         "<p>Revised offer agreed.</p> "
         "<ul><li>Phase 1</li><li>Phase 2 <script>alert(1)</script></li></ul>"
     )
-    import_file(as_csv(table(row(measure=cell))), "p.csv", plan_name="Care plan")
-    text = Measure.objects.get().text
-    assert "<" not in text and "alert" not in text
-    assert text.splitlines() == ["Revised offer agreed.", "Phase 1", "Phase 2"]
+    load(table(row(measure=cell, timescale="<p>Mar 24</p> <p>Oct 24</p>")))
+    measure = Measure.objects.get()
+    assert measure.text.splitlines() == ["Revised offer agreed.", "Phase 1", "Phase 2"]
+    action = Action.objects.get()
+    assert action.timescale_text == "Mar 24 Oct 24"
+    assert action.milestones == ["2024-03-31", "2024-10-31"]
+
+
+@pytest.mark.parametrize(
+    "cell",
+    [
+        '<svg onload="alert(1)">Allocate a PA</svg>',
+        '<iframe src="https://example.org"></iframe>Allocate a PA',
+        '<img src=x onerror="alert(1)">Allocate a PA',
+        "<b>Allocate</b> a <unknown-tag x=1>PA",
+    ],
+)
+def test_nothing_that_could_run_as_markup_is_stored(db, cell):
+    load(table(row(action=cell)))
+    text = Action.objects.get().text
+    assert text == "Allocate a PA"
+
+
+def test_text_with_angle_brackets_that_is_not_markup_survives(db):
+    load(table(row(action="Caseloads < 18 per worker")))
+    assert Action.objects.get().text == "Caseloads < 18 per worker"
 
 
 @pytest.mark.parametrize(
     ("word", "expected"),
     [
         ("Red", "red"),
+        ("red", "red"),
+        ("R", "red"),
         ("amber", "amber"),
+        ("A", "amber"),
+        ("Green", "green"),
         ("G", "green"),
+        ("Blue", "blue"),
         ("b", "blue"),
         ("Yellow", "amber"),
         ("Y", "amber"),
+        ("yellow", "amber"),
         (" GREEN ", "green"),
     ],
 )
 def test_every_rag_form_is_understood(db, word, expected):
-    import_file(as_csv(table(row(action_rag=word))), "p.csv", plan_name="Care plan")
-    assert Rating.objects.get(action__ref="1.1").rag == expected
+    load(table(row(action_rag=word, measure_rag=word)))
+    assert Rating.objects.get(subject="action").rag == expected
+    assert Rating.objects.get(subject="measure").rag == expected
 
 
-def test_a_rag_in_the_file_is_recorded_in_an_import_period_when_none_is_open(db):
-    import_file(as_csv(table(row(action_rag="Red", measure_rag="Amber"))), "p.csv", plan_name="P")
-    ratings = Rating.objects.all()
-    assert {r.subject: r.rag for r in ratings} == {"action": "red", "measure": "amber"}
-    assert {r.period.label.startswith("As of") for r in ratings} == {True}
-    assert all(r.period.state == "open" for r in ratings)
+def test_a_blank_rag_cell_records_no_rating(db):
+    load(table(row(action_rag="", measure_rag="")))
+    assert not Rating.objects.exists()
+    assert not ReportingPeriod.objects.exists()
 
 
 @pytest.mark.parametrize(
-    ("text", "due", "needs_review"),
+    ("text", "start", "due", "needs_review"),
     [
-        ("May 24", "2024-05-31", False),
-        ("June 24 – Dec 24", "2024-12-31", False),
-        ("Nov -Dec 24", "2024-12-31", False),
-        ("Oct24", "2024-10-31", False),
-        ("July 24.", "2024-07-31", False),
-        ("01 Mar 24", "2024-03-01", False),
-        ("31.03.12", "2012-03-31", False),
-        ("03.01.12 – 31.03.12", "2012-03-31", False),
-        ("March 2016", "2016-03-31", False),
-        ("End May 2016", "2016-05-31", False),
-        ("Monthly review", None, True),
-        ("From Autumn 24 - Throughout 2024 and 2025", None, True),
+        ("May 24", None, "2024-05-31", False),
+        ("June 24 – Dec 24", "2024-06-01", "2024-12-31", False),
+        ("Sep 24 - 25", "2024-09-01", "2025-09-30", True),
+        ("Nov -Dec 24", "2024-11-01", "2024-12-31", False),
+        ("Oct24", None, "2024-10-31", False),
+        ("July 24.", None, "2024-07-31", False),
+        ("01 Mar 24", None, "2024-03-01", False),
+        ("31.03.12", None, "2012-03-31", False),
+        ("03.01.12 – 31.03.12", "2012-01-03", "2012-03-31", False),
+        ("March 2016", None, "2016-03-31", False),
+        ("End May 2016", None, "2016-05-31", False),
+        ("From Jan 2016", "2016-01-01", None, False),
+        ("Monthly review", None, None, True),
+        ("From Autumn 24 - Throughout 2024 and 2025", None, None, True),
     ],
 )
-def test_timescales_keep_their_text_and_parse_what_they_can(db, text, due, needs_review):
-    import_file(as_csv(table(row(timescale=text))), "p.csv", plan_name="Care plan")
+def test_timescales_keep_their_text_and_parse_what_they_can(db, text, start, due, needs_review):
+    summary = load(table(row(timescale=text)))
     action = Action.objects.get()
     assert action.timescale_text == text
+    assert (action.start_date.isoformat() if action.start_date else None) == start
     assert (action.due_date.isoformat() if action.due_date else None) == due
     assert action.timescale_needs_review is needs_review
+    flagged = [str(w) for w in summary.warnings]
+    assert bool(flagged) is needs_review
+    if needs_review:
+        assert flagged == [f"Row 3, column 'Timescale': \"{text}\" kept as text: needs review"]
 
 
 def test_several_dates_for_several_measures_become_milestones(db):
-    import_file(
-        as_csv(table(row(timescale="Mar 24 Apr 24 Sep 24 Mar – Dec 25"))),
-        "p.csv",
-        plan_name="Care plan",
-    )
-    assert Action.objects.get().milestones == [
-        "2024-03-31",
-        "2024-04-30",
-        "2024-09-30",
-        "2025-12-31",
-    ]
+    load(table(row(timescale="Mar 24 Apr 24 Sep 24 Mar – Dec 25")))
+    action = Action.objects.get()
+    assert action.milestones == ["2024-03-31", "2024-04-30", "2024-09-30", "2025-12-31"]
+    assert action.due_date == dt.date(2025, 12, 31)
 
 
 def test_a_slipped_timescale_records_a_revision_from_the_earlier_date(db):
-    import_file(
-        as_csv(table(row(timescale="August 2016 [slipped from June 2016]"))),
-        "p.csv",
-        plan_name="Care plan",
-    )
+    load(table(row(timescale="August 2016 [slipped from June 2016]")))
     action = Action.objects.get()
-    assert action.baseline_due_date.isoformat() == "2016-06-30"
-    assert action.due_date.isoformat() == "2016-08-31"
+    assert action.baseline_due_date == dt.date(2016, 6, 30)
+    assert action.due_date == dt.date(2016, 8, 31)
+    assert action.is_slipped
     revision = DueDateRevision.objects.get()
-    assert (revision.old_date.isoformat(), revision.new_date.isoformat()) == (
-        "2016-06-30",
-        "2016-08-31",
-    )
+    assert (revision.old_date, revision.new_date) == (dt.date(2016, 6, 30), dt.date(2016, 8, 31))
+    assert "slipped from June 2016" in revision.reason
+    assert revision.history.get().history_change_reason == "import"
 
 
 def test_owners_are_matched_whatever_the_dash_or_case_and_never_duplicated(db):
     Owner.objects.create(post="Service Director – Practice")
-    rows = table(
-        row(owners="service director - practice"),
-        row(ref="1.2", owners="Service Director-Practice"),
+    load(
+        table(
+            row(owners="service director - practice"),
+            row(ref="1.2", owners="Service Director-Practice; Service Director QA"),
+            row(ref="1.3", owners="SERVICE DIRECTOR QA"),
+        )
     )
-    import_file(as_csv(rows), "p.csv", plan_name="Care plan")
-    assert Owner.objects.count() == 1
+    assert Owner.objects.count() == 2
     assert Action.objects.filter(owners__post="Service Director – Practice").count() == 2
+    assert Action.objects.filter(owners__post="Service Director QA").count() == 2
+
+
+def test_an_accountability_cell_with_several_posts_gives_several_owners(db):
+    load(
+        table(row(owners="Service Director Head of Children's Commissioning and Head of Housing."))
+    )
+    assert sorted(o.post for o in Action.objects.get().owners.all()) == [
+        "Head of Children's Commissioning",
+        "Head of Housing",
+        "Service Director",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "method"),
+    [
+        ("3 x monthly dip sample then review", Measure.Method.DIP_SAMPLE),
+        ("Dip Sampling to test impact", Measure.Method.DIP_SAMPLE),
+        ("Audit of all new cases since Mar 24", Measure.Method.AUDIT),
+        ("Training delivered", Measure.Method.MILESTONE),
+    ],
+)
+def test_a_measures_method_is_guessed_from_its_words(text, method):
+    assert measure_method(text) == method
+
+
+# --- Bad input: clear errors, nothing written ------------------------------------------
 
 
 @pytest.mark.parametrize(
     ("rows", "message"),
     [
-        (table(row(action_rag="Purple")), "Row 3, column 'Action RAG': Unknown RAG"),
+        (table(row(action_rag="Purple")), "Row 3, column 'Action RAG': Unknown RAG \"Purple\""),
+        (table(row(measure_rag="Done")), "Row 3, column 'Outcome Measure RAG': Unknown RAG"),
         (table(row(), row()), "Row 4, column 'Ref': Ref \"1.1\" is used twice (first in row 3)"),
+        (
+            table(row(ref="8.3a"), row(ref="8.3 A")),
+            "Row 4, column 'Ref': Ref \"8.3 A\" is used twice (first in row 3)",
+        ),
         (
             [
                 HEADER[:3] + HEADER[4:],
@@ -242,18 +442,68 @@ def test_owners_are_matched_whatever_the_dash_or_case_and_never_duplicated(db):
             "Row 1, column 'Outcome measure': This required column is missing",
         ),
         (
+            [
+                HEADER[:-1],
+                ["What needs to improve? 1 A"],
+                ["1.1", "o", "a", "m", "May 24", "", "x"],
+            ],
+            "Row 1, column 'Outcome Measure RAG': This required column is missing",
+        ),
+        (
             table(["", "", "An action", "m", "May 24", "", "", ""]),
             "Row 3, column 'Ref': This row has an action but no Ref",
         ),
         ([HEADER, row()], "Row 2, column 'Ref': This row comes before any area"),
+        (table(more("A measure")), "Row 3, column 'Ref': A continuation row with no action"),
+        (
+            table(row(measure="", measure_rag="Red")),
+            "Row 3, column 'Outcome Measure RAG': A RAG is given but no outcome measure",
+        ),
+        (
+            table(row(action_rag="Green"), more("m", action_rag="Red")),
+            "Row 4, column 'Action RAG': Conflicts with the Action RAG for 1.1 in row 3",
+        ),
+        (
+            [HEADER, ["What needs to improve? Care leavers"] + [""] * 7, row()],
+            "Row 2, column 'Area': \"Care leavers\" should start with its number",
+        ),
+        (table(row(ref="1." + "1" * 30)), "Row 3, column 'Ref': Longer than 20 characters"),
     ],
 )
 def test_bad_input_names_row_and_column_and_writes_nothing(db, rows, message):
     before = counts()
     with pytest.raises(ImportFailed) as failure:
-        import_file(as_csv(rows), "p.csv", plan_name="Care plan")
+        load(rows)
     assert any(str(e).startswith(message) for e in failure.value.errors), failure.value.errors
     assert counts() == before
+
+
+def test_bad_targets_and_links_are_row_errors(db):
+    header = [*HEADER, "Target", "Links"]
+    rows = [
+        header,
+        ["What needs to improve? 1 A"] + [""] * 9,
+        [*row(), "150%", ""],
+        [*row(ref="1.2"), "ninety", ""],
+        [*row(ref="1.3"), "", "IN99"],
+    ]
+    with pytest.raises(ImportFailed) as failure:
+        load(rows)
+    messages = [str(e) for e in failure.value.errors]
+    assert messages[0].startswith("Row 3, column 'Target': \"150%\" is more than 100%")
+    assert messages[1].startswith("Row 4, column 'Target': \"ninety\" is not a percentage")
+    assert messages[2] == "Row 5, column 'Links': \"IN99\" is not an area for improvement here."
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_every_error_in_the_file_is_reported_at_once(db):
+    with pytest.raises(ImportFailed) as failure:
+        load(table(row(action_rag="Purple"), row(ref="1.2", measure_rag="Pink"), row(ref="1.2")))
+    assert [(e.row, e.column) for e in failure.value.errors] == [
+        (3, "Action RAG"),
+        (4, "Outcome Measure RAG"),
+        (5, "Ref"),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -261,52 +511,347 @@ def test_bad_input_names_row_and_column_and_writes_nothing(db, rows, message):
     [
         (b"%PDF-1.7 not a table", "plan.pdf", "is not a .xlsx or .csv file"),
         (b"PK\x03\x04 broken zip", "plan.xlsx", "not a readable Excel workbook"),
+        (b"%PDF-1.7\x00\x01binary", "plan.csv", "not a CSV table"),
         (b"just,some,words\nand,more,words\n", "plan.csv", "No header row found"),
+        (b"Dear committee,\nplease find the plan attached.\n", "plan.csv", "not a plan table"),
         (b"", "plan.csv", "The file is empty"),
+        (as_csv([HEADER]), "plan.csv", "no areas for improvement or actions"),
     ],
 )
 def test_a_file_that_is_not_a_plan_table_is_refused_clearly(db, data, name, message):
     with pytest.raises(ImportFailed) as failure:
         import_file(data, name, plan_name="Care plan")
     assert message in str(failure.value)
-    assert not Plan.objects.exists()
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_a_failed_import_into_an_existing_plan_changes_nothing_in_it(db):
+    load(table(row(), row(ref="1.2")))
+    before, history = counts(), history_counts()
+    with pytest.raises(ImportFailed):
+        load(table(row(action="Changed"), row(ref="1.2", action_rag="Purple")), plan="care-plan")
+    assert counts() == before
+    assert history_counts() == history
+    assert Action.objects.get(ref="1.1").text == "Allocate a PA"
+
+
+def test_ratings_without_an_open_period_and_with_a_later_one_stop_the_import(db):
+    load(table(row()))
+    plan = Plan.objects.get()
+    factories.PeriodFactory(
+        plan=plan,
+        label="Q4 2099/00",
+        start=dt.date(2100, 1, 1),
+        end=dt.date(2100, 3, 31),
+        state=ReportingPeriod.State.UPCOMING,
+    )
+    before = counts()
+    with pytest.raises(ImportFailed) as failure:
+        load(table(row(action_rag="Red")), plan="care-plan")
+    assert str(failure.value.errors[0]).startswith(
+        "Row 3, column 'Action RAG': The file has RAG ratings but no reporting period is open: "
+        "open Q4 2099/00"
+    )
+    assert counts() == before
+
+
+# --- Ratings and periods ---------------------------------------------------------------
+
+
+def test_a_rag_in_the_file_is_recorded_in_an_import_period_when_none_is_open(db):
+    summary = load(table(row(action_rag="Red", measure_rag="Amber")))
+    ratings = Rating.objects.all()
+    assert {r.subject: r.rag for r in ratings} == {"action": "red", "measure": "amber"}
+    period = ReportingPeriod.objects.get()
+    assert period.label.startswith("Imported position ")
+    assert period.state == ReportingPeriod.State.OPEN
+    assert {r.period for r in ratings} == {period}
+    assert summary.period_created
+    assert all(r.status == Rating.Status.CONFIRMED for r in ratings)
+    assert {r.history.get().history_change_reason for r in ratings} == {"import"}
+
+
+def test_rags_go_into_the_plans_open_period(db, plan, period):
+    import_file(as_csv(table(row(action_rag="G"))), "p.csv", plan_name=plan.slug)
+    assert Rating.objects.get().period == period
+    assert ReportingPeriod.objects.count() == 1
+
+
+def test_a_rag_equal_to_the_current_position_is_not_recorded_again(db):
+    load(table(row(action_rag="Red")))
+    load(table(row(action_rag="Red")), plan="care-plan")
+    assert Rating.objects.count() == 1
+    load(table(row(action_rag="Green")), plan="care-plan")
+    assert list(Rating.objects.values_list("rag", flat=True)) == ["red", "green"]
+
+
+# --- Dry run, idempotency, changes, history --------------------------------------------
 
 
 def test_a_dry_run_reports_exact_counts_and_writes_nothing(db):
-    summary = import_file(
-        as_csv(table(row(), row(ref="1.2"))), "p.csv", plan_name="Care plan", dry_run=True
-    )
+    summary = load(table(row(action_rag="Red"), row(ref="1.2")), dry_run=True)
+    assert summary.dry_run
     assert summary.created["actions"] == 2
-    assert counts() == (0, 0, 0, 0, 0)
+    assert summary.created["ratings"] == 1
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_the_new_plan_is_created_only_if_the_import_succeeds(db):
+    with pytest.raises(ImportFailed):
+        load(table(row(action_rag="Purple")), plan="Brand new plan")
+    assert not Plan.objects.exists()
 
 
 def test_importing_the_same_file_twice_changes_nothing(db):
-    data = as_csv(table(row(), row(ref="1.2", outcome="")))
-    import_file(data, "p.csv", plan_name="Care plan")
-    history = sum(a.history.count() for a in Action.objects.all())
-    summary = import_file(data, "p.csv", plan_name="care-plan")
+    data = table(
+        row(action_rag="Red", owners="Service Director QA Head of Service"),
+        row(ref="1.2", outcome="", timescale="August 2016 [slipped from June 2016]"),
+        more("A second measure", "Apr 25", measure_rag="Green"),
+    )
+    load(data)
+    before, history = counts(), history_counts()
+    summary = load(data, plan="care-plan")
     assert summary.created == {}
+    assert summary.updated == {}
     assert summary.unchanged["actions"] == 2
-    assert sum(a.history.count() for a in Action.objects.all()) == history
+    assert summary.unchanged["measures"] == 3
+    assert [kind for _row, kind, _ref, _what in summary.actions] == ["skip", "skip"]
+    assert counts() == before
+    assert history_counts() == history
 
 
-def test_a_changed_cell_updates_the_record_with_history_reason_import(db):
-    import_file(as_csv(table(row())), "p.csv", plan_name="Care plan")
-    import_file(
-        as_csv(table(row(action="Allocate a PA within 5 days"))), "p.csv", plan_name="care-plan"
+def test_a_changed_cell_updates_the_record_with_history_reason_import(db, plan_admin):
+    load(table(row()))
+    summary = load(
+        table(row(action="Allocate a PA within 5 days", owners="Head of Service")),
+        plan="care-plan",
+        user=plan_admin,
     )
     action = Action.objects.get()
     assert action.text == "Allocate a PA within 5 days"
-    assert action.history.first().history_change_reason == "import"
+    assert [o.post for o in action.owners.all()] == ["Head of Service"]
+    latest = action.history.first()
+    assert latest.history_change_reason == "import"
+    assert latest.history_user == plan_admin
     assert Action.objects.count() == 1
+    assert summary.updated["actions"] == 1
+    assert summary.actions[0][1] == "update"
+
+
+def test_a_changed_timescale_moves_the_due_date_and_records_the_revision(db):
+    load(table(row(timescale="May 24")))
+    load(table(row(timescale="Sept 24")), plan="care-plan")
+    action = Action.objects.get()
+    assert (action.baseline_due_date, action.due_date) == (
+        dt.date(2024, 5, 31),
+        dt.date(2024, 9, 30),
+    )
+    revision = DueDateRevision.objects.get()
+    assert (revision.old_date, revision.new_date) == (dt.date(2024, 5, 31), dt.date(2024, 9, 30))
+    assert revision.reason == 'timescale changed to "Sept 24" on import'
+
+
+def test_reimporting_keeps_a_due_date_revised_in_the_app(db, plan_admin):
+    data = table(row(timescale="May 24"))
+    load(data)
+    action = Action.objects.get()
+    services.action_revise_due_date(
+        action=action,
+        new_date=dt.date(2024, 8, 31),
+        reason="Waiting for recruitment",
+        user=plan_admin,
+        expected_version=action.version,
+    )
+    load(data, plan="care-plan")
+    assert Action.objects.get().due_date == dt.date(2024, 8, 31)
+
+
+def test_refs_are_the_natural_key_whatever_their_spacing(db):
+    load(table(row(ref="8.3a")))
+    load(table(row(ref="8.3 a")), plan="care-plan")
+    assert list(Action.objects.values_list("ref", flat=True)) == ["8.3 a"]
+
+
+def test_actions_missing_from_the_file_are_left_and_listed(db):
+    load(table(row(), row(ref="1.2")))
+    summary = load(table(row()), plan="care-plan")
+    assert Action.objects.count() == 2
+    assert summary.not_in_file == ["1.2"]
+
+
+def test_a_new_actions_history_row_records_its_owners(db, plan_admin):
+    load(table(row(owners="Service Director QA; Head of Service")), user=plan_admin)
+    action = Action.objects.get()
+    created = action.history.get()
+    assert created.history_type == "+"
+    assert created.history_change_reason == "import"
+    assert created.history_user == plan_admin
+    assert sorted(o.owner.post for o in created.owners.all()) == [
+        "Head of Service",
+        "Service Director QA",
+    ]
+
+
+def test_the_whole_2024_plan_table_imports(db):
+    from django.conf import settings
+
+    path = settings.BASE_DIR / "fixtures" / "ilacs-2024" / "plan.csv"
+    parsed = parse_file(path.read_bytes(), path.name)
+    assert len(parsed.recommendations) == 8
+    assert len(list(parsed.actions)) == 56
+    summary = import_file(path.read_bytes(), path.name, plan_name="ILACS")
+    assert summary.created["actions"] == 56
+    assert summary.created["measures"] == 57
+    assert [w.row for w in summary.warnings] == [42, 51, 69]
+
+
+# --- The command -----------------------------------------------------------------------
+
+
+def test_the_command_imports_and_reports(db, tmp_path, plan_admin):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(as_csv(table(row(), row(ref="1.2", timescale="Monthly review"))))
+    out = io.StringIO()
+    call_command("import_plan", str(path), "--plan", "Care plan", "--user", "admin", stdout=out)
+    text = out.getvalue()
+    assert "Imported plan.csv into 'Care plan' (care-plan)" in text
+    assert "actions: 2 created, 0 updated, 0 unchanged" in text
+    assert "Row 4, column 'Timescale': \"Monthly review\" kept as text: needs review" in text
+    assert Action.objects.get(ref="1.1").history.get().history_user == plan_admin
+
+
+def test_the_command_dry_run_writes_nothing(db, tmp_path):
+    path = tmp_path / "plan.xlsx"
+    path.write_bytes(as_xlsx(table(row())))
+    out = io.StringIO()
+    call_command("import_plan", str(path), "--plan", "Care plan", "--dry-run", stdout=out)
+    assert "Dry run: would import plan.xlsx" in out.getvalue()
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_the_command_exits_non_zero_with_row_errors(db, tmp_path):
-    from django.core.management import CommandError, call_command
-
     path = tmp_path / "bad.csv"
     path.write_bytes(as_csv(table(row(action_rag="Purple"))))
     err = io.StringIO()
     with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_plan", str(path), "--plan", "P", stderr=err)
     assert "Row 3, column 'Action RAG'" in err.getvalue()
+    assert not Plan.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv", "--plan", "P"], "No file at missing.csv"),
+        (["{path}", "--plan", "P", "--user", "nobody"], "No user called 'nobody'"),
+    ],
+)
+def test_the_command_refuses_a_missing_file_or_user(db, tmp_path, args, message):
+    path = tmp_path / "plan.csv"
+    path.write_bytes(as_csv(table(row())))
+    with pytest.raises(CommandError, match=message):
+        call_command("import_plan", *[a.format(path=path) for a in args])
+
+
+# --- The admin: upload, preview, confirm -----------------------------------------------
+
+
+def _upload(client, data: bytes, name: str = "plan.csv", **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    form = {"resource": "0", "format": "1" if name.endswith(".csv") else "0", **fields}
+    form["import_file"] = SimpleUploadedFile(name, data)
+    return client.post(reverse("admin:plans_plan_import"), form)
+
+
+def test_the_admin_previews_an_import_and_writes_nothing_until_confirmed(client, plan_admin):
+    client.force_login(plan_admin)
+    changelist = client.get(reverse("admin:plans_plan_changelist"))
+    assert reverse("admin:plans_plan_import") in changelist.text
+    preview = _upload(
+        client,
+        as_csv(table(row(action_rag="Amber"), row(ref="1.2", timescale="Monthly review"))),
+        new_plan_title="Uploaded plan",
+    )
+    assert preview.status_code == 200
+    assert "Preview: a new plan, Uploaded plan" in preview.text
+    assert "actions: 2 created, 0 updated, 0 unchanged" in preview.text
+    assert "Row 4, column &#x27;Timescale&#x27;: &quot;Monthly review&quot; kept as text" in (
+        preview.text
+    )
+    assert "Confirm import" in preview.text
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+    confirm = preview.context["confirm_form"]
+    done = client.post(
+        reverse("admin:plans_plan_process_import"),
+        {name: value or "" for name, value in confirm.initial.items()},
+    )
+    plan = Plan.objects.get(title="Uploaded plan")
+    assert done.status_code == 302
+    assert done["Location"] == reverse("admin:plans_plan_change", args=[plan.pk])
+    assert plan.actions.count() == 2
+    action = plan.actions.get(ref="1.1")
+    assert action.history.get().history_user == plan_admin
+    assert Rating.objects.get().created_by == plan_admin
+
+
+def test_the_admin_imports_into_an_existing_plan(client, plan_admin, plan):
+    client.force_login(plan_admin)
+    preview = _upload(client, as_xlsx(table(row())), name="plan.xlsx", plan=plan.pk)
+    assert f"Preview: import into {plan.title}" in preview.text
+    confirm = preview.context["confirm_form"]
+    client.post(
+        reverse("admin:plans_plan_process_import"),
+        {name: value or "" for name, value in confirm.initial.items()},
+    )
+    assert plan.actions.get().ref == "1.1"
+
+
+def test_the_admin_lists_each_problem_by_row_and_column(client, plan_admin):
+    client.force_login(plan_admin)
+    response = _upload(
+        client,
+        as_csv(table(row(action_rag="Purple"), row(), row(ref="1.2", measure="", measure_rag="R"))),
+        new_plan_title="Bad plan",
+    )
+    text = response.text
+    assert "<tr><td>3</td><td>Action RAG</td><td>Unknown RAG &quot;Purple&quot;" in text
+    assert "<tr><td>4</td><td>Ref</td><td>Ref &quot;1.1&quot; is used twice" in text
+    assert "<tr><td>5</td><td>Outcome Measure RAG</td><td>A RAG is given but no" in text
+    assert "Some rows cannot be imported" in response.text
+    assert "Confirm import" not in response.text
+    assert counts() == (0, 0, 0, 0, 0, 0, 0, 0, 0)
+
+
+def test_the_admin_says_clearly_when_a_file_is_not_a_plan_table(client, plan_admin):
+    client.force_login(plan_admin)
+    response = _upload(client, b"Dear committee,\nhere is our plan.\n", new_plan_title="P")
+    assert "No header row found in the first 30 rows, so this is not a plan table" in (
+        response.text
+    )
+    broken = _upload(client, b"PK\x03\x04 broken", name="plan.xlsx", new_plan_title="P")
+    assert "This is not a readable Excel workbook" in broken.text
+    assert not Plan.objects.exists()
+
+
+def test_the_admin_asks_which_plan_to_import_into(client, plan_admin):
+    client.force_login(plan_admin)
+    response = _upload(client, as_csv(table(row())))
+    assert "Choose the plan to import into, or name a new plan." in response.text
+    assert not Plan.objects.exists()
+
+
+def test_only_plan_administrators_import(client, director):
+    director.is_staff = True
+    director.save()
+    client.force_login(director)
+    assert client.get(reverse("admin:plans_plan_import")).status_code == 403
+
+
+def test_the_admin_plan_page_has_export_buttons(client, plan_admin, plan):
+    client.force_login(plan_admin)
+    response = client.get(reverse("admin:plans_plan_change", args=[plan.pk]))
+    url = reverse("plans:plan_export", args=[plan.slug])
+    assert f"{url}?format=xlsx" in response.text
+    assert f"{url}?format=csv" in response.text
