@@ -1,0 +1,288 @@
+"""The dashboard pages: who can read them, that nobody can write through them, that
+their query counts do not grow with the data, and what the exports contain."""
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from plans import roles, services
+from tests import factories
+from tests.reporting.test_dashboard import build_board_plan
+
+ROLES = roles.ALL_ROLES
+
+
+@pytest.fixture
+def built(plan_admin):
+    return build_board_plan(plan_admin)
+
+
+def _urls(built) -> list[str]:
+    plan, rec, owner = built["plan"], built["recs"][0], built["owner"]
+    query = f"?plan={plan.slug}"
+    return [
+        reverse("reporting:dashboard"),
+        reverse("reporting:dashboard") + query,
+        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
+        reverse("reporting:dashboard_owner", args=[owner.pk]) + query,
+        reverse("reporting:dashboard_export") + query + "&table=overdue&format=csv",
+    ]
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client, built):
+    for url in _urls(built):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url.startswith(reverse("login")), url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_role_can_read_every_dashboard_page(client, built, role):
+    client.force_login(factories.UserFactory(username=f"reader-{role}", role=role))
+    for url in _urls(built):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_nobody_can_post_to_the_dashboard(client, built, role):
+    client.force_login(factories.UserFactory(username=f"writer-{role}", role=role))
+    for url in _urls(built):
+        assert client.post(url, {"plan": "x"}).status_code == 405, url
+
+
+def test_a_signed_in_user_without_a_role_is_refused(client, built):
+    client.force_login(factories.UserFactory(username="no-role"))
+    for url in _urls(built):
+        assert client.get(url).status_code == 403, url
+
+
+def test_the_pages_offer_no_edit_controls(client, built, board_member):
+    client.force_login(board_member)
+    for url in _urls(built)[:4]:
+        html = client.get(url).content.decode()
+        # The only form that posts is signing out.
+        assert html.count('method="post"') == 1, url
+
+
+def test_board_members_land_on_the_dashboard(client, board_member):
+    client.force_login(board_member)
+    response = client.get(reverse("home"))
+    assert response.url == reverse("reporting:dashboard")
+
+
+def test_the_overview_shows_the_figures_and_accessible_charts(client, built, board_member):
+    client.force_login(board_member)
+    html = client.get(reverse("reporting:dashboard")).content.decode()
+    # One plan: its overview straight away, as of its open period.
+    assert "Position as of <strong>Q3 2024/25</strong>" in html
+    assert '<span class="figure">2</span> overdue actions' in html
+    assert '<span class="figure">1</span> slipped actions' in html
+    assert '<span class="figure">2</span> measures below target' in html
+    assert '<span class="figure">3</span> items not updated this period' in html
+    assert '<span class="figure">1</span> audits overdue' in html
+    assert '<span class="figure">1</span> ratings awaiting confirmation' in html
+    assert "Actions: " in html and "Improved 1" in html and "Worsened 1" in html
+    # Badges carry their word, and every chart its title, description and numbers.
+    assert '<span class="rag rag-red">Red</span>' in html
+    assert html.count('role="img"') == 4
+    assert "<title id=" in html and "<desc id=" in html
+    assert "Q2 2024/25: 1 Blue, 0 Green, 2 Amber, 0 Red, 1 Not rated (4 in total)." in html
+    assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")
+
+
+def test_filters_are_kept_in_the_links(client, built, board_member):
+    client.force_login(board_member)
+    q2 = built["periods"][1]
+    rec = built["recs"][0]
+    url = reverse("reporting:dashboard") + f"?plan={built['plan'].slug}&period={q2.pk}"
+    html = client.get(url).content.decode()
+    assert "Position as of <strong>Q2 2024/25</strong>" in html
+    drill = reverse("reporting:dashboard_recommendation", args=[rec.pk])
+    assert f"{drill}?plan={built['plan'].slug}&amp;period={q2.pk}" in html
+    assert "table=overdue&amp;format=csv" in html
+
+
+def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
+    client, built, board_member
+):
+    client.force_login(board_member)
+    rec = built["recs"][0]
+    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    assert "red in Q3 2024/25" in html  # 1.1's commentary
+    assert "M2 dip sample" in html and "below target" in html
+    assert html.count('class="chart chart-measure"') == 2  # each measure's results over time
+    assert reverse("reporting:dashboard_owner", args=[built["owner"].pk]) in html
+
+
+def test_the_owner_drill_down_lists_only_their_actions(client, built, board_member):
+    client.force_login(board_member)
+    owner = built["owner"]
+    url = reverse("reporting:dashboard_owner", args=[owner.pk])
+    html = client.get(url).content.decode()
+    assert ">1.1</a>" in html and ">2.1</a>" in html
+    assert ">1.2</a>" not in html and ">2.2</a>" not in html
+
+
+def test_several_plans_are_shown_side_by_side(client, built, board_member, plan_admin):
+    other = factories.PlanFactory(slug="adults", title="Adult social care plan")
+    period = factories.PeriodFactory(
+        plan=other, label="Q3 2024/25", start=dt.date(2024, 10, 1), end=dt.date(2024, 12, 31)
+    )
+    action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=other))
+    services.rating_record(item=action, rag="amber", user=plan_admin, period=period)
+    client.force_login(board_member)
+    html = client.get(reverse("reporting:dashboard")).content.decode()
+    assert "All plans side by side" in html
+    assert "Adult social care plan" in html and "Children&#x27;s services plan" in html
+    assert "Action RAG by plan" in html
+
+
+# Query counts ------------------------------------------------------------------------
+
+
+def _grow(built, plan_admin, extra: int) -> None:
+    """Add `extra` actions, each with a measure, a sample and ratings in every period."""
+    plan = built["plan"]
+    rec = built["recs"][1]
+    q3 = built["periods"][2]
+    q3.refresh_from_db()
+    for number in range(extra):
+        action = factories.ActionFactory(
+            recommendation=rec,
+            ref=f"9.{number}",
+            due_date=dt.date(2024, 10, 1),
+            owners=[built["owner"]],
+        )
+        measure = factories.MeasureFactory(action=action, plan=plan, text=f"Extra {number}")
+        factories.DipSampleFactory(measure=measure, sampled_on=dt.date(2024, 11, 1), compliant=5)
+        services.rating_record(item=action, rag="amber", user=plan_admin, period=q3)
+        services.rating_record(item=measure, rag="red", user=plan_admin, period=q3)
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_query_counts_do_not_grow_with_the_data(client, built, board_member, plan_admin):
+    client.force_login(board_member)
+    plan, rec, owner = built["plan"], built["recs"][1], built["owner"]
+    urls = [
+        reverse("reporting:dashboard") + f"?plan={plan.slug}",
+        reverse("reporting:dashboard") + f"?plan={plan.slug}&period={built['periods'][1].pk}",
+        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
+        reverse("reporting:dashboard_owner", args=[owner.pk]) + f"?plan={plan.slug}",
+        reverse("reporting:dashboard_export") + f"?plan={plan.slug}&table=actions&format=csv",
+    ]
+    small = [_count(client, url) for url in urls]
+    _grow(built, plan_admin, 12)
+    large = [_count(client, url) for url in urls]
+    assert small == large
+    assert max(large) <= 45
+
+
+def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
+    client, built, board_member, plan_admin
+):
+    client.force_login(board_member)
+
+    def add_plan(number):
+        plan = factories.PlanFactory(slug=f"extra-{number}")
+        period = factories.PeriodFactory(
+            plan=plan, label="Q3", start=dt.date(2024, 10, 1), end=dt.date(2024, 12, 31)
+        )
+        action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=plan))
+        services.rating_record(item=action, rag="green", user=plan_admin, period=period)
+
+    add_plan(1)
+    two = _count(client, reverse("reporting:dashboard"))
+    for number in range(2, 6):
+        add_plan(number)
+    assert _count(client, reverse("reporting:dashboard")) == two
+
+
+# Exports -----------------------------------------------------------------------------
+
+
+def _export(client, built, table: str, fmt: str, **params):
+    query = {"plan": built["plan"].slug, "table": table, "format": fmt} | params
+    response = client.get(reverse("reporting:dashboard_export"), query)
+    assert response.status_code == 200
+    return response
+
+
+def _csv_rows(response) -> list[list[str]]:
+    text = response.content.decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_the_overdue_table_downloads_as_csv(client, built, board_member):
+    client.force_login(board_member)
+    response = _export(client, built, "overdue", "csv")
+    assert response["Content-Type"].startswith("text/csv")
+    assert (
+        'filename="dashboard-board-plan-q3-202425-overdue.csv"' in response["Content-Disposition"]
+    )
+    rows = _csv_rows(response)
+    assert rows[0] == ["Ref", "Action", "Recommendation", "Accountable", "Due", "Days overdue"]
+    assert [(row[0], row[4], row[5]) for row in rows[1:]] == [
+        ("2.2", "2024-06-30", "184"),
+        ("1.1", "2024-11-30", "31"),
+    ]
+
+
+def test_the_rag_table_downloads_as_xlsx_with_the_same_numbers(client, built, board_member):
+    client.force_login(board_member)
+    response = _export(client, built, "recommendations", "xlsx")
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.active
+    rows = [list(row) for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:4] == ["Ref", "Recommendation", "Actions: Blue", "Actions: Green"]
+    assert rows[1] == ["1", "Care leavers", 0, 1, 0, 1, 0, 2, 0, 1, 0, 1, 0, 2]
+    assert rows[2] == ["2", "Front door", 1, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 1]
+
+
+def test_every_table_can_be_downloaded_in_both_formats(client, built, board_member):
+    client.force_login(board_member)
+    from reporting.views_dashboard import TABLES
+
+    for table in TABLES:
+        params = {"recommendation": built["recs"][0].pk} if table == "facets" else {}
+        for fmt in ("csv", "xlsx"):
+            _export(client, built, table, fmt, **params)
+
+
+def test_exports_follow_the_filters(client, built, board_member):
+    client.force_login(board_member)
+    q2 = built["periods"][1]
+    rows = _csv_rows(_export(client, built, "overdue", "csv", period=q2.pk))
+    assert [row[0] for row in rows[1:]] == ["2.2"]
+    rows = _csv_rows(_export(client, built, "actions", "csv", owner=built["owner"].pk))
+    assert [row[1] for row in rows[1:]] == ["1.1", "2.1"]
+    assert rows[1][8:10] == ["Red", "red in Q3 2024/25"]
+
+
+def test_text_that_a_spreadsheet_would_run_is_quoted(client, built, board_member, plan_admin):
+    action = built["actions"][0]
+    action.text = '=HYPERLINK("http://example.org")'
+    action.save()
+    client.force_login(board_member)
+    rows = _csv_rows(_export(client, built, "overdue", "csv"))
+    assert rows[2][1].startswith("'=")
+    sheet = load_workbook(io.BytesIO(_export(client, built, "overdue", "xlsx").content)).active
+    cell = sheet.cell(row=3, column=2)
+    assert cell.data_type == "s" and cell.value.startswith("'=")
+
+
+def test_an_unknown_table_is_not_found(client, built, board_member):
+    client.force_login(board_member)
+    url = reverse("reporting:dashboard_export")
+    assert client.get(url, {"plan": built["plan"].slug, "table": "secrets"}).status_code == 404
+    assert client.get(url, {"table": "overdue", "format": "csv"}).status_code == 404
