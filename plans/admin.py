@@ -23,6 +23,7 @@ from plans.models import (
     Rating,
     Recommendation,
     RemedialAction,
+    Reminder,
     ReportingPeriod,
 )
 from plans.resources import PlanImportAdminMixin
@@ -286,6 +287,21 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
     list_filter = ["plan", "state"]
     readonly_fields = ["state", "closed_at", "closed_by"]
     actions = [close_periods, reopen_periods]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(admin.ModelAdmin):
+    """Reminders sent before periods close: a record, written only by the reminder task."""
+
+    list_display = ["owner", "period", "days_before", "items", "claimed_at", "sent_at"]
+    list_filter = ["period__plan", "days_before"]
+    list_select_related = ["owner", "period"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Rating)

@@ -26,7 +26,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from plans import roles, selectors, services
@@ -186,12 +186,15 @@ def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod
     A period ending on 27 October is closed from 00:00 on 28 October London time, so a
     rating recorded at 23:30 on the 27th is in it. When closing one opens the next and
     that one has also ended (the scheduler was down for a while), it is closed too, in
-    order. One plan's failure is logged and does not stop the others.
+    order. One plan's failure does not stop the others: a refusal is logged; any other
+    error is logged and, once every other plan has been tried, raised (so that a task
+    retries a transient one; closing again is a no-op for the periods already closed).
     """
     now = now or timezone.now()
     today = timezone.localdate(now)
     closed: list[ReportingPeriod] = []
     failed: set[int] = set()
+    errors: list[Exception] = []
     while True:
         due = list(
             ReportingPeriod.objects.filter(state=ReportingPeriod.State.OPEN, end__lt=today)
@@ -199,7 +202,7 @@ def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod
             .order_by("end", "pk")
         )
         if not due:
-            return closed
+            break
         for period in due:
             try:
                 if services.period_close(period=period, now=now):
@@ -207,6 +210,13 @@ def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod
             except ValidationError as error:
                 failed.add(period.pk)
                 log.error("could not close period %s (%s): %s", period.pk, period, error)
+            except Exception as error:
+                failed.add(period.pk)
+                errors.append(error)
+                log.exception("closing period %s (%s) failed", period.pk, period)
+    if errors:
+        raise errors[0]
+    return closed
 
 
 def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:
@@ -809,12 +819,8 @@ def owner_outstanding(owner: Owner, period: ReportingPeriod) -> tuple[list[Actio
     return actions, measures
 
 
-def _my_actions_url(period: ReportingPeriod) -> str:
-    try:
-        path = reverse("plans:my_actions")
-    except NoReverseMatch:
-        path = period.plan.get_absolute_url()
-    return settings.SITE_URL.rstrip("/") + path
+def _my_actions_url() -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("plans:my_actions")
 
 
 def reminder_send(
@@ -852,7 +858,7 @@ def reminder_send(
         "actions": actions,
         "measures": measures,
         "today": today,
-        "url": _my_actions_url(period),
+        "url": _my_actions_url(),
     }
     subject = (
         f"{period.plan.title}: {len(actions) + len(measures)} item(s) to rate before "

@@ -186,7 +186,12 @@ def rating_record(
     rating.full_clean()
     rating._history_user = rating.created_by
     rating._change_reason = reason
-    rating.save()
+    with transaction.atomic():
+        # Closing holds this row lock until it commits: wait for it, then look again, so
+        # that no rating slips into a period as it closes.
+        if ReportingPeriod.objects.select_for_update().get(pk=period.pk).is_closed:
+            raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
+        rating.save()
     return rating
 
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import time
+import uuid
 
 import pytest
 import redis
@@ -108,16 +109,23 @@ def celery_worker_app():
     connected to Redis (REDIS_TEST_URL, default redis://127.0.0.1:6379/15).
 
     Yields `improvement.celery.app` with `task_always_eager` off, so `task.delay()` goes
-    through the broker to the worker; the app's configuration is restored afterwards
-    (eager mode is the default when CELERY_BROKER_URL is empty). Skips the test, saying
-    why, if Redis cannot be reached. Queued messages left by an earlier run are purged.
+    through the broker to the worker, on a queue of this test's own: other test runs on
+    the machine share the Redis database, and their workers must not take our tasks. The
+    app's configuration is restored afterwards (eager mode is the default when
+    CELERY_BROKER_URL is empty). Skips the test, saying why, if Redis cannot be reached.
+    The worker closes its database connections after each task.
 
     Use it with `@pytest.mark.django_db(transaction=True)`, so that the worker's thread
-    sees the rows the test wrote, and mark the test `@pytest.mark.celery_worker`. The
-    worker knows only the tasks registered on the app: import the tasks module under
-    test. Results are not stored (task_ignore_result), so wait on the database, e.g.
-    with `wait_for(lambda: ...)` below.
+    sees the rows the test wrote, and mark the test `@pytest.mark.celery_worker`. A
+    transactional test starts from whatever the previous one left, possibly without the
+    role groups of the data migration: make users without roles, or recreate the groups
+    (see `roles_present` in tests/browser/conftest.py). The worker knows only the tasks
+    registered on the app: import the tasks module under test. Results are not stored
+    (task_ignore_result), so wait on the database with `wait_for(lambda: ...)` below.
     """
+    from celery.signals import task_postrun
+    from django.db import connections
+
     from improvement.celery import app
 
     try:
@@ -128,20 +136,33 @@ def celery_worker_app():
         "broker_url": REDIS_TEST_URL,
         "task_always_eager": False,
         "worker_hijack_root_logger": False,
+        "task_default_queue": f"test-{uuid.uuid4().hex[:12]}",
     }
     saved = {key: app.conf[key] for key in changes}
+
+    def close_connections(**kwargs):
+        connections.close_all()
+
+    def forget_broker():
+        # Kombu caches connection pools, queues and the router with the settings they
+        # were first made for.
+        app._pool = None
+        app.amqp._producer_pool = None
+        for cached in ("queues", "default_queue", "router"):
+            app.amqp.__dict__.pop(cached, None)
+
     app.conf.update(changes)
-    # Connection pools are cached with the broker they were made for.
-    app._pool = None
-    app.amqp._producer_pool = None
+    forget_broker()
+    task_postrun.connect(close_connections, weak=False)
     try:
-        app.control.purge()
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30):
             yield app
     finally:
+        task_postrun.disconnect(close_connections)
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_delete(changes["task_default_queue"])
         app.conf.update(saved)
-        app._pool = None
-        app.amqp._producer_pool = None
+        forget_broker()
 
 
 def wait_for(condition, *, timeout: float = 20.0, interval: float = 0.1) -> bool:

@@ -1,14 +1,18 @@
 """Reporting periods: created from rules, closed in London dates, frozen, reopened."""
 
 import datetime as dt
+import threading
+from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError, connection, transaction
 
 from plans import periods, services
 from plans.models import Rating, ReportingPeriod
 from tests import factories
+from tests.conftest import requires_postgres
 
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
@@ -269,6 +273,27 @@ def test_periods_missed_while_the_scheduler_was_down_close_in_order(plan, direct
     assert (second_position.rag, second_position.carried_forward) == ("amber", True)
 
 
+def test_one_plan_failing_to_close_does_not_stop_the_others(plan):
+    (ours,) = _periods(plan, dt.date(2024, 6, 30))
+    (theirs,) = _periods(factories.PlanFactory(), dt.date(2024, 6, 29))
+    real_close = services.period_close
+
+    def close(*, period, **kwargs):
+        if period.pk == theirs.pk:
+            raise OperationalError("database went away")
+        return real_close(period=period, **kwargs)
+
+    with (
+        mock.patch("plans.periods.services.period_close", side_effect=close),
+        pytest.raises(OperationalError),
+    ):
+        periods.periods_close_due(now=london(2024, 7, 1, 0, 5))
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert ours.is_closed and not theirs.is_closed
+    assert [p.pk for p in periods.periods_close_due(now=london(2024, 7, 1, 0, 6))] == [theirs.pk]
+
+
 # --- Reopening ------------------------------------------------------------------------------
 
 
@@ -354,3 +379,46 @@ def test_reopening_an_open_period_is_refused(plan, plan_admin, two_quarters):
     q2, _ = two_quarters
     with pytest.raises(ValidationError, match="not closed"):
         periods.period_reopen(period=q2, user=plan_admin, reason="Why not")
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_rating_recorded_while_the_period_closes_waits_and_is_refused():
+    plan = factories.PlanFactory()
+    period = factories.PeriodFactory(plan=plan)
+    action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=plan))
+    user = factories.UserFactory(username="racer")
+    closed_inside, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def close():
+        try:
+            with transaction.atomic():
+                services.period_close(period=period, user=user)
+                closed_inside.set()
+                release.wait(10)  # still holding the period's row lock
+        finally:
+            connection.close()
+
+    def rate():
+        try:
+            services.rating_record(item=action, rag="green", user=user, period=period)
+            outcome["result"] = "recorded"
+        except ValidationError as error:
+            outcome["result"] = " ".join(error.messages)
+        finally:
+            connection.close()
+
+    closer = threading.Thread(target=close)
+    closer.start()
+    assert closed_inside.wait(10)
+    rater = threading.Thread(target=rate)
+    rater.start()
+    rater.join(0.5)
+    assert rater.is_alive(), "the rating should wait for the close to commit"
+    release.set()
+    closer.join(10)
+    rater.join(10)
+
+    assert "is closed" in outcome["result"]
+    assert not Rating.objects.filter(period=period, carried_forward=False).exists()

@@ -96,7 +96,7 @@ def test_the_email_lists_only_what_the_owner_has_not_rated_this_period(
     assert "90% of pathway plans up to date" in email.body
     assert "1.3" not in email.body
     assert "in 10 days" in email.body
-    assert "https://plans.example.gov.uk/" in email.body
+    assert "Rate them in My actions: https://plans.example.gov.uk/plans/mine/" in email.body
 
 
 def test_a_rating_sent_back_still_needs_doing(owned, owner, period, director, qa_lead, plan):
