@@ -93,7 +93,8 @@ class MeasureRow:
 
     @property
     def has_figures(self) -> bool:
-        return bool(self.results) or self.measure.target is not None
+        """A result, or a comparator, to set against the target."""
+        return bool(self.results) or self.national is not None or self.neighbours is not None
 
 
 @dataclass
@@ -182,6 +183,7 @@ class ReportContent:
     not_updated: list[ActionRow | MeasureRow]  # rated before, not updated this period
     never_rated: list[tuple[object, list[str]]]  # (recommendation, refs) with no rating yet
     measures: list[MeasureRow]
+    measures_without_figures: int  # measures with a target but nothing recorded against it
     criteria: dict[str, list[RagCriterion]]
     facet_labels: list[str]
     directions: tuple[str, ...]
@@ -309,8 +311,8 @@ def _measure_chart(row: MeasureRow) -> SafeString | str:
         higher_is_better=measure.higher_is_better,
         unit=unit if unit == "%" else f" {unit}" if unit else "",
         y_max=y_max,
-        width=640,
-        height=200,
+        width=340,
+        height=170,
     )
     # charts.py escapes every piece of caller text it writes into the SVG.
     return mark_safe(svg)  # noqa: S308
@@ -518,6 +520,9 @@ def report_content(
             if never_rated.get(area.recommendation.pk)
         ],
         measures=[m for m in all_measures if m.has_figures],
+        measures_without_figures=sum(
+            1 for m in all_measures if not m.has_figures and m.measure.target is not None
+        ),
         criteria=criteria,
         facet_labels=facet_labels,
         directions=DIRECTIONS,
