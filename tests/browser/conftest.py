@@ -16,6 +16,7 @@ import pytest
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SCREENSHOT_MAX_BYTES = 600_000
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -108,6 +109,10 @@ def screenshot(request):
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
+        # A very long page makes a picture nobody reads and bloats the repository: keep
+        # the first screenful, which is what a person sees on arrival.
+        if path.stat().st_size > SCREENSHOT_MAX_BYTES:
+            page.screenshot(path=str(path), full_page=False)
         return path
 
     return take
