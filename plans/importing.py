@@ -695,7 +695,9 @@ class _Writer:
         }
         self.actions = {
             _ref_key(a.ref): a
-            for a in actions_with_position(plan.actions.all()).prefetch_related("owners", "links")
+            for a in actions_with_position(
+                plan.actions.select_related("recommendation", "outcome")
+            ).prefetch_related("owners", "links")
         }
         self.measures: dict[int, list[Measure]] = {}
         for measure in measures_with_position(plan.measures.order_by("position", "pk")):

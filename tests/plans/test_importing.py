@@ -855,3 +855,17 @@ def test_the_admin_plan_page_has_export_buttons(client, plan_admin, plan):
     url = reverse("plans:plan_export", args=[plan.slug])
     assert f"{url}?format=xlsx" in response.text
     assert f"{url}?format=csv" in response.text
+
+
+def test_queries_do_not_grow_with_the_rows(db, django_assert_max_num_queries):
+    def rows(n):
+        return [
+            row(ref=f"1.{i}", outcome=f"Outcome {i}", action_rag="Green", measure_rag="Red")
+            for i in range(1, n + 1)
+        ] + [more("A further measure", "May 24")]
+
+    for n in (5, 60):
+        with django_assert_max_num_queries(50):
+            load(table(*rows(n)), plan=f"Plan {n}")
+        with django_assert_max_num_queries(25):
+            load(table(*rows(n)), plan=f"plan-{n}")
