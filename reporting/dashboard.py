@@ -558,8 +558,14 @@ class Flags:
         return self.actions_not_updated + self.measures_not_updated
 
 
-def flag_counts(scope: Scope) -> dict[int, Flags]:
-    """The attention counts per plan, in five queries."""
+def flag_counts(
+    scope: Scope,
+    *,
+    audits: dict[int, list] | None = None,
+    below: dict[int, int] | None = None,
+) -> dict[int, Flags]:
+    """The attention counts per plan. `audits` (from `audits_overdue_by_plan`) and
+    `below` (from `below_target_counts`) are used when the caller has them already."""
     result = {pk: Flags() for pk in scope.plan_ids}
     open_ = _open_as_of()
     rows = (
@@ -584,11 +590,13 @@ def flag_counts(scope: Scope) -> dict[int, Flags]:
     )
     for row in measures:
         result[row["plan_id"]].measures_not_updated = row["not_updated"]
-    for plan_id, count in below_target_counts(scope).items():
+    for plan_id, count in (below if below is not None else below_target_counts(scope)).items():
         result[plan_id].below_target = count
     for row in _awaiting(scope).values("plan_id").annotate(n=Count("pk")).order_by():
         result[row["plan_id"]].awaiting_confirmation = row["n"]
-    for plan_id, rows_ in audits_overdue_by_plan(scope).items():
+    if audits is None:
+        audits = audits_overdue_by_plan(scope)
+    for plan_id, rows_ in audits.items():
         result[plan_id].audits_overdue = len(rows_)
     return result
 
@@ -703,10 +711,14 @@ def attach_latest_result(measures: Sequence[Measure], scope: Scope) -> None:
         measure.result, measure.result_on = found.get(measure.pk, (None, None))
 
 
-def below_target_measures(scope: Scope, *, limit: int | None = None) -> list[Measure]:
+def below_target_measures(
+    scope: Scope, *, limit: int | None = None, ids: set[int] | None = None
+) -> list[Measure]:
     """Measures whose latest result up to the as-of date misses the target, in plan
-    order, with `pos_rag`, `result` and `result_on`."""
-    ids = below_target_ids(scope)
+    order, with `pos_rag`, `result` and `result_on` (`ids` from `below_target_ids`
+    when the caller has them)."""
+    if ids is None:
+        ids = below_target_ids(scope)
     queryset = (
         with_positions(scope.measures().filter(pk__in=ids), scope, "measure")
         .select_related("action__recommendation")
@@ -728,9 +740,9 @@ class AuditOverdue:
 
 def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
     """Measures whose next audit round was due before the as-of date and not sampled,
-    by `audits.selectors.measure_next_due` (the QA overview's rule). Two queries: the
-    schedules with the rounds done up to the as-of date, and their measures; the rule
-    itself is date arithmetic, applied to each schedule."""
+    by `audits.selectors.measure_next_due` (the QA overview's rule), longest overdue
+    first. Two queries: the schedules with the rounds done up to the as-of date, and the
+    overdue measures; the rule itself is date arithmetic, applied to each schedule."""
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
     schedules = (
         AuditSchedule.objects.filter(measure__in=scope.measures())
@@ -745,18 +757,18 @@ def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
     )
     by_measure: dict[int, list[AuditSchedule]] = defaultdict(list)
     plan_of: dict[int, int] = {}
-    loaded = list(schedules.select_related("measure"))
-    for schedule in loaded:
+    for schedule in schedules.annotate(plan_id=F("measure__plan_id")):
         by_measure[schedule.measure_id].append(schedule)
-        plan_of[schedule.measure_id] = schedule.measure.plan_id
-    result: dict[int, list[AuditOverdue]] = defaultdict(list)
+        plan_of[schedule.measure_id] = schedule.plan_id
+    overdue: list[tuple[int, audit_selectors.NextDue]] = []
     for measure_id, group in by_measure.items():
-        plan_id = plan_of[measure_id]
-        due = audit_selectors.measure_next_due(group, today=as_of[plan_id])
+        due = audit_selectors.measure_next_due(group, today=as_of[plan_of[measure_id]])
         if due is not None and due.overdue:
-            result[plan_id].append(AuditOverdue(measure=group[0].measure, next_due=due))
-    for rows in result.values():
-        rows.sort(key=lambda row: (-row.next_due.days_overdue, row.measure.pk))
+            overdue.append((measure_id, due))
+    measures = Measure.objects.select_related("plan").in_bulk([pk for pk, _ in overdue])
+    result: dict[int, list[AuditOverdue]] = defaultdict(list)
+    for measure_id, due in sorted(overdue, key=lambda row: (-row[1].days_overdue, row[0])):
+        result[plan_of[measure_id]].append(AuditOverdue(measure=measures[measure_id], next_due=due))
     return result
 
 

@@ -256,7 +256,9 @@ def _overview(scope: board.Scope) -> dict:
     labels = _labels(plan)
     distribution = board.distributions(scope)[plan.pk]
     movement = board.movement_counts(scope)[plan.pk]
-    flags = board.flag_counts(scope)[plan.pk]
+    audits = board.audits_overdue_by_plan(scope)
+    below_ids = board.below_target_ids(scope)
+    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below_ids)})[plan.pk]
     recommendations = plan.recommendations.order_by("position", "pk")
     if scope.recommendation is not None:
         recommendations = recommendations.filter(pk=scope.recommendation.pk)
@@ -301,10 +303,10 @@ def _overview(scope: board.Scope) -> dict:
         "worsened_measures": board.moved(scope, "measure", worsened, limit=LIST_LIMIT),
         "overdue": overdue,
         "slipped": list(board.slipped_actions(scope)[:LIST_LIMIT]),
-        "below_target": board.below_target_measures(scope, limit=LIST_LIMIT),
+        "below_target": board.below_target_measures(scope, limit=LIST_LIMIT, ids=below_ids),
         "not_updated_actions": list(board.not_updated_actions(scope)[:LIST_LIMIT]),
         "not_updated_measures": list(board.not_updated_measures(scope)[:LIST_LIMIT]),
-        "audits_overdue": board.audits_overdue_by_plan(scope).get(plan.pk, [])[:LIST_LIMIT],
+        "audits_overdue": audits.get(plan.pk, [])[:LIST_LIMIT],
         "awaiting": list(
             board.awaiting_confirmation(scope).select_related(
                 "action", "measure__action", "recommendation", "created_by"
