@@ -457,7 +457,7 @@ class _Parser:
         measure = self.measure(number, values, measure_rag, timescale)
         ref = normalise_ref(values["ref"])
         if ref:
-            self.start_action(number, ref, values, action_rag, measure, timescale)
+            self.start_action(number, ref, values, action_rag, measure, timescale, cells)
         else:
             self.continue_action(number, values, action_rag, measure)
 
@@ -531,11 +531,18 @@ class _Parser:
         rag: str,
         measure: ParsedMeasure | None,
         timescale: Timescale,
+        cells: list,
     ) -> None:
         key = _ref_key(ref)
         if key in self.seen_refs:
+            hint = ""
+            if isinstance(self.table.raw(cells, "ref"), float):
+                # Excel turns a ref typed as 1.10 into the number 1.1.
+                hint = " Excel may have read a ref such as 1.10 as a number: make the column text."
             self.error(
-                number, "ref", f'Ref "{ref}" is used twice (first in row {self.seen_refs[key]}).'
+                number,
+                "ref",
+                f'Ref "{ref}" is used twice (first in row {self.seen_refs[key]}).{hint}',
             )
             return
         self.seen_refs[key] = number

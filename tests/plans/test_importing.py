@@ -869,3 +869,10 @@ def test_queries_do_not_grow_with_the_rows(db, django_assert_max_num_queries):
             load(table(*rows(n)), plan=f"Plan {n}")
         with django_assert_max_num_queries(25):
             load(table(*rows(n)), plan=f"plan-{n}")
+
+
+def test_a_ref_excel_turned_into_a_number_gets_a_hint(db):
+    rows = table(row(ref=1.1), row(ref=1.1, outcome=""))
+    with pytest.raises(ImportFailed) as failure:
+        load(rows, name="p.xlsx")
+    assert "make the column text" in str(failure.value.errors[0])
