@@ -370,7 +370,13 @@ def report_content(
     moved = periods.movement(plan, previous, period) if previous else None
     directions: dict[tuple[str, int], str] = {}
     if moved is not None:
-        directions = {(item.kind, item.item_id): str(item.direction) for item in moved.items()}
+        # An item not rated then nor now has not moved, but counting it as "unchanged"
+        # would tell the committee nothing: it is left out of the movement counts.
+        directions = {
+            (item.kind, item.item_id): str(item.direction)
+            for item in moved.items()
+            if item.then_rag or item.now_rag
+        }
 
     measure_rows: dict[int, list[MeasureRow]] = defaultdict(list)
     for measure in measures:
