@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
+from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
@@ -30,7 +31,22 @@ from plans.resources import PlanImportAdminMixin
 from plans.views.periods import ReopenForm
 
 
-class RagCriterionInline(admin.TabularInline):
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline names its fields only in the column headings, which leaves each
+    input without a name for screen readers: name it after its column and row."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new row" if index is None else f"row {index + 1}"
+        for name, field in form.fields.items():
+            field.widget.attrs.setdefault("aria-label", f"{field.label or name}, {row}")
+
+
+class TabularInline(admin.TabularInline):
+    formset = LabelledInlineFormSet
+
+
+class RagCriterionInline(TabularInline):
     model = RagCriterion
     extra = 0
 
@@ -42,7 +58,7 @@ class RecommendationInline(admin.StackedInline):
     show_change_link = True
 
 
-class PeriodInline(admin.TabularInline):
+class PeriodInline(TabularInline):
     model = ReportingPeriod
     extra = 0
     fields = ["label", "start", "end", "state", "closed_at"]
@@ -61,13 +77,13 @@ class PlanAdmin(PlanImportAdminMixin, SimpleHistoryAdmin):
     inlines = [RecommendationInline, PeriodInline, RagCriterionInline]
 
 
-class OutcomeInline(admin.TabularInline):
+class OutcomeInline(TabularInline):
     model = Outcome
     extra = 0
     fields = ["ref", "position", "text"]
 
 
-class ActionInline(admin.TabularInline):
+class ActionInline(TabularInline):
     model = Action
     fk_name = "recommendation"
     extra = 0
@@ -106,7 +122,7 @@ class ReadOnlyWhenClosedMixin:
         return False
 
 
-class RatingInline(ReadOnlyWhenClosedMixin, admin.TabularInline):
+class RatingInline(ReadOnlyWhenClosedMixin, TabularInline):
     model = Rating
     fk_name = "action"
     extra = 0
@@ -118,7 +134,7 @@ class RatingInline(ReadOnlyWhenClosedMixin, admin.TabularInline):
         return False
 
 
-class RevisionInline(admin.TabularInline):
+class RevisionInline(TabularInline):
     model = DueDateRevision
     extra = 0
     fields = ["old_date", "new_date", "reason", "created_by", "created"]
@@ -138,7 +154,7 @@ class RemedialInline(admin.StackedInline):
     fields = [("outstanding", "text"), ("responsible", "due_date", "completed_on")]
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(TabularInline):
     model = Evidence
     extra = 0
     fields = ["title", "file", "link", "content_type", "size", "created_by", "created"]
