@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,6 +50,24 @@ def _status_context(request: HttpRequest, report: CommitteeReport) -> dict:
         "can_manage": roles.can_manage_reports(request.user, report.plan),
         "filename": services.download_filename(report),
     }
+
+
+def _status_fragment(request: HttpRequest, report: CommitteeReport) -> HttpResponse:
+    """The render status panel; for htmx also the renders table, swapped out of band, so
+    that the page never shows a finished render above a table that does not list it."""
+    response = render(request, "reporting/_render_status.html", _status_context(request, report))
+    if request.htmx:
+        history = render_to_string(
+            "reporting/_render_history.html",
+            {"renders": _renders(report), "oob": True},
+            request=request,
+        )
+        response.content += history.encode()
+    return response
+
+
+def _renders(report: CommitteeReport):
+    return report.renders.select_related("requested_by").order_by("-number")
 
 
 @login_required
@@ -108,11 +127,10 @@ def report_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
-    renders = report.renders.select_related("requested_by").order_by("-number")
     return render(
         request,
         "reporting/report_detail.html",
-        {**_status_context(request, report), "renders": renders, "nav": "reports"},
+        {**_status_context(request, report), "renders": _renders(report), "nav": "reports"},
     )
 
 
@@ -164,7 +182,7 @@ def report_render(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk, manage=True)
     services.render_request(report=report, user=request.user)
     if request.htmx:
-        return render(request, "reporting/_render_status.html", _status_context(request, report))
+        return _status_fragment(request, report)
     messages.success(request, "Rendering has been requested. This page shows when it is ready.")
     return redirect(report)
 
@@ -185,7 +203,7 @@ def report_status(request: HttpRequest, pk: int) -> HttpResponse:
         and shown == f"{render_.number}-{render_.state}"
     ):
         return HttpResponse(status=204)
-    return render(request, "reporting/_render_status.html", context)
+    return _status_fragment(request, report)
 
 
 @login_required

@@ -58,6 +58,9 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
     # The embedded job lays out the whole plan before the page answers.
     expect(status.locator(".render-ready")).to_have_text("Ready", timeout=120_000)
     expect(status).to_contain_text("Render 1")
+    # The renders table below follows the panel without a reload.
+    history = page.locator("#render-history")
+    expect(history.get_by_role("row").nth(1)).to_contain_text("Ready")
     assert axe_violations(page) == []
     screenshot(page, "report-ready")
 
