@@ -188,8 +188,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = envint("CELERY_TASK_SOFT_TIME_LIMIT", 240)
 CELERY_TASK_TIME_LIMIT = envint("CELERY_TASK_TIME_LIMIT", 300)
 CELERY_WORKER_MAX_MEMORY_PER_CHILD = envint("CELERY_WORKER_MAX_MEMORY_KB", 768_000)
-# Longer than the longest job, or Redis hands a slow job to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_TASK_TIME_LIMIT * 4}
+# Longer than the longest job, or Redis hands a slow job to a second worker. Only the
+# worker tests set CELERY_VISIBILITY_TIMEOUT (seconds), to see a killed worker's job
+# come back in seconds rather than twenty minutes.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": envint("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT * 4)
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -201,6 +205,11 @@ CELERY_BEAT_SCHEDULE["plans-close-due-periods"] = {
 CELERY_BEAT_SCHEDULE["plans-send-period-reminders"] = {
     "task": "plans.tasks.send_period_reminders",
     "schedule": crontab(hour=7, minute=30),
+}
+# Renders requested while Redis was down (or whose job Redis lost) are sent again.
+CELERY_BEAT_SCHEDULE["reporting-requeue-renders"] = {
+    "task": "reporting.tasks.requeue_renders",
+    "schedule": crontab(minute="*/2"),
 }
 # Days before a period closes on which owners are emailed what they have not yet rated.
 try:

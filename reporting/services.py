@@ -23,6 +23,7 @@ from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
+from kombu.exceptions import OperationalError as BrokerError
 
 from plans.models import Plan, ReportingPeriod
 from plans.services import save_versioned
@@ -46,6 +47,16 @@ REPORT_STYLESHEETS = (
 # the broker; after this many claims it is marked failed instead of looping forever.
 MAX_ATTEMPTS = 3
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+# The broker (Redis) cannot be reached: kombu wraps connection failures in its
+# OperationalError; a bare socket error can come through other transports.
+BROKER_ERRORS = (BrokerError, ConnectionError)
+NOT_SENT = (
+    "Not sent to a worker yet: the job queue could not be reached. It is sent "
+    "automatically once the queue is back."
+)
+# A render still queued this long after it was asked for is sent again (see
+# `renders_requeue`); well above the time a healthy queue takes to start a job.
+REQUEUE_AFTER = dt.timedelta(minutes=2)
 
 # What the clerk edits; the cover and narrative carried over from the previous report.
 REPORT_FIELDS = (
@@ -238,6 +249,13 @@ def render_request(*, report: CommitteeReport, user) -> ReportRender:
         def enqueue() -> None:
             try:
                 render_report.delay(render.pk)
+            except BROKER_ERRORS as error:
+                # Nothing is lost: the render stays queued, the page says why, and
+                # `renders_requeue` sends it once the queue answers again.
+                logger.warning("Could not enqueue render %s: %s", render.pk, error)
+                ReportRender.objects.filter(pk=render.pk, state=ReportRender.State.QUEUED).update(
+                    error=NOT_SENT
+                )
             except Exception as error:
                 logger.exception("Could not enqueue render %s", render.pk)
                 ReportRender.objects.filter(pk=render.pk, state=ReportRender.State.QUEUED).update(
@@ -251,27 +269,66 @@ def render_request(*, report: CommitteeReport, user) -> ReportRender:
     return render
 
 
+def renders_requeue(
+    *, older_than: dt.timedelta = REQUEUE_AFTER, now: dt.datetime | None = None
+) -> int:
+    """Send the job again for every render still queued `older_than` after it was
+    requested, and return how many were sent. Raises a BROKER_ERRORS error if the queue
+    still cannot be reached.
+
+    This catches jobs the broker never received (it was down when the render was asked
+    for) and jobs it lost (restarted without persistence). A render whose job is only
+    waiting behind others gets a second message, which does nothing: the claim in
+    `render_run` lets one delivery render it.
+    """
+    from reporting.tasks import render_report
+
+    now = now or timezone.now()
+    waiting = ReportRender.objects.filter(
+        state=ReportRender.State.QUEUED, requested_at__lte=now - older_than
+    ).order_by("requested_at", "pk")
+    sent = 0
+    for render_id in waiting.values_list("pk", flat=True):
+        render_report.delay(render_id)
+        ReportRender.objects.filter(
+            pk=render_id, state=ReportRender.State.QUEUED, error=NOT_SENT
+        ).update(error="")
+        sent += 1
+    return sent
+
+
 def _fail(render_id: int, started_at: dt.datetime, reason: str) -> None:
     ReportRender.objects.filter(
         pk=render_id, state=ReportRender.State.RENDERING, started_at=started_at
     ).update(state=ReportRender.State.FAILED, error=reason[:2000], finished_at=timezone.now())
 
 
-def render_run(*, render_id: int, now: dt.datetime | None = None) -> bool:
+def render_run(
+    *, render_id: int, now: dt.datetime | None = None, redelivered: bool = False
+) -> bool:
     """Render one queued render to PDF. Returns True if this call rendered it.
 
     The render is claimed with a conditional UPDATE (queued -> rendering), so a
     duplicate delivery of the same job does nothing. A render left "rendering" past the
     hard time limit (its worker died) may be claimed again, at most MAX_ATTEMPTS times
-    in all. The PDF is written to a temporary name and renamed into place. Transient
-    database errors put the render back in the queue and are raised for the task to
-    retry; any other failure is recorded as the reason and the render marked failed.
+    in all; so may one left "rendering" when the broker hands the job back
+    (`redelivered`, from the message). The PDF is written to a temporary name and
+    renamed into place. Transient database errors put the render back in the queue and
+    are raised for the task to retry; any other failure is recorded as the reason and
+    the render marked failed.
     """
     now = now or timezone.now()
     stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     claimable = Q(state=ReportRender.State.QUEUED) | Q(
         state=ReportRender.State.RENDERING, started_at__lt=stale_before
     )
+    if redelivered:
+        # The broker gives a job back only once the delivery that had it is dead: its
+        # worker process was killed (acks_late with reject_on_worker_lost), or its
+        # visibility timeout, longer than the hard time limit, ran out. Without this
+        # the redelivered job would find the render "rendering", do nothing and be
+        # acknowledged: the job lost and the render stuck until the time limit passed.
+        claimable |= Q(state=ReportRender.State.RENDERING)
     claimed = (
         ReportRender.objects.filter(claimable, pk=render_id, attempts__lt=MAX_ATTEMPTS).update(
             state=ReportRender.State.RENDERING,

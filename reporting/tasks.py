@@ -10,6 +10,7 @@ from reporting import services
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     reject_on_worker_lost=True,
     autoretry_for=(*services.TRANSIENT_ERRORS, BrokerError),
@@ -20,6 +21,13 @@ from reporting import services
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
-def render_report(render_id: int) -> None:
+def render_report(self, render_id: int) -> None:
     """Render a queued committee report to PDF (see `services.render_run`)."""
-    services.render_run(render_id=render_id)
+    delivery = self.request.delivery_info or {}
+    services.render_run(render_id=render_id, redelivered=bool(delivery.get("redelivered")))
+
+
+@shared_task(ignore_result=True)
+def requeue_renders() -> int:
+    """Beat: send again the jobs of renders still queued (see `services.renders_requeue`)."""
+    return services.renders_requeue()

@@ -7,7 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.test import override_settings
 
-from tests.security.world import build_world
+from tests.security.world import build_world, data_fingerprint
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -24,6 +24,7 @@ def module_world(request, django_db_setup, django_db_blocker):
         transaction.atomic(),
     ):
         world = build_world(text, evidence_name=evidence_name)
+        world.fingerprint = data_fingerprint()
         files = {
             name: default_storage.open(name).read()
             for name in (world.evidence.file.name, world.render.pdf.name)

@@ -56,7 +56,7 @@ def test_every_state_changing_url_is_checked():
 def test_a_post_without_the_token_is_refused_and_changes_nothing(route, world):
     url = MATRIX[route].url(world)
     client = csrf_client(world, actor(route))
-    before = data_fingerprint()
+    before = world.fingerprint
 
     for headers in ({}, {"HTTP_HX_REQUEST": "true"}):
         response = client.post(url, {}, **headers)

@@ -369,7 +369,7 @@ def test_each_role_gets_what_the_matrix_says(route, world):
     assert resolve(url.split("?")[0]).route == route, f"{url} is not the URL of {route!r}"
     clients = clients_for(world)
 
-    before = data_fingerprint()
+    before = world.fingerprint
     for role in ROLES:
         response = clients[role].get(url)
         check(response, row.get[role], url=url, world=world, role=role, method="GET")

@@ -89,6 +89,8 @@ class World:
     value: MeasureValue
     report: CommitteeReport
     render: ReportRender
+    # `data_fingerprint()` of the data set as built: what "nothing changed" compares with.
+    fingerprint: str = ""
 
 
 def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
