@@ -126,6 +126,18 @@ def sign_in(page, username: str, password: str = "pw-for-tests-1") -> None:  # n
     page.wait_for_load_state()
 
 
+def open_quarter(plan):
+    """The plan's reporting period for the financial quarter that contains today, made
+    and opened by the service the plan page uses, so the journeys do not depend on when
+    they run."""
+    from plans import periods, services
+
+    today = services.local_today()
+    (period,) = periods.periods_create(plan=plan, rule="quarters", start=today, end=today)
+    period.refresh_from_db()
+    return period
+
+
 def follow_nav(page, name: str) -> None:
     """Click a link in the site's main navigation, as a person moves between pages."""
     page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()

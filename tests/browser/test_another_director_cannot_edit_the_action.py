@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from plans import roles, services
 from plans.models import Rating
 from tests import factories
-from tests.browser.conftest import axe_violations, sign_in
+from tests.browser.conftest import axe_violations, open_quarter, sign_in
 
 
 def test_a_second_director_sees_no_edit_control_and_is_refused_the_edit_form(page, screenshot):
@@ -17,16 +17,14 @@ def test_a_second_director_sees_no_edit_control_and_is_refused_the_edit_form(pag
         username="director2", first_name="Sam", last_name="Okafor", role=roles.SERVICE_DIRECTOR
     )
     plan = factories.PlanFactory(slug="children-2024", title="Children's services improvement plan")
-    factories.PeriodFactory(
-        plan=plan, label="Q3 2026/27", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)
-    )
+    open_quarter(plan)
     post = factories.OwnerFactory(post="Service Director – Practice", user=owner)
     rec = factories.RecommendationFactory(plan=plan, ref="1", title="Care leavers")
     action = factories.ActionFactory(
         recommendation=rec,
         ref="1.1",
         text="Allocate a personal adviser to every care leaver",
-        due_date=dt.date(2027, 3, 31),
+        due_date=services.local_today() + dt.timedelta(days=120),
         owners=[post],
     )
     services.rating_record(

@@ -7,17 +7,18 @@ from playwright.sync_api import expect
 
 from audits import services as audit_services
 from audits.models import DipSample
-from plans import roles
+from plans import roles, services
 from plans.models import Measure
 from tests import factories
-from tests.browser.conftest import axe_violations, follow_nav, sign_in
+from tests.browser.conftest import axe_violations, follow_nav, open_quarter, sign_in
+
+TODAY = services.local_today()
+SAMPLED = TODAY - dt.timedelta(days=7)
 
 
 def _audited_measure(qa_lead) -> Measure:
     plan = factories.PlanFactory(slug="children-2024", title="Children's services improvement plan")
-    factories.PeriodFactory(
-        plan=plan, label="Q3 2026/27", start=dt.date(2026, 10, 1), end=dt.date(2026, 12, 31)
-    )
+    open_quarter(plan)
     post = factories.OwnerFactory(post="Head of Service – Assessment")
     rec = factories.RecommendationFactory(
         plan=plan, ref="2", title="Management oversight of assessments"
@@ -26,7 +27,7 @@ def _audited_measure(qa_lead) -> Measure:
         recommendation=rec,
         ref="2.1",
         text="Team managers record a rationale on every assessment",
-        due_date=dt.date(2027, 3, 31),
+        due_date=TODAY + dt.timedelta(days=120),
         owners=[post],
     )
     measure = factories.MeasureFactory(
@@ -36,9 +37,10 @@ def _audited_measure(qa_lead) -> Measure:
         target=90,
         tolerance=10,
     )
-    factories.AuditScheduleFactory(measure=measure, rounds=3, first_due=dt.date(2026, 10, 31))
+    first_round = TODAY - dt.timedelta(days=23)
+    factories.AuditScheduleFactory(measure=measure, rounds=3, first_due=first_round)
     audit_services.dip_sample_record(
-        measure=measure, user=qa_lead, sampled_on=dt.date(2026, 10, 20), sample_size=12,
+        measure=measure, user=qa_lead, sampled_on=TODAY - dt.timedelta(days=34), sample_size=12,
         compliant=11, findings="Rationale recorded on all but one assessment.",
     )  # fmt: skip
     return measure
@@ -70,14 +72,14 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="Record a dip sample").click()
-    page.get_by_label("Date sampled").fill("2026-11-16")
+    page.get_by_label("Date sampled").fill(SAMPLED.isoformat())
     page.get_by_label("Case files sampled").fill("10")
     page.get_by_label("Of which compliant").fill("7")
     page.get_by_label("Findings").fill(
         "Three assessments closed without a manager's rationale, all in the same team."
     )
     page.get_by_label("Mitigation").fill(
-        "Weekly oversight clinic in that team from 18 Nov; practice lead reviews each closure."
+        "Weekly oversight clinic in that team; the practice lead reviews each closure."
     )
     page.get_by_role("button", name="Work out the result").click()
     expect(page.locator("#sample-result")).to_have_text("70.0%")
@@ -101,5 +103,5 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     expect(row.locator(".rag")).to_have_text("Amber")
     expect(row).to_contain_text("70.0%")
 
-    sample = DipSample.objects.get(measure=measure, sampled_on=dt.date(2026, 11, 16))
+    sample = DipSample.objects.get(measure=measure, sampled_on=SAMPLED)
     assert (sample.auditor, sample.compliant) == (qa_lead, 7)
