@@ -15,6 +15,35 @@ from tests import factories
 
 
 @pytest.fixture(autouse=True)
+def _role_groups(request):
+    """Role groups come from a data migration; a transactional test's flush deletes
+    them, which would break every database test that runs after it. Recreate them
+    (with the migration's own function) when a database test finds them missing."""
+    if request.node.get_closest_marker("django_db") is None and not (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    ):
+        return
+    if getattr(request.node, "cls", None) is not None:
+        return  # unittest-style TestCase classes set up their own data
+    marker = request.node.get_closest_marker("django_db")
+    transactional = {"transactional_db", "live_server"} & set(request.fixturenames) or (
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    request.getfixturevalue("transactional_db" if transactional else "db")
+    ensure_role_groups()
+
+
+def ensure_role_groups() -> None:
+    import importlib
+
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name__in=roles.ALL_ROLES).count() < len(roles.ALL_ROLES):
+        importlib.import_module("plans.migrations.0002_roles").create_roles(apps, None)
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

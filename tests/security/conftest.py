@@ -7,6 +7,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.test import override_settings
 
+from tests.conftest import ensure_role_groups
 from tests.security.world import build_world, data_fingerprint
 
 FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -23,6 +24,7 @@ def module_world(request, django_db_setup, django_db_blocker):
         override_settings(PASSWORD_HASHERS=FAST_HASHERS),
         transaction.atomic(),
     ):
+        ensure_role_groups()
         world = build_world(text, evidence_name=evidence_name)
         world.fingerprint = data_fingerprint()
         files = {
