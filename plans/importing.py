@@ -30,7 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
@@ -1095,7 +1095,7 @@ def apply_import(
                 transaction.set_rollback(True)
     except ValidationError as error:
         raise ImportFailed([RowError(None, None, "; ".join(error.messages))]) from error
-    except IntegrityError as error:
+    except (IntegrityError, DataError) as error:
         raise ImportFailed(
             [RowError(None, None, f"The plan could not be saved as imported: {error}")]
         ) from error
