@@ -407,62 +407,61 @@ def direction(then: str | None, now: str | None) -> Direction:
     return Direction.IMPROVED
 
 
-def _position(row: dict, prefix: str = "current") -> Position | None:
-    status = row[f"{prefix}_status"]
-    if status is None:
-        return None
-    return Position(
-        rag=row[f"{prefix}_rag"] or "",
-        carried_forward=bool(row[f"{prefix}_carried"]),
-        status=status,
-        period_id=row[f"{prefix}_period"],
-    )
+def _latest_ids(plan: Plan, period: ReportingPeriod, *, confirmed_only: bool) -> dict[ItemKey, int]:
+    """The id of the rating that gives each item its position as of `period`, in three
+    queries. One subquery per item keeps the SQL, and Django's work building it, small."""
+
+    def latest(key: str, **where) -> Subquery:
+        ratings = selectors.latest_rating_subquery(
+            key, period=period, confirmed_only=confirmed_only
+        ).filter(**where)
+        return Subquery(ratings.values("pk")[:1])
+
+    ids: dict[ItemKey, int] = {}
+    for kind, model in (("action", Action), ("measure", Measure)):
+        rows = model.objects.filter(plan=plan).annotate(rating_id=latest(kind))
+        for pk, rating_id in rows.values_list("pk", "rating_id"):
+            if rating_id is not None:
+                ids[(kind, pk)] = rating_id
+    facets = {str(facet): latest("recommendation", subject=facet) for facet in FACETS}
+    for row in Recommendation.objects.filter(plan=plan).annotate(**facets).values("pk", *facets):
+        for facet in facets:
+            if row[facet] is not None:
+                ids[(facet, row["pk"])] = row[facet]
+    return ids
+
+
+def positions_by_period(
+    plan: Plan, periods: Sequence[ReportingPeriod], *, confirmed_only: bool = True
+) -> list[dict[ItemKey, Position]]:
+    """Every item's position as of each period (in the order given), in three queries
+    per period and one more. Items never rated up to a period are absent from its map.
+
+    The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
+    the latest rating in the latest period up to this one, returned ratings ignored.
+    """
+    ids = [_latest_ids(plan, period, confirmed_only=confirmed_only) for period in periods]
+    wanted = {rating_id for column in ids for rating_id in column.values()}
+    ratings = {
+        row["pk"]: Position(
+            rag=row["rag"] or "",
+            carried_forward=row["carried_forward"],
+            status=row["status"],
+            period_id=row["period_id"],
+        )
+        for row in Rating.objects.filter(pk__in=wanted).values(
+            "pk", "rag", "carried_forward", "status", "period_id"
+        )
+    }
+    return [{key: ratings[rating_id] for key, rating_id in column.items()} for column in ids]
 
 
 def positions_as_of(
     plan: Plan, period: ReportingPeriod, *, confirmed_only: bool = True
 ) -> dict[ItemKey, Position]:
-    """Every item's position as of `period`, in three queries (actions, measures,
-    recommendation facets). Items never rated up to then are absent.
-
-    The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
-    the latest rating in the latest period up to this one, returned ratings ignored.
-    """
-    positions: dict[ItemKey, Position] = {}
-    fields = ("pk", "current_rag", "current_carried", "current_status", "current_period")
-
-    def source(key: str) -> Subquery:
-        latest = selectors.latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
-        return Subquery(latest.values("period_id")[:1])
-
-    actions = selectors.actions_with_position(
-        Action.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
-    ).annotate(current_period=source("action"))
-    for row in actions.values(*fields):
-        if (position := _position(row)) is not None:
-            positions[("action", row["pk"])] = position
-    measures = selectors.measures_with_position(
-        Measure.objects.filter(plan=plan), period=period, confirmed_only=confirmed_only
-    ).annotate(current_period=source("measure"))
-    for row in measures.values(*fields):
-        if (position := _position(row)) is not None:
-            positions[("measure", row["pk"])] = position
-    annotations = {}
-    for facet in FACETS:
-        latest = selectors.latest_rating_subquery(
-            "recommendation", period=period, confirmed_only=confirmed_only
-        ).filter(subject=facet)
-        annotations[f"{facet}_rag"] = Subquery(latest.values("rag")[:1])
-        annotations[f"{facet}_carried"] = Subquery(latest.values("carried_forward")[:1])
-        annotations[f"{facet}_status"] = Subquery(latest.values("status")[:1])
-        annotations[f"{facet}_period"] = Subquery(latest.values("period_id")[:1])
-    for row in (
-        Recommendation.objects.filter(plan=plan).annotate(**annotations).values("pk", *annotations)
-    ):
-        for facet in FACETS:
-            if (position := _position(row, facet)) is not None:
-                positions[(str(facet), row["pk"])] = position
-    return positions
+    """Every item's position as of `period`, in four queries; items never rated up to
+    then are absent. See `positions_by_period`."""
+    return positions_by_period(plan, [period], confirmed_only=confirmed_only)[0]
 
 
 @dataclass(frozen=True)
@@ -595,8 +594,7 @@ def movement(
         raise ValueError("Both periods must belong to the plan.")
     if from_period.end > to_period.end:
         raise ValueError("from_period must end before to_period.")
-    then = positions_as_of(plan, from_period, confirmed_only=confirmed_only)
-    now = positions_as_of(plan, to_period, confirmed_only=confirmed_only)
+    then, now = positions_by_period(plan, [from_period, to_period], confirmed_only=confirmed_only)
     recommendations, by_rec = _ordered_items(plan)
     result = []
     for rec in recommendations:
@@ -708,9 +706,9 @@ def position_grid(
     today: dt.date | None = None,
 ) -> PositionGrid:
     """Positions of each recommendation's facets (those the plan uses) and actions, one
-    column per period. Three queries per period plus three, whatever the plan's size."""
+    column per period. Three queries per period plus four, whatever the size of the plan."""
     periods = sorted(periods, key=lambda p: p.end)
-    columns = [positions_as_of(plan, p, confirmed_only=confirmed_only) for p in periods]
+    columns = positions_by_period(plan, periods, confirmed_only=confirmed_only)
     used_facets = [f for f in FACETS if any((str(f), pk) in c for c in columns for _, pk in c)]
     recommendations = list(plan.recommendations.order_by("position", "pk"))
     actions: dict[int, list[Action]] = {rec.pk: [] for rec in recommendations}

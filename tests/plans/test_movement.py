@@ -201,6 +201,6 @@ def test_movement_takes_the_same_number_of_queries_for_any_size_of_plan(
 ):
     q2, q3 = quarters
     _build(plan, director, q2, q3, size)
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):
         result = periods.movement(plan, q2, q3)
     assert len(list(result.items())) == size * 7
