@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import (
     Case,
@@ -693,22 +693,24 @@ def below_target_ids(scope: Scope) -> set[int]:
     return ids
 
 
-def attach_latest_result(measures: Sequence[Measure], scope: Scope) -> None:
-    """Set `result` and `result_on` on each measure (None where it has no result),
-    with two queries."""
-    samples, values = latest_results(scope)
-    ids = [m.pk for m in measures]
-    found: dict[int, tuple] = {}
-    for measure_id, on, result in samples.filter(measure_id__in=ids).values_list(
-        "measure_id", "sampled_on", "result"
-    ):
-        found[measure_id] = (result, on)
-    for measure_id, on, value in values.filter(measure_id__in=ids).values_list(
-        "measure_id", "as_of", "value"
-    ):
-        found[measure_id] = (float(value), on)
+def attach_latest_result(
+    measures: Sequence[Measure], scope: Scope, results: dict[int, list] | None = None
+) -> None:
+    """Set `result` and `result_on` on each measure: its latest result up to the
+    as-of date, None where it has none. `results` from `measure_results` when the
+    caller has them; otherwise two queries."""
+    if results is None:
+        results = measure_results([m.pk for m in measures], _single_as_of(scope))
     for measure in measures:
-        measure.result, measure.result_on = found.get(measure.pk, (None, None))
+        points = results.get(measure.pk)
+        measure.result_on, measure.result = points[-1] if points else (None, None)
+
+
+def _single_as_of(scope: Scope) -> dt.date:
+    days = {at.as_of for at in scope.ats}
+    if len(days) != 1:
+        raise ValueError("Measures of plans judged on different dates: pass their results.")
+    return days.pop()
 
 
 def below_target_measures(
@@ -725,11 +727,43 @@ def below_target_measures(
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )
     measures = list(queryset[:limit] if limit is not None else queryset)
-    attach_latest_result(measures, scope)
+    if len({at.as_of for at in scope.ats}) == 1:
+        attach_latest_result(measures, scope)
+    else:
+        for at in scope.ats:
+            mine = [m for m in measures if m.plan_id == at.plan.pk]
+            attach_latest_result(mine, scope, measure_results([m.pk for m in mine], at.as_of))
     return measures
 
 
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
+
+
+@dataclass(frozen=True)
+class _Upcoming:
+    """A schedule cut to the rounds up to the next one not done, for
+    `audits.selectors.measure_next_due`, which lists every round's date: the rounds
+    after the next cannot change what is due next, and a plan at council scale has
+    thousands of schedules of up to 36 rounds. The result's `schedule` and `rounds`
+    are put back from the real schedule."""
+
+    schedule: AuditSchedule
+    first_due: dt.date
+    interval_months: int
+    rounds: int
+    review_date: dt.date | None
+    done: int
+
+    @classmethod
+    def of(cls, schedule: AuditSchedule) -> _Upcoming:
+        return cls(
+            schedule=schedule,
+            first_due=schedule.first_due,
+            interval_months=schedule.interval_months,
+            rounds=min(schedule.rounds, schedule.done + 1),
+            review_date=schedule.review_date,
+            done=schedule.done,
+        )
 
 
 @dataclass(frozen=True)
@@ -762,9 +796,11 @@ def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
         plan_of[schedule.measure_id] = schedule.plan_id
     overdue: list[tuple[int, audit_selectors.NextDue]] = []
     for measure_id, group in by_measure.items():
-        due = audit_selectors.measure_next_due(group, today=as_of[plan_of[measure_id]])
+        upcoming = [_Upcoming.of(schedule) for schedule in group]
+        due = audit_selectors.measure_next_due(upcoming, today=as_of[plan_of[measure_id]])
         if due is not None and due.overdue:
-            overdue.append((measure_id, due))
+            real = due.schedule.schedule
+            overdue.append((measure_id, replace(due, schedule=real, rounds=real.rounds)))
     measures = Measure.objects.select_related("plan").in_bulk([pk for pk, _ in overdue])
     result: dict[int, list[AuditOverdue]] = defaultdict(list)
     for measure_id, due in sorted(overdue, key=lambda row: (-row[1].days_overdue, row[0])):
@@ -898,15 +934,16 @@ def detailed_actions(scope: Scope) -> QuerySet[Action]:
     )
 
 
-def detailed_measures(scope: Scope) -> list[Measure]:
+def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> list[Measure]:
     """Every measure in scope with its position, commentary, latest result (`result`,
-    `result_on`) and whether it misses its target (`below`). Five queries."""
+    `result_on`) and whether it misses its target (`below`). `results` from
+    `measure_results` when the caller has them."""
     measures = list(
         with_positions(scope.measures(), scope, "measure", detail=True)
         .select_related("action__recommendation", "plan")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )
-    attach_latest_result(measures, scope)
+    attach_latest_result(measures, scope, results)
     below = below_target_ids(scope)
     for measure in measures:
         measure.below = measure.pk in below
@@ -919,14 +956,16 @@ def measure_results(measure_ids: list[int], as_of: dt.date) -> dict[int, list[tu
     results: dict[int, list[tuple]] = defaultdict(list)
     if not measure_ids:
         return results
+    # Sorted by `audits.selectors.Result.order_key`: date, a sample after a figure of
+    # the same day, then id; the last point is the result the measure's RAG follows.
     samples = DipSample.objects.filter(measure_id__in=measure_ids, sampled_on__lte=as_of)
-    for measure_id, on, result in samples.values_list("measure_id", "sampled_on", "result"):
+    for row in samples.values_list("measure_id", "sampled_on", "pk", "result"):
+        measure_id, on, pk, result = row
         if result is not None:
-            results[measure_id].append((on, 1, float(result)))
+            results[measure_id].append((on, 1, pk, float(result)))
     values = MeasureValue.objects.filter(measure_id__in=measure_ids, as_of__lte=as_of)
-    for measure_id, on, value in values.values_list("measure_id", "as_of", "value"):
-        results[measure_id].append((on, 0, float(value)))
+    for measure_id, on, pk, value in values.values_list("measure_id", "as_of", "pk", "value"):
+        results[measure_id].append((on, 0, pk, float(value)))
     return {
-        pk: [(on, value) for on, _, value in sorted(points, key=lambda p: (p[0], p[1]))]
-        for pk, points in results.items()
+        pk: [(on, value) for on, _, _, value in sorted(points)] for pk, points in results.items()
     }

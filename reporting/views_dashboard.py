@@ -373,8 +373,9 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     if scope is not None:
         filters.period = scope.single.period
         actions = list(board.detailed_actions(scope))
-        measures = list(board.detailed_measures(scope))
-        results = board.measure_results([m.pk for m in measures], scope.single.as_of)
+        measure_ids = list(scope.measures().values_list("pk", flat=True))
+        results = board.measure_results(measure_ids, scope.single.as_of)
+        measures = board.detailed_measures(scope, results)
         outcomes = list(recommendation.outcomes.order_by("position", "pk"))
         by_outcome: dict[int | None, list[Action]] = {}
         for action in actions:
