@@ -48,6 +48,7 @@ from plans.models import (
     ReportingPeriod,
 )
 from plans.parsing import (
+    AMBER,
     ParseError,
     Timescale,
     clean_cell,
@@ -185,6 +186,9 @@ class ParsedRecommendation:
 class ParsedPlan:
     recommendations: list[ParsedRecommendation]
     warnings: list[RowError]
+    # "Yellow" when the file's RAG cells call Amber that and never "Amber", as older
+    # plans do; a plan the import creates then shows Amber by that name.
+    amber_label: str = "Amber"
 
     @property
     def actions(self) -> Iterable[ParsedAction]:
@@ -412,6 +416,7 @@ class _Parser:
         self.outcome_ref = ""
         self.outcome_text = ""
         self.pending_heading = False
+        self.amber_words: set[str] = set()
 
     def error(self, row: int, key: str | None, message: str) -> None:
         self.errors.append(RowError(row, COLUMNS[key] if key else None, message))
@@ -463,10 +468,14 @@ class _Parser:
 
     def rag(self, value: object, row: int, key: str) -> str:
         try:
-            return parse_rag(value)
+            rag = parse_rag(value)
         except ParseError as error:
             self.error(row, key, str(error))
             return ""
+        if rag == AMBER:
+            word = clean_cell(value).strip().rstrip(".").strip().casefold()
+            self.amber_words.add("Yellow" if word in {"yellow", "y"} else "Amber")
+        return rag
 
     def percent(self, values: dict[str, str], row: int, key: str) -> Decimal | None:
         try:
@@ -631,7 +640,11 @@ class _Parser:
                         )
         if self.errors:
             raise ImportFailed(sorted(self.errors, key=lambda e: (e.row or 0, e.column or "")))
-        return ParsedPlan(recommendations=self.recommendations, warnings=self.warnings)
+        return ParsedPlan(
+            recommendations=self.recommendations,
+            warnings=self.warnings,
+            amber_label="Yellow" if self.amber_words == {"Yellow"} else "Amber",
+        )
 
 
 def _current(item: Action | Measure) -> str:
@@ -1084,7 +1097,11 @@ def apply_import(
             if plan is None:
                 if not title.strip():
                     raise ImportFailed([RowError(None, None, "Name the plan to import into.")])
-                plan = Plan(title=title.strip()[:300], slug=_unique_slug(title))
+                plan = Plan(
+                    title=title.strip()[:300],
+                    slug=_unique_slug(title),
+                    amber_label=parsed.amber_label,
+                )
                 plan._history_user, plan._change_reason = user, REASON
                 plan.full_clean()
                 plan.save()

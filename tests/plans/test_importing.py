@@ -876,3 +876,25 @@ def test_a_ref_excel_turned_into_a_number_gets_a_hint(db):
     with pytest.raises(ImportFailed) as failure:
         load(rows, name="p.xlsx")
     assert "make the column text" in str(failure.value.errors[0])
+
+
+@pytest.mark.parametrize(
+    ("words", "label"),
+    [
+        (["Yellow", "Y"], "Yellow"),
+        (["Amber"], "Amber"),
+        (["Yellow", "Amber"], "Amber"),
+        ([], "Amber"),
+    ],
+)
+def test_a_new_plan_names_amber_as_the_file_does(db, words, label):
+    rows = [row(ref=f"1.{n}", outcome="", action_rag=word) for n, word in enumerate(words, 1)]
+    plan = load(table(row(ref="1.0"), *rows)).plan
+    assert plan.amber_label == label
+    assert set(Rating.objects.values_list("rag", flat=True)) <= {"amber"}
+
+
+def test_an_existing_plan_keeps_its_own_name_for_amber(db, plan):
+    import_file(as_csv(table(row(action_rag="Yellow"))), "p.csv", plan_name=plan.slug)
+    plan.refresh_from_db()
+    assert plan.amber_label == "Amber"
