@@ -17,6 +17,7 @@ import pytest
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SCREENSHOT_MAX_BYTES = 600_000
+PLAYWRIGHT_MISSING = "the playwright package is not installed (pip install playwright)"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -42,7 +43,7 @@ def pytest_collection_modifyitems(config, items):
         try:
             import playwright  # noqa: F401
         except ImportError:
-            reason = "the playwright package is not installed (pip install playwright)"
+            reason = PLAYWRIGHT_MISSING
     for item in items:
         if "tests/browser" in str(item.fspath):
             item.add_marker(pytest.mark.browser)

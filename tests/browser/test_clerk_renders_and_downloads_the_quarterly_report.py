@@ -6,14 +6,17 @@ in the embedded demo; the page shows the state the job reached either way."""
 
 from pathlib import Path
 
-from playwright.sync_api import expect
+import pytest
 
 from plans import examples, roles
 from plans.models import Plan
 from reporting.models import ReportRender
 from reporting.pdf import pdf_text
 from tests import factories
-from tests.browser.conftest import axe_violations, follow_nav, sign_in
+from tests.browser.conftest import PLAYWRIGHT_MISSING, axe_violations, follow_nav, sign_in
+
+# Without playwright this module is skipped, with the reason, rather than failing to import.
+expect = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_MISSING).expect
 
 COMMITTEE = "Children and Young People Scrutiny Committee"
 

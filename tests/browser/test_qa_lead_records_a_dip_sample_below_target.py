@@ -3,14 +3,23 @@ turn Amber, and the chart gain the new result."""
 
 import datetime as dt
 
-from playwright.sync_api import expect
+import pytest
 
 from audits import services as audit_services
 from audits.models import DipSample
 from plans import roles, services
 from plans.models import Measure
 from tests import factories
-from tests.browser.conftest import axe_violations, follow_nav, open_quarter, sign_in
+from tests.browser.conftest import (
+    PLAYWRIGHT_MISSING,
+    axe_violations,
+    follow_nav,
+    open_quarter,
+    sign_in,
+)
+
+# Without playwright this module is skipped, with the reason, rather than failing to import.
+expect = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_MISSING).expect
 
 TODAY = services.local_today()
 SAMPLED = TODAY - dt.timedelta(days=7)
