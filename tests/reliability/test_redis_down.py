@@ -89,14 +89,24 @@ def test_pages_keep_working_and_a_render_waits_queued_while_redis_is_down(
         assert client.get(url).status_code == 200, url
 
 
+@pytest.fixture
+def redis_goes_down(celery_worker_app):
+    """The web side loses Redis while the worker (already connected) waits for jobs;
+    Redis is back for the worker fixture's own clean-up, whatever the test did."""
+    point_broker_at(f"redis://127.0.0.1:{closed_port()}/15")
+    try:
+        yield
+    finally:
+        point_broker_at(REDIS_TEST_URL)
+
+
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_render_asked_for_while_redis_was_down_runs_once_it_is_back(
-    celery_worker_app, client, clerk
+    redis_goes_down, client, clerk
 ):
     built = build_reported_plan(areas=1, actions_per_area=2)
     client.force_login(clerk)
-    point_broker_at(f"redis://127.0.0.1:{closed_port()}/15")
 
     response = client.post(reverse("reporting:report_render", args=[built.report.pk]))
 

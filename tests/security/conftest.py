@@ -24,6 +24,7 @@ def module_world(request, django_db_setup, django_db_blocker):
         override_settings(PASSWORD_HASHERS=FAST_HASHERS),
         transaction.atomic(),
     ):
+        # A transactional test elsewhere may have flushed the migration's role groups.
         ensure_role_groups()
         world = build_world(text, evidence_name=evidence_name)
         world.fingerprint = data_fingerprint()
