@@ -389,7 +389,7 @@ class _PlanBuilder:
                         recommendation=rec,
                         ref=f"{rec.ref}.{number}",
                         position=number,
-                        text=f"Managers and practitioners {rng.choice(OBJECTS)} consistently.",
+                        text=f"Managers and practitioners use {rng.choice(OBJECTS)} consistently.",
                     )
                 )
         self._bulk(outcomes, Outcome, "outcomes")
