@@ -145,12 +145,10 @@ def celery_worker_app():
     The worker closes its database connections after each task.
 
     Use it with `@pytest.mark.django_db(transaction=True)`, so that the worker's thread
-    sees the rows the test wrote, and mark the test `@pytest.mark.celery_worker`. A
-    transactional test starts from whatever the previous one left, possibly without the
-    role groups of the data migration: make users without roles, or recreate the groups
-    (see `roles_present` in tests/browser/conftest.py). The worker knows only the tasks
-    registered on the app: import the tasks module under test. Results are not stored
-    (task_ignore_result), so wait on the database with `wait_for(lambda: ...)` below.
+    sees the rows the test wrote, and mark the test `@pytest.mark.celery_worker`. The
+    worker knows only the tasks registered on the app: import the tasks module under
+    test. Results are not stored (task_ignore_result), so wait on the database with
+    `wait_for(lambda: ...)` below, or count finished tasks with `task_postrun`.
     """
     from celery.signals import task_postrun
     from django.db import connections

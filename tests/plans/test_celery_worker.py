@@ -13,8 +13,7 @@ from plans.models import Rating, Reminder, ReportingPeriod
 from tests import factories
 from tests.conftest import wait_for
 
-# Transactional tests empty the tables, the role groups included, so the users here
-# have no role: the plans do not ask for sign-off.
+# The plans here do not ask for sign-off, so the user rating them needs no role.
 pytestmark = [
     pytest.mark.celery_worker,
     pytest.mark.django_db(transaction=True),
