@@ -46,10 +46,10 @@ def _number(value: Decimal | None) -> str:
 
 
 def plan_rows(plan: Plan) -> list[list[str]]:
-    """The plan as rows of text, header first, in three queries."""
+    """The plan as rows of text, header first, in a fixed handful of queries."""
     actions = list(
         actions_with_position(plan.actions.all())
-        .select_related("recommendation", "outcome")
+        .select_related("outcome")
         .prefetch_related("links")
         .order_by("recommendation__position", "recommendation__pk", "position", "pk")
     )
@@ -74,35 +74,36 @@ def plan_rows(plan: Plan) -> list[list[str]]:
     def row(**cells: str) -> list[str]:
         return [cells.get(header, "") for header in headers]
 
-    rows = [headers]
-    current_rec = None
-    last_outcome = None
+    by_rec: dict[int, list[Action]] = {}
     for action in actions:
-        if action.recommendation_id != current_rec:
-            current_rec, last_outcome = action.recommendation_id, None
-            rec = action.recommendation
-            rows.append(row(Ref=f"What needs to improve? {rec.ref} {rec.title}"))
-        outcome = ""
-        if action.outcome_id and action.outcome_id != last_outcome:
-            outcome, last_outcome = action.outcome.text, action.outcome_id
-        its_measures = measures.get(action.pk, [])
-        # A measure with a timescale of its own was written on a row of its own.
-        first = its_measures[0] if its_measures and not its_measures[0].timescale_text else None
-        action_cells = {
-            "Ref": action.ref,
-            "Outcome": outcome,
-            "Actions": action.text,
-            "Timescale": action.timescale_text,
-            "Action RAG": rag(action.current_rag),
-            "Accountability": "; ".join(owners.get(action.pk, [])),
-            "Links": "; ".join(r.ref for r in action.links.all()),
-            "Why": action.why,
-            "Difference": action.difference,
-            "Lead": action.lead,
-        }
-        rows.append(row(**action_cells, **_measure_cells(first, rag)))
-        for measure in its_measures[1:] if first else its_measures:
-            rows.append(row(Timescale=measure.timescale_text, **_measure_cells(measure, rag)))
+        by_rec.setdefault(action.recommendation_id, []).append(action)
+    rows = [headers]
+    # Every area, even one with no actions yet, so that it comes back on import.
+    for rec in plan.recommendations.order_by("position", "pk"):
+        rows.append(row(Ref=f"What needs to improve? {rec.ref} {rec.title}"))
+        last_outcome = None
+        for action in by_rec.get(rec.pk, []):
+            outcome = ""
+            if action.outcome_id and action.outcome_id != last_outcome:
+                outcome, last_outcome = action.outcome.text, action.outcome_id
+            its_measures = measures.get(action.pk, [])
+            # A measure with a timescale of its own was written on a row of its own.
+            first = its_measures[0] if its_measures and not its_measures[0].timescale_text else None
+            action_cells = {
+                "Ref": action.ref,
+                "Outcome": outcome,
+                "Actions": action.text,
+                "Timescale": action.timescale_text,
+                "Action RAG": rag(action.current_rag),
+                "Accountability": "; ".join(owners.get(action.pk, [])),
+                "Links": "; ".join(r.ref for r in action.links.all()),
+                "Why": action.why,
+                "Difference": action.difference,
+                "Lead": action.lead,
+            }
+            rows.append(row(**action_cells, **_measure_cells(first, rag)))
+            for measure in its_measures[1:] if first else its_measures:
+                rows.append(row(Timescale=measure.timescale_text, **_measure_cells(measure, rag)))
     return rows
 
 

@@ -21,7 +21,8 @@ PLAN_CSV = settings.BASE_DIR / "fixtures" / "ilacs-2024" / "plan.csv"
 
 
 def structure(plan: Plan) -> list[tuple]:
-    """Everything the table layout carries, in the plan's order."""
+    """Everything the table layout carries, in the plan's order (which the layout keeps,
+    rather than the position numbers)."""
     recs = [(r.ref, r.title, r.position) for r in plan.recommendations.all()]
     actions = []
     for action in actions_with_position(
@@ -32,7 +33,6 @@ def structure(plan: Plan) -> list[tuple]:
             (
                 action.recommendation.ref,
                 action.ref,
-                action.position,
                 (action.outcome.ref, action.outcome.text) if action.outcome else None,
                 action.text,
                 action.why,
