@@ -469,7 +469,10 @@ class ItemMovement:
     """One item's position then and now.
 
     `kind` is "action", "measure", or a recommendation facet: "outcome" (outcome
-    required), "impact" (impact for children) or "progress" (actions completed).
+    required), "impact" (impact for children) or "progress" (actions completed). `ref` is
+    the action's ref, "1.1 M2" for its second outcome measure, or the recommendation's
+    ref for a facet; `url` is the page to click through to. `then` and `now` are None
+    where the item had no position (not yet created or never rated).
     """
 
     kind: str
