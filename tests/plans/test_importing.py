@@ -898,3 +898,21 @@ def test_an_existing_plan_keeps_its_own_name_for_amber(db, plan):
     import_file(as_csv(table(row(action_rag="Yellow"))), "p.csv", plan_name=plan.slug)
     plan.refresh_from_db()
     assert plan.amber_label == "Amber"
+
+
+def test_imported_positions_never_go_into_a_closed_or_another_plans_period(db, action, period):
+    from django.core.exceptions import ValidationError
+
+    services.period_close(period=period)
+    with pytest.raises(ValidationError, match="is closed"):
+        services.ratings_record_many(
+            plan=action.plan, ratings=[(action, "red")], user=None, period=period
+        )
+    other = factories.PeriodFactory(plan=factories.PlanFactory())
+    with pytest.raises(ValidationError, match="another plan"):
+        services.ratings_record_many(
+            plan=action.plan, ratings=[(action, "red")], user=None, period=other
+        )
+    with pytest.raises(ValidationError, match="Unknown RAG"):
+        services.ratings_record_many(plan=action.plan, ratings=[(action, "pink")], user=None)
+    assert not Rating.objects.filter(carried_forward=False).exists()
