@@ -341,6 +341,10 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
                         subject=subject,
                         rag=previous.rag if previous else RAG.NOT_RATED,
                         commentary=previous.commentary if previous else "",
+                        # The reason for a rating other than the evidence gave travels
+                        # with it, so a carried position still shows why.
+                        suggested_rag=previous.suggested_rag if previous else "",
+                        override_reason=previous.override_reason if previous else "",
                         carried_forward=True,
                         status=Rating.Status.CONFIRMED,
                         created=now,

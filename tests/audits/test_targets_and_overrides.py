@@ -183,3 +183,31 @@ def test_only_qa_leads_and_administrators_override(measure, role, request):
         services.measure_rag_override(
             measure=measure, user=request.getfixturevalue(role), rag="green", reason="because"
         )
+
+
+def test_an_override_carried_into_the_next_period_keeps_its_reason(
+    client, measure, qa_lead, plan, period, director
+):
+    following = factories.PeriodFactory(
+        plan=plan,
+        label="Q3 2024/25",
+        start=dt.date(2024, 10, 1),
+        end=dt.date(2024, 12, 31),
+        state="upcoming",
+    )
+    services.measure_rag_override(
+        measure=measure, user=qa_lead, rag="green", reason="Transfers in, fixed within the week"
+    )
+    plan_services.period_close(period=period, user=director)
+    # Not rated in Q3: closing it carries the overridden position forward.
+    plan_services.period_close(period=following, user=director)
+
+    carried = Rating.objects.filter(measure=measure, carried_forward=True).get()
+    assert (carried.period.label, carried.rag) == ("Q3 2024/25", "green")
+    assert (carried.suggested_rag, carried.override_reason) == (
+        "amber",
+        "Transfers in, fixed within the week",
+    )
+    client.force_login(qa_lead)
+    for url in (f"/audits/measures/{measure.pk}/", "/audits/"):
+        assert "Transfers in, fixed within the week" in client.get(url).content.decode()
