@@ -76,6 +76,19 @@ def with_position(
     return queryset
 
 
+def override_annotations(
+    key: str, *, period: ReportingPeriod | None = None, confirmed_only: bool = False
+) -> dict:
+    """For `queryset.annotate(...)`: the position's `current_suggested_rag` (what the
+    evidence gave) and `current_override_reason` (why the rating differs from it), so
+    that wherever a position is shown its written reason can be shown with it."""
+    latest = latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
+    return {
+        "current_suggested_rag": Subquery(latest.values("suggested_rag")[:1]),
+        "current_override_reason": Subquery(latest.values("override_reason")[:1]),
+    }
+
+
 def actions_with_position(
     queryset: QuerySet[Action] | None = None,
     *,
@@ -674,7 +687,9 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
     by_period = {p.pk: p for p in periods}
 
     measures = list(
-        measures_with_position(action.measures.order_by("position", "pk"), period=period)
+        measures_with_position(action.measures.order_by("position", "pk"), period=period).annotate(
+            **override_annotations("measure", period=period)
+        )
     )
     results = recent_results([m.pk for m in measures], count=1) if measures else {}
     measure_rows = []

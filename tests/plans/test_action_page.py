@@ -228,3 +228,20 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_ratings(
     with django_assert_num_queries(21):
         response = client.get(url(action))
     assert response.content.decode().count('<li id="rating-') == count
+
+
+def test_a_measures_overridden_rag_is_shown_with_its_reason(client, board_member, qa_lead, action):
+    from audits.services import measure_rag_override
+
+    measure = factories.MeasureFactory(action=action, text="Dip sample of plans", target=90)
+    factories.DipSampleFactory(measure=measure, sampled_on=dt.date(2024, 9, 1), compliant=6)
+    measure_rag_override(
+        measure=measure, user=qa_lead, rag="amber", reason="Four files were transfers in"
+    )
+    client.force_login(board_member)
+    page = client.get(url(action)).content.decode()
+    row = page[page.index("Dip sample of plans") :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="rag rag-amber">Amber</span>' in row
+    assert "<strong>Overridden</strong> (evidence gave Red)" in row
+    assert "Four files were transfers in" in row
