@@ -86,6 +86,9 @@ class MeasureRow:
     neighbours: Decimal | None = None
     direction: str = ""
     chart: SafeString | str = ""
+    # A rating other than the evidence gave: what it gave, and the written reason.
+    suggested_rag: str = ""
+    override_reason: str = ""
 
     @property
     def latest(self) -> tuple[dt.date, float] | None:
@@ -166,6 +169,8 @@ class Exception_:
     due: dt.date | None
     remedial: list
     recommendation_ref: str
+    suggested_rag: str = ""
+    override_reason: str = ""
 
 
 @dataclass
@@ -354,7 +359,10 @@ def report_content(
             period=period,
             confirmed_only=True,
         )
-        .annotate(**_position_annotations("measure", period))
+        .annotate(
+            **_position_annotations("measure", period),
+            **selectors.override_annotations("measure", period=period, confirmed_only=True),
+        )
         .order_by("action_id", "position", "pk")
     )
     samples: dict[int, list[DipSample]] = defaultdict(list)
@@ -403,6 +411,8 @@ def report_content(
                 else measure.statistical_neighbours
             ),
             direction=directions.get(("measure", measure.pk), ""),
+            suggested_rag=measure.current_suggested_rag or "",
+            override_reason=measure.current_override_reason or "",
         )
         row.chart = _measure_chart(row)
         measure_rows[measure.action_id].append(row)
@@ -651,6 +661,8 @@ def _item_exceptions(rows: list[ActionRow]) -> list[Exception_]:
                         due=measure.measure.due_date,
                         remedial=[],
                         recommendation_ref=action.recommendation.ref,
+                        suggested_rag=measure.suggested_rag,
+                        override_reason=measure.override_reason,
                     )
                 )
     return found

@@ -222,3 +222,48 @@ def test_the_trend_compares_the_periods_up_to_the_reports():
 
     assert "Q1 2024/25" in chart and "Q2 2024/25" in chart
     assert "Q3 2024/25" not in chart
+
+
+def test_an_overridden_measure_rag_is_reported_with_its_reason(qa_lead):
+    from audits.services import measure_rag_override
+    from reporting.services import report_html
+
+    built = build_reported_plan(areas=1, actions_per_area=2)
+    measure = built.measures[0]  # 6 of 10 compliant against 90%: the evidence gives Red
+    reason = "Four of the files were transfers in, reviewed within the week"
+    measure_rag_override(measure=measure, user=qa_lead, rag="amber", reason=reason)
+    built.report.period = built.q3
+    built.report.save()
+
+    content = content_of(built, period=built.q3)
+
+    reported = next(m for m in content.measures if m.measure.pk == measure.pk)
+    assert (reported.rag, reported.suggested_rag, reported.override_reason) == (
+        "amber",
+        "red",
+        reason,
+    )
+    exception = next(e for e in content.exceptions if e.kind == "measure")
+    assert (exception.suggested_rag, exception.override_reason) == ("red", reason)
+    html = report_html(built.report, generated_at=NOW)
+    note = (
+        '<span class="label">RAG overridden:</span> the evidence gives Red. '
+        f'Reason: <span class="prewrap">{reason}</span>'
+    )
+    # The outcome measures table, the exceptions and the action plan appendix.
+    assert html.count(note) == 3
+
+    # A later report where the measure was not updated still says why.
+    q4 = factories.PeriodFactory(
+        plan=built.plan,
+        label="Q4 2024/25",
+        start=dt.date(2025, 1, 1),
+        end=dt.date(2025, 3, 31),
+        state="upcoming",
+    )
+    services.period_close(period=built.q3, now=noon(built.q3.end))
+    built.report.period = q4
+    built.report.save()
+    html = report_html(built.report, generated_at=NOW)
+    not_updated = html[html.index("Not updated this period") :]
+    assert note in not_updated[: not_updated.index("</table>")]
