@@ -935,11 +935,18 @@ def detailed_actions(scope: Scope) -> QuerySet[Action]:
 
 
 def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> list[Measure]:
-    """Every measure in scope with its position, commentary, latest result (`result`,
+    """Every measure in scope with its position, commentary, any override of the
+    evidence (`pos_suggested_rag`, `pos_override_reason`), latest result (`result`,
     `result_on`) and whether it misses its target (`below`). `results` from
     `measure_results` when the caller has them."""
+    window = scope.window_ids()
     measures = list(
         with_positions(scope.measures(), scope, "measure", detail=True)
+        .annotate(
+            # A RAG other than the evidence gave is shown with its written reason.
+            pos_suggested_rag=_position("measure", window, "suggested_rag", ends=scope.ends),
+            pos_override_reason=_position("measure", window, "override_reason", ends=scope.ends),
+        )
         .select_related("action__recommendation", "plan")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )

@@ -120,6 +120,23 @@ def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
     assert reverse("reporting:dashboard_owner", args=[built["owner"].pk]) in html
 
 
+def test_an_overridden_measure_rag_shows_its_reason_in_the_drill_down(
+    client, built, board_member, qa_lead
+):
+    from audits.services import measure_rag_override
+
+    m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
+    measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
+    client.force_login(board_member)
+    rec = built["recs"][0]
+    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    row = html[html.index('href="#measure-' + str(m2.pk)) :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="rag rag-amber">Amber</span>' in row
+    assert "<strong>Overridden</strong> (evidence gave Red)" in row
+    assert "Three were transfers in" in row
+
+
 def test_the_owner_drill_down_lists_only_their_actions(client, built, board_member):
     client.force_login(board_member)
     owner = built["owner"]
