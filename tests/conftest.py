@@ -14,6 +14,24 @@ from plans import roles
 from tests import factories
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, tmp_path_factory):
+    """On SQLite, a test database in a file of this run's own instead of in memory.
+
+    Django's in-memory test database is shared between threads through SQLite's shared
+    cache, whose table locks fail at once with "database table is locked" (the busy
+    timeout does not apply to them): a Celery worker thread writing while the test reads
+    failed at random. A file gets WAL and the busy timeout, as the embedded default has.
+    One file per run, so that runs side by side on this machine never share it."""
+    from django.db import connections
+
+    for alias in connections:
+        settings_dict = connections[alias].settings_dict
+        if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+            folder = tmp_path_factory.mktemp(f"sqlite-{alias}")
+            settings_dict["TEST"]["NAME"] = str(folder / "test.sqlite3")
+
+
 @pytest.fixture(autouse=True)
 def _role_groups(request):
     """Role groups come from a data migration; a transactional test's flush deletes

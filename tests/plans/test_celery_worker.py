@@ -1,6 +1,7 @@
 """The period tasks through a real Celery worker and the Redis on this machine, not eagerly."""
 
 import datetime as dt
+import time
 
 import pytest
 from celery.result import EagerResult
@@ -38,15 +39,21 @@ def finished():
     task_postrun.disconnect(record)
 
 
-def test_the_worker_closes_a_period_whose_end_date_has_passed(celery_worker_app, person, finished):
+def ended_period(plan):
+    """An open period of the plan that ended yesterday: the close task closes it."""
     today = timezone.localdate()
-    plan = factories.PlanFactory()
-    ended = factories.PeriodFactory(
+    return factories.PeriodFactory(
         plan=plan,
         label="Last month",
         start=today - dt.timedelta(days=40),
         end=today - dt.timedelta(days=1),
     )
+
+
+def test_the_worker_closes_a_period_whose_end_date_has_passed(celery_worker_app, person, finished):
+    today = timezone.localdate()
+    plan = factories.PlanFactory()
+    ended = ended_period(plan)
     current = factories.PeriodFactory(
         plan=plan,
         label="This month",
@@ -104,3 +111,22 @@ def test_the_worker_sends_each_owner_one_reminder_even_when_the_task_runs_twice(
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["somebody@example.org"]
     assert Reminder.objects.get().days_before == 3
+
+
+def test_the_database_can_be_read_while_the_worker_writes_to_it(celery_worker_app):
+    # The worker thread has its own database connection. On SQLite in memory, a read
+    # while it wrote failed at once with "database table is locked"; see the
+    # django_db_modify_db_settings fixture.
+    plan = factories.PlanFactory()
+    ended = ended_period(plan)
+    factories.ActionFactory.create_batch(
+        150, recommendation=factories.RecommendationFactory(plan=plan)
+    )
+
+    tasks.close_due_periods.delay()
+
+    deadline = time.monotonic() + 30
+    while not ReportingPeriod.objects.get(pk=ended.pk).is_closed:
+        assert time.monotonic() < deadline, "the worker did not close the period in time"
+        list(Rating.objects.filter(period=ended).values_list("pk", flat=True))
+    assert Rating.objects.filter(period=ended, carried_forward=True).count() == 150
