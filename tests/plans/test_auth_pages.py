@@ -1,6 +1,10 @@
 """Signing in and out, and resetting a forgotten password by email, in our own layout."""
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 from django.core import mail
 from django.urls import reverse
@@ -103,3 +107,32 @@ def test_a_weak_new_password_is_refused_with_the_reason(client, director):
     page = response.content.decode()
     assert "There is a problem" in page
     assert '<a href="#id_new_password2">This password is too common.</a>' in page
+
+
+def test_without_an_smtp_host_reset_emails_are_printed_to_the_console(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"EMAIL_HOST", "DATABASE_URL"}}
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--verbosity=0",
+            "-c",
+            "from django.conf import settings as s; print(s.EMAIL_BACKEND)",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**env, "DEBUG": "true", "VAR_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.strip() == "django.core.mail.backends.console.EmailBackend", result.stderr
+
+
+def test_with_the_console_backend_the_reset_link_is_printed(client, director, settings, capsys):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    client.post(reverse("password_reset"), {"email": director.email})
+    printed = capsys.readouterr().out
+    assert "Subject: Reset your password for Improvement plans" in printed
+    path = re.search(r"/accounts/reset/[^\s]+/", printed).group(0)
+    assert "<h1>Choose a new password</h1>" in client.get(path, follow=True).content.decode()
