@@ -411,6 +411,8 @@ _IGNORED_PUNCTUATION = frozenset(",;.:&()")
 
 _SLIPPED = re.compile(r"\[?\s*\bslipped\s+from\s+(?P<when>[^\[\];,]*?)\s*(?:\]|;|,|$)", re.I)
 _NEW_ACTION = re.compile(r"\[\s*new\s+action\s*\]", re.I)
+# "Feb 2016 ... New target date end September 2016": the earlier date slipped to the later.
+_NEW_TARGET = re.compile(r"\bnew\s+target\s+date\b", re.I)
 _DATE_TOKENS = re.compile(
     r"""
     (?P<iso>\d{4}-\d{1,2}-\d{1,2})
@@ -488,7 +490,8 @@ def parse_timescale(text: object) -> Timescale:
     - Several dates for several measures ("Mar 24 Apr 24 Sep 24 Mar – Dec 25") give one
       milestone each, in the order written (a range gives its end).
     - "From Jan 2016" is a start only; "End May 2016 [new action]" and "Dec 2016 – unchanged"
-      are plain due dates; "[slipped from June 2016]" sets ``slipped_from``.
+      are plain due dates; "[slipped from June 2016]" sets ``slipped_from``, and so does the
+      earlier date in "Feb 2016 … New target date end September 2016".
 
     ``needs_review`` is set when words other than connectors remain ("Monthly review",
     "positive progress beforehand"), when a date is impossible ("31.02.12"), when a year
@@ -499,6 +502,9 @@ def parse_timescale(text: object) -> Timescale:
     if not shown:
         return Timescale("", None, None, (), None, needs_review=False)
 
+    moved = _new_target(shown)
+    if moved is not None:
+        return moved
     working, slip, slip_review = _take_slip(_NEW_ACTION.sub(" ", shown))
     items, scan_review = _scan(_tokenise(working))
     anchor = slip.start() if slip is not None else None
@@ -521,6 +527,25 @@ def parse_timescale(text: object) -> Timescale:
         or (slip is not None and slipped_from is None)
     )
     return Timescale(shown, start, due, tuple(milestones), slipped_from, review)
+
+
+def _new_target(shown: str) -> Timescale | None:
+    """A cell "<date> … New target date <later date>" read as the later date slipped from
+    the earlier one, as if it said "[slipped from …]"; None if it is not written so."""
+    parts = _NEW_TARGET.split(shown)
+    if len(parts) != 2 or _SLIPPED.search(shown):
+        return None
+    before, after = parse_timescale(parts[0]), parse_timescale(parts[1])
+    if before.due is None or after.due is None or before.due >= after.due:
+        return None
+    return Timescale(
+        shown,
+        after.start,
+        after.due,
+        after.milestones,
+        before.due,
+        needs_review=before.needs_review or after.needs_review,
+    )
 
 
 def _take_slip(text: str) -> tuple[str, _Partial | None, bool]:

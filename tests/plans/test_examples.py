@@ -209,8 +209,14 @@ def test_the_2015_plan_keeps_future_actions_slippage_and_remedial_actions(exampl
     revision = slipped.revisions.get()
     assert (revision.old_date, revision.new_date) == (dt.date(2016, 6, 30), dt.date(2016, 8, 31))
     assert revision.reason == "slipped (as recorded in the July 2016 update)"
-    # Every "[slipped from …]" due date in the document: 21 of them.
-    assert DueDateRevision.objects.filter(action__plan=plan).count() == 21
+    # Every slipped due date in the document: 21 "[slipped from …]" and 2.3's
+    # "Feb 2016 to achieve 80% compliance  New target date end September 2016".
+    assert DueDateRevision.objects.filter(action__plan=plan).count() == 22
+    moved = plan.actions.get(ref="2.3")
+    assert (moved.baseline_due_date, moved.due_date) == (
+        dt.date(2016, 2, 29),
+        dt.date(2016, 9, 30),
+    )
     assert sorted(o.post for o in plan.actions.get(ref="2.4").owners.all()) == [
         "Alison Bennett",
         "Claire Gregory",

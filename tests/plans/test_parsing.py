@@ -442,6 +442,19 @@ def test_a_slip_note_after_a_semicolon_is_read():
     assert (timescale.due, timescale.slipped_from) == (d("2016-05-31"), d("2016-02-29"))
 
 
+def test_a_new_target_date_is_a_slip_from_the_date_before_it():
+    timescale = parse_timescale("Feb 2016 New target date end September 2016")
+    assert (timescale.due, timescale.slipped_from) == (d("2016-09-30"), d("2016-02-29"))
+    assert timescale.milestones == (d("2016-09-30"),)
+    assert not timescale.needs_review
+
+
+def test_a_new_target_date_no_later_than_the_first_is_not_a_slip():
+    timescale = parse_timescale("Sep 2016 New target date May 2016")
+    assert timescale.slipped_from is None
+    assert timescale.needs_review
+
+
 def test_a_slip_with_nothing_to_date_it_by_needs_review():
     timescale = parse_timescale("Slipped from end March")
     assert (timescale.due, timescale.slipped_from) == (None, None)
@@ -695,7 +708,7 @@ OFSTED_2015_DUE_BY = [
     (
         "Feb 2016 to achieve 80% compliance  New target date end September 2016",
         "2016-09-30",
-        None,
+        "2016-02-29",
         True,
     ),
     ("From Jan 2016", None, None, False),
