@@ -136,7 +136,54 @@ def test_the_2015_plan_shows_its_dated_positions_as_the_document_does(plan_2015,
     assert ("1", "Impact for children") not in grid.rows  # the plan never rates it
 
 
-def test_the_example_2015_plan_loaded_from_the_document_shows_red_then_green(board_member):
+# The 2015 document's RAG per recommendation facet as of 1 November 2015, 1 March 2016
+# and 1 July 2016, copied by hand from shared/seeds/ofsted-2015-action-plan-update.txt
+# ("" where its cell is empty). The 1 November 2016 column is empty throughout.
+# Facets not listed are empty in all three.
+DOCUMENT_2015 = {
+    "1": {"Outcome required": ("Red", "Yellow", ""), "Actions completed": ("", "Green", "")},
+    "2": {"Outcome required": ("Red", "Green", "Green")},
+    "4": {
+        "Outcome required": ("Yellow", "Yellow", ""),
+        "Impact for children": ("Red", "Yellow", ""),
+        "Actions completed": ("", "Green", ""),
+    },
+    "5": {"Outcome required": ("", "", "Yellow"), "Actions completed": ("", "", "Green")},
+    "8": {"Outcome required": ("Red", "Yellow", ""), "Actions completed": ("", "Green", "")},
+    "10": {
+        "Outcome required": ("Yellow", "Yellow", ""),
+        "Impact for children": ("Yellow", "Green", ""),
+        "Actions completed": ("Green", "Green", ""),
+    },
+    "11": {
+        "Outcome required": ("", "", "Yellow"),
+        "Impact for children": ("", "", "Green"),
+        "Actions completed": ("", "", "Green"),
+    },
+    "12": {
+        "Outcome required": ("Yellow", "Yellow", "Yellow"),
+        "Impact for children": ("Red", "Red", ""),
+        "Actions completed": ("", "Green", "Green"),
+    },
+    "13": {"Outcome required": ("Red", "Red", ""), "Actions completed": ("Green", "Green", "")},
+    "14": {"Outcome required": ("Red", "Yellow", "Yellow")},
+    "16": {
+        "Outcome required": ("Red", "Yellow", "Green"),
+        "Actions completed": ("Green", "Green", ""),
+    },
+    "18": {
+        "Outcome required": ("Red", "Yellow", ""),
+        "Impact for children": ("", "Red", ""),
+        "Actions completed": ("", "Green", ""),
+    },
+    "19": {"Outcome required": ("Red", "Yellow", ""), "Actions completed": ("Green", "Green", "")},
+}
+FACET_ROWS = ("Outcome required", "Impact for children", "Actions completed")
+
+
+def test_the_example_2015_plan_shows_its_four_dated_positions_as_the_document_does(
+    board_member,
+):
     call_command("load_examples")
     plan = Plan.objects.get(slug="ofsted-2015")
     client = Client()
@@ -144,9 +191,23 @@ def test_the_example_2015_plan_loaded_from_the_document_shows_red_then_green(boa
 
     grid = read_grid(client.get(plan.get_absolute_url()))
 
-    assert grid.headings[:2] == ["As of 1 November 2015", "As of 1 March 2016"]
-    assert grid.rows[("2", "Outcome required")][:2] == ["Red", "Green"]
-    assert grid.rows[("1", "Outcome required")][:2] == ["Red", "Yellow"]
+    assert grid.headings == [
+        "As of 1 November 2015",
+        "As of 1 March 2016",
+        "As of 1 July 2016",
+        "As of 1 November 2016 open until 1 Nov 2016",
+    ]
+    shown = {key: cells for key, cells in grid.rows.items() if key[1] in FACET_ROWS}
+    assert {rec for rec, _ in shown} == {str(number) for number in range(1, 20)}
+    for (rec, facet), cells in shown.items():
+        document = DOCUMENT_2015.get(rec, {}).get(facet, ("", "", ""))
+        assert cells[:3] == [rag or "Not rated" for rag in document], (rec, facet)
+        # Nothing rated yet as of 1 November 2016: the July position, marked as such.
+        july = cells[2]
+        assert cells[3] == (f"{july} not updated yet" if document[2] else "Not rated"), (
+            rec,
+            facet,
+        )
 
 
 @pytest.fixture
