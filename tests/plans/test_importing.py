@@ -638,6 +638,31 @@ def test_a_changed_cell_updates_the_record_with_history_reason_import(db, plan_a
     assert summary.actions[0][1] == "update"
 
 
+def test_changed_area_outcome_and_measure_cells_are_recorded_with_reason_import(db, plan_admin):
+    load(table(row()))
+    rows = table(row(outcome="PAs allocated on time", measure="Audit. Target 95%"))
+    rows[1][0] = "What needs to improve? 1 Care leavers and their PAs"
+    load(rows, plan="care-plan", user=plan_admin)
+    changed = [
+        Recommendation.objects.get(title="Care leavers and their PAs"),
+        Outcome.objects.get(text="PAs allocated on time"),
+        Measure.objects.get(text="Audit. Target 95%", target=95),
+    ]
+    for record in changed:
+        assert record.history.count() == 2
+        latest = record.history.first()
+        assert (latest.history_change_reason, latest.history_user) == ("import", plan_admin)
+
+
+def test_the_plan_may_be_named_by_its_exact_title_to_import_into_it_again(db):
+    first = load(table(row())).plan
+    again = load(table(row(), row(ref="1.2")), plan="Care plan")
+    assert again.plan == first
+    assert not again.plan_created
+    assert Plan.objects.count() == 1
+    assert first.actions.count() == 2
+
+
 def test_a_changed_timescale_moves_the_due_date_and_records_the_revision(db):
     load(table(row(timescale="May 24")))
     load(table(row(timescale="Sept 24")), plan="care-plan")
