@@ -860,6 +860,17 @@ def test_the_admin_says_clearly_when_a_file_is_not_a_plan_table(client, plan_adm
     assert not Plan.objects.exists()
 
 
+def test_the_admin_names_a_missing_column(client, plan_admin):
+    client.force_login(plan_admin)
+    rows = [HEADER[:3] + HEADER[4:], ["What needs to improve? 1 A"], ["1.1", "o", "a", "May 24"]]
+    response = _upload(client, as_csv(rows), new_plan_title="P")
+    assert "<tr><td>1</td><td>Outcome measure</td><td>This required column is missing." in (
+        response.text
+    )
+    assert "Confirm import" not in response.text
+    assert not Plan.objects.exists()
+
+
 def test_the_admin_asks_which_plan_to_import_into(client, plan_admin):
     client.force_login(plan_admin)
     response = _upload(client, as_csv(table(row())))
