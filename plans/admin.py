@@ -252,7 +252,11 @@ class OwnerAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["user"]
 
 
-@admin.action(description="Close the selected periods (freeze their positions)")
+# permissions=["change"]: staff without the change permission (roles other than plan
+# administrator) see and run neither action, though they may look at the periods.
+@admin.action(
+    description="Close the selected periods (freeze their positions)", permissions=["change"]
+)
 def close_periods(modeladmin, request, queryset):
     closed = 0
     for period in queryset.order_by("end"):
@@ -263,7 +267,7 @@ def close_periods(modeladmin, request, queryset):
     modeladmin.message_user(request, f"{closed} period(s) closed.", messages.SUCCESS)
 
 
-@admin.action(description="Reopen the selected period (asks for a reason)")
+@admin.action(description="Reopen the selected period (asks for a reason)", permissions=["change"])
 def reopen_periods(modeladmin, request, queryset):
     """Reopen one closed period through `plans.periods.period_reopen`, after an
     intermediate page that asks for the reason recorded in history."""

@@ -481,6 +481,33 @@ def test_only_an_administrator_creates_periods(request, who, plan, client):
     assert not plan.periods.exists()
 
 
+def test_the_admin_closes_the_periods_chosen(plan, period, plan_admin, client):
+    client.force_login(plan_admin)
+    url = reverse("admin:plans_reportingperiod_changelist")
+
+    response = client.post(url, {"action": "close_periods", "_selected_action": [period.pk]})
+
+    assert response.status_code == 302
+    period.refresh_from_db()
+    assert period.is_closed and period.closed_by == plan_admin
+
+
+def test_staff_who_are_not_plan_administrators_cannot_close_in_the_admin(
+    plan, period, director, client
+):
+    director.is_staff = True
+    director.save()
+    client.force_login(director)
+    url = reverse("admin:plans_reportingperiod_changelist")
+    assert client.get(url).status_code == 200
+
+    for action in ("close_periods", "reopen_periods"):
+        client.post(url, {"action": action, "_selected_action": [period.pk]})
+
+    period.refresh_from_db()
+    assert period.state == ReportingPeriod.State.OPEN
+
+
 def test_the_admin_reopens_a_period_after_asking_for_a_reason(plan, period, plan_admin, client):
     services.period_close(period=period, user=plan_admin)
     client.force_login(plan_admin)
