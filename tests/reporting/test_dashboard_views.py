@@ -109,6 +109,25 @@ def test_filters_are_kept_in_the_links(client, built, board_member):
     assert "table=overdue&amp;format=csv" in html
 
 
+def test_the_owner_drill_down_keeps_the_plan_and_period_it_was_opened_with(
+    client, built, board_member
+):
+    client.force_login(board_member)
+    plan, q2, owner = built["plan"], built["periods"][1], built["owner"]
+    rec = built["recs"][0]
+    query = f"?plan={plan.slug}&period={q2.pk}"
+    drill = reverse("reporting:dashboard_recommendation", args=[rec.pk]) + query
+    html = client.get(drill).content.decode()
+    assert "Position as of <strong>Q2 2024/25</strong>" in html
+    owner_url = reverse("reporting:dashboard_owner", args=[owner.pk])
+    assert f"{owner_url}?plan={plan.slug}&amp;period={q2.pk}" in html
+    html = client.get(owner_url + query).content.decode()
+    assert "as of Q2 2024/25" in html and "Q3 2024/25</h2>" not in html
+    dashboard = reverse("reporting:dashboard")
+    assert f"{dashboard}?plan={plan.slug}&amp;period={q2.pk}" in html
+    assert "table=actions&amp;format=csv" in html and f"period={q2.pk}&amp;owner" in html
+
+
 def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
     client, built, board_member
 ):
