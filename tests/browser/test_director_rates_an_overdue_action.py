@@ -81,6 +81,7 @@ def test_a_director_rates_an_overdue_action_amber_and_sees_it_in_the_timeline_an
     page.get_by_role("button", name="Save update").click()
     page.wait_for_load_state()
     expect(page.get_by_role("status").first).to_contain_text("Update saved: 1.1 is Amber")
+    assert axe_violations(page) == []
     # Saving returns to My actions (the form was opened from there); the action page has
     # the timeline and the history.
     page.locator(f"#action-{action.pk}").get_by_role("link", name="1.1", exact=True).click()

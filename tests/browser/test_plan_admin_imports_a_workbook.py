@@ -73,6 +73,7 @@ def _workbook(path: Path, rows: list[list[str]]) -> Path:
 
 def _open_import(page, workbook: Path, *, new_plan: str) -> None:
     page.goto("/admin/plans/plan/")
+    assert axe_violations(page) == []
     page.get_by_role("link", name="Import").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Import")
     assert axe_violations(page) == []

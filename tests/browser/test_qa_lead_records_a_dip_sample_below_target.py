@@ -111,6 +111,7 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     follow_nav(page, "Audits")
     expect(row.locator(".rag")).to_have_text("Amber")
     expect(row).to_contain_text("70.0%")
+    assert axe_violations(page) == []
 
     sample = DipSample.objects.get(measure=measure, sampled_on=SAMPLED)
     assert (sample.auditor, sample.compliant) == (qa_lead, 7)
