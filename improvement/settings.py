@@ -206,6 +206,12 @@ CELERY_BEAT_SCHEDULE["plans-send-period-reminders"] = {
     "task": "plans.tasks.send_period_reminders",
     "schedule": crontab(hour=7, minute=30),
 }
+# Draft committee reports for the periods closed at 00:05 (see REPORT_DRAFTS_ON_CLOSE).
+CELERY_BEAT_SCHEDULE["reporting-render-draft-reports"] = {
+    "task": "reporting.tasks.render_draft_reports",
+    "schedule": crontab(hour=0, minute=30),
+}
+REPORT_DRAFTS_ON_CLOSE = envbool("REPORT_DRAFTS_ON_CLOSE", True)
 # Renders requested while Redis was down (or whose job Redis lost) are sent again.
 CELERY_BEAT_SCHEDULE["reporting-requeue-renders"] = {
     "task": "reporting.tasks.requeue_renders",

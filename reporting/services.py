@@ -147,6 +147,62 @@ def report_update(
     return save_versioned(report, expected_version=expected_version, user=user, reason=reason)
 
 
+# A period's draft report is set up by the scheduled job for this long after the period
+# closes: a run missed for a day or two catches up, but a plan seen for the first time
+# long after its latest close gets no draft for a stale period.
+DRAFT_WITHIN = dt.timedelta(days=7)
+
+
+def drafts_request(*, now: dt.datetime | None = None) -> list[ReportRender]:
+    """Set up and queue a draft committee report for each active plan whose latest
+    period closed within DRAFT_WITHIN and has no report yet, and return the renders.
+
+    The draft carries over the cover and narrative of the plan's previous report, as a
+    clerk's new report would; its meeting date is provisional, as far after the period's
+    end as the previous meeting was after its period's. A plan with no earlier report
+    has no committee or meeting to carry over and gets no draft. Running it again does
+    nothing: the period then has its report.
+    """
+    now = now or timezone.now()
+    renders = []
+    plans = Plan.objects.filter(
+        status=Plan.Status.ACTIVE,
+        periods__state=ReportingPeriod.State.CLOSED,
+        periods__closed_at__gte=now - DRAFT_WITHIN,
+    ).distinct()
+    for plan in plans.order_by("pk"):
+        with transaction.atomic():
+            # Two runs at once queue up here; the second then finds the draft.
+            Plan.objects.select_for_update().filter(pk=plan.pk).first()
+            period = latest_closed_period(plan)
+            if (
+                period.closed_at is None
+                or period.closed_at < now - DRAFT_WITHIN
+                or period.committee_reports.exists()
+            ):
+                continue
+            previous = (
+                CommitteeReport.objects.filter(plan=plan, period__end__lt=period.end)
+                .select_related("period")
+                .order_by("-meeting_date", "-pk")
+                .first()
+            )
+            if previous is None:
+                logger.info("No draft report for %s: the plan has no earlier report", period)
+                continue
+            fields = {name: getattr(previous, name) for name in CARRIED_FIELDS}
+            fields["meeting_date"] = period.end + (previous.meeting_date - previous.period.end)
+            report = report_create(
+                plan=plan,
+                period=period,
+                user=None,
+                reason=f"draft set up when {period.label} closed",
+                **fields,
+            )
+            renders.append(render_request(report=report, user=None))
+    return renders
+
+
 # Building the PDF ----------------------------------------------------------------------
 
 

@@ -27,6 +27,23 @@ def render_report(self, render_id: int) -> None:
     services.render_run(render_id=render_id, redelivered=bool(delivery.get("redelivered")))
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(*services.TRANSIENT_ERRORS, BrokerError),
+    retry_backoff=5,
+    retry_backoff_max=600,
+    retry_jitter=True,
+    max_retries=5,
+)
+def render_draft_reports() -> int:
+    """Beat, after periods close: set up and queue each active plan's draft report for
+    the period just closed (see `services.drafts_request`), unless REPORT_DRAFTS_ON_CLOSE
+    is off. Returns how many were queued."""
+    if not settings.REPORT_DRAFTS_ON_CLOSE:
+        return 0
+    return len(services.drafts_request())
+
+
 @shared_task(ignore_result=True)
 def requeue_renders() -> int:
     """Beat: send again the jobs of renders still queued (see `services.renders_requeue`)."""

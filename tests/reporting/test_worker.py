@@ -11,6 +11,7 @@ from django.db import connections
 from django.urls import reverse
 
 import reporting.tasks  # noqa: F401 - registers the task with the worker's app
+from plans import services as plan_services
 from plans.examples import load_examples
 from plans.models import Plan
 from reporting import services
@@ -158,3 +159,15 @@ def test_a_job_delivered_twice_renders_once(worker):
     time.sleep(1)  # give the duplicate time to be consumed
     render.refresh_from_db()
     assert render.attempts == 1 and render.state == "ready"
+
+
+def test_beat_task_renders_the_draft_report_of_a_period_just_closed(worker):
+    built = build_reported_plan(areas=1, actions_per_area=2)
+    plan_services.period_close(period=built.q3)
+
+    reporting.tasks.render_draft_reports.delay()
+
+    assert wait_for(lambda: ReportRender.objects.filter(report__period=built.q3).exists())
+    render = rendered(ReportRender.objects.get(report__period=built.q3))
+    assert render.report.committee == built.report.committee
+    assert "Q3 2024/25" in flat(pdf_text(render.pdf.read()))
