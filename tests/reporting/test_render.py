@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import OperationalError
 from django.utils import timezone
+from pypdf import PdfReader
 
 from reporting import services
 from reporting.models import ReportRender
@@ -240,7 +241,8 @@ def test_a_narrative_with_urls_fetches_nothing_and_the_report_still_renders(buil
     report = built.report
     report.background = (
         f'<img src="{base}/narrative.png"> and <link rel="stylesheet" href="{base}/x.css">\n\n'
-        '<img src="file:///etc/passwd"> <script>alert(1)</script>'
+        '<img src="http://127.0.0.1:1/"> <img src="file:///etc/passwd"> '
+        "<script>alert(1)</script>"
     )
     report.save()
     render = queued(report)
@@ -288,3 +290,17 @@ def test_the_cover_fields_are_in_the_pdf(built):
     for field in ("committee", "report_of", "cabinet_member", "recommendations"):
         assert " ".join(COVER[field].split()) in text, field
     assert "11 November 2024" in text and "Q2 2024/25" in text
+
+
+def test_the_report_is_a_pdf_ua_document_in_british_english_titled_as_the_report(built):
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+
+    reader = PdfReader(render.pdf.open("rb"))
+    catalog = reader.trailer["/Root"]
+
+    assert catalog["/Lang"] == "en-GB"
+    assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"].value is True
+    assert 'pdfuaid:part="1"' in catalog["/Metadata"].get_object().get_data().decode()
+    assert reader.metadata.title == COVER["title"]

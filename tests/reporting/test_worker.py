@@ -104,10 +104,11 @@ def test_the_example_plans_reports_render_through_a_real_worker(worker, clerk):
         assert render.page_count == pdf_page_count(data) >= 8
         assert f"Page 1 of {render.page_count}" in text
         assert f"Page {render.page_count} of {render.page_count}" in text
-        for field in ("committee", "report_of", "cabinet_member", "contact_officers"):
+        for field in ("committee", "title", "report_of", "cabinet_member", "contact_officers"):
             assert flat(getattr(report, field)).upper() in text.upper(), field
         assert flat(report.recommendations) in text
         assert "AGENDA ITEM NO. 6" in text
+        assert report.get_access_display().upper() in text.upper()
         assert f"{report.meeting_date:%-d %B %Y}".upper() in text.upper()
         for area in content.areas:
             title = flat(area.recommendation.title)
@@ -133,7 +134,9 @@ def test_web_pages_keep_answering_while_a_render_runs(worker, client, clerk):
     assert wait_for(lambda: ReportRender.objects.get(pk=render.pk).state != "queued", timeout=30)
 
     answered_during_render = []
+    deadline = time.monotonic() + 120
     while ReportRender.objects.get(pk=render.pk).state == "rendering":
+        assert time.monotonic() < deadline, "the render was still 'rendering' after 2 minutes"
         for url in (detail, status, reports):
             started = time.monotonic()
             response = client.get(url)
