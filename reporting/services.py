@@ -368,7 +368,8 @@ def render_run(
     duplicate delivery of the same job does nothing. A render left "rendering" past the
     hard time limit (its worker died) may be claimed again, at most MAX_ATTEMPTS times
     in all; so may one left "rendering" when the broker hands the job back
-    (`redelivered`, from the message). The PDF is written to a temporary name and
+    (`redelivered`, from the message) or when the job retries after a transient error
+    that also kept it from putting the render back in the queue. The PDF is written to a temporary name and
     renamed into place. Transient database errors put the render back in the queue and
     are raised for the task to retry; any other failure is recorded as the reason and
     the render marked failed.
@@ -417,6 +418,16 @@ def render_run(
         stem = download_filename(report).removesuffix(".pdf")
         name = render_path(render, f"{stem}-render-{render.number}.pdf")
         write_atomically(Path(default_storage.path(name)), data)
+        done = ReportRender.objects.filter(
+            pk=render_id, state=ReportRender.State.RENDERING, started_at=now
+        ).update(
+            state=ReportRender.State.READY,
+            pdf=name,
+            checksum=hashlib.sha256(data).hexdigest(),
+            page_count=pdf_page_count(data),
+            finished_at=timezone.now(),
+            error="",
+        )
     except TRANSIENT_ERRORS as error:
         ReportRender.objects.filter(
             pk=render_id, state=ReportRender.State.RENDERING, started_at=now
@@ -437,15 +448,4 @@ def render_run(
         logger.exception("Render %s of report %s failed", render_id, report.pk)
         _fail(render_id, now, f"{type(error).__name__}: {error}")
         return False
-
-    done = ReportRender.objects.filter(
-        pk=render_id, state=ReportRender.State.RENDERING, started_at=now
-    ).update(
-        state=ReportRender.State.READY,
-        pdf=name,
-        checksum=hashlib.sha256(data).hexdigest(),
-        page_count=pdf_page_count(data),
-        finished_at=timezone.now(),
-        error="",
-    )
     return done == 1

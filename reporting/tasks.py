@@ -22,9 +22,13 @@ from reporting import services
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def render_report(self, render_id: int) -> None:
-    """Render a queued committee report to PDF (see `services.render_run`)."""
+    """Render a queued committee report to PDF (see `services.render_run`).
+
+    A retry of this job, like a redelivery, may take over the render it left
+    "rendering": its earlier attempt ended with the error that caused the retry."""
     delivery = self.request.delivery_info or {}
-    services.render_run(render_id=render_id, redelivered=bool(delivery.get("redelivered")))
+    taking_over = bool(delivery.get("redelivered")) or bool(self.request.retries)
+    services.render_run(render_id=render_id, redelivered=taking_over)
 
 
 @shared_task(

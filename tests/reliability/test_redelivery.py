@@ -77,9 +77,15 @@ def test_the_task_passes_on_whether_the_broker_redelivered_the_message(report, m
     monkeypatch.setattr(services, "render_run", lambda **kwargs: seen.append(kwargs))
 
     task = tasks.render_report
-    for render_id, delivery in ((1, {"routing_key": "celery"}), (2, {"redelivered": True})):
+    requests = (
+        (1, {"delivery_info": {"routing_key": "celery"}}),
+        (2, {"delivery_info": {"redelivered": True}}),
+        # The job's own retry after a transient error: its first attempt is over.
+        (3, {"delivery_info": {"routing_key": "celery"}, "retries": 1}),
+    )
+    for render_id, request in requests:
         # As the worker calls it: a request carrying the message's delivery info.
-        task.push_request(delivery_info=delivery)
+        task.push_request(**request)
         try:
             task.run(render_id)
         finally:
@@ -88,7 +94,45 @@ def test_the_task_passes_on_whether_the_broker_redelivered_the_message(report, m
     assert seen == [
         {"render_id": 1, "redelivered": False},
         {"render_id": 2, "redelivered": True},
+        {"render_id": 3, "redelivered": True},
     ]
+
+
+def test_a_transient_error_while_marking_the_render_ready_is_retried_not_left_rendering(
+    report, monkeypatch
+):
+    """The database drops the connection just as the finished PDF is recorded: the
+    error reaches the task (which retries), the render goes back to the queue, and the
+    retry renders it again instead of finding it "rendering" and doing nothing."""
+    from django.db import OperationalError
+
+    render = ReportRender.objects.create(report=report, number=1)
+    real_update = services.ReportRender.objects.filter
+
+    class Failing:
+        def __init__(self, queryset):
+            self.queryset = queryset
+
+        def update(self, **fields):
+            if fields.get("state") == ReportRender.State.READY:
+                raise OperationalError("server closed the connection unexpectedly")
+            return self.queryset.update(**fields)
+
+        def __getattr__(self, name):
+            return getattr(self.queryset, name)
+
+    monkeypatch.setattr(
+        services.ReportRender.objects, "filter", lambda *a, **k: Failing(real_update(*a, **k))
+    )
+    with pytest.raises(OperationalError):
+        services.render_run(render_id=render.pk)
+    monkeypatch.undo()
+
+    render.refresh_from_db()
+    assert render.state == "queued" and "Retrying after" in render.error
+    assert services.render_run(render_id=render.pk, redelivered=True) is True
+    render.refresh_from_db()
+    assert (render.state, render.attempts) == ("ready", 2)
 
 
 def unreachable(*args, **kwargs):
