@@ -369,10 +369,10 @@ def render_run(
     hard time limit (its worker died) may be claimed again, at most MAX_ATTEMPTS times
     in all; so may one left "rendering" when the broker hands the job back
     (`redelivered`, from the message) or when the job retries after a transient error
-    that also kept it from putting the render back in the queue. The PDF is written to a temporary name and
-    renamed into place. Transient database errors put the render back in the queue and
-    are raised for the task to retry; any other failure is recorded as the reason and
-    the render marked failed.
+    that also kept it from putting the render back in the queue. The PDF is written to
+    a temporary name and renamed into place. Transient database errors put the render
+    back in the queue and are raised for the task to retry; any other failure is
+    recorded as the reason and the render marked failed.
     """
     now = now or timezone.now()
     stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)

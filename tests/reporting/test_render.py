@@ -12,8 +12,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from reporting import services
-from reporting.models import ReportRender
-from reporting.pdf import pdf_text
+from reporting.models import ReportRender, render_path
+from reporting.pdf import pdf_page_count, pdf_text
 from tests.reporting.builders import COVER, build_reported_plan
 
 pytestmark = pytest.mark.django_db
@@ -75,6 +75,41 @@ def test_a_render_whose_worker_died_is_claimed_again_after_the_time_limit(built,
 
     render.refresh_from_db()
     assert render.state == "ready" and render.attempts == 2
+
+
+def test_a_render_run_again_replaces_its_half_written_file_whole(built, settings):
+    # Its worker died while the file was being written: what it left is replaced, under
+    # the same name, and no temporary file stays behind.
+    long_ago = timezone.now() - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    render = queued(built.report, state="rendering", attempts=1, started_at=long_ago)
+    stem = services.download_filename(built.report).removesuffix(".pdf")
+    target = Path(settings.MEDIA_ROOT) / render_path(render, f"{stem}-render-1.pdf")
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"%PDF-1.7 half a fi")
+
+    assert services.render_run(render_id=render.pk) is True
+
+    render.refresh_from_db()
+    assert Path(render.pdf.path) == target
+    data = target.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == render.checksum
+    assert pdf_page_count(data) == render.page_count > 1
+    assert [path.name for path in target.parent.iterdir()] == [target.name]
+
+
+def test_a_write_that_fails_leaves_the_previous_file_and_no_partial_one(tmp_path, monkeypatch):
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"the previous render")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(services.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        services.write_atomically(target, b"the new render")
+
+    assert target.read_bytes() == b"the previous render"
+    assert [path.name for path in tmp_path.iterdir()] == ["report.pdf"]
 
 
 def test_a_render_that_keeps_killing_its_worker_is_given_up(built, settings):
