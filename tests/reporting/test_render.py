@@ -327,6 +327,22 @@ def test_the_cover_fields_are_in_the_pdf(built):
     assert "11 November 2024" in text and "Q2 2024/25" in text
 
 
+def test_every_page_has_the_header_and_footer(built):
+    generated_at = dt.datetime(2024, 11, 1, 9, 30, tzinfo=dt.UTC)
+    render = queued(built.report)
+    services.render_run(render_id=render.pk, now=generated_at)
+    render.refresh_from_db()
+
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(render.pdf.open("rb")).pages]
+
+    assert len(pages) == render.page_count > 2
+    for number, text in enumerate(pages, start=1):
+        assert f"Page {number} of {len(pages)}" in text, number
+        assert "Position as of Q2 2024/25 · generated 1 Nov 2024" in text, number
+        if number > 1:  # the cover names the committee and date in full instead
+            assert "Children and Education Scrutiny Committee, 11 November 2024" in text, number
+
+
 def test_the_report_is_a_pdf_ua_document_in_british_english_titled_as_the_report(built):
     render = queued(built.report)
     services.render_run(render_id=render.pk)
