@@ -303,6 +303,26 @@ def test_a_ready_render_offers_the_download(client, built, ready, board_member):
     assert "Render again" not in html  # board members cannot render
 
 
+def test_earlier_renders_are_kept_with_who_asked_and_when(client, built, ready, clerk):
+    clerk.first_name, clerk.last_name = "Pat", "Clerk"
+    clerk.save()
+    ReportRender.objects.filter(pk=ready.pk).update(
+        requested_at=dt.datetime(2024, 11, 1, 9, 15, tzinfo=dt.UTC)
+    )
+    newer = services.render_request(report=built.report, user=clerk)
+    services.render_run(render_id=newer.pk)
+    client.force_login(clerk)
+
+    html = client.get(reverse("reporting:report", args=[built.report.pk])).content.decode()
+
+    history = html[html.index('id="render-history"') :]
+    assert "Pat Clerk" in history and "1 Nov 2024, 09:15" in history
+    for render in (ready, newer):
+        assert reverse("reporting:render_download", args=[render.pk]) in history
+    earlier = client.get(reverse("reporting:render_download", args=[ready.pk]))
+    assert b"".join(earlier.streaming_content) == ready.pdf.open("rb").read()
+
+
 def test_the_preview_is_the_report_as_a_web_page(client, built, clerk):
     built.report.background = "<b>not bold</b>"
     built.report.save()
