@@ -189,6 +189,9 @@ class ReportContent:
     never_rated: list[tuple[object, list[str]]]  # (recommendation, refs) with no rating yet
     measures: list[MeasureRow]
     measures_without_figures: int  # measures with a target but nothing recorded against it
+    # Proposed ratings in the period, not counted: still awaiting a QA lead's or
+    # administrator's confirmation, or, once the period closed, never confirmed.
+    awaiting_confirmation: int
     criteria: dict[str, list[RagCriterion]]
     facet_labels: list[str]
     directions: tuple[str, ...]
@@ -539,6 +542,9 @@ def report_content(
         measures_without_figures=sum(
             1 for m in all_measures if not m.has_figures and m.measure.target is not None
         ),
+        awaiting_confirmation=Rating.objects.filter(
+            period=period, status=Rating.Status.PROPOSED
+        ).count(),
         criteria=criteria,
         facet_labels=facet_labels,
         directions=DIRECTIONS,

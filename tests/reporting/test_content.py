@@ -6,8 +6,9 @@ import pytest
 from django.utils import timezone
 
 from audits.models import DipSample
-from plans import services
+from plans import periods, services
 from reporting.content import narrative_paragraphs, report_content, report_sections
+from reporting.services import report_html
 from tests import factories
 from tests.reporting.builders import build_reported_plan, noon
 
@@ -47,6 +48,29 @@ def test_proposed_ratings_do_not_count(director):
     content = content_of(built, period=built.q3)
 
     assert row(content, fourth.ref).rag == "green"
+
+
+def test_the_report_says_how_many_ratings_await_confirmation(director, qa_lead):
+    built = build_reported_plan()
+    built.plan.requires_signoff = True
+    built.plan.save()
+    for action in built.actions[3:5]:
+        services.rating_record(item=action, rag="red", user=director, period=built.q3)
+    confirmed = services.rating_record(
+        item=built.actions[5], rag="red", user=director, period=built.q3
+    )
+    periods.rating_confirm(rating=confirmed, user=qa_lead)
+    built.report.period = built.q3
+
+    assert content_of(built, period=built.q3).awaiting_confirmation == 2
+    html = report_html(built.report, generated_at=NOW)
+    assert "2 proposed ratings await confirmation and are not counted." in html
+
+    services.period_close(period=built.q3)
+    built.q3.refresh_from_db()
+    html = report_html(built.report, generated_at=NOW)
+    assert "2 proposed ratings were not confirmed before the period closed" in html
+    assert content_of(built, period=built.q2).awaiting_confirmation == 0  # Q2 had none
 
 
 def test_counts_per_area_and_for_the_plan():
