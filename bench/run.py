@@ -186,11 +186,14 @@ def main() -> int:
             _admin_sql(admin_url, f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
     if os.environ.get("BENCH_SKIP_OTHERS") != "1":
+        # They make their own databases and need no production settings; `make bench`
+        # sets DEBUG, running this script by hand may not.
+        others_env = {"DEBUG": "true", **original_env}
         for name in ("import_bench.py", "report_bench.py"):
             script = ROOT / "bench" / name
             if script.exists():
                 log(f"bench: {name}")
-                passthrough([sys.executable, str(script)], original_env)
+                passthrough([sys.executable, str(script)], others_env)
     return 0
 
 
