@@ -23,8 +23,8 @@ def number(value) -> str:
 
 
 @register.filter
-def person(user) -> str:
-    """A user's full name, else their username; "Unknown" for none (system or import)."""
+def person(user, nobody: str = "Unknown") -> str:
+    """A user's full name, else their username; `nobody` for none (a scheduled job)."""
     if user is None:
-        return "Unknown"
+        return nobody
     return user.get_full_name() or user.get_username()

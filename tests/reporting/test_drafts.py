@@ -99,3 +99,19 @@ def test_beat_renders_drafts_after_the_periods_close(settings):
     closing = schedule["plans.tasks.close_due_periods"]
     assert drafts.hour == closing.hour == {0}
     assert max(closing.minute) < min(drafts.minute)
+
+
+def test_the_report_page_says_a_draft_was_set_up_by_the_scheduled_job(
+    built, enqueued, client, clerk, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    with django_capture_on_commit_callbacks(execute=True):
+        (render,) = services.drafts_request(now=CLOSED_AT + dt.timedelta(minutes=25))
+    client.force_login(clerk)
+
+    page = client.get(reverse("reporting:report", args=[render.report.pk])).content.decode()
+
+    assert "the scheduled draft job, when the period closed" in page
+    assert "Scheduled job" in page
+    assert "Unknown" not in page
