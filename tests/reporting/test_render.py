@@ -355,3 +355,33 @@ def test_the_report_is_a_pdf_ua_document_in_british_english_titled_as_the_report
     assert "/StructTreeRoot" in catalog and catalog["/MarkInfo"]["/Marked"].value is True
     assert 'pdfuaid:part="1"' in catalog["/Metadata"].get_object().get_data().decode()
     assert reader.metadata.title == COVER["title"]
+
+
+def test_no_text_runs_off_the_page(built):
+    """The appendix table's eight columns (with their padding) fit the landscape page:
+    every piece of text on it starts inside the margins. Before they did, the last
+    column, Outcome Measure RAG, began beyond the page's edge and was cut off. (Text in
+    the charts is left out: pypdf does not place SVG text reliably.)"""
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+
+    margin_pt = 12 * 72 / 25.4  # the smallest page margin is 12 mm
+    outside, landscape_columns = [], set()
+    for number, page in enumerate(PdfReader(render.pdf.open("rb")).pages, start=1):
+        width = float(page.mediabox.width)
+        if width < 800:
+            continue  # portrait pages
+
+        def visit(text, cm, tm, font_dict, font_size, number=number, width=width):
+            if text.strip():
+                x = tm[4] * cm[0] + cm[4]  # where the text starts, in points
+                if x > width - margin_pt:
+                    outside.append((number, round(x), text.strip()))
+                if text.strip() == "Outcome":
+                    landscape_columns.add(number)
+
+        page.extract_text(visitor_text=visit)
+
+    assert landscape_columns, "the appendix should be on landscape pages"
+    assert outside == []
