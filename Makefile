@@ -40,6 +40,7 @@ bench: install
 
 screenshots: install
 	$(BIN)/pytest -m browser tests/browser --screenshots -p no:randomly
+	$(BIN)/python scripts/report_pages.py
 
 lint: install
 	$(BIN)/ruff check .
