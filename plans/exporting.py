@@ -6,6 +6,9 @@ row, then a row per action (with its measure, if the measure shares the action's
 timescale) and a row per further measure, as the 2024 plan is written. RAG cells hold
 the current position in the plan's own words ("Yellow" where the plan says so); owners
 are joined with "; ", which the importer splits again.
+
+A measure's method appears in a Method column when one was set by hand (differs from
+what its words suggest).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import csv
 import io
 from decimal import Decimal
 
-from plans.importing import FORMULA_STARTS
+from plans.importing import FORMULA_STARTS, measure_method
 from plans.models import Action, Measure, Plan
 from plans.selectors import actions_with_position, measures_with_position
 
@@ -66,6 +69,9 @@ def plan_rows(plan: Plan) -> list[list[str]]:
         for header, name in OPTIONAL.items()
         if any((a.links.all() if name == "links" else getattr(a, name)) for a in actions)
     ]
+    # The method is implied by a measure's words unless it was set by hand.
+    if any(m.method != measure_method(m.text) for ms in measures.values() for m in ms):
+        optional.append("Method")
     headers = HEADERS + optional
 
     def rag(value: str | None) -> str:
@@ -115,6 +121,7 @@ def _measure_cells(measure: Measure | None, rag) -> dict[str, str]:
         "Outcome Measure RAG": rag(measure.current_rag),
         "Target": _number(measure.target),
         "Tolerance": _number(measure.tolerance),
+        "Method": measure.get_method_display(),
     }
 
 

@@ -12,7 +12,7 @@ command and the example-data loader:
 
 The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Outcome measure, Timescale,
 Action RAG, Accountability, Outcome Measure RAG (optional: Area, Links, Why,
-Difference, Lead, Target, Tolerance). Real tables are ragged: an empty Outcome continues
+Difference, Lead, Target, Tolerance, Method). Real tables are ragged: an empty Outcome continues
 the outcome above, and a row with no Ref and no Action adds a further measure or
 milestone to the action above.
 """
@@ -82,6 +82,7 @@ COLUMNS = {
     "lead": "Lead",
     "target": "Target",
     "tolerance": "Tolerance",
+    "method": "Method",
 }
 REQUIRED = (
     "ref",
@@ -118,6 +119,13 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # onload=…>"): dropped too, so that nothing stored can run as markup anywhere it is shown.
 LEFTOVER_TAG = re.compile(r"</?[A-Za-z][\w:.-]*(?:\s[^<>]*)?/?>")
 WORDLIKE = re.compile(r"\w")
+# The Method cell's words: each method's value and name, and each part of a name such as
+# "Milestone / deliverable", read case-insensitively.
+METHOD_WORDS = {
+    word.strip().casefold(): value
+    for value, label in Measure.Method.choices
+    for word in (value.replace("_", " "), label, *label.split("/"), label.split()[0])
+}
 
 
 class ImportFailed(Exception):
@@ -153,6 +161,8 @@ class ParsedMeasure:
     rag: str
     target: Decimal | None
     tolerance: Decimal | None
+    # How the measure is tested (a Measure.Method value), if the Method column says.
+    method: str = ""
     in_action_row: bool = False
 
 
@@ -501,10 +511,13 @@ class _Parser:
         Tolerance columns if filled, else what the measure's text says ("Target 90%")."""
         target = self.percent(values, number, "target")
         tolerance = self.percent(values, number, "tolerance")
+        method = self.method(values.get("method", ""), number)
         text = values["measure"]
         if not text:
             if rag:
                 self.error(number, "measure_rag", "A RAG is given but no outcome measure.")
+            if method:
+                self.error(number, "method", "A method is given but no outcome measure.")
             for key, value in (("target", target), ("tolerance", tolerance)):
                 if value is not None:
                     self.error(number, key, "A figure is given but no outcome measure.")
@@ -517,7 +530,20 @@ class _Parser:
             rag=rag,
             target=target if target is not None else found_target,
             tolerance=tolerance if tolerance is not None else found_tolerance,
+            method=method,
         )
+
+    def method(self, text: str, row: int) -> str:
+        """A Method cell: a method's name as the app shows it ("Dip sample", "Performance
+        data") or a word of it ("performance", "milestone"), any case; blank = not given."""
+        if not text:
+            return ""
+        method = METHOD_WORDS.get(" ".join(text.replace("_", " ").casefold().split()))
+        if method is None:
+            names = ", ".join(label for _value, label in Measure.Method.choices)
+            self.error(row, "method", f'"{text[:40]}" is not a method: use one of {names}.')
+            return ""
+        return method
 
     def start_recommendation(self, number: int, text: str) -> None:
         match = AREA_TEXT.match(text)
@@ -1016,7 +1042,9 @@ class _Writer:
             "target": parsed.target,
             "tolerance": parsed.tolerance,
         }
-        if created:
+        if parsed.method:
+            values["method"] = parsed.method
+        elif created:
             values["method"] = measure_method(parsed.text)
         changed = bool(self._assign(measure, values))
         self._count("measures", created, changed)

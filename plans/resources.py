@@ -76,7 +76,9 @@ class PlanTableResource(Resource):
     action_rag = Field(column_name=COLUMNS["action_rag"])
     accountability = Field(column_name=COLUMNS["accountability"])
     measure_rag = Field(column_name=COLUMNS["measure_rag"])
-    optional = Field(column_name="(optional) Area, Links, Why, Difference, Lead, Target, Tolerance")
+    optional = Field(
+        column_name="(optional) Area, Links, Why, Difference, Lead, Target, Tolerance, Method"
+    )
 
     @classmethod
     def get_display_name(cls) -> str:

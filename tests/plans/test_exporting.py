@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from plans import services
 from plans.exporting import export_plan, plan_rows
 from plans.importing import import_file
-from plans.models import Action, Plan
+from plans.models import Action, Measure, Plan
 from plans.selectors import actions_with_position, measures_with_position
 from tests import factories
 from tests.plans.test_importing import HEADER, as_csv, more, row, table
@@ -106,6 +106,19 @@ def test_the_whole_2024_plan_round_trips(db, fmt):
     copy = round_trip(original, fmt)
     assert copy.actions.count() == 56
     assert structure(copy) == structure(original)
+
+
+def test_a_method_set_by_hand_is_exported_and_comes_back(db):
+    rows = table(row(measure="Audit. Target 90%"), row(ref="1.2", outcome="", measure="PAs"))
+    original = import_file(as_csv(rows), "p.csv", plan_name="Original").plan
+    assert "Method" not in plan_rows(original)[0]  # each method is what the words suggest
+    Measure.objects.filter(action__ref="1.2").update(method=Measure.Method.PERFORMANCE)
+    rows = plan_rows(original)
+    assert rows[0][-1] == "Method"
+    assert [r[-1] for r in rows[2:]] == ["Audit", "Performance data"]
+    copy = round_trip(original, "csv")
+    assert structure(copy) == structure(original)
+    assert Measure.objects.get(plan=copy, action__ref="1.2").method == Measure.Method.PERFORMANCE
 
 
 def test_the_export_is_the_2024_table_as_the_council_wrote_it(db):

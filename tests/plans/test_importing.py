@@ -188,6 +188,24 @@ def test_optional_columns_give_why_difference_lead_links_target_and_tolerance(db
     assert Recommendation.objects.filter(ref="OR2").exists()
 
 
+def test_an_optional_method_column_sets_how_each_measure_is_tested(db):
+    header = [*HEADER, "METHOD"]  # any case, like the other headers
+    rows = table(
+        [*row(measure="Audit of plans"), "performance data"],
+        [*more("Dip sample x 3", "Apr 25"), "Milestone"],
+        [*more("Care leavers in EET", "May 25"), ""],  # blank: from the measure's words
+        [*row(ref="1.2", outcome="", measure="Case audit"), "dip_sample"],
+        header=header,
+    )
+    load(rows)
+    methods = list(Measure.objects.order_by("action__ref", "position").values_list("method"))
+    assert methods == [("performance",), ("milestone",), ("milestone",), ("dip_sample",)]
+    rows[2][-1] = "Audit"
+    load(rows, plan="care-plan")
+    assert Measure.objects.get(text="Audit of plans").method == Measure.Method.AUDIT
+    assert Measure.objects.get(text="Case audit").method == Measure.Method.DIP_SAMPLE
+
+
 def test_refs_may_have_two_or_three_levels_and_spaces(db):
     load(table(row(ref="2.1.3"), row(ref="8.3 a", outcome=""), row(ref="8.3b", outcome="")))
     assert sorted(Action.objects.values_list("ref", flat=True)) == ["2.1.3", "8.3 a", "8.3b"]
@@ -458,6 +476,15 @@ def test_a_measures_method_is_guessed_from_its_words(text, method):
         (
             table(row(measure="", measure_rag="Red")),
             "Row 3, column 'Outcome Measure RAG': A RAG is given but no outcome measure",
+        ),
+        (
+            table([*row(), "Survey"], header=[*HEADER, "Method"]),
+            "Row 3, column 'Method': \"Survey\" is not a method: use one of Dip sample, Audit, "
+            "Performance data, Milestone / deliverable",
+        ),
+        (
+            table([*row(measure=""), "Audit"], header=[*HEADER, "Method"]),
+            "Row 3, column 'Method': A method is given but no outcome measure",
         ),
         (
             table(row(action_rag="Green"), more("m", action_rag="Red")),
