@@ -7,8 +7,12 @@ timescale) and a row per further measure, as the 2024 plan is written. RAG cells
 the current position in the plan's own words ("Yellow" where the plan says so); owners
 are joined with "; ", which the importer splits again.
 
-A measure's method appears in a Method column when one was set by hand (differs from
-what its words suggest).
+A due date revised in the app is written into the Timescale cell with the date it was
+first due ("December 2024 [slipped from June 24]", see
+`plans.parsing.timescale_with_revision`), so the copy has the same baseline and due
+date and one revision between them; the reasons given for revisions, and any dates
+between the first and the current one, are not in the table. A measure's method appears
+in a Method column when one was set by hand (differs from what its words suggest).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from decimal import Decimal
 
 from plans.importing import FORMULA_STARTS, measure_method
 from plans.models import Action, Measure, Plan
+from plans.parsing import timescale_with_revision
 from plans.selectors import actions_with_position, measures_with_position
 
 FORMATS = {
@@ -99,7 +104,12 @@ def plan_rows(plan: Plan) -> list[list[str]]:
                 "Ref": action.ref,
                 "Outcome": outcome,
                 "Actions": action.text,
-                "Timescale": action.timescale_text,
+                "Timescale": timescale_with_revision(
+                    action.timescale_text,
+                    action.start_date,
+                    action.due_date,
+                    action.baseline_due_date,
+                ),
                 "Action RAG": rag(action.current_rag),
                 "Accountability": "; ".join(owners.get(action.pk, [])),
                 "Links": "; ".join(r.ref for r in action.links.all()),

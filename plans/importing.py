@@ -60,6 +60,7 @@ from plans.parsing import (
     parse_timescale,
     split_accountability,
     split_refs,
+    timescale_with_revision,
 )
 from plans.selectors import actions_with_position, measures_with_position
 
@@ -908,6 +909,14 @@ class _Writer:
         action = self.actions.get(key)
         created = action is None
         timescale = parsed.timescale
+        if not created and timescale.text != action.timescale_text:
+            exported = timescale_with_revision(
+                action.timescale_text, action.start_date, action.due_date, action.baseline_due_date
+            )
+            if timescale.text == exported:
+                # The cell an export writes for a due date revised in the app: the same
+                # timescale and dates as the plan has, so nothing changes.
+                timescale = parsed.timescale = parse_timescale(action.timescale_text)
         milestones = [d.isoformat() for d in timescale.milestones]
         for measure in parsed.measures:
             if not measure.in_action_row:
@@ -1026,8 +1035,10 @@ class _Writer:
         """The measure at this position under the action: updated now if it exists and
         changed, or new and unsaved (for a bulk insert). Also whether it changed.
 
-        A measure in the action's own row shares the action's timescale; a measure on a
-        row of its own keeps that row's timescale text and dates."""
+        A measure in the action's own row shares the action's timescale, and the date it
+        first gave: a slip ("[slipped from June 24]") moves the action's due date, not the
+        measure's, as revising the due date in the app does. A measure on a row of its own
+        keeps that row's timescale text and dates."""
         existing = self.measures.get(action.pk, [])
         measure = existing[position] if position < len(existing) else None
         created = measure is None
@@ -1038,7 +1049,9 @@ class _Writer:
             "position": position,
             "text": parsed.text,
             "timescale_text": "" if parsed.in_action_row else timescale.text,
-            "due_date": timescale.due,
+            "due_date": (timescale.slipped_from or timescale.due)
+            if parsed.in_action_row
+            else timescale.due,
             "target": parsed.target,
             "tolerance": parsed.tolerance,
         }

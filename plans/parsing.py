@@ -45,6 +45,7 @@ __all__ = [
     "ref_sort_key",
     "split_accountability",
     "split_refs",
+    "timescale_with_revision",
 ]
 
 
@@ -566,6 +567,54 @@ def _slip_date(slip: _Partial | None, due: dt.date | None) -> dt.date | None:
     if slip.year is None and due is not None:
         slip.year = _year_on_or_before(slip, due.year, due.month)
     return slip.end()
+
+
+def timescale_with_revision(
+    text: str, start: dt.date | None, due: dt.date | None, baseline: dt.date | None
+) -> str:
+    """The timescale cell for an action whose due date was revised after ``text`` was
+    written, in words `parse_timescale` reads back as the same start, due date and
+    baseline: ``text`` itself if it still gives the due date.
+
+    The first form that reads back right is used: the issue's own "December 2024 [slipped
+    from June 24]" with the original cell in the brackets (when that cell is one date);
+    "Jul 24 Oct 24 New target date March 2025" with the original cell kept whole (a
+    later date only); else the dates alone, "June 2024 – March 2025 [slipped from
+    December 2024]". A flat table holds one revision: intermediate dates and the reasons
+    given for each revision are not in the cell (they stay in the app), and the dates
+    parsed from the original cell give way to those of the revised one.
+    """
+    written = parse_timescale(text)
+    if due is None or due == written.due:
+        return text
+    baseline = baseline or due
+    new = _date_text(due)
+    begin = f"{_date_text(start, first=True)} – " if start else ""
+    if baseline == due:  # an undated cell given a date in the app
+        candidates = [f"{begin}{new} ({text})" if text else "", f"{begin}{new}"]
+    else:
+        old = _date_text(baseline)
+        candidates = [
+            f"{new} [slipped from {text}]",
+            f"{text} New target date {new}",
+            f"{begin}{new} [slipped from {old}]",
+        ]
+    for cell in filter(None, candidates):
+        read = parse_timescale(cell)
+        if (
+            (read.start, read.due, read.slipped_from or read.due) == (start, due, baseline)
+            and (written.needs_review or not read.needs_review)
+            and len(cell) <= 300
+        ):
+            return cell
+    return candidates[-1]
+
+
+def _date_text(day: dt.date, *, first: bool = False) -> str:
+    """ "March 2025" for the month's last day (or its first, for a start), else "15 March
+    2025": how an officer writes a date, and how `parse_timescale` reads it back."""
+    whole_month = day.day == (1 if first else calendar.monthrange(day.year, day.month)[1])
+    return f"{day:%B %Y}" if whole_month else f"{day.day} {day:%B %Y}"
 
 
 def _dates(items: list[_Item]) -> tuple[list[dt.date], list[dt.date], bool]:

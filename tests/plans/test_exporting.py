@@ -1,6 +1,7 @@
 """Export writes the import layout, so export then import loses nothing."""
 
 import csv
+import datetime as dt
 import io
 
 import pytest
@@ -12,7 +13,7 @@ from openpyxl import load_workbook
 from plans import services
 from plans.exporting import export_plan, plan_rows
 from plans.importing import import_file
-from plans.models import Action, Measure, Plan
+from plans.models import Action, DueDateRevision, Measure, Plan
 from plans.selectors import actions_with_position, measures_with_position
 from tests import factories
 from tests.plans.test_importing import HEADER, as_csv, more, row, table
@@ -106,6 +107,63 @@ def test_the_whole_2024_plan_round_trips(db, fmt):
     copy = round_trip(original, fmt)
     assert copy.actions.count() == 56
     assert structure(copy) == structure(original)
+
+
+def revise(action: Action, new_date: dt.date) -> None:
+    services.action_revise_due_date(
+        action=action,
+        new_date=new_date,
+        reason="Recruitment delayed",
+        user=None,
+        expected_version=action.version,
+    )
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    ("timescale", "new_date", "cell"),
+    [
+        ("June 24", dt.date(2024, 12, 31), "December 2024 [slipped from June 24]"),
+        ("Jul 24 Oct 24", dt.date(2025, 3, 31), "Jul 24 Oct 24 New target date March 2025"),
+        (
+            "June 24 – Dec 24",
+            dt.date(2025, 3, 15),
+            "June 2024 – 15 March 2025 [slipped from December 2024]",
+        ),
+        ("Dec 24", dt.date(2024, 10, 31), "October 2024 [slipped from Dec 24]"),
+    ],
+)
+def test_a_due_date_revised_in_the_app_is_carried_by_the_timescale_cell(
+    db, fmt, timescale, new_date, cell
+):
+    rows = table(row(timescale=timescale), row(ref="1.2", outcome="", timescale="May 24"))
+    original = import_file(as_csv(rows), "p.csv", plan_name="Original").plan
+    action = Action.objects.get(plan=original, ref="1.1")
+    revise(action, new_date)
+    assert plan_rows(original)[2][4] == cell
+    assert plan_rows(original)[3][4] == "May 24"  # not revised: written as it was
+
+    copied = Action.objects.get(plan=round_trip(original, fmt), ref="1.1")
+    action.refresh_from_db()
+    for name in ("start_date", "due_date", "baseline_due_date"):
+        assert getattr(copied, name) == getattr(action, name)
+    assert list(copied.revisions.values_list("old_date", "new_date")) == list(
+        action.revisions.values_list("old_date", "new_date")
+    )
+    assert copied.timescale_text == cell
+    # The measure in the action's row keeps the date it was first due, as in the app.
+    assert copied.measures.get().due_date == action.measures.get().due_date
+
+
+def test_an_export_imported_into_its_own_plan_does_not_revise_again(db):
+    plan = import_file(as_csv(table(row(timescale="June 24"))), "p.csv", plan_name="P").plan
+    revise(Action.objects.get(), dt.date(2024, 12, 31))
+    before = structure(plan)
+    summary = import_file(export_plan(plan, "csv"), "p.csv", plan_name="p")
+    assert (summary.plan, summary.created, summary.updated) == (plan, {}, {})
+    assert DueDateRevision.objects.count() == 1
+    assert structure(plan) == before
+    assert Action.objects.get().timescale_text == "June 24"
 
 
 def test_a_method_set_by_hand_is_exported_and_comes_back(db):

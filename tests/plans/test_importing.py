@@ -398,6 +398,8 @@ def test_a_slipped_timescale_records_a_revision_from_the_earlier_date(db):
     assert (revision.old_date, revision.new_date) == (dt.date(2016, 6, 30), dt.date(2016, 8, 31))
     assert "slipped from June 2016" in revision.reason
     assert revision.history.get().history_change_reason == "import"
+    # The slip moves the action, not the measure in its row, as a revision in the app does.
+    assert action.measures.get().due_date == dt.date(2016, 6, 30)
 
 
 def test_owners_are_matched_whatever_the_dash_or_case_and_never_duplicated(db):

@@ -27,6 +27,7 @@ from plans.parsing import (
     ref_sort_key,
     split_accountability,
     split_refs,
+    timescale_with_revision,
 )
 
 
@@ -387,6 +388,55 @@ def test_words_beside_dates_are_kept_but_flagged():
 @pytest.mark.parametrize("text", ["", "   ", None, "<p></p>"])
 def test_an_empty_timescale_has_nothing_to_review(text):
     assert parse_timescale(text) == Timescale("", None, None, (), None, needs_review=False)
+
+
+# A cell as written, the action's start, due date (revised in the app) and baseline, and
+# the cell an export writes for it.
+REVISED_TIMESCALES = [
+    ("June 24", None, "2024-12-31", "2024-06-30", "December 2024 [slipped from June 24]"),
+    ("01 Mar 24", None, "2024-04-15", "2024-03-01", "15 April 2024 [slipped from 01 Mar 24]"),
+    # Brought forward: the date it was first due is still the one in the brackets.
+    ("Dec 24", None, "2024-10-31", "2024-12-31", "October 2024 [slipped from Dec 24]"),
+    # Several dates: the cell is kept whole and the new date follows it.
+    ("Jul 24 Oct 24", None, "2025-03-31", "2024-10-31", "Jul 24 Oct 24 New target date March 2025"),
+    # A range keeps its start.
+    (
+        "June 24 – Dec 24",
+        "2024-06-01",
+        "2025-03-15",
+        "2024-12-31",
+        "June 2024 – 15 March 2025 [slipped from December 2024]",
+    ),
+    # Slipped once in the plan, and again in the app: the first date and the latest.
+    (
+        "August 2016 [slipped from June 2016]",
+        None,
+        "2016-10-31",
+        "2016-06-30",
+        "October 2016 [slipped from June 2016]",
+    ),
+    # An undated cell given a date in the app.
+    ("Monthly review", None, "2025-03-31", "2025-03-31", "March 2025 (Monthly review)"),
+    ("", None, "2025-03-31", "2025-03-31", "March 2025"),
+]
+
+
+@pytest.mark.parametrize(("text", "start", "due", "baseline", "cell"), REVISED_TIMESCALES)
+def test_a_revised_due_date_is_written_as_a_timescale_that_reads_back(
+    text, start, due, baseline, cell
+):
+    start, due, baseline = (d(x) if x else None for x in (start, due, baseline))
+    assert timescale_with_revision(text, start, due, baseline) == cell
+    read = parse_timescale(cell)
+    assert (read.start, read.due, read.slipped_from or read.due) == (start, due, baseline)
+
+
+@pytest.mark.parametrize(
+    ("text", "due"), [("June 24", "2024-06-30"), ("Monthly review", None), ("", None)]
+)
+def test_a_timescale_that_still_gives_the_due_date_is_written_as_it_is(text, due):
+    due = d(due) if due else None
+    assert timescale_with_revision(text, None, due, due) == text
 
 
 def test_an_impossible_date_is_not_a_date():
