@@ -41,6 +41,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from audits import selectors as audit_selectors
@@ -182,14 +183,9 @@ class Scope:
     def single(self) -> PlanAt:
         return self.ats[0]
 
-    def window_ids(self, previous: bool = False) -> list[int]:
-        # Periods belong to one plan, so one list for all plans is exact.
-        return [pk for at in self.ats for pk in (at.previous_window if previous else at.window)]
-
-    @property
-    def ends(self) -> dict[int, dt.date]:
-        """Each started period's end date, by id, for ranking periods without a join."""
-        return {p.pk: p.end for at in self.ats for p in at.periods}
+    def windows(self, previous: bool = False) -> dict[int, tuple[int, ...]]:
+        """Each plan's window (see `PlanAt`), or the window of its previous period."""
+        return {at.plan.pk: at.previous_window if previous else at.window for at in self.ats}
 
     @property
     def period_ids(self) -> list[int]:
@@ -237,52 +233,69 @@ class Scope:
 # --- Positions --------------------------------------------------------------------------
 
 
-def _latest(
-    key: str, window: Sequence[int], subject: str | None = None, ends: dict | None = None
-) -> QuerySet[Rating]:
-    """Confirmed ratings of the outer item in `window`, the one giving its position
-    first: the latest period (by `ends`, period id to end date), then the latest rating.
-    The periods are ranked by a CASE on their ids, so no join is needed."""
+def _levels(windows: dict[int, Sequence[int]]) -> list[dict[int, int]]:
+    """The windows (plan id to period ids, newest first) read level by level: level 0
+    holds each plan's newest period, level 1 the one before, and so on."""
+    depth = max((len(window) for window in windows.values()), default=0)
+    return [
+        {plan_id: window[d] for plan_id, window in windows.items() if len(window) > d}
+        for d in range(depth)
+    ]
+
+
+def _latest(key: str, periods: dict[int, int], subject: str | None = None) -> QuerySet[Rating]:
+    """Confirmed ratings of the outer item in its plan's period of `periods` (plan id to
+    period id), latest first. The period is picked by the outer item's plan, so the
+    lookup is an equality on the (item, period, created) index whatever the number of
+    plans."""
+    if len(set(periods.values())) == 1:
+        period = Value(next(iter(periods.values())))
+    else:
+        period = Case(
+            *(
+                When(Exact(OuterRef("plan_id"), plan_id), then=Value(pk))
+                for plan_id, pk in periods.items()
+            ),
+            output_field=IntegerField(),
+        )
     ratings = Rating.objects.filter(
-        status=Rating.Status.CONFIRMED, period_id__in=window, **{key: OuterRef("pk")}
+        status=Rating.Status.CONFIRMED, period_id=period, **{key: OuterRef("pk")}
     )
     if subject is not None:
         ratings = ratings.filter(subject=subject)
-    if len(window) == 1:
-        return ratings.order_by("-created", "-pk")
-    if ends is None:
-        ends = dict(ReportingPeriod.objects.filter(pk__in=window).values_list("pk", "end"))
-    rank = Case(
-        *(When(period_id=pk, then=Value(ends[pk].toordinal())) for pk in window),
-        output_field=IntegerField(),
-    )
-    return ratings.order_by(rank.desc(), "-created", "-pk")
+    return ratings.order_by("-created", "-pk")
 
 
-def _position(
-    key: str,
-    window: Sequence[int],
-    name: str = "rag",
-    subject: str | None = None,
-    ends: dict | None = None,
-):
-    latest = _latest(key, window, subject, ends)
+def _rated(key: str, windows: dict[int, Sequence[int]], name: str, subject: str | None = None):
+    """The outer item's `name` from its position in its plan's window (NULL when it has
+    none): the latest confirmed rating in the newest period of the window that has one.
+    One index lookup per period tried, newest first; COALESCE stops at the first period
+    with a rating."""
+    found = [
+        Subquery(_latest(key, periods, subject).values(name)[:1]) for periods in _levels(windows)
+    ]
+    if not found:
+        return Value(None)
+    return Coalesce(*found) if len(found) > 1 else found[0]
+
+
+def _position(key: str, windows: dict[int, Sequence[int]], name: str = "rag"):
     if name == "rag":
         # No rating and a "not rated" rating read the same: "".
-        return Coalesce(Subquery(latest.values("rag")[:1]), Value(""), output_field=CharField())
-    return Subquery(latest.values(name)[:1])
+        return Coalesce(_rated(key, windows, name), Value(""), output_field=CharField())
+    return _rated(key, windows, name)
 
 
 def with_positions(queryset: QuerySet, scope: Scope, key: str, *, detail: bool = False):
     """Annotate actions or measures with `pos_rag` as of each plan's period; with
     `detail`, also `pos_commentary`, `pos_rated_at`, `pos_carried` and `updated_in_period`."""
-    window = scope.window_ids()
-    queryset = queryset.annotate(pos_rag=_position(key, window, ends=scope.ends))
+    window = scope.windows()
+    queryset = queryset.annotate(pos_rag=_position(key, window))
     if detail:
         queryset = queryset.annotate(
-            pos_commentary=_position(key, window, "commentary", ends=scope.ends),
-            pos_rated_at=_position(key, window, "created", ends=scope.ends),
-            pos_carried=_position(key, window, "carried_forward", ends=scope.ends),
+            pos_commentary=_position(key, window, "commentary"),
+            pos_rated_at=_position(key, window, "created"),
+            pos_carried=_position(key, window, "carried_forward"),
             updated_in_period=_updated_in_period(key, scope),
         )
     return queryset
@@ -327,26 +340,7 @@ class Distribution:
 
 def distributions(scope: Scope) -> dict[int, Distribution]:
     """RAG counts per plan and recommendation, as of each plan's period. Two queries."""
-    result = {pk: Distribution() for pk in scope.plan_ids}
-    actions = (
-        with_positions(scope.actions(), scope, "action")
-        .values("plan_id", "recommendation_id", "pos_rag")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in actions:
-        result[row["plan_id"]].add("actions", row["recommendation_id"], row["pos_rag"], row["n"])
-    measures = (
-        with_positions(scope.measures(), scope, "measure")
-        .values("plan_id", "action__recommendation_id", "pos_rag")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    for row in measures:
-        result[row["plan_id"]].add(
-            "measures", row["action__recommendation_id"], row["pos_rag"], row["n"]
-        )
-    return result
+    return summary(scope).distributions
 
 
 # --- Movement since the previous period ------------------------------------------------
@@ -354,8 +348,8 @@ def distributions(scope: Scope) -> dict[int, Distribution]:
 
 def _pairs(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
     return queryset.annotate(
-        then_rag=_position(key, scope.window_ids(previous=True), ends=scope.ends),
-        now_rag=_position(key, scope.window_ids(), ends=scope.ends),
+        then_rag=_position(key, scope.windows(previous=True)),
+        now_rag=_position(key, scope.windows()),
     )
 
 
@@ -375,32 +369,60 @@ class MovementCounts:
 
 def movement_counts(scope: Scope) -> dict[int, MovementCounts | None]:
     """Per plan (None where its period has no previous one): counts per direction of
-    actions and measures, from (then, now) pairs grouped in the database. Two queries.
+    actions and measures. Two queries (see `summary`)."""
+    return summary(scope).movements
+
+
+@dataclass
+class Summary:
+    """The counts that follow from each item's position, per plan: the RAG distribution
+    (`distributions`), the movement since the previous period (`movement_counts`; None
+    where the plan's period has no previous one) and how many actions and measures were
+    not updated in the period."""
+
+    distributions: dict[int, Distribution]
+    movements: dict[int, MovementCounts | None]
+    actions_not_updated: dict[int, int]
+    measures_not_updated: dict[int, int]
+
+
+def summary(scope: Scope) -> Summary:
+    """Every count that follows from positions, from one query per kind: each item's
+    position then and now and whether it was updated in the period, grouped in the
+    database by plan, recommendation, both positions and the update, so each position
+    is looked up once per item however many figures use it.
 
     Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
     """
-    result: dict[int, MovementCounts | None] = {
-        at.plan.pk: (MovementCounts() if at.previous else None) for at in scope.ats
-    }
-    with_previous = [at for at in scope.ats if at.previous]
-    if not with_previous:
-        return result
-    sub = Scope(tuple(with_previous), scope.recommendation, scope.owner)
+    result = Summary(
+        distributions={pk: Distribution() for pk in scope.plan_ids},
+        movements={at.plan.pk: (MovementCounts() if at.previous else None) for at in scope.ats},
+        actions_not_updated=dict.fromkeys(scope.plan_ids, 0),
+        measures_not_updated=dict.fromkeys(scope.plan_ids, 0),
+    )
     queries = (
-        ("actions", "action", sub.actions(), "recommendation_id"),
-        ("measures", "measure", sub.measures(), "action__recommendation_id"),
+        ("actions", "action", scope.actions(), "recommendation_id"),
+        ("measures", "measure", scope.measures(), "action__recommendation_id"),
     )
     for kind, key, queryset, rec_field in queries:
+        not_updated = getattr(result, f"{kind}_not_updated")
         rows = (
-            _pairs(queryset, sub, key)
-            .values("plan_id", rec_field, "then_rag", "now_rag")
+            _pairs(queryset, scope, key)
+            .annotate(was_updated=_updated_in_period(key, scope))
+            .values("plan_id", rec_field, "then_rag", "now_rag", "was_updated")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for row in rows:
-            direction = plan_periods.direction(row["then_rag"], row["now_rag"])
-            result[row["plan_id"]].add(kind, row[rec_field], direction, row["n"])
+            plan_id, rec_id, n = row["plan_id"], row[rec_field], row["n"]
+            result.distributions[plan_id].add(kind, rec_id, row["now_rag"], n)
+            movement = result.movements[plan_id]
+            if movement is not None:
+                direction = plan_periods.direction(row["then_rag"], row["now_rag"])
+                movement.add(kind, rec_id, direction, n)
+            if not row["was_updated"]:
+                not_updated[plan_id] += n
     return result
 
 
@@ -563,33 +585,37 @@ def flag_counts(
     *,
     audits: dict[int, list] | None = None,
     below: dict[int, int] | None = None,
+    counts: Summary | None = None,
 ) -> dict[int, Flags]:
-    """The attention counts per plan. `audits` (from `audits_overdue_by_plan`) and
-    `below` (from `below_target_counts`) are used when the caller has them already."""
+    """The attention counts per plan. `audits` (from `audits_overdue_by_plan`), `below`
+    (from `below_target_counts`) and `counts` (from `summary`, for the items not
+    updated) are used when the caller has them already."""
     result = {pk: Flags() for pk in scope.plan_ids}
     open_ = _open_as_of()
-    rows = (
-        _with_due_as_of(scope.actions(), scope)
-        .values("plan_id")
-        .annotate(
-            overdue=Count("pk", filter=open_ & OVERDUE),
-            slipped=Count("pk", filter=open_ & SLIPPED),
-            not_updated=Count("pk", filter=~_updated_in_period("action", scope)),
-        )
-        .order_by()
-    )
+    counted = {
+        "overdue": Count("pk", filter=open_ & OVERDUE),
+        "slipped": Count("pk", filter=open_ & SLIPPED),
+    }
+    if counts is None:
+        counted["not_updated"] = Count("pk", filter=~_updated_in_period("action", scope))
+    rows = _with_due_as_of(scope.actions(), scope).values("plan_id").annotate(**counted).order_by()
     for row in rows:
         flags = result[row["plan_id"]]
         flags.overdue, flags.slipped = row["overdue"], row["slipped"]
-        flags.actions_not_updated = row["not_updated"]
-    measures = (
-        scope.measures()
-        .values("plan_id")
-        .annotate(not_updated=Count("pk", filter=~_updated_in_period("measure", scope)))
-        .order_by()
-    )
-    for row in measures:
-        result[row["plan_id"]].measures_not_updated = row["not_updated"]
+        flags.actions_not_updated = row.get("not_updated", 0)
+    if counts is None:
+        measures = (
+            scope.measures()
+            .values("plan_id")
+            .annotate(not_updated=Count("pk", filter=~_updated_in_period("measure", scope)))
+            .order_by()
+        )
+        for row in measures:
+            result[row["plan_id"]].measures_not_updated = row["not_updated"]
+    else:
+        for plan_id, flags in result.items():
+            flags.actions_not_updated = counts.actions_not_updated[plan_id]
+            flags.measures_not_updated = counts.measures_not_updated[plan_id]
     for plan_id, count in (below if below is not None else below_target_counts(scope)).items():
         result[plan_id].below_target = count
     for row in _awaiting(scope).values("plan_id").annotate(n=Count("pk")).order_by():
@@ -832,11 +858,14 @@ def awaiting_confirmation(scope: Scope) -> QuerySet[Rating]:
 # --- Trend across periods ---------------------------------------------------------------
 
 
-def trend(at: PlanAt, scope: Scope | None = None) -> dict[str, list[tuple[str, dict]]]:
+def trend(
+    at: PlanAt, scope: Scope | None = None, current: Distribution | None = None
+) -> dict[str, list[tuple[str, dict]]]:
     """RAG counts of actions and of measures as of each started period of the plan,
     oldest first, narrowed like `scope`. Two queries for the closed periods (the
     latest confirmed rating of each item in each period, by a window function) and two
-    for the open one.
+    for the open one, unless it is the period looked at and `current` (its
+    distribution, narrowed like `scope`) is given.
 
     A closed period holds a confirmed rating for every item that existed when it
     closed, so its counts are read from its own ratings; an item added later is not
@@ -879,9 +908,12 @@ def trend(at: PlanAt, scope: Scope | None = None) -> dict[str, list[tuple[str, d
         for period in at.periods:
             if period.is_closed:
                 continue
+            if current is not None and period.pk == at.period.pk:
+                per_period[period.pk] = dict(getattr(current, kind))
+                continue
             window = _window(list(at.periods), list(at.periods).index(period))
             rows = (
-                items.annotate(pos_rag=_position(key, window, ends=scope.ends))
+                items.annotate(pos_rag=_position(key, {at.plan.pk: window}))
                 .values("pos_rag")
                 .annotate(n=Count("pk"))
                 .order_by()
@@ -902,15 +934,11 @@ def facet_positions(scope: Scope, recommendation: Recommendation) -> dict[str, d
     """The recommendation's own ratings (outcome required, impact for children, actions
     completed) as of the period: {facet: {"rag", "commentary"}} for facets rated. One
     query."""
-    window = scope.window_ids()
+    window = scope.windows()
     annotations = {}
     for facet in FACETS:
-        annotations[f"{facet}_rag"] = Subquery(
-            _latest("recommendation", window, facet, scope.ends).values("rag")[:1]
-        )
-        annotations[f"{facet}_commentary"] = Subquery(
-            _latest("recommendation", window, facet, scope.ends).values("commentary")[:1]
-        )
+        annotations[f"{facet}_rag"] = _rated("recommendation", window, "rag", facet)
+        annotations[f"{facet}_commentary"] = _rated("recommendation", window, "commentary", facet)
     row = Recommendation.objects.filter(pk=recommendation.pk).annotate(**annotations).values().get()
     return {
         str(facet): {
@@ -939,13 +967,13 @@ def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> l
     evidence (`pos_suggested_rag`, `pos_override_reason`), latest result (`result`,
     `result_on`) and whether it misses its target (`below`). `results` from
     `measure_results` when the caller has them."""
-    window = scope.window_ids()
+    window = scope.windows()
     measures = list(
         with_positions(scope.measures(), scope, "measure", detail=True)
         .annotate(
             # A RAG other than the evidence gave is shown with its written reason.
-            pos_suggested_rag=_position("measure", window, "suggested_rag", ends=scope.ends),
-            pos_override_reason=_position("measure", window, "override_reason", ends=scope.ends),
+            pos_suggested_rag=_position("measure", window, "suggested_rag"),
+            pos_override_reason=_position("measure", window, "override_reason"),
         )
         .select_related("action__recommendation", "plan")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")

@@ -201,11 +201,12 @@ def _across_plans(plans: Sequence[Plan], today: dt.date) -> dict:
     if not ats:
         return {"plan_rows": []}
     scope = board.Scope(tuple(ats))
-    distributions = board.distributions(scope)
-    movements = board.movement_counts(scope)
-    flags = board.flag_counts(scope)
+    counts = board.summary(scope)
+    flags = board.flag_counts(scope, counts=counts)
     rows = [
-        PlanRow(at, distributions[at.plan.pk], movements[at.plan.pk], flags[at.plan.pk])
+        PlanRow(
+            at, counts.distributions[at.plan.pk], counts.movements[at.plan.pk], flags[at.plan.pk]
+        )
         for at in ats
     ]
     chart_rows = [(f"{row.at.plan.title} ({row.at.period.label})", row) for row in rows]
@@ -254,11 +255,14 @@ def _overview(scope: board.Scope) -> dict:
     at = scope.single
     plan = at.plan
     labels = _labels(plan)
-    distribution = board.distributions(scope)[plan.pk]
-    movement = board.movement_counts(scope)[plan.pk]
+    counts = board.summary(scope)
+    distribution = counts.distributions[plan.pk]
+    movement = counts.movements[plan.pk]
     audits = board.audits_overdue_by_plan(scope)
     below_ids = board.below_target_ids(scope)
-    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below_ids)})[plan.pk]
+    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below_ids)}, counts=counts)[
+        plan.pk
+    ]
     recommendations = plan.recommendations.order_by("position", "pk")
     if scope.recommendation is not None:
         recommendations = recommendations.filter(pk=scope.recommendation.pk)
@@ -273,7 +277,7 @@ def _overview(scope: board.Scope) -> dict:
                 movement=movement.by_recommendation.get(rec.pk) if movement else None,
             )
         )
-    trend = board.trend(at, scope)
+    trend = board.trend(at, scope, distribution)
     worsened = [board.Direction.WORSENED]
     overdue = list(board.overdue_actions(scope)[:LIST_LIMIT])
     for action in overdue:
@@ -495,9 +499,9 @@ RAG_HEADERS = ["Blue", "Green", "Amber", "Red", "Not rated", "Total"]
 
 
 def table_plans(scope: board.Scope) -> Table:
-    distributions = board.distributions(scope)
-    movements = board.movement_counts(scope)
-    flags = board.flag_counts(scope)
+    counts = board.summary(scope)
+    distributions, movements = counts.distributions, counts.movements
+    flags = board.flag_counts(scope, counts=counts)
     rows = []
     for at in scope.ats:
         pk = at.plan.pk
