@@ -19,6 +19,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import pydyf
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
@@ -28,6 +29,28 @@ from weasyprint.html import element_has_link_type, parse_url
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, path2url
 
 PDF_VARIANT = "pdf/ua-1"
+
+
+def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
+    """pydyf's ``PDF.page_references``, built once per page count instead of per call.
+
+    pydyf 0.13 rebuilds the tuple of every page's reference each time it is read, and
+    WeasyPrint's PDF/UA tagging reads it once per structure element (``'Pg'``): tens of
+    thousands of times in a 300-page report, which made tagging grow with the square of
+    the page count (about 5 s of CPU at 1,000 actions). Pages are only ever appended
+    (``add_page``), so the tuple is kept until the page list's length changes.
+    """
+    kids = pdf.pages["Kids"]
+    cached = pdf.__dict__.get("_page_references_cache")
+    if cached is None or cached[0] is not kids or cached[1] != len(kids):
+        cached = (kids, len(kids), pydyf.PDF.uncached_page_references.fget(pdf))
+        pdf.__dict__["_page_references_cache"] = cached
+    return cached[2]
+
+
+if not hasattr(pydyf.PDF, "uncached_page_references"):
+    pydyf.PDF.uncached_page_references = pydyf.PDF.page_references
+    pydyf.PDF.page_references = property(_cached_page_references)
 
 
 class URLRefusedError(ValueError):

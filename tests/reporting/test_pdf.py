@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
+import pydyf
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -165,6 +166,47 @@ def test_it_declares_pdf_ua_with_language_and_structure(site):
     xmp = catalog["/Metadata"].get_object().get_data().decode()
     assert 'pdfuaid:part="1"' in xmp
     assert reader.metadata.title == "Report"
+
+
+def test_page_references_are_built_once_and_follow_added_pages():
+    pdf = pydyf.PDF()
+    for _ in range(3):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+
+    first = pdf.page_references
+    assert first == pydyf.PDF.uncached_page_references.fget(pdf)
+    assert len(first) == 3
+    assert pdf.page_references is first  # not rebuilt on every read
+
+    pdf.add_page(pydyf.Dictionary({"Type": "/Page"}))
+    assert pdf.page_references == pydyf.PDF.uncached_page_references.fget(pdf)
+    assert len(pdf.page_references) == 4
+
+
+def test_tagged_structure_points_at_the_page_each_element_is_on(site):
+    static, _ = site
+    html = page(
+        "<p>First page</p>"
+        '<p style="break-before: page">Second page</p>'
+        '<p style="break-before: page">Third page</p>'
+    )
+
+    reader = PdfReader(BytesIO(render(html, static)))
+
+    pages = [p.indirect_reference.idnum for p in reader.pages]
+    found = {}
+
+    def walk(element):
+        element = element.get_object()
+        kids = element.get("/K")
+        if "/Pg" in element and element.get("/S") == "/P":
+            found[len(found)] = element.raw_get("/Pg").idnum
+        for kid in kids if isinstance(kids, list) else [kids] if kids is not None else []:
+            if hasattr(kid, "get_object") and isinstance(kid.get_object(), dict):
+                walk(kid)
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"])
+    assert list(found.values()) == pages
 
 
 def test_a_title_argument_replaces_the_html_title(site):
