@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -894,17 +895,10 @@ def trend(
                     )
                 )
                 .filter(rank=1)
-            )
-            rows = (
-                Rating.objects.filter(pk__in=latest.values("pk"))
-                .values("period_id", "rag")
-                .annotate(n=Count("pk"))
                 .order_by()
             )
-            for row in rows:
-                per_period.setdefault(row["period_id"], empty_counts())[row["rag"] or ""] += row[
-                    "n"
-                ]
+            for period_id, rag, n in _grouped_count(latest, ("period_id", "rag")):
+                per_period.setdefault(period_id, empty_counts())[rag or ""] += n
         for period in at.periods:
             if period.is_closed:
                 continue
@@ -925,6 +919,21 @@ def trend(
         kind: [(p.label, per_period.get(p.pk, empty_counts())) for p in at.periods]
         for kind, per_period in counts.items()
     }
+
+
+def _grouped_count(queryset: QuerySet, fields: Sequence[str]) -> list[tuple]:
+    """Rows of (*fields, count) for `queryset` grouped by `fields`, counted over the
+    query as a derived table. The ORM cannot group the rows a window function picked
+    without joining them back by primary key, one index lookup per row."""
+    sql, params = queryset.values(*fields).query.sql_with_params()
+    connection = connections[queryset.db]
+    columns = ", ".join(f"picked.{connection.ops.quote_name(name)}" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, COUNT(*) FROM ({sql}) picked GROUP BY {columns}",  # noqa: S608
+            params,
+        )
+        return cursor.fetchall()
 
 
 # --- Drill-down -------------------------------------------------------------------------
