@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from django.db import connections
 from django.db.models import (
@@ -588,7 +588,7 @@ def flag_counts(
     below: dict[int, int] | None = None,
     counts: Summary | None = None,
 ) -> dict[int, Flags]:
-    """The attention counts per plan. `audits` (from `audits_overdue_by_plan`), `below`
+    """The attention counts per plan. `audits` (from `overdue_audits`), `below`
     (from `below_target_counts`) and `counts` (from `summary`, for the items not
     updated) are used when the caller has them already."""
     result = {pk: Flags() for pk in scope.plan_ids}
@@ -622,7 +622,7 @@ def flag_counts(
     for row in _awaiting(scope).values("plan_id").annotate(n=Count("pk")).order_by():
         result[row["plan_id"]].awaiting_confirmation = row["n"]
     if audits is None:
-        audits = audits_overdue_by_plan(scope)
+        audits = overdue_audits(scope)
     for plan_id, rows_ in audits.items():
         result[plan_id].audits_overdue = len(rows_)
     return result
@@ -768,28 +768,36 @@ def below_target_measures(
 
 @dataclass(frozen=True)
 class _Upcoming:
-    """A schedule cut to the rounds up to the next one not done, for
-    `audits.selectors.measure_next_due`, which lists every round's date: the rounds
-    after the next cannot change what is due next, and a plan at council scale has
-    thousands of schedules of up to 36 rounds. The result's `schedule` and `rounds`
-    are put back from the real schedule."""
+    """A schedule cut to its next round not done, for `audits.selectors.measure_next_due`,
+    which lists every round's date: only that round (or, after the last, the review) can
+    be due next, and a plan at council scale has thousands of schedules of up to 36
+    rounds. The round's date is `round_dates`'s own (the first due date moved on by the
+    rounds done); the result's round number and count are put back from the real
+    schedule."""
 
-    schedule: AuditSchedule
+    pk: int
     first_due: dt.date
     interval_months: int
     rounds: int
     review_date: dt.date | None
     done: int
+    done_before: int
+    real_rounds: int
 
     @classmethod
-    def of(cls, schedule: AuditSchedule) -> _Upcoming:
+    def of(cls, pk, first_due, interval_months, rounds, review_date, done) -> _Upcoming:
+        left = done < rounds
         return cls(
-            schedule=schedule,
-            first_due=schedule.first_due,
-            interval_months=schedule.interval_months,
-            rounds=min(schedule.rounds, schedule.done + 1),
-            review_date=schedule.review_date,
-            done=schedule.done,
+            pk=pk,
+            first_due=(
+                audit_selectors.add_months(first_due, interval_months * done) if left else first_due
+            ),
+            interval_months=interval_months,
+            rounds=1 if left else 0,
+            review_date=review_date,
+            done=0,
+            done_before=done,
+            real_rounds=rounds,
         )
 
 
@@ -799,11 +807,25 @@ class AuditOverdue:
     next_due: audit_selectors.NextDue
 
 
-def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
+@dataclass(frozen=True)
+class OverdueAudit:
+    """A measure whose next audit round is overdue, before its measure is loaded."""
+
+    plan_id: int
+    measure_id: int
+    schedule_id: int
+    round: int
+    rounds: int
+    on: dt.date
+    days_overdue: int
+
+
+def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     """Measures whose next audit round was due before the as-of date and not sampled,
     by `audits.selectors.measure_next_due` (the QA overview's rule), longest overdue
-    first. Two queries: the schedules with the rounds done up to the as-of date, and the
-    overdue measures; the rule itself is date arithmetic, applied to each schedule."""
+    first, per plan. One query: the schedules as plain values with the rounds done up to
+    the as-of date; the rule itself is date arithmetic, applied to each schedule's next
+    round only. `audits_overdue` loads the measures of the rows to be shown."""
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
     schedules = (
         AuditSchedule.objects.filter(measure__in=scope.measures())
@@ -815,23 +837,65 @@ def audits_overdue_by_plan(scope: Scope) -> dict[int, list[AuditOverdue]]:
         )
         .annotate(done=Count("dip_samples", filter=Q(dip_samples__sampled_on__lte=F("plan_as_of"))))
         .order_by("measure_id", "first_due", "pk")
+        .values_list(
+            "measure_id",
+            "measure__plan_id",
+            "pk",
+            "first_due",
+            "interval_months",
+            "rounds",
+            "review_date",
+            "done",
+        )
     )
-    by_measure: dict[int, list[AuditSchedule]] = defaultdict(list)
-    plan_of: dict[int, int] = {}
-    for schedule in schedules.annotate(plan_id=F("measure__plan_id")):
-        by_measure[schedule.measure_id].append(schedule)
-        plan_of[schedule.measure_id] = schedule.plan_id
-    overdue: list[tuple[int, audit_selectors.NextDue]] = []
-    for measure_id, group in by_measure.items():
-        upcoming = [_Upcoming.of(schedule) for schedule in group]
-        due = audit_selectors.measure_next_due(upcoming, today=as_of[plan_of[measure_id]])
+    by_measure: dict[tuple[int, int], list[_Upcoming]] = defaultdict(list)
+    for measure_id, plan_id, *schedule in schedules:
+        by_measure[measure_id, plan_id].append(_Upcoming.of(*schedule))
+    overdue: list[OverdueAudit] = []
+    for (measure_id, plan_id), upcoming in by_measure.items():
+        due = audit_selectors.measure_next_due(upcoming, today=as_of[plan_id])
         if due is not None and due.overdue:
-            real = due.schedule.schedule
-            overdue.append((measure_id, replace(due, schedule=real, rounds=real.rounds)))
-    measures = Measure.objects.select_related("plan").in_bulk([pk for pk, _ in overdue])
+            cut = due.schedule
+            overdue.append(
+                OverdueAudit(
+                    plan_id=plan_id,
+                    measure_id=measure_id,
+                    schedule_id=cut.pk,
+                    round=cut.done_before + 1,
+                    rounds=cut.real_rounds,
+                    on=due.on,
+                    days_overdue=due.days_overdue,
+                )
+            )
+    result: dict[int, list[OverdueAudit]] = defaultdict(list)
+    for row in sorted(overdue, key=lambda row: (-row.days_overdue, row.measure_id)):
+        result[row.plan_id].append(row)
+    return result
+
+
+def audits_overdue_by_plan(
+    scope: Scope,
+    overdue: dict[int, list[OverdueAudit]] | None = None,
+    *,
+    limit: int | None = None,
+) -> dict[int, list[AuditOverdue]]:
+    """`overdue_audits` (`overdue` when the caller has it) with each row's measure and
+    schedule loaded, the first `limit` of each plan. Two queries, or one given
+    `overdue`."""
+    if overdue is None:
+        overdue = overdue_audits(scope)
+    chosen = {plan_id: rows[:limit] for plan_id, rows in overdue.items()}
+    schedules = AuditSchedule.objects.select_related("measure__plan").in_bulk(
+        [row.schedule_id for rows in chosen.values() for row in rows]
+    )
     result: dict[int, list[AuditOverdue]] = defaultdict(list)
-    for measure_id, due in sorted(overdue, key=lambda row: (-row[1].days_overdue, row[0])):
-        result[plan_of[measure_id]].append(AuditOverdue(measure=measures[measure_id], next_due=due))
+    for plan_id, rows in chosen.items():
+        for row in rows:
+            schedule = schedules[row.schedule_id]
+            due = audit_selectors.NextDue(
+                schedule, row.on, row.round, row.rounds, True, row.days_overdue
+            )
+            result[plan_id].append(AuditOverdue(measure=schedule.measure, next_due=due))
     return result
 
 

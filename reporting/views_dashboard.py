@@ -258,7 +258,7 @@ def _overview(scope: board.Scope) -> dict:
     counts = board.summary(scope)
     distribution = counts.distributions[plan.pk]
     movement = counts.movements[plan.pk]
-    audits = board.audits_overdue_by_plan(scope)
+    audits = board.overdue_audits(scope)
     below_ids = board.below_target_ids(scope)
     flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below_ids)}, counts=counts)[
         plan.pk
@@ -310,7 +310,9 @@ def _overview(scope: board.Scope) -> dict:
         "below_target": board.below_target_measures(scope, limit=LIST_LIMIT, ids=below_ids),
         "not_updated_actions": list(board.not_updated_actions(scope)[:LIST_LIMIT]),
         "not_updated_measures": list(board.not_updated_measures(scope)[:LIST_LIMIT]),
-        "audits_overdue": audits.get(plan.pk, [])[:LIST_LIMIT],
+        "audits_overdue": board.audits_overdue_by_plan(scope, audits, limit=LIST_LIMIT).get(
+            plan.pk, []
+        ),
         "awaiting": list(
             board.awaiting_confirmation(scope).select_related(
                 "action", "measure__action", "recommendation", "created_by"

@@ -25,6 +25,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from audits.models import MeasureValue
@@ -296,6 +297,82 @@ def test_audits_overdue_use_the_rounds_done_by_the_as_of_date(built):
         (m2.pk, 2, dt.date(2024, 11, 30))
     ]
     assert board.audits_overdue_by_plan(scope_for(built, "Q2 2024/25")) == {}
+
+
+def test_audits_overdue_agree_with_the_qa_overview_rule_on_every_kind_of_schedule(built):
+    """The dashboard computes only each schedule's next round; the QA overview's rule
+    (`measure_next_due`) lists every round. They must agree: month ends, rounds done,
+    all rounds done with and without a review, and a measure with several schedules
+    where a review comes first."""
+    from audits import selectors as audit_selectors
+    from audits.models import AuditSchedule
+
+    plan = built["plan"]
+    action = built["actions"][0]
+    shapes = [
+        # (first_due, interval, rounds, review_date, samples)
+        (dt.date(2024, 1, 31), 1, 12, None, 3),  # month ends: due 30 Apr
+        (dt.date(2024, 2, 29), 3, 4, None, 1),  # leap day, quarterly
+        (dt.date(2024, 3, 15), 2, 2, dt.date(2024, 12, 1), 2),  # done, review ahead
+        (dt.date(2024, 3, 15), 2, 2, None, 2),  # done, nothing left
+        (dt.date(2024, 12, 31), 1, 3, None, 0),  # not due yet
+    ]
+    measures = []
+    for first_due, interval, rounds, review, samples in shapes:
+        measure = factories.MeasureFactory(plan=plan, action=action)
+        schedule = factories.AuditScheduleFactory(
+            measure=measure,
+            interval_months=interval,
+            rounds=rounds,
+            first_due=first_due,
+            review_date=review,
+        )
+        for index in range(samples):
+            factories.DipSampleFactory(
+                measure=measure, schedule=schedule, sampled_on=first_due + dt.timedelta(days=index)
+            )
+        measures.append(measure)
+    # Several schedules: an overdue round, but a review due earlier comes first.
+    both = factories.MeasureFactory(plan=plan, action=action)
+    factories.AuditScheduleFactory(measure=both, first_due=dt.date(2024, 9, 30), rounds=3)
+    reviewed = factories.AuditScheduleFactory(
+        measure=both, first_due=dt.date(2024, 1, 31), rounds=1, review_date=dt.date(2024, 8, 1)
+    )
+    factories.DipSampleFactory(measure=both, schedule=reviewed, sampled_on=dt.date(2024, 1, 20))
+    measures.append(both)
+
+    scope = scope_for(built, "Q3 2024/25")
+    as_of = scope.single.as_of
+    expected = {}
+    for measure in [*measures, *built["measures"]]:
+        schedules = AuditSchedule.objects.filter(measure=measure).annotate(
+            done=Count("dip_samples", filter=Q(dip_samples__sampled_on__lte=as_of))
+        )
+        due = audit_selectors.measure_next_due(
+            list(schedules.order_by("first_due", "pk")), today=as_of
+        )
+        if due is not None and due.overdue:
+            expected[measure.pk] = (
+                due.schedule.pk,
+                due.round,
+                due.rounds,
+                due.on,
+                due.days_overdue,
+            )
+    rows = board.audits_overdue_by_plan(scope).get(plan.pk, [])
+    got = {
+        row.measure.pk: (
+            row.next_due.schedule.pk,
+            row.next_due.round,
+            row.next_due.rounds,
+            row.next_due.on,
+            row.next_due.days_overdue,
+        )
+        for row in rows
+    }
+    assert got == expected
+    assert measures[0].pk in got and measures[1].pk in got and both.pk not in got
+    assert got[measures[0].pk][1:4] == (4, 12, dt.date(2024, 4, 30))
 
 
 def test_ratings_awaiting_confirmation_are_the_proposed_ones_of_the_period(built):
