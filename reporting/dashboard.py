@@ -41,7 +41,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, RowNumber
+from django.db.models.functions import Coalesce, Concat, RowNumber
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
@@ -431,14 +431,23 @@ def moved(
     scope: Scope, kind: str, directions: Iterable[Direction], *, limit: int | None = None
 ) -> list:
     """Actions (`kind` "action") or measures ("measure") that moved in one of
-    `directions`, in plan order, each with `then_rag`, `now_rag` and `direction`.
+    `directions`, in plan order, each with `then_rag`, `now_rag` and `direction`. One
+    query.
 
-    The database returns only the items whose position changed, with both positions
-    (each position subquery is referenced once, so it runs once per item); the
-    direction rule (`plans.periods.direction`) then sorts them, and only the items
-    shown are loaded in full.
+    The direction rule (`plans.periods.direction`) is turned into the (then, now) pairs
+    it gives those directions for, so the database picks, orders and limits the items:
+    each item's two positions are looked up once to choose it, and again only for the
+    items returned.
     """
     wanted = set(directions)
+    pairs = [
+        f"{then}>{now}"
+        for then in RAG_KEYS
+        for now in RAG_KEYS
+        if then != now and plan_periods.direction(then, now) in wanted
+    ]
+    if not pairs:
+        return []
     if kind == "action":
         items, order = scope.actions(), ("plan__title", "recommendation__position", "position")
         related = ("recommendation",)
@@ -446,26 +455,25 @@ def moved(
         items = scope.measures()
         order = ("plan__title", "action__recommendation__position", "action__position", "position")
         related = ("action__recommendation",)
-    rows = (
+    positions = scope.windows(previous=True), scope.windows()
+    queryset = (
         _pairs(items, scope, kind)
-        .exclude(then_rag=F("now_rag"))
+        # Both positions in one expression, so that each is looked up once per item.
+        .alias(
+            pair=Concat(
+                _position(kind, positions[0]),
+                Value(">"),
+                _position(kind, positions[1]),
+                output_field=CharField(),
+            )
+        )
+        .filter(pair__in=pairs)
+        .select_related(*related)
         .order_by(*order, "pk")
-        .values_list("pk", "then_rag", "now_rag")
     )
-    chosen = []
-    for pk, then, now in rows:
-        direction = plan_periods.direction(then, now)
-        if direction in wanted:
-            chosen.append((pk, then, now, direction))
-    if limit is not None:
-        chosen = chosen[:limit]
-    model = Action if kind == "action" else Measure
-    loaded = model.objects.select_related(*related).in_bulk([row[0] for row in chosen])
-    result = []
-    for pk, then, now, direction in chosen:
-        item = loaded[pk]
-        item.then_rag, item.now_rag, item.direction = then, now, direction
-        result.append(item)
+    result = list(queryset[:limit] if limit is not None else queryset)
+    for item in result:
+        item.direction = plan_periods.direction(item.then_rag, item.now_rag)
     return result
 
 
