@@ -1,6 +1,7 @@
 """Tests for PDF rendering: text, PDF/UA, shipped fonts, and a fetcher that fetches nothing
 outside the static directories."""
 
+import gc
 import os
 import sys
 import threading
@@ -11,12 +12,14 @@ from pathlib import Path
 
 import pydyf
 import pytest
+import weasyprint
 from PIL import Image
 from pypdf import PdfReader
 from weasyprint.urls import FatalURLFetchingError
 
 from reporting.charts import rag_stacked_bars
 from reporting.pdf import (
+    RENDER_GC_THRESHOLDS,
     PdfRenderError,
     SafeURLFetcher,
     URLRefusedError,
@@ -166,6 +169,34 @@ def test_it_declares_pdf_ua_with_language_and_structure(site):
     xmp = catalog["/Metadata"].get_object().get_data().decode()
     assert 'pdfuaid:part="1"' in xmp
     assert reader.metadata.title == "Report"
+
+
+def test_the_collector_runs_less_often_during_a_render_and_as_before_after(site, monkeypatch):
+    static, _ = site
+    seen = []
+    original = weasyprint.Document.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        seen.append(gc.get_threshold())
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", write_pdf)
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        render(page("<p>Hello</p>"), static)
+        assert seen == [RENDER_GC_THRESHOLDS]
+        assert gc.get_threshold() == (700, 10, 10)
+
+        with pytest.raises(ValueError, match="language"):
+            render_pdf(
+                "<html><head><title>T</title></head><body>x</body></html>",
+                base_url=static,
+                allowed_roots=[static],
+            )
+        assert gc.get_threshold() == (700, 10, 10)
+    finally:
+        gc.set_threshold(*before)
 
 
 def test_page_references_are_built_once_and_follow_added_pages():
