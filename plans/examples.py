@@ -453,7 +453,7 @@ def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, st
                 plan=plan,
                 recommendation=rec,
                 ref=f"{row['number']}.{n}",
-                position=n,
+                position=n - 1,  # counted from 0, as the importer does
                 text=item["what"] or "",
                 why=item.get("why") or "",
                 difference=item.get("difference") or "",

@@ -306,14 +306,12 @@ def test_both_example_plans_round_trip_through_an_export(examples):
             methods = {m[1] for a in copy_actions for m in a[17]}
             assert Measure.Method.PERFORMANCE in methods
         # The export imported into the plan it came from changes nothing: no second
-        # revision for a slip the plan already records, no new timescale text. (The
-        # 2015 loader numbers action positions from 1 where the importer counts from 0,
-        # so there only the position numbers are rewritten, not the order.)
+        # revision for a slip the plan already records, no new timescale text, no
+        # position renumbered.
         revisions = DueDateRevision.objects.filter(action__plan=original).count()
         again = import_file(exported, f"x.{fmt}", plan_name=slug)
         assert again.plan == original
         assert again.created == {}
-        if slug == "ilacs-2024":
-            assert again.updated == {}
+        assert again.updated == {}
         assert DueDateRevision.objects.filter(action__plan=original).count() == revisions
         assert structure(original) == [recs, actions]
