@@ -2,6 +2,8 @@
 
 from django import template
 
+from plans.templatetags.action_tags import person
+
 register = template.Library()
 
 _CSS = {"blue": "blue", "green": "green", "amber": "amber", "red": "red"}
@@ -22,9 +24,5 @@ def number(value) -> str:
     return text or "0"
 
 
-@register.filter
-def person(user, nobody: str = "Unknown") -> str:
-    """A user's full name, else their username; `nobody` for none (a scheduled job)."""
-    if user is None:
-        return nobody
-    return user.get_full_name() or user.get_username()
+# Who set up a report or asked for a render: the same rule as on the plan pages.
+register.filter("person", person)
