@@ -24,7 +24,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -407,9 +407,19 @@ def direction(then: str | None, now: str | None) -> Direction:
     return Direction.IMPROVED
 
 
-def _latest_ids(plan: Plan, period: ReportingPeriod, *, confirmed_only: bool) -> dict[ItemKey, int]:
+def _latest_ids(
+    plan: Plan,
+    period: ReportingPeriod,
+    *,
+    confirmed_only: bool,
+    actions: QuerySet[Action] | None = None,
+    recommendations: QuerySet[Recommendation] | None = None,
+    measures: bool = True,
+) -> dict[ItemKey, int]:
     """The id of the rating that gives each item its position as of `period`, in three
-    queries. One subquery per item keeps the SQL, and Django's work building it, small."""
+    queries (two without `measures`). One subquery per item keeps the SQL, and Django's
+    work building it, small. `actions` and `recommendations` narrow the items to some of
+    the plan's."""
 
     def latest(key: str, **where) -> Subquery:
         ratings = selectors.latest_rating_subquery(
@@ -417,14 +427,19 @@ def _latest_ids(plan: Plan, period: ReportingPeriod, *, confirmed_only: bool) ->
         ).filter(**where)
         return Subquery(ratings.values("pk")[:1])
 
+    kinds = [("action", actions if actions is not None else Action.objects.filter(plan=plan))]
+    if measures:
+        kinds.append(("measure", Measure.objects.filter(plan=plan)))
     ids: dict[ItemKey, int] = {}
-    for kind, model in (("action", Action), ("measure", Measure)):
-        rows = model.objects.filter(plan=plan).annotate(rating_id=latest(kind))
+    for kind, items in kinds:
+        rows = items.order_by().annotate(rating_id=latest(kind))
         for pk, rating_id in rows.values_list("pk", "rating_id"):
             if rating_id is not None:
                 ids[(kind, pk)] = rating_id
+    if recommendations is None:
+        recommendations = Recommendation.objects.filter(plan=plan)
     facets = {str(facet): latest("recommendation", subject=facet) for facet in FACETS}
-    for row in Recommendation.objects.filter(plan=plan).annotate(**facets).values("pk", *facets):
+    for row in recommendations.order_by().annotate(**facets).values("pk", *facets):
         for facet in facets:
             if row[facet] is not None:
                 ids[(facet, row["pk"])] = row[facet]
@@ -432,15 +447,33 @@ def _latest_ids(plan: Plan, period: ReportingPeriod, *, confirmed_only: bool) ->
 
 
 def positions_by_period(
-    plan: Plan, periods: Sequence[ReportingPeriod], *, confirmed_only: bool = True
+    plan: Plan,
+    periods: Sequence[ReportingPeriod],
+    *,
+    confirmed_only: bool = True,
+    actions: QuerySet[Action] | None = None,
+    recommendations: QuerySet[Recommendation] | None = None,
+    measures: bool = True,
 ) -> list[dict[ItemKey, Position]]:
     """Every item's position as of each period (in the order given), in three queries
     per period and one more. Items never rated up to a period are absent from its map.
+    `actions` and `recommendations` narrow the items, and `measures=False` leaves
+    outcome measures out (a query per period fewer).
 
     The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
     the latest rating in the latest period up to this one, returned ratings ignored.
     """
-    ids = [_latest_ids(plan, period, confirmed_only=confirmed_only) for period in periods]
+    ids = [
+        _latest_ids(
+            plan,
+            period,
+            confirmed_only=confirmed_only,
+            actions=actions,
+            recommendations=recommendations,
+            measures=measures,
+        )
+        for period in periods
+    ]
     wanted = {rating_id for column in ids for rating_id in column.values()}
     ratings = {
         row["pk"]: Position(
@@ -679,8 +712,24 @@ class GridRow:
 
 @dataclass(frozen=True)
 class GridSection:
+    """A recommendation's rows, or the part of them on one page of the grid: actions
+    `first` to `last` (counted from 1) of its `total`."""
+
     recommendation: Recommendation
     rows: list[GridRow]
+    first: int = 1
+    last: int = 0
+    total: int = 0
+
+    @property
+    def continued(self) -> bool:
+        """The recommendation's earlier actions are on the page before."""
+        return self.first > 1
+
+    @property
+    def continues(self) -> bool:
+        """Its later actions are on the next page."""
+        return self.last < self.total
 
 
 @dataclass(frozen=True)
@@ -696,9 +745,105 @@ class PositionGrid:
         return self.periods[-2] if len(self.periods) > 1 else None
 
 
+# How many action rows a page of the plan page's grid holds, about: a plan at council
+# scale has thousands of actions, which no one reads, or a browser lays out, at once.
+GRID_PAGE_ROWS = 100
+
+
+@dataclass(frozen=True)
+class GridSlice:
+    """A recommendation's actions `start` (counted from 0) up to `stop`, of `total`."""
+
+    recommendation: Recommendation
+    start: int
+    stop: int
+    total: int
+
+
+@dataclass(frozen=True)
+class GridPage:
+    """One page of the grid: consecutive slices of the recommendations' actions in plan
+    order, starting after `offset` actions of the plan."""
+
+    number: int
+    slices: tuple[GridSlice, ...]
+    offset: int
+
+    @property
+    def size(self) -> int:
+        return sum(s.stop - s.start for s in self.slices)
+
+    @property
+    def label(self) -> str:
+        """What the page holds, e.g. "Recommendations 1 to 3" or "Recommendation 4,
+        actions 101 to 167 of 167"."""
+        if not self.slices:
+            return "No recommendations"
+        first, last = self.slices[0], self.slices[-1]
+        if len(self.slices) == 1 and (first.start or first.stop < first.total):
+            return (
+                f"Recommendation {first.recommendation.ref}, actions {first.start + 1} to "
+                f"{first.stop} of {first.total}"
+            )
+        if len(self.slices) == 1:
+            return f"Recommendation {first.recommendation.ref}"
+        return f"Recommendations {first.recommendation.ref} to {last.recommendation.ref}"
+
+
+def grid_pages(plan: Plan, *, rows: int | None = None) -> list[GridPage]:
+    """The plan's recommendations cut into pages of at most `rows` actions
+    (`GRID_PAGE_ROWS` by default), in plan order. A recommendation starts a new page
+    unless the rest of it fits on the current one; one with more actions than a page
+    holds is split across pages. Every recommendation is on some page, those with no
+    actions too. One query."""
+    recommendations = plan.recommendations.annotate(actions_count=Count("actions")).order_by(
+        "position", "pk"
+    )
+    rows = rows or GRID_PAGE_ROWS
+    pages: list[GridPage] = []
+    current: list[GridSlice] = []
+    used = offset = 0
+
+    def turn() -> None:
+        nonlocal current, used, offset
+        pages.append(GridPage(len(pages) + 1, tuple(current), offset))
+        offset += used
+        current, used = [], 0
+
+    for rec in recommendations:
+        total, start = rec.actions_count, 0
+        while True:
+            if current and used + total - start > rows:
+                turn()
+            take = min(total - start, rows - used)
+            current.append(GridSlice(rec, start, start + take, total))
+            used += take
+            start += take
+            if start >= total:
+                break
+            turn()
+    if current or not pages:
+        turn()
+    return pages
+
+
 def grid_periods(plan: Plan) -> list[ReportingPeriod]:
     """The periods that have positions to show (closed, and the open one), oldest first."""
     return list(plan.periods.exclude(state=ReportingPeriod.State.UPCOMING).order_by("end", "pk"))
+
+
+def _used_facets(plan: Plan, last: ReportingPeriod, *, confirmed_only: bool) -> list:
+    """The facets with a position as of `last` for some recommendation of the plan."""
+    used = set(
+        Rating.objects.filter(
+            selectors._position_filter(last, confirmed_only),
+            recommendation__plan=plan,
+        )
+        .order_by()
+        .values_list("subject", flat=True)
+        .distinct()
+    )
+    return [facet for facet in FACETS if str(facet) in used]
 
 
 def position_grid(
@@ -707,17 +852,37 @@ def position_grid(
     *,
     confirmed_only: bool = True,
     today: dt.date | None = None,
+    page: GridPage | None = None,
 ) -> PositionGrid:
     """Positions of each recommendation's facets (those the plan uses) and actions, one
-    column per period. Three queries per period plus four, whatever the size of the plan."""
+    column per period: the whole plan, or one `page` of `grid_pages`. Two queries per
+    period plus five, whatever the size of the plan."""
     periods = sorted(periods, key=lambda p: p.end)
-    columns = positions_by_period(plan, periods, confirmed_only=confirmed_only)
-    used_facets = [f for f in FACETS if any((str(f), pk) in c for c in columns for _, pk in c)]
-    recommendations = list(plan.recommendations.order_by("position", "pk"))
-    actions: dict[int, list[Action]] = {rec.pk: [] for rec in recommendations}
-    for action in Action.objects.filter(plan=plan).order_by("position", "pk"):
+    ordered = Action.objects.filter(plan=plan).order_by(
+        "recommendation__position", "recommendation_id", "position", "pk"
+    )
+    if page is None:
+        # (recommendation, actions before the part shown, its actions in all or None)
+        parts = [(rec, 0, None) for rec in plan.recommendations.order_by("position", "pk")]
+        actions = ordered
+    else:
+        parts = [(s.recommendation, s.start, s.total) for s in page.slices]
+        ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.size])
+        actions = Action.objects.filter(pk__in=ids)
+    recommendations = Recommendation.objects.filter(pk__in=[rec.pk for rec, _, _ in parts])
+    columns = positions_by_period(
+        plan,
+        periods,
+        confirmed_only=confirmed_only,
+        actions=actions,
+        recommendations=recommendations,
+        measures=False,
+    )
+    used_facets = _used_facets(plan, periods[-1], confirmed_only=confirmed_only) if periods else []
+    by_rec: dict[int, list[Action]] = {rec.pk: [] for rec, _, _ in parts}
+    for action in actions.order_by("position", "pk"):
         action.plan = plan  # for the suggested RAG, without a query per action
-        actions[action.recommendation_id].append(action)
+        by_rec[action.recommendation_id].append(action)
     today = today or services.local_today()
 
     def row(kind, pk, ref, text, url, suggested="") -> GridRow:
@@ -733,12 +898,15 @@ def position_grid(
         return GridRow(kind, pk, ref, text, url, cells, moved, suggested)
 
     sections = []
-    for rec in recommendations:
-        rows = [
-            row(str(facet), rec.pk, rec.ref, facet.label, rec.get_absolute_url())
-            for facet in used_facets
-        ]
-        for action in actions[rec.pk]:
+    for rec, start, total in parts:
+        rows = []
+        if start == 0:  # the facets head the recommendation's first page
+            rows = [
+                row(str(facet), rec.pk, rec.ref, facet.label, rec.get_absolute_url())
+                for facet in used_facets
+            ]
+        mine = by_rec[rec.pk]
+        for action in mine:
             rows.append(
                 row(
                     "action",
@@ -749,7 +917,15 @@ def position_grid(
                     services.action_suggested_rag(action, today=today),
                 )
             )
-        sections.append(GridSection(recommendation=rec, rows=rows))
+        sections.append(
+            GridSection(
+                recommendation=rec,
+                rows=rows,
+                first=start + 1,
+                last=start + len(mine),
+                total=len(mine) if total is None else total,
+            )
+        )
     return PositionGrid(plan=plan, periods=list(periods), sections=sections)
 
 

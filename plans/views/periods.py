@@ -50,8 +50,13 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The plan page: each recommendation's facets and actions, one column per period."""
     plan = _readable_plan(request, slug)
     available, chosen = _chosen_periods(request, plan)
-    grid = periods.position_grid(plan, chosen)
+    pages = periods.grid_pages(plan)
+    number = request.GET.get("page", "")
+    page = pages[min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0]
+    grid = periods.position_grid(plan, chosen, page=page)
     open_period = services.open_period(plan)
+    others = request.GET.copy()
+    others.pop("page", None)
     is_admin = roles.is_plan_admin(request.user)
     return render(
         request,
@@ -63,7 +68,9 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "columns": len(grid.periods) + (4 if grid.movement_from else 3),
             "available": available,
             "chosen_ids": {p.pk for p in chosen},
-            "query": request.GET.urlencode(),
+            "query": others.urlencode(),
+            "page": page,
+            "pages": pages if len(pages) > 1 else [],
             "awaiting": periods.awaiting_confirmation_count(plan),
             "can_confirm": roles.can_confirm_ratings(request.user, plan),
             "can_close": is_admin and open_period is not None,

@@ -529,3 +529,108 @@ def test_the_admin_reopens_a_period_after_asking_for_a_reason(plan, period, plan
         plan_admin,
         "reopened: Board asked for a recount",
     )
+
+
+# --- Pages of the grid -------------------------------------------------------------------------
+
+
+def _plan_of(sizes: list[int]) -> Plan:
+    plan = factories.PlanFactory(slug="paged", title="Paged plan")
+    for number, size in enumerate(sizes, start=1):
+        rec = factories.RecommendationFactory(plan=plan, ref=str(number), position=number)
+        for position in range(size):
+            factories.ActionFactory(
+                recommendation=rec, ref=f"{number}.{position + 1}", position=position
+            )
+    return plan
+
+
+def test_the_grid_is_cut_into_pages_of_whole_recommendations_where_they_fit(db):
+    plan = _plan_of([3, 0, 7, 2])
+    pages = periods.grid_pages(plan, rows=5)
+    assert [
+        [(s.recommendation.ref, s.start, s.stop, s.total) for s in page.slices] for page in pages
+    ] == [
+        [("1", 0, 3, 3), ("2", 0, 0, 0)],
+        [("3", 0, 5, 7)],
+        [("3", 5, 7, 7), ("4", 0, 2, 2)],
+    ]
+    assert [page.offset for page in pages] == [0, 3, 8]
+    assert [page.label for page in pages] == [
+        "Recommendations 1 to 2",
+        "Recommendation 3, actions 1 to 5 of 7",
+        "Recommendations 3 to 4",
+    ]
+    assert [p.number for p in pages] == [1, 2, 3]
+
+
+def test_a_plan_without_recommendations_has_one_empty_page(db):
+    (page,) = periods.grid_pages(factories.PlanFactory(slug="empty"))
+    assert page.slices == () and page.size == 0 and page.label == "No recommendations"
+
+
+def test_every_action_is_on_exactly_one_page_with_its_position(db, director, client, monkeypatch):
+    plan = _plan_of([3, 7, 2])
+    period = factories.PeriodFactory(plan=plan, state=ReportingPeriod.State.OPEN)
+    for action in plan.actions.all():
+        services.rating_record(item=action, rag="green", user=director, period=period)
+    rec2 = plan.recommendations.get(ref="2")
+    services.rating_record(item=rec2, rag="amber", user=director, facet=OUTCOME, period=period)
+    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 5)
+    client.force_login(director)
+    seen, first_pages = [], {}
+    for number in (1, 2, 3):
+        response = client.get(plan.get_absolute_url(), {"page": number})
+        grid = read_grid(response)
+        for (rec, label), cells in grid.rows.items():
+            if label == "Outcome required":
+                first_pages.setdefault(rec, number)
+                continue
+            assert cells == ["Green"], (number, rec, label)
+            seen.append((rec, label))
+        page = response.content.decode()
+        assert f"page {number} of 3" in page
+    assert len(seen) == len(set(seen)) == 12
+    # The facets head each recommendation's first page only.
+    assert first_pages == {"1": 1, "2": 2, "3": 3}
+    second = client.get(plan.get_absolute_url(), {"page": 3}).content.decode()
+    assert "actions 6 to 7 of 7, continued from the page before" in second
+
+
+def test_page_links_keep_the_periods_chosen_and_bad_page_numbers_fall_back(
+    five_quarters, director, client, monkeypatch, plan
+):
+    made, _ = five_quarters
+    _grow(plan, director, 2)
+    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 3)
+    client.force_login(director)
+    url = reverse("plans:plan", args=["test-plan"])
+    page = client.get(url, {"period": made[0].pk, "page": 2}).content.decode()
+    assert f'href="?period={made[0].pk}&amp;page=3"' in page
+    assert 'aria-current="page"' in page
+    # The download is the whole plan: it keeps the periods, not the page.
+    assert f'positions.xlsx?period={made[0].pk}"' in page
+    for nonsense in ("0", "999", "x"):
+        assert client.get(url, {"page": nonsense}).status_code == 200
+    last = read_grid(client.get(url, {"page": 999}))
+    first = read_grid(client.get(url, {"page": "x"}))
+    assert last.rows and first.rows and set(last.rows) != set(first.rows)
+
+
+def test_a_plan_of_one_page_shows_no_page_links(five_quarters, director, client):
+    client.force_login(director)
+    page = client.get(reverse("plans:plan", args=["test-plan"])).content.decode()
+    assert 'aria-label="Pages of the grid' not in page
+
+
+@pytest.mark.parametrize("size", [8, 40])
+def test_a_page_takes_the_same_number_of_queries_for_any_size_of_plan(
+    five_quarters, director, client, size, django_assert_max_num_queries, plan, monkeypatch
+):
+    _grow(plan, director, size)
+    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 10)
+    client.force_login(director)
+    with django_assert_max_num_queries(21):
+        response = client.get(plan.get_absolute_url(), {"page": 2})
+    # Whole recommendations of three actions each: three of them fill a page of ten rows.
+    assert len([key for key in read_grid(response).rows if key[1] != "Outcome required"]) == 9
