@@ -401,6 +401,11 @@ class ReportingPeriod(TimeStamped):
         blank=True,
         related_name="+",
     )
+    # What the period closed with: {"actions": {rag: n}, "measures": {rag: n}}, the
+    # count of each RAG value ("" for not rated) among the positions closing froze.
+    # Written by closing, in its transaction, and cleared by reopening; a closed
+    # period's ratings never change, so the counts cannot go stale.
+    closing_counts = models.JSONField(null=True, blank=True, editable=False)
     history = HistoricalRecords()
 
     class Meta:
@@ -533,9 +538,18 @@ class Rating(models.Model):
         ]
         indexes = [
             models.Index(fields=["period", "subject", "status"]),
-            models.Index(fields=["action", "period", "created"]),
-            models.Index(fields=["measure", "period", "created"]),
-            models.Index(fields=["recommendation", "period", "created"]),
+            # With the id last, "an item's latest rating in a period" (newest created,
+            # then highest id) is read straight off the index, without a sort.
+            models.Index(
+                fields=["action", "period", "created", "id"], name="plans_rating_action_latest"
+            ),
+            models.Index(
+                fields=["measure", "period", "created", "id"], name="plans_rating_measure_latest"
+            ),
+            models.Index(
+                fields=["recommendation", "period", "created", "id"],
+                name="plans_rating_rec_latest",
+            ),
         ]
 
     def __str__(self) -> str:

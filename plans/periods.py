@@ -257,6 +257,7 @@ def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPer
         period.state = ReportingPeriod.State.OPEN
         period.closed_at = None
         period.closed_by = None
+        period.closing_counts = None
         period._history_user = user
         period._change_reason = f"reopened: {reason}"
         period.save()

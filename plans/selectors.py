@@ -8,10 +8,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.db.models import DateField, Exists, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connections
+from django.db.models import (
+    DateField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
 
 from plans.models import (
     RAG,
@@ -759,3 +771,65 @@ def action_conflict(action: Action) -> dict:
     )
     last_change = action.history.select_related("history_user").order_by("-history_date").first()
     return {"rating": latest, "change": last_change, "action": action}
+
+
+# --- What closed periods hold ----------------------------------------------------------
+
+
+def _grouped_count(queryset: QuerySet, fields: Sequence[str]) -> list[tuple]:
+    """Rows of (*fields, count) for `queryset` grouped by `fields`, counted over the
+    query as a derived table. The ORM cannot group the rows a window function picked
+    without joining them back by primary key, one index lookup per row."""
+    sql, params = queryset.values(*fields).query.sql_with_params()
+    connection = connections[queryset.db]
+    columns = ", ".join(f"picked.{connection.ops.quote_name(name)}" for name in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns}, COUNT(*) FROM ({sql}) picked GROUP BY {columns}",  # noqa: S608
+            params,
+        )
+        return cursor.fetchall()
+
+
+def closed_rag_counts(
+    period_ids: Sequence[int], key: str, items: QuerySet | None = None
+) -> dict[int, dict[str, int]]:
+    """{period id: {rag: count}} of the actions (`key` "action") or measures
+    ("measure") by their position in each of the closed periods given: the latest
+    confirmed rating of each item in the period (closing gave every item one). `items`
+    narrows the count to some actions or measures. One query.
+
+    Only RAG values that occur are keys; "" counts items not rated.
+    """
+    if not period_ids:
+        return {}
+    ratings = Rating.objects.filter(
+        status=Rating.Status.CONFIRMED, period_id__in=period_ids, **{f"{key}__isnull": False}
+    )
+    if items is not None:
+        ratings = ratings.filter(**{f"{key}__in": items})
+    latest = (
+        ratings.annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F(f"{key}_id"), F("period_id")],
+                order_by=[F("created").desc(), F("pk").desc()],
+            )
+        )
+        .filter(rank=1)
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for period_id, rag, n in _grouped_count(latest, ("period_id", "rag")):
+        rags = counts.setdefault(period_id, {})
+        rags[rag or ""] = rags.get(rag or "", 0) + n
+    return counts
+
+
+def closing_counts(period: ReportingPeriod) -> dict[str, dict[str, int]]:
+    """What `ReportingPeriod.closing_counts` holds for a period whose positions closing
+    has just completed: {"actions": {rag: n}, "measures": {rag: n}}. Two queries."""
+    return {
+        kind: closed_rag_counts([period.pk], key).get(period.pk, {})
+        for kind, key in (("actions", "action"), ("measures", "measure"))
+    }

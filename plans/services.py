@@ -19,7 +19,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from plans import roles
+from plans import roles, selectors
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -370,6 +370,7 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
                 default_user=user,
                 default_change_reason=f"{period.label} closed: position carried forward",
             )
+        period.closing_counts = selectors.closing_counts(period)
         period.state = ReportingPeriod.State.CLOSED
         period.closed_at = now
         period.closed_by = user

@@ -22,7 +22,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -39,15 +38,15 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Concat, RowNumber
+from django.db.models.functions import Coalesce, Concat
 from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans import periods as plan_periods
+from plans import selectors as plan_selectors
 from plans.models import (
     RAG,
     Action,
@@ -942,10 +941,11 @@ def trend(
     at: PlanAt, scope: Scope | None = None, current: Distribution | None = None
 ) -> dict[str, list[tuple[str, dict]]]:
     """RAG counts of actions and of measures as of each started period of the plan,
-    oldest first, narrowed like `scope`. Two queries for the closed periods (the
-    latest confirmed rating of each item in each period, by a window function) and two
-    for the open one, unless it is the period looked at and `current` (its
-    distribution, narrowed like `scope`) is given.
+    oldest first, narrowed like `scope`. For the whole plan, a closed period's counts
+    are those closing stored (`ReportingPeriod.closing_counts`): no query. Otherwise
+    two queries for the closed periods (the latest confirmed rating of each item in
+    each period, by a window function), and two for the open one unless it is the
+    period looked at and `current` (its distribution, narrowed like `scope`) is given.
 
     A closed period holds a confirmed rating for every item that existed when it
     closed, so its counts are read from its own ratings; an item added later is not
@@ -953,31 +953,23 @@ def trend(
     """
     scope = scope or Scope((at,))
     closed = [p for p in at.periods if p.is_closed]
+    # What each period closed with is stored when it closes (for the whole plan only:
+    # an action can move to another recommendation after a period has closed).
+    narrowed = scope.recommendation is not None or scope.owner is not None
+    stored = [] if narrowed else [p for p in closed if p.closing_counts is not None]
+    live = [p.pk for p in closed if p not in stored]
     counts: dict[str, dict[int, dict[str, int]]] = {"actions": {}, "measures": {}}
     for kind, key, items in (
         ("actions", "action", scope.actions()),
         ("measures", "measure", scope.measures()),
     ):
         per_period = counts[kind]
-        if closed:
-            latest = (
-                Rating.objects.filter(
-                    status=Rating.Status.CONFIRMED,
-                    period_id__in=[p.pk for p in closed],
-                    **{f"{key}__in": items},
-                )
-                .annotate(
-                    rank=Window(
-                        RowNumber(),
-                        partition_by=[F(f"{key}_id"), F("period_id")],
-                        order_by=[F("created").desc(), F("pk").desc()],
-                    )
-                )
-                .filter(rank=1)
-                .order_by()
-            )
-            for period_id, rag, n in _grouped_count(latest, ("period_id", "rag")):
-                per_period.setdefault(period_id, empty_counts())[rag or ""] += n
+        for period in stored:
+            per_period[period.pk] = {**empty_counts(), **period.closing_counts.get(kind, {})}
+        for period_id, rags in plan_selectors.closed_rag_counts(live, key, items).items():
+            target = per_period.setdefault(period_id, empty_counts())
+            for rag, n in rags.items():
+                target[rag] += n
         for period in at.periods:
             if period.is_closed:
                 continue
@@ -998,21 +990,6 @@ def trend(
         kind: [(p.label, per_period.get(p.pk, empty_counts())) for p in at.periods]
         for kind, per_period in counts.items()
     }
-
-
-def _grouped_count(queryset: QuerySet, fields: Sequence[str]) -> list[tuple]:
-    """Rows of (*fields, count) for `queryset` grouped by `fields`, counted over the
-    query as a derived table. The ORM cannot group the rows a window function picked
-    without joining them back by primary key, one index lookup per row."""
-    sql, params = queryset.values(*fields).query.sql_with_params()
-    connection = connections[queryset.db]
-    columns = ", ".join(f"picked.{connection.ops.quote_name(name)}" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns}, COUNT(*) FROM ({sql}) picked GROUP BY {columns}",  # noqa: S608
-            params,
-        )
-        return cursor.fetchall()
 
 
 # --- Drill-down -------------------------------------------------------------------------

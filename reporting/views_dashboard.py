@@ -123,14 +123,9 @@ def _filter_choices(filters: Filters) -> dict:
     if filters.plan is not None:
         choices["periods"] = board.started_periods(filters.periods or [])
         choices["recommendations"] = list(filters.plan.recommendations.order_by("position", "pk"))
+        owning = Action.owners.through.objects.filter(action__plan=filters.plan)
         choices["owners"] = list(
-            Owner.objects.filter(
-                Exists(
-                    Action.owners.through.objects.filter(
-                        owner_id=OuterRef("pk"), action__plan=filters.plan
-                    )
-                )
-            ).order_by("post")
+            Owner.objects.filter(pk__in=owning.values("owner_id")).order_by("post")
         )
     return choices
 

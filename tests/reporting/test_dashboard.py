@@ -409,6 +409,20 @@ def test_the_trend_counts_each_period_oldest_first(built):
     ]
 
 
+def test_the_trend_reads_what_closed_periods_stored_and_agrees_with_counting_again(
+    built, django_assert_num_queries
+):
+    at = scope_for(built, "Q3 2024/25").single
+    assert all(p.closing_counts is not None for p in at.periods if p.is_closed)
+    with django_assert_num_queries(2):  # the open period, per kind: no query for Q1, Q2
+        stored = board.trend(at)
+    ReportingPeriod.objects.filter(plan=built["plan"]).update(closing_counts=None)
+    at = scope_for(built, "Q3 2024/25").single
+    with django_assert_num_queries(4):  # and the closed periods counted, per kind
+        counted = board.trend(at)
+    assert stored == counted
+
+
 def test_a_recommendation_filter_narrows_every_figure(built):
     rec2 = built["recs"][1]
     scope = scope_for(built, "Q3 2024/25", recommendation=rec2)
