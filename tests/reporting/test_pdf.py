@@ -15,6 +15,7 @@ import pytest
 import weasyprint
 from PIL import Image
 from pypdf import PdfReader
+from weasyprint.layout import LayoutContext
 from weasyprint.urls import FatalURLFetchingError
 
 from reporting.charts import rag_stacked_bars
@@ -303,6 +304,31 @@ def test_a_chart_renders_into_the_pdf_as_text(site):
     assert "Not rated" in text
     for count in ("2", "5", "1", "3", "11"):
         assert count in text
+
+
+def test_the_layout_state_is_let_go_before_the_pdf_is_written_and_charts_still_draw(
+    site, monkeypatch
+):
+    static, _ = site
+    charts = "".join(
+        rag_stacked_bars([(f"Area {n}", {"green": n, "red": 1})], title=f"Chart {n}")
+        for n in (2, 3)
+    )
+    held = []
+    original = weasyprint.Document.write_pdf
+
+    def write_pdf(self, *args, **kwargs):
+        # A layout context still holding its state (styles, page states) while the PDF
+        # is written is memory the render no longer needs.
+        held.extend(o for o in gc.get_objects() if isinstance(o, LayoutContext) and vars(o))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.Document, "write_pdf", write_pdf)
+    gc.collect()  # contexts other tests left for the collector
+    text = pdf_text(render(page(f"<p>Two charts</p>{charts}"), static))
+
+    assert held == []
+    assert "Area 2" in text and "Area 3" in text
 
 
 def test_stylesheets_and_images_under_the_root_are_used(site):
