@@ -410,40 +410,47 @@ def direction(then: str | None, now: str | None) -> Direction:
 
 def _latest_ids(
     plan: Plan,
-    period: ReportingPeriod,
+    periods: Sequence[ReportingPeriod],
     *,
     confirmed_only: bool,
     actions: QuerySet[Action] | None = None,
     recommendations: QuerySet[Recommendation] | None = None,
     measures: bool = True,
-) -> dict[ItemKey, int]:
-    """The id of the rating that gives each item its position as of `period`, in three
-    queries (two without `measures`). One subquery per item keeps the SQL, and Django's
-    work building it, small. `actions` and `recommendations` narrow the items to some of
-    the plan's."""
+) -> list[dict[ItemKey, int]]:
+    """For each period, the id of the rating that gives each item its position as of
+    it: one query per kind of item (actions, measures, recommendation facets) with a
+    subquery per period, so the number of queries does not depend on the periods
+    asked for. `actions` and `recommendations` narrow the items to some of the plan's;
+    `measures=False` leaves outcome measures out."""
 
-    def latest(key: str, **where) -> Subquery:
+    def latest(period: ReportingPeriod, key: str, **where) -> Subquery:
         ratings = selectors.latest_rating_subquery(
             key, period=period, confirmed_only=confirmed_only
         ).filter(**where)
         return Subquery(ratings.values("pk")[:1])
 
+    ids: list[dict[ItemKey, int]] = [{} for _ in periods]
     kinds = [("action", actions if actions is not None else Action.objects.filter(plan=plan))]
     if measures:
         kinds.append(("measure", Measure.objects.filter(plan=plan)))
-    ids: dict[ItemKey, int] = {}
-    for kind, items in kinds:
-        rows = items.order_by().annotate(rating_id=latest(kind))
-        for pk, rating_id in rows.values_list("pk", "rating_id"):
-            if rating_id is not None:
-                ids[(kind, pk)] = rating_id
     if recommendations is None:
         recommendations = Recommendation.objects.filter(plan=plan)
-    facets = {str(facet): latest("recommendation", subject=facet) for facet in FACETS}
-    for row in recommendations.order_by().annotate(**facets).values("pk", *facets):
-        for facet in facets:
-            if row[facet] is not None:
-                ids[(facet, row["pk"])] = row[facet]
+    for kind, items in kinds:
+        columns = {f"in_{i}": latest(period, kind) for i, period in enumerate(periods)}
+        for row in items.order_by().annotate(**columns).values("pk", *columns):
+            for i, column in enumerate(ids):
+                if row[f"in_{i}"] is not None:
+                    column[(kind, row["pk"])] = row[f"in_{i}"]
+    columns = {
+        f"{facet}_{i}": latest(period, "recommendation", subject=facet)
+        for facet in FACETS
+        for i, period in enumerate(periods)
+    }
+    for row in recommendations.order_by().annotate(**columns).values("pk", *columns):
+        for facet in FACETS:
+            for i, column in enumerate(ids):
+                if row[f"{facet}_{i}"] is not None:
+                    column[(str(facet), row["pk"])] = row[f"{facet}_{i}"]
     return ids
 
 
@@ -456,25 +463,24 @@ def positions_by_period(
     recommendations: QuerySet[Recommendation] | None = None,
     measures: bool = True,
 ) -> list[dict[ItemKey, Position]]:
-    """Every item's position as of each period (in the order given), in three queries
-    per period and one more. Items never rated up to a period are absent from its map.
-    `actions` and `recommendations` narrow the items, and `measures=False` leaves
-    outcome measures out (a query per period fewer).
+    """Every item's position as of each period (in the order given), in four queries
+    (three without measures) however many periods. Items never rated up to a period
+    are absent from its map. `actions` and `recommendations` narrow the items, and
+    `measures=False` leaves outcome measures out.
 
     The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
     the latest rating in the latest period up to this one, returned ratings ignored.
     """
-    ids = [
-        _latest_ids(
-            plan,
-            period,
-            confirmed_only=confirmed_only,
-            actions=actions,
-            recommendations=recommendations,
-            measures=measures,
-        )
-        for period in periods
-    ]
+    if not periods:
+        return []
+    ids = _latest_ids(
+        plan,
+        periods,
+        confirmed_only=confirmed_only,
+        actions=actions,
+        recommendations=recommendations,
+        measures=measures,
+    )
     wanted = {rating_id for column in ids for rating_id in column.values()}
     ratings = {
         row["pk"]: Position(
@@ -856,8 +862,8 @@ def position_grid(
     page: GridPage | None = None,
 ) -> PositionGrid:
     """Positions of each recommendation's facets (those the plan uses) and actions, one
-    column per period: the whole plan, or one `page` of `grid_pages`. Two queries per
-    period plus five, whatever the size of the plan."""
+    column per period: the whole plan, or one `page` of `grid_pages`. Seven queries,
+    whatever the size of the plan and however many periods."""
     periods = sorted(periods, key=lambda p: p.end)
     ordered = Action.objects.filter(plan=plan).order_by(
         "recommendation__position", "recommendation_id", "position", "pk"

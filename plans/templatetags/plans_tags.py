@@ -1,7 +1,10 @@
 """Template helpers for RAG badges and plan vocabulary."""
 
+import functools
+
 from django import template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 
 from plans.models import RAG
 
@@ -27,3 +30,28 @@ def rag_badge(rag: str | None, plan=None, suffix: str = "") -> str:
 @register.filter
 def rag_label(rag: str | None, plan=None) -> str:
     return rag_word(rag or "", plan)
+
+
+@functools.lru_cache(maxsize=256)
+def _cell(rag: str, marker: str, amber: str) -> SafeString:
+    word = amber if rag == RAG.AMBER else RAG(rag).label
+    badge = format_html('<span class="rag rag-{}">{}</span>', _CSS.get(rag, "none"), word)
+    if marker:
+        return format_html('{} <span class="tag tag-stale">{}</span>', badge, marker)
+    return badge
+
+
+NO_POSITION = SafeString(
+    '<span class="muted">–<span class="visually-hidden"> no position</span></span>'
+)
+
+
+@register.filter
+def grid_cell(cell, plan) -> SafeString:
+    """A cell of the position grid: the RAG badge (the plan's word for Amber) and, for a
+    position carried from an earlier period, its "not updated" marker; a dash with a
+    spoken "no position" where there is none. The few distinct cells a grid has are
+    built once, since a page of it has hundreds."""
+    if cell is None:
+        return NO_POSITION
+    return _cell(cell.rag or "", cell.marker, plan.amber_label)

@@ -634,3 +634,21 @@ def test_a_page_takes_the_same_number_of_queries_for_any_size_of_plan(
         response = client.get(plan.get_absolute_url(), {"page": 2})
     # Whole recommendations of three actions each: three of them fill a page of ten rows.
     assert len([key for key in read_grid(response).rows if key[1] != "Outcome required"]) == 9
+
+
+def test_the_page_takes_the_same_number_of_queries_for_any_number_of_periods_shown(
+    five_quarters, director, client
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    made, _ = five_quarters
+    client.force_login(director)
+    url = reverse("plans:plan", args=["test-plan"])
+    counts = []
+    for chosen in (made[:1], made):
+        with CaptureQueriesContext(connection) as queries:
+            grid = read_grid(client.get(url, {"period": [p.pk for p in chosen]}))
+        assert len(grid.headings) == len(chosen)
+        counts.append(len(queries.captured_queries))
+    assert counts[0] == counts[1]
