@@ -426,6 +426,27 @@ def summary(scope: Scope) -> Summary:
     return result
 
 
+def _rated_since_previous(kind: str, scope: Scope) -> Exists:
+    """The item has a confirmed rating of its own in a period of its plan's window that
+    is not in the previous period's window: without one its position cannot have moved.
+
+    The previous period is always closed (periods close in order), so its window is
+    itself; the position as of the period is the latest confirmed rating in the newest
+    window period that has one, and a rating that closing carried forward repeats the
+    position before it. An item with no rating of its own after the previous period
+    therefore has the same position then and now."""
+    previous = scope.windows(previous=True)
+    newer = [pk for at in scope.ats for pk in at.window if pk not in previous[at.plan.pk]]
+    return Exists(
+        Rating.objects.filter(
+            status=Rating.Status.CONFIRMED,
+            carried_forward=False,
+            period_id__in=newer,
+            **{kind: OuterRef("pk")},
+        )
+    )
+
+
 def moved(
     scope: Scope, kind: str, directions: Iterable[Direction], *, limit: int | None = None
 ) -> list:
@@ -456,7 +477,7 @@ def moved(
         related = ("action__recommendation",)
     positions = scope.windows(previous=True), scope.windows()
     queryset = (
-        _pairs(items, scope, kind)
+        _pairs(items.filter(_rated_since_previous(kind, scope)), scope, kind)
         # Both positions in one expression, so that each is looked up once per item.
         .alias(
             pair=Concat(

@@ -243,6 +243,30 @@ def test_worsened_items_are_listed_with_both_positions(built):
     assert [(a.pk, a.then_rag, a.now_rag) for a in worsened] == [(a11.pk, "amber", "red")]
 
 
+@pytest.mark.parametrize("label", ["Q2 2024/25", "Q3 2024/25"])
+def test_the_items_listed_as_moved_are_those_the_periods_module_says_moved(built, label):
+    """Across a closed period (Q2 after Q1) and the open one (Q3 after Q2): every item
+    that moved each way, whatever carried forward or stayed unrated."""
+    periods = {p.label: p for p in built["periods"]}
+    labels = list(periods)
+    before = periods[labels[labels.index(label) - 1]]
+    reference = plan_periods.movement(built["plan"], before, periods[label])
+    moving = [d for d in board.Direction if d != board.Direction.UNCHANGED]
+    expected = {
+        (i.kind, i.item_id, i.direction)
+        for i in reference.items("action", "measure")
+        if i.direction != board.Direction.UNCHANGED
+    }
+    scope = scope_for(built, label)
+    listed = {
+        (kind, item.pk, item.direction)
+        for kind in ("action", "measure")
+        for item in board.moved(scope, kind, moving)
+    }
+    assert listed == expected
+    assert expected  # the data moves both ways, so the comparison means something
+
+
 def test_overdue_actions_are_open_and_past_their_due_date_on_the_as_of_date(built):
     a11, a12, a21, a22 = built["actions"]
     overdue = board.overdue_actions(scope_for(built, "Q3 2024/25"))
