@@ -13,9 +13,11 @@ input gives byte-identical markup (element ids are derived from the content unle
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
 import re
+import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -74,6 +76,7 @@ _BOLD_FACTOR = 1.1  # DejaVu Sans Bold is about 10% wider than Book
 # Characters XML 1.0 forbids; user text containing them would make the SVG unparsable.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+_SVG_NS = "http://www.w3.org/2000/svg"
 
 
 # Helpers ----------------------------------------------------------------------------
@@ -210,7 +213,7 @@ def _svg(
     elif not _ID.fullmatch(chart_id):
         raise ValueError(f"chart_id must be a simple identifier, got {chart_id!r}")
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart chart-{kind}" '
+        f'<svg xmlns="{_SVG_NS}" class="chart chart-{kind}" '
         f'width="{_n(width)}" height="{_n(height)}" viewBox="0 0 {_n(width)} {_n(height)}" '
         f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" '
         f'font-family="{FONT_FAMILY}" font-size="12" fill="{TEXT_COLOUR}">'
@@ -228,6 +231,25 @@ def _message(
         f'fill="{SECONDARY_TEXT_COLOUR}">{_text(message)}</text>'
     )
     return _svg(kind, width, height, title, f"{message}.", body, chart_id)
+
+
+def as_image(svg: str) -> str:
+    """A chart from this module as an ``<img>``: its markup as a ``data:`` URL and its
+    title and description as the alternative text (so a PDF's figure tag carries the
+    figures in words, where inline SVG gives it the title only).
+
+    WeasyPrint parses, styles and tags every element of inline SVG as part of the HTML,
+    and an image's SVG with a fast XML parser instead: for a report of a hundred charts
+    that is a third less work. A page that scripts or styles the chart keeps it inline.
+    """
+    root = ET.fromstring(svg)  # noqa: S314 - markup this module wrote, not outside input
+    words = (root.findtext(f"{{{_SVG_NS}}}{tag}") for tag in ("title", "desc"))
+    alt = " ".join(word.strip() for word in words if word and word.strip())
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return (
+        f'<img class="chart-image" alt="{_text(alt)}" width="{root.get("width")}" '
+        f'height="{root.get("height")}" src="data:image/svg+xml;base64,{data}">'
+    )
 
 
 # Charts -----------------------------------------------------------------------------

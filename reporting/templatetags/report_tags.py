@@ -1,8 +1,10 @@
 """Template helpers for committee reports."""
 
 from django import template
+from django.utils.safestring import SafeString, mark_safe
 
 from plans.templatetags.action_tags import person
+from reporting import charts
 
 register = template.Library()
 
@@ -22,6 +24,13 @@ def number(value) -> str:
         return ""
     text = f"{float(value):.2f}".rstrip("0").rstrip(".")
     return text or "0"
+
+
+@register.filter
+def chart_image(svg: str) -> SafeString | str:
+    """A chart's SVG (from reporting.charts) as an image: see charts.as_image."""
+    # as_image escapes the alternative text; the rest is base64.
+    return mark_safe(charts.as_image(svg)) if svg else ""  # noqa: S308
 
 
 # Who set up a report or asked for a render: the same rule as on the plan pages.

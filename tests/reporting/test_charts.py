@@ -1,5 +1,7 @@
 """Tests for the SVG charts: accessible, escaped, proportional, deterministic."""
 
+import base64
+import html
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -9,6 +11,7 @@ import pytest
 from reporting.charts import (
     RAG_ORDER,
     RAG_STYLES,
+    as_image,
     measure_trend,
     rag_stacked_bars,
     rag_trend,
@@ -497,3 +500,28 @@ def test_dense_charts_keep_numbers_short():
     svg = measure_trend(DENSE, title="Visits", target=80.25, tolerance=7.5, width=633)
 
     assert all(len(n.split(".")[1]) == 1 for n in re.findall(r"-?\d+\.\d+", svg))
+
+
+@pytest.mark.parametrize("name", EVERY_CHART)
+def test_a_chart_as_an_image_carries_its_markup_and_its_title_and_description(name):
+    svg = EVERY_CHART[name]()
+    root = parse(svg)
+
+    image = as_image(svg)
+
+    attributes = dict(re.findall(r'(\w+)="([^"]*)"', image))
+    assert image.startswith("<img ") and image.endswith(">")
+    assert attributes["src"].startswith("data:image/svg+xml;base64,")
+    assert base64.b64decode(attributes["src"].split(",", 1)[1]).decode() == svg
+    assert html.unescape(attributes["alt"]) == f"{root.find(f'{SVG}title').text} {desc(root)}"
+    assert (attributes["width"], attributes["height"]) == (root.get("width"), root.get("height"))
+
+
+def test_an_image_of_a_chart_escapes_the_words_in_its_alternative_text():
+    svg = measure_trend(POINTS, title=f'"Visits" & {XSS}', target=90, tolerance=None)
+
+    image = as_image(svg)
+
+    assert "<script>" not in image and '"Visits"' not in image
+    alt = html.unescape(re.search(r'alt="([^"]*)"', image).group(1))
+    assert alt.startswith(f'"Visits" & {XSS} Results: Jan 25 82.5%')

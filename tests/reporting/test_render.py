@@ -4,12 +4,14 @@ import datetime as dt
 import hashlib
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 
 import pytest
 from django.db import OperationalError
 from django.utils import timezone
 from pypdf import PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject
 
 from reporting import services
 from reporting.models import ReportRender, render_path
@@ -385,3 +387,60 @@ def test_no_text_runs_off_the_page(built):
 
     assert landscape_columns, "the appendix should be on landscape pages"
     assert outside == []
+
+
+def test_each_exception_names_its_rating_and_says_what_is_being_done(built):
+    """The exceptions carry their rating as a word in the item's label (the bar beside
+    it has the rating's colour), then the commentary, remedial action, accountability and
+    revised date, as words a reader finds in the PDF's text."""
+    first, second = built.actions[:2]
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+
+    text = " ".join(pdf_text(render.pdf.read()).split())
+    exceptions = text[text.index("EXCEPTIONS: RED, AMBER") : text.index("Not updated this period")]
+
+    assert (
+        f"{first.ref} Red · Action: {first.text} "
+        "Commentary: Recruitment of personal advisers is behind plan. "
+        "Remedial action: Agency personal advisers engaged until recruitment completes. "
+        "(Head of Service, by 31 Jan 2025) · Accountability: Service Director – Practice · "
+        "Revised date: not revised; due 31 Dec 2024"
+    ) in exceptions
+    assert f"{second.ref} Amber · Action · due date revised: {second.text}" in exceptions
+    assert "Revised date: 28 Feb 2025 (first agreed 31 Dec 2024)" in exceptions
+    assert f"{first.ref} Red · Outcome measure: {built.measures[0].text}" in exceptions
+    assert "Commentary: Dip sample 6 of 10 compliant." in exceptions
+    html = services.report_html(built.report, generated_at=timezone.now())
+    assert html.count('<div class="exception bar-red">') == 2
+    assert html.count('<div class="exception bar-amber">') == 1
+
+
+def figure_alternative_texts(data: bytes) -> list[str]:
+    """The alternative text of every figure in a tagged PDF's structure tree."""
+    reader = PdfReader(BytesIO(data))
+    found, stack = [], [reader.trailer["/Root"]["/StructTreeRoot"]]
+    while stack:
+        node = stack.pop().get_object()
+        if isinstance(node, ArrayObject):
+            stack.extend(node)
+        elif isinstance(node, DictionaryObject):
+            if node.get("/S") == "/Figure" and "/Alt" in node:
+                found.append(str(node["/Alt"]))
+            if "/K" in node:
+                stack.append(node["/K"])
+    return found
+
+
+def test_a_measure_chart_is_a_figure_whose_alternative_text_gives_the_results(built):
+    measure = built.measures[0]  # one dip sample: 6 of 10 on 15 September 2024
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+
+    alts = figure_alternative_texts(render.pdf.read())
+
+    chart = next(alt for alt in alts if alt.startswith(f"{measure.action.ref}: {measure.text}"))
+    assert "Results: Sep 24 60%." in chart
+    assert "Target 90%" in chart
