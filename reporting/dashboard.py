@@ -36,6 +36,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    TextField,
     Value,
     When,
 )
@@ -301,6 +302,21 @@ def with_positions(queryset: QuerySet, scope: Scope, key: str, *, detail: bool =
     return queryset
 
 
+def with_override(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
+    """Annotate actions or measures with the override their position carries:
+    `pos_suggested_rag` (what the dates or the evidence gave) and `pos_override_reason`
+    (why the RAG given differs), both "" where the RAG was not overridden."""
+    window = scope.windows()
+    return queryset.annotate(
+        pos_suggested_rag=Coalesce(
+            _position(key, window, "suggested_rag"), Value(""), output_field=CharField()
+        ),
+        pos_override_reason=Coalesce(
+            _position(key, window, "override_reason"), Value(""), output_field=TextField()
+        ),
+    )
+
+
 def _updated_in_period(key: str, scope: Scope) -> Exists:
     """A rating of its own in the period (proposed counts: the owner did update it)."""
     return Exists(
@@ -491,6 +507,7 @@ def moved(
         .select_related(*related)
         .order_by(*order, "pk")
     )
+    queryset = with_override(queryset, scope, kind)
     result = list(queryset[:limit] if limit is not None else queryset)
     for item in result:
         item.direction = plan_periods.direction(item.then_rag, item.now_rag)
@@ -576,7 +593,7 @@ def not_updated_actions(scope: Scope) -> QuerySet[Action]:
     """Actions with no rating of their own in the period (their position carried
     forward, or nothing yet)."""
     return (
-        with_positions(scope.actions(), scope, "action")
+        with_override(with_positions(scope.actions(), scope, "action"), scope, "action")
         .filter(~_updated_in_period("action", scope))
         .select_related("recommendation")
         .order_by("plan__title", "recommendation__position", "position", "pk")
@@ -585,7 +602,7 @@ def not_updated_actions(scope: Scope) -> QuerySet[Action]:
 
 def not_updated_measures(scope: Scope) -> QuerySet[Measure]:
     return (
-        with_positions(scope.measures(), scope, "measure")
+        with_override(with_positions(scope.measures(), scope, "measure"), scope, "measure")
         .filter(~_updated_in_period("measure", scope))
         .select_related("action__recommendation")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
@@ -784,7 +801,9 @@ def below_target_measures(
     if ids is None:
         ids = below_target_ids(scope)
     queryset = (
-        with_positions(scope.measures().filter(pk__in=ids), scope, "measure")
+        with_override(
+            with_positions(scope.measures().filter(pk__in=ids), scope, "measure"), scope, "measure"
+        )
         .select_related("action__recommendation")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )
@@ -1041,7 +1060,9 @@ def detailed_actions(scope: Scope) -> QuerySet[Action]:
     """Every action in scope with its position, commentary, whether it was updated in
     the period, its due date as it stood and its owners. Three queries when listed."""
     return (
-        with_positions(flagged_actions(scope), scope, "action", detail=True)
+        with_override(
+            with_positions(flagged_actions(scope), scope, "action", detail=True), scope, "action"
+        )
         .select_related("recommendation", "outcome", "plan")
         .prefetch_related(Prefetch("owners", queryset=Owner.objects.order_by("post")))
         .order_by("plan__title", "recommendation__position", "position", "pk")
@@ -1053,13 +1074,10 @@ def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> l
     evidence (`pos_suggested_rag`, `pos_override_reason`), latest result (`result`,
     `result_on`) and whether it misses its target (`below`). `results` from
     `measure_results` when the caller has them."""
-    window = scope.windows()
     measures = list(
-        with_positions(scope.measures(), scope, "measure", detail=True)
-        .annotate(
-            # A RAG other than the evidence gave is shown with its written reason.
-            pos_suggested_rag=_position("measure", window, "suggested_rag"),
-            pos_override_reason=_position("measure", window, "override_reason"),
+        # A RAG other than the evidence gave is shown with its written reason.
+        with_override(
+            with_positions(scope.measures(), scope, "measure", detail=True), scope, "measure"
         )
         .select_related("action__recommendation", "plan")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")

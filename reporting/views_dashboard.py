@@ -483,6 +483,17 @@ def _words(plan: Plan, rag: str | None) -> str:
     return plan.rag_label(rag or "")
 
 
+def _override(plan: Plan, item) -> list[str]:
+    """The "Suggested RAG" and "Override reason" cells of an item whose position
+    overrides what its dates or evidence gave; blank where it does not."""
+    if not item.pos_override_reason:
+        return ["", ""]
+    return [_words(plan, item.pos_suggested_rag), item.pos_override_reason]
+
+
+OVERRIDE_HEADERS = ["Suggested RAG", "Override reason"]
+
+
 def _owners(action: Action) -> str:
     posts = [owner.post for owner in action.owners.all()]
     return "; ".join(posts) if posts else action.lead
@@ -594,6 +605,7 @@ def table_moved(scope: board.Scope) -> Table:
                 _words(plan, action.then_rag),
                 _words(plan, action.now_rag),
                 action.direction.label,
+                *_override(plan, action),
             ]
         )
     for measure in board.moved(scope, "measure", moving):
@@ -607,18 +619,20 @@ def table_moved(scope: board.Scope) -> Table:
                 _words(plan, measure.then_rag),
                 _words(plan, measure.now_rag),
                 measure.direction.label,
+                *_override(plan, measure),
             ]
         )
     return Table(
         "Items that moved since the previous period",
-        ["Kind", "Ref", "Item", "Recommendation", "Then", "Now", "Movement"],
+        ["Kind", "Ref", "Item", "Recommendation", "Then", "Now", "Movement", *OVERRIDE_HEADERS],
         rows,
     )
 
 
 def table_worsened(scope: board.Scope) -> Table:
     table = table_moved(scope)
-    table.rows = [row for row in table.rows if row[-1] == board.Direction.WORSENED.label]
+    movement = table.headers.index("Movement")
+    table.rows = [row for row in table.rows if row[movement] == board.Direction.WORSENED.label]
     table.title = "Items that worsened since the previous period"
     return table
 
@@ -691,6 +705,7 @@ def table_below_target(scope: board.Scope) -> Table:
                 measure.unit,
                 "Higher" if measure.higher_is_better else "Lower",
                 _words(plans[measure.plan_id], measure.pos_rag),
+                *_override(plans[measure.plan_id], measure),
             ]
         )
     return Table(
@@ -705,6 +720,7 @@ def table_below_target(scope: board.Scope) -> Table:
             "Unit",
             "Better when",
             "RAG",
+            *OVERRIDE_HEADERS,
         ],
         rows,
     )
@@ -721,6 +737,7 @@ def table_not_updated(scope: board.Scope) -> Table:
                 action.text,
                 action.recommendation.ref,
                 _words(plans[action.plan_id], action.pos_rag),
+                *_override(plans[action.plan_id], action),
             ]
         )
     for measure in board.not_updated_measures(scope):
@@ -731,11 +748,12 @@ def table_not_updated(scope: board.Scope) -> Table:
                 measure.text,
                 measure.action.recommendation.ref,
                 _words(plans[measure.plan_id], measure.pos_rag),
+                *_override(plans[measure.plan_id], measure),
             ]
         )
     return Table(
         "Items not updated this period",
-        ["Kind", "Ref", "Item", "Recommendation", "Position carried forward"],
+        ["Kind", "Ref", "Item", "Recommendation", "Position carried forward", *OVERRIDE_HEADERS],
         rows,
     )
 
@@ -809,6 +827,7 @@ def table_actions(scope: board.Scope) -> Table:
                 action.baseline_due_date,
                 action.due_as_of,
                 _words(plans[action.plan_id], action.pos_rag),
+                *_override(plans[action.plan_id], action),
                 action.pos_commentary or "",
                 "Yes" if action.updated_in_period else "No",
             ]
@@ -825,6 +844,7 @@ def table_actions(scope: board.Scope) -> Table:
             "Original due date",
             "Due date",
             "RAG",
+            *OVERRIDE_HEADERS,
             "Commentary",
             "Updated this period",
         ],
@@ -846,6 +866,7 @@ def table_measures(scope: board.Scope) -> Table:
                 measure.result,
                 measure.result_on,
                 _words(plans[measure.plan_id], measure.pos_rag),
+                *_override(plans[measure.plan_id], measure),
                 measure.pos_commentary or "",
                 "Yes" if measure.updated_in_period else "No",
             ]
@@ -861,6 +882,7 @@ def table_measures(scope: board.Scope) -> Table:
             "Latest result",
             "Result date",
             "RAG",
+            *OVERRIDE_HEADERS,
             "Commentary",
             "Updated this period",
         ],

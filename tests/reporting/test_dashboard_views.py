@@ -157,6 +157,30 @@ def test_an_overridden_measure_rag_shows_its_reason_in_the_drill_down(
     assert "Three were transfers in" in row
 
 
+def test_an_override_travels_with_the_rag_to_the_overview_lists_and_downloads(
+    client, built, board_member, qa_lead
+):
+    from audits.services import measure_rag_override
+
+    m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
+    measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
+    client.force_login(board_member)
+    html = client.get(reverse("reporting:dashboard") + f"?plan={built['plan'].slug}")
+    html = html.content.decode()
+    below = html[html.index('id="below-target"') : html.index('id="not-updated"')]
+    row = below[below.index("M2 dip sample") :]
+    row = row[: row.index("</tr>")]
+    assert '<span class="rag rag-amber">Amber</span>' in row
+    assert "<strong>Overridden</strong> (evidence gave Red)" in row
+    assert "Three were transfers in" in row
+    for table in ("measures", "below_target"):
+        rows = _csv_rows(_export(client, built, table, "csv"))
+        found = [dict(zip(rows[0], r, strict=True)) for r in rows[1:] if "M2 dip sample" in r]
+        assert [(r["RAG"], r["Suggested RAG"], r["Override reason"]) for r in found] == [
+            ("Amber", "Red", "Three were transfers in")
+        ], table
+
+
 def test_the_owner_drill_down_lists_only_their_actions(client, built, board_member):
     client.force_login(board_member)
     owner = built["owner"]
@@ -393,7 +417,9 @@ def test_exports_follow_the_filters(client, built, board_member):
     assert [row[0] for row in rows[1:]] == ["2.2"]
     rows = _csv_rows(_export(client, built, "actions", "csv", owner=built["owner"].pk))
     assert [row[1] for row in rows[1:]] == ["1.1", "2.1"]
-    assert rows[1][8:10] == ["Red", "red in Q3 2024/25"]
+    first = dict(zip(rows[0], rows[1], strict=True))
+    assert (first["RAG"], first["Commentary"]) == ("Red", "red in Q3 2024/25")
+    assert (first["Suggested RAG"], first["Override reason"]) == ("", "")
 
 
 def test_text_that_a_spreadsheet_would_run_is_quoted(client, built, board_member, plan_admin):
