@@ -362,11 +362,23 @@ def distributions(scope: Scope) -> dict[int, Distribution]:
 # --- Movement since the previous period ------------------------------------------------
 
 
-def _pairs(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
-    return queryset.annotate(
-        then_rag=_position(key, scope.windows(previous=True)),
-        now_rag=_position(key, scope.windows()),
-    )
+def _newer(scope: Scope) -> dict[int, tuple[int, ...]]:
+    """Each plan's window without its previous period's window: the periods after the
+    previous one (the period itself; see `_rated_since_previous`)."""
+    previous = scope.windows(previous=True)
+    return {
+        at.plan.pk: tuple(pk for pk in at.window if pk not in previous[at.plan.pk])
+        for at in scope.ats
+    }
+
+
+def _since(key: str, scope: Scope):
+    """The RAG of the outer item's latest confirmed rating in the periods after the
+    previous one, NULL where it has none: then its position is the previous one. The
+    previous period is closed (periods close in order) and its window is itself, so
+    the position now is this or, failing it, the position then; one index lookup per
+    item fewer than looking up the position now from scratch."""
+    return _rated(key, _newer(scope), "rag")
 
 
 @dataclass
@@ -424,18 +436,23 @@ def summary(scope: Scope) -> Summary:
     for kind, key, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
         rows = (
-            _pairs(queryset, scope, key)
-            .annotate(was_updated=_updated_in_period(key, scope))
-            .values("plan_id", rec_field, "then_rag", "now_rag", "was_updated")
+            queryset.annotate(
+                then_rag=_position(key, scope.windows(previous=True)),
+                since_rag=_since(key, scope),
+                was_updated=_updated_in_period(key, scope),
+            )
+            .values("plan_id", rec_field, "then_rag", "since_rag", "was_updated")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for row in rows:
             plan_id, rec_id, n = row["plan_id"], row[rec_field], row["n"]
-            result.distributions[plan_id].add(kind, rec_id, row["now_rag"], n)
+            since = row["since_rag"]
+            now = row["then_rag"] if since is None else since
+            result.distributions[plan_id].add(kind, rec_id, now, n)
             movement = result.movements[plan_id]
             if movement is not None:
-                direction = plan_periods.direction(row["then_rag"], row["now_rag"])
+                direction = plan_periods.direction(row["then_rag"], now)
                 movement.add(kind, rec_id, direction, n)
             if not row["was_updated"]:
                 not_updated[plan_id] += n
@@ -491,18 +508,15 @@ def moved(
         items = scope.measures()
         order = ("plan__title", "action__recommendation__position", "action__position", "position")
         related = ("action__recommendation",)
-    positions = scope.windows(previous=True), scope.windows()
+    # Only items rated since the previous period can have moved, and for them the
+    # position now is that rating (`_since`): both positions in one expression, so that
+    # each is looked up once per item.
+    then = _position(kind, scope.windows(previous=True))
+    now = Coalesce(_since(kind, scope), Value(""), output_field=CharField())
     queryset = (
-        _pairs(items.filter(_rated_since_previous(kind, scope)), scope, kind)
-        # Both positions in one expression, so that each is looked up once per item.
-        .alias(
-            pair=Concat(
-                _position(kind, positions[0]),
-                Value(">"),
-                _position(kind, positions[1]),
-                output_field=CharField(),
-            )
-        )
+        items.filter(_rated_since_previous(kind, scope))
+        .annotate(then_rag=then, now_rag=now)
+        .alias(pair=Concat(then, Value(">"), now, output_field=CharField()))
         .filter(pair__in=pairs)
         .select_related(*related)
         .order_by(*order, "pk")
