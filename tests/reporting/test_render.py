@@ -433,7 +433,7 @@ def figure_alternative_texts(data: bytes) -> list[str]:
     return found
 
 
-def test_a_measure_chart_is_a_figure_whose_alternative_text_gives_the_results(built):
+def test_the_charts_are_figures_whose_alternative_text_gives_their_figures(built):
     measure = built.measures[0]  # one dip sample: 6 of 10 on 15 September 2024
     render = queued(built.report)
     services.render_run(render_id=render.pk)
@@ -444,3 +444,6 @@ def test_a_measure_chart_is_a_figure_whose_alternative_text_gives_the_results(bu
     chart = next(alt for alt in alts if alt.startswith(f"{measure.action.ref}: {measure.text}"))
     assert "Results: Sep 24 60%." in chart
     assert "Target 90%" in chart
+    # The progress summary's charts too: the counts by area, in words.
+    by_area = next(alt for alt in alts if alt.startswith("Action RAG by area "))
+    assert f"{built.recommendations[0].ref}. " in by_area and "1 Red" in by_area
