@@ -690,100 +690,69 @@ def flag_counts(
 # --- Measures below target --------------------------------------------------------------
 
 
-def _dated(scope: Scope, field_name: str) -> Q:
-    """Rows dated up to each plan's as-of date (`field_name` on a dip sample or a
-    performance figure)."""
-    days = {at.plan.pk: at.as_of for at in scope.ats}
-    if len(set(days.values())) == 1:
-        return Q(**{f"{field_name}__lte": next(iter(days.values()))})
-    q = Q(pk__in=[])
-    for plan_id, day in days.items():
-        q |= Q(measure__plan_id=plan_id, **{f"{field_name}__lte": day})
-    return q
+def below_target(scope: Scope) -> QuerySet[Measure]:
+    """Measures in scope whose result up to their plan's as-of date misses the target:
+    below it, or above it where lower is better.
 
-
-def _ranked(model, date_field: str, scope: Scope) -> QuerySet:
-    """Each measure's latest dip sample (or performance figure) up to its plan's as-of
-    date: one index lookup per measure in scope, on (measure, date). One query."""
-    latest = (
-        model.objects.filter(
-            measure_id=OuterRef("pk"), **{f"{date_field}__lte": OuterRef("plan_as_of")}
-        )
-        .order_by(f"-{date_field}", "-pk")
+    The result is the one the measure's RAG follows (the order of
+    `audits.selectors.Result.order_key`): the latest dip sample unless a performance
+    figure is later, the latest figure unless a sample is on the same day or later.
+    Each measure's latest sample and latest figure are found by one index lookup each,
+    on (measure, date); the checks on them are lookups by primary key."""
+    as_of = scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
+    sample = (
+        DipSample.objects.filter(measure_id=OuterRef("pk"), sampled_on__lte=OuterRef("plan_as_of"))
+        .order_by("-sampled_on", "-pk")
         .values("pk")[:1]
     )
-    picked = (
+    value = (
+        MeasureValue.objects.filter(measure_id=OuterRef("pk"), as_of__lte=OuterRef("plan_as_of"))
+        .order_by("-as_of", "-pk")
+        .values("pk")[:1]
+    )
+    measures = (
         scope.measures()
-        .annotate(
-            plan_as_of=scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
-        )
-        .annotate(picked=Subquery(latest))
-        .order_by()
-        .values_list("picked", flat=True)
+        .filter(target__isnull=False)
+        .annotate(plan_as_of=as_of)
+        .annotate(sample_id=Subquery(sample), value_id=Subquery(value))
     )
-    # Read first, then looked up by id: as a subquery, the planner would expect every
-    # measure to pick a row and scan the whole table instead.
-    return model.objects.filter(pk__in=[pk for pk in picked if pk is not None])
-
-
-def latest_results(scope: Scope) -> tuple[QuerySet[DipSample], QuerySet[MeasureValue]]:
-    """The result each measure's RAG follows as of the as-of date, as a dip sample or a
-    performance figure (at most one of the two per measure): the latest sample unless a
-    figure is later, the latest figure unless a sample is on the same day or later (the
-    order of `audits.selectors.Result.order_key`)."""
-    samples = _ranked(DipSample, "sampled_on", scope).filter(
-        ~Exists(
+    # The sample counts unless the latest figure is later; the figure unless the latest
+    # sample is on the same day or later.
+    sample_counts = DipSample.objects.filter(pk=OuterRef("sample_id")).exclude(
+        Exists(
             MeasureValue.objects.filter(
-                _dated(scope, "as_of"),
-                measure_id=OuterRef("measure_id"),
-                as_of__gt=OuterRef("sampled_on"),
+                pk=OuterRef(OuterRef("value_id")), as_of__gt=OuterRef("sampled_on")
             )
         )
     )
-    values = _ranked(MeasureValue, "as_of", scope).filter(
-        ~Exists(
+    value_counts = MeasureValue.objects.filter(pk=OuterRef("value_id")).exclude(
+        Exists(
             DipSample.objects.filter(
-                _dated(scope, "sampled_on"),
-                measure_id=OuterRef("measure_id"),
-                sampled_on__gte=OuterRef("as_of"),
+                pk=OuterRef(OuterRef("sample_id")), sampled_on__gte=OuterRef("as_of")
             )
         )
     )
-    return samples, values
-
-
-def _below(queryset: QuerySet, result_field: str) -> QuerySet:
-    """Results that miss their measure's target: below it, or above where lower is
-    better."""
-    return queryset.filter(measure__target__isnull=False).filter(
-        Q(measure__higher_is_better=True, **{f"{result_field}__lt": F("measure__target")})
-        | Q(measure__higher_is_better=False, **{f"{result_field}__gt": F("measure__target")})
+    below = Q(
+        Exists(sample_counts.filter(result__lt=OuterRef("target")))
+        | Exists(value_counts.filter(value__lt=OuterRef("target"))),
+        higher_is_better=True,
+    ) | Q(
+        Exists(sample_counts.filter(result__gt=OuterRef("target")))
+        | Exists(value_counts.filter(value__gt=OuterRef("target"))),
+        higher_is_better=False,
     )
+    return measures.filter(below)
 
 
 def below_target_counts(scope: Scope) -> dict[int, int]:
-    """How many measures of each plan miss their target. Four queries."""
-    samples, values = latest_results(scope)
-    counts: dict[int, int] = defaultdict(int)
-    for queryset, result_field in ((samples, "result"), (values, "value")):
-        rows = (
-            _below(queryset, result_field)
-            .order_by()
-            .values("measure__plan_id")
-            .annotate(n=Count("pk"))
-            .order_by()
-        )
-        for row in rows:
-            counts[row["measure__plan_id"]] += row["n"]
-    return counts
+    """How many measures of each plan miss their target. One query."""
+    rows = below_target(scope).values("plan_id").annotate(n=Count("pk")).order_by()
+    return {row["plan_id"]: row["n"] for row in rows}
 
 
 def below_target_ids(scope: Scope) -> set[int]:
-    """Ids of the measures in scope that miss their target. Four queries."""
-    samples, values = latest_results(scope)
-    ids = set(_below(samples, "result").order_by().values_list("measure_id", flat=True))
-    ids.update(_below(values, "value").order_by().values_list("measure_id", flat=True))
-    return ids
+    """Ids of the measures in scope that miss their target. One query."""
+    return set(below_target(scope).order_by().values_list("pk", flat=True))
 
 
 def attach_latest_result(
