@@ -15,9 +15,12 @@ from tests import factories
 from tests.conftest import wait_for
 
 # The plans here do not ask for sign-off, so the user rating them needs no role.
+# Serialized rollback, as the other tests with a worker have: without it, a test with
+# serialized rollback run next (tests/reporting/test_worker.py) failed to restore the
+# database, inserting the content types a second time.
 pytestmark = [
     pytest.mark.celery_worker,
-    pytest.mark.django_db(transaction=True),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 
