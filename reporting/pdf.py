@@ -26,7 +26,6 @@ from urllib.request import url2pathname
 import pydyf
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
-from weasyprint.document import Document
 
 # parse_url and element_has_link_type are WeasyPrint's own rules for finding linked
 # stylesheets: using them gives the exact URL strings its fetches will ask for.
@@ -171,28 +170,28 @@ class _SvgDrawingContext:
         self.get_image_from_uri = get_image_from_uri
 
 
-def _release_layout_context(document: Document) -> None:
+def _release_layout_context(images: dict) -> None:
     """Let the layout's working state go before the PDF is written.
 
     WeasyPrint 70 gives each SVG image (our charts) a reference to the layout context,
     which holds every element's computed and cascaded style, the page maker's states and
     the table caches: about 80 MB at 1,000 actions, kept alive while ``write_pdf`` adds
     its own 200 MB. Layout is over once ``render`` returns; drawing an SVG needs only
-    what ``_SvgDrawingContext`` keeps. With nothing else pointing at the context, it is
-    emptied at once rather than left to a full garbage collection (which costs more than
-    a second of CPU over the boxes of a 300-page report).
+    what ``_SvgDrawingContext`` keeps. ``images`` is the render's image cache (the
+    ``cache`` option), where every ``<img>`` it loaded is found; inline ``<svg>`` is not
+    there, which is one reason the report's charts go in as images. With nothing else
+    pointing at the context, it is emptied at once rather than left to a full garbage
+    collection (more than a second of CPU over the boxes of a 300-page report).
     """
     contexts, stand_ins = {}, {}
-    for page in document.pages:
-        for box in page._page_box.descendants(placeholders=True):
-            image = getattr(box, "replacement", None)
-            if isinstance(image, SVGImage) and image._context is not None:
-                key = id(image._context)
-                if key not in stand_ins:
-                    loader = image._context.get_image_from_uri.func
-                    contexts[key] = image._context
-                    stand_ins[key] = _SvgDrawingContext(functools.partial(loader, context=None))
-                image._context = stand_ins[key]
+    for image in images.values():
+        if isinstance(image, SVGImage) and image._context is not None:
+            key = id(image._context)
+            if key not in stand_ins:
+                loader = image._context.get_image_from_uri.func
+                contexts[key] = image._context
+                stand_ins[key] = _SvgDrawingContext(functools.partial(loader, context=None))
+            image._context = stand_ins[key]
     while contexts:
         context = contexts.popitem()[1]
         # Left pointing at it: this variable, getrefcount's argument and the context's
@@ -236,8 +235,9 @@ def render_pdf(
             extra_urls = [path2url(Path(stylesheet)) for stylesheet in stylesheets]
             fetcher.stylesheet_urls |= set(extra_urls)
             extra = [CSS(url=url, url_fetcher=fetcher) for url in extra_urls]
-            rendered = document.render(stylesheets=extra, pdf_variant=PDF_VARIANT)
-            _release_layout_context(rendered)
+            images: dict = {}
+            rendered = document.render(stylesheets=extra, pdf_variant=PDF_VARIANT, cache=images)
+            _release_layout_context(images)
             if title:
                 rendered.metadata.title = title
             if not rendered.metadata.title:

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 from weasyprint.layout import LayoutContext
 from weasyprint.urls import FatalURLFetchingError
 
-from reporting.charts import rag_stacked_bars
+from reporting.charts import as_image, rag_stacked_bars
 from reporting.pdf import (
     RENDER_GC_THRESHOLDS,
     PdfRenderError,
@@ -306,12 +306,12 @@ def test_a_chart_renders_into_the_pdf_as_text(site):
         assert count in text
 
 
-def test_the_layout_state_is_let_go_before_the_pdf_is_written_and_charts_still_draw(
+def test_the_layout_state_is_let_go_before_the_pdf_is_written_and_chart_images_still_draw(
     site, monkeypatch
 ):
     static, _ = site
     charts = "".join(
-        rag_stacked_bars([(f"Area {n}", {"green": n, "red": 1})], title=f"Chart {n}")
+        as_image(rag_stacked_bars([(f"Area {n}", {"green": n, "red": 1})], title=f"Chart {n}"))
         for n in (2, 3)
     )
     held = []
