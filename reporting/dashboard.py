@@ -287,9 +287,12 @@ def _position(key: str, windows: dict[int, Sequence[int]], name: str = "rag"):
     return _rated(key, windows, name)
 
 
-def with_positions(queryset: QuerySet, scope: Scope, key: str, *, detail: bool = False):
+def with_positions(
+    queryset: QuerySet, scope: Scope, key: str, *, detail: bool = False, override: bool = False
+):
     """Annotate actions or measures with `pos_rag` as of each plan's period; with
-    `detail`, also `pos_commentary`, `pos_rated_at`, `pos_carried` and `updated_in_period`."""
+    `detail`, also `pos_commentary`, `pos_rated_at`, `pos_carried` and `updated_in_period`;
+    with `override`, what `with_override` adds."""
     window = scope.windows()
     queryset = queryset.annotate(pos_rag=_position(key, window))
     if detail:
@@ -299,6 +302,8 @@ def with_positions(queryset: QuerySet, scope: Scope, key: str, *, detail: bool =
             pos_carried=_position(key, window, "carried_forward"),
             updated_in_period=_updated_in_period(key, scope),
         )
+    if override:
+        queryset = with_override(queryset, scope, key)
     return queryset
 
 
@@ -468,8 +473,7 @@ def _rated_since_previous(kind: str, scope: Scope) -> Exists:
     window period that has one, and a rating that closing carried forward repeats the
     position before it. An item with no rating of its own after the previous period
     therefore has the same position then and now."""
-    previous = scope.windows(previous=True)
-    newer = [pk for at in scope.ats for pk in at.window if pk not in previous[at.plan.pk]]
+    newer = [pk for window in _newer(scope).values() for pk in window]
     return Exists(
         Rating.objects.filter(
             status=Rating.Status.CONFIRMED,
@@ -607,7 +611,7 @@ def not_updated_actions(scope: Scope) -> QuerySet[Action]:
     """Actions with no rating of their own in the period (their position carried
     forward, or nothing yet)."""
     return (
-        with_override(with_positions(scope.actions(), scope, "action"), scope, "action")
+        with_positions(scope.actions(), scope, "action", override=True)
         .filter(~_updated_in_period("action", scope))
         .select_related("recommendation")
         .order_by("plan__title", "recommendation__position", "position", "pk")
@@ -616,7 +620,7 @@ def not_updated_actions(scope: Scope) -> QuerySet[Action]:
 
 def not_updated_measures(scope: Scope) -> QuerySet[Measure]:
     return (
-        with_override(with_positions(scope.measures(), scope, "measure"), scope, "measure")
+        with_positions(scope.measures(), scope, "measure", override=True)
         .filter(~_updated_in_period("measure", scope))
         .select_related("action__recommendation")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
@@ -784,9 +788,7 @@ def below_target_measures(
     if ids is None:
         ids = below_target_ids(scope)
     queryset = (
-        with_override(
-            with_positions(scope.measures().filter(pk__in=ids), scope, "measure"), scope, "measure"
-        )
+        with_positions(scope.measures().filter(pk__in=ids), scope, "measure", override=True)
         .select_related("action__recommendation")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )
@@ -1043,9 +1045,7 @@ def detailed_actions(scope: Scope) -> QuerySet[Action]:
     """Every action in scope with its position, commentary, whether it was updated in
     the period, its due date as it stood and its owners. Three queries when listed."""
     return (
-        with_override(
-            with_positions(flagged_actions(scope), scope, "action", detail=True), scope, "action"
-        )
+        with_positions(flagged_actions(scope), scope, "action", detail=True, override=True)
         .select_related("recommendation", "outcome", "plan")
         .prefetch_related(Prefetch("owners", queryset=Owner.objects.order_by("post")))
         .order_by("plan__title", "recommendation__position", "position", "pk")
@@ -1059,9 +1059,7 @@ def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> l
     `measure_results` when the caller has them."""
     measures = list(
         # A RAG other than the evidence gave is shown with its written reason.
-        with_override(
-            with_positions(scope.measures(), scope, "measure", detail=True), scope, "measure"
-        )
+        with_positions(scope.measures(), scope, "measure", detail=True, override=True)
         .select_related("action__recommendation", "plan")
         .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
     )

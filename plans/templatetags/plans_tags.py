@@ -19,12 +19,15 @@ def rag_word(rag: str, plan=None) -> str:
     return RAG(rag or "").label
 
 
+def _badge(rag: str, word: str, suffix: str = "") -> SafeString:
+    return format_html('<span class="rag rag-{}">{}{}</span>', _CSS.get(rag, "none"), word, suffix)
+
+
 @register.simple_tag
 def rag_badge(rag: str | None, plan=None, suffix: str = "") -> str:
     """A RAG badge: coloured, and always with its word (the plan's word for Amber)."""
     rag = rag or ""
-    css = _CSS.get(rag, "none")
-    return format_html('<span class="rag rag-{}">{}{}</span>', css, rag_word(rag, plan), suffix)
+    return _badge(rag, rag_word(rag, plan), suffix)
 
 
 @register.filter
@@ -33,9 +36,8 @@ def rag_label(rag: str | None, plan=None) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-def _cell(rag: str, marker: str, amber: str) -> SafeString:
-    word = amber if rag == RAG.AMBER else RAG(rag).label
-    badge = format_html('<span class="rag rag-{}">{}</span>', _CSS.get(rag, "none"), word)
+def _cell(rag: str, marker: str, word: str) -> SafeString:
+    badge = _badge(rag, word)
     if marker:
         return format_html('{} <span class="tag tag-stale">{}</span>', badge, marker)
     return badge
@@ -54,4 +56,5 @@ def grid_cell(cell, plan) -> SafeString:
     built once, since a page of it has hundreds."""
     if cell is None:
         return NO_POSITION
-    return _cell(cell.rag or "", cell.marker, plan.amber_label)
+    rag = cell.rag or ""
+    return _cell(rag, cell.marker, rag_word(rag, plan))
