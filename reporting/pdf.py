@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 import mimetypes
 import os
 import sys
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 import pydyf
+import weasyprint
 from pypdf import PdfReader
 from weasyprint import CSS, HTML
 
@@ -31,6 +33,10 @@ from weasyprint import CSS, HTML
 # stylesheets: using them gives the exact URL strings its fetches will ask for.
 from weasyprint.html import element_has_link_type, parse_url
 from weasyprint.images import SVGImage
+from weasyprint.matrix import Matrix
+from weasyprint.svg.bounding_box import extend_bounding_box
+from weasyprint.svg.utils import normalize as svg_normalize
+from weasyprint.svg.utils import size as svg_size
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse, path2url
 
 PDF_VARIANT = "pdf/ua-1"
@@ -61,6 +67,123 @@ def _cached_page_references(pdf: pydyf.PDF) -> tuple[bytes, ...]:
 if not hasattr(pydyf.PDF, "uncached_page_references"):
     pydyf.PDF.uncached_page_references = pydyf.PDF.page_references
     pydyf.PDF.page_references = property(_cached_page_references)
+
+
+# WeasyPrint 70 draws SVG text one letter at a time (weasyprint/svg/text.py): a Pango
+# layout and a text object per character, so that each letter can take its own x, y,
+# dx, dy or rotate. Our charts never position letters one by one, yet their labels were
+# about a third of the CPU of drawing 115 trend charts. For a text whose letters follow
+# one another (one x and one y at most, nothing set per letter), `_svg_text_as_run`
+# lays out and draws the whole string once, at the place and with the bounding box the
+# per-letter code gives its first letter and the run as a whole; any other text is left
+# to WeasyPrint. The whole string is shaped together, so it is kerned as HTML text is.
+_svg_module = sys.modules["weasyprint.svg"]
+_svg_text_module = sys.modules["weasyprint.svg.text"]  # the package's `text` is the function
+_SVG_TEXT_BY_LETTER = _svg_text_module.text
+_PER_LETTER_ATTRIBUTES = (
+    "dx",
+    "dy",
+    "rotate",
+    "textLength",
+    "letter-spacing",
+    "display-anchor",
+    "dominant-baseline",
+    "alignment-baseline",
+)
+
+
+def _svg_coordinates(node, name: str, font_size: float, extent: float) -> list[float]:
+    """An x or y attribute's values, read as WeasyPrint's text() reads them."""
+    if name not in node.attrib:
+        return []
+    values = svg_normalize(node.attrib[name]).strip().split(" ")
+    return [svg_size(value, font_size, extent) for value in values]
+
+
+def _svg_text_style(svg, node, font_size: float) -> dict:
+    """The style WeasyPrint 70's SVG text() builds for a text node (same rules)."""
+    from weasyprint.css.properties import INITIAL_VALUES
+
+    style = _svg_text_module.Style()
+    style.update(INITIAL_VALUES)
+    style.font_config = svg.font_config
+    families = node.get("font-family", "sans-serif").split(",")
+    style["font_family"] = [family.strip("\"'") for family in families]
+    style["font_style"] = node.get("font-style", "normal")
+    weight = node.get("font-weight", 400)
+    if weight == "normal":
+        weight = 400
+    elif weight == "bold":
+        weight = 700
+    else:
+        try:
+            weight = int(weight)
+        except ValueError:
+            weight = 400
+    style["font_weight"] = weight
+    style["font_size"] = font_size
+    if node.get("direction") in ("ltr", "rtl"):
+        style["direction"] = node.get("direction")
+    return style
+
+
+def _svg_text_as_run(svg, node, font_size: float) -> None:
+    """Draw an SVG text node's own text as one run where the letters simply follow one
+    another; otherwise as WeasyPrint does, letter by letter."""
+    xs = _svg_coordinates(node, "x", font_size, svg.inner_width)
+    ys = _svg_coordinates(node, "y", font_size, svg.inner_height)
+    if (
+        not node.text
+        or len(xs) > 1
+        or len(ys) > 1
+        or any(node.get(name) is not None for name in _PER_LETTER_ATTRIBUTES)
+    ):
+        _SVG_TEXT_BY_LETTER(svg, node, font_size)
+        return
+    from weasyprint.draw.text import draw_emojis, draw_first_line
+    from weasyprint.text.line_break import split_first_line
+
+    style = _svg_text_style(svg, node, font_size)
+    layout, _, _, width, height, baseline = split_first_line(
+        node.text, style, svg.context, math.inf, 0
+    )
+    # As text() places its first letter (a zero x or y does not reset the offset there).
+    x, y = (xs or [None])[0], (ys or [None])[0]
+    if x:
+        svg.cursor_d_position[0] = 0
+    if y:
+        svg.cursor_d_position[1] = 0
+    x = svg.cursor_position[0] if x is None else x
+    y = svg.cursor_position[1] if y is None else y
+    svg.cursor_position = x + width, y
+    x_position, y_position = x + svg.cursor_d_position[0], y + svg.cursor_d_position[1]
+    points = (
+        (x_position, y_position - baseline),
+        (x_position + width, y_position - baseline + height),
+    )
+    node.text_bounding_box = extend_bounding_box(node.text_bounding_box, points)
+
+    svg.stream.push_state()
+    fill, stroke = svg.set_graphical_state(node, font_size)
+    svg.stream.begin_text()
+    layout.reactivate(style)
+    svg.fill_stroke(fill, stroke, text=True)
+    text_box = _svg_text_module.TextBox(layout, style)
+    text_box.baseline = baseline
+    matrix = Matrix(a=1, d=-1, e=x_position, f=y_position)
+    emojis = draw_first_line(svg.stream, text_box, "none", "none", matrix)
+    svg.stream.end_text()
+    svg.stream.pop_state()
+    draw_emojis(svg.stream, style, x, y, emojis)
+
+
+if weasyprint.__version__.split(".")[0] == "70" and _svg_module.text is _SVG_TEXT_BY_LETTER:
+    # draw_node compares a node's drawing function with the module's `text` to decide
+    # whether it is text (anchoring, bounding boxes): both names must change together.
+    for _tag, _draw in list(_svg_module.TAGS.items()):
+        if _draw is _SVG_TEXT_BY_LETTER:
+            _svg_module.TAGS[_tag] = _svg_text_as_run
+    _svg_module.text = _svg_text_as_run
 
 
 class URLRefusedError(ValueError):

@@ -1,8 +1,11 @@
 """Tests for PDF rendering: text, PDF/UA, shipped fonts, and a fetcher that fetches nothing
 outside the static directories."""
 
+import base64
 import gc
 import os
+import shutil
+import subprocess
 import sys
 import threading
 from contextlib import contextmanager
@@ -18,6 +21,7 @@ from pypdf import PdfReader
 from weasyprint.layout import LayoutContext
 from weasyprint.urls import FatalURLFetchingError
 
+from reporting import pdf as reporting_pdf
 from reporting.charts import as_image, rag_stacked_bars
 from reporting.pdf import (
     RENDER_GC_THRESHOLDS,
@@ -556,3 +560,98 @@ def test_stylesheet_failures_can_be_left_to_weasyprint(site):
 def test_the_fetcher_needs_a_root():
     with pytest.raises(ValueError, match="root"):
         SafeURLFetcher([])
+
+
+# SVG text as runs (reporting/pdf.py replaces WeasyPrint 70's letter-by-letter drawing
+# where nothing is positioned per letter).
+
+RUN_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="90" '
+    'font-family="DejaVu Sans" font-size="12">'
+    '<text x="290" y="20" text-anchor="end" font-weight="bold">Target 90%</text>'
+    '<text x="150" y="45" text-anchor="middle">Aug 24</text>'
+    '<text x="10" y="70" font-size="10" fill="#505a5f">Tolerance 80–90%</text>'
+    "</svg>"
+)
+
+
+def svg_page(svg: str) -> str:
+    data = base64.b64encode(svg.encode()).decode("ascii")
+    return page(f'<img alt="chart" src="data:image/svg+xml;base64,{data}">')
+
+
+def laid_out_strings(monkeypatch) -> list[str]:
+    """The strings WeasyPrint lays out with Pango while the test renders."""
+    import weasyprint.text.line_break as line_break
+
+    seen = []
+    original = line_break.split_first_line
+
+    def split_first_line(text, *args, **kwargs):
+        seen.append(text)
+        return original(text, *args, **kwargs)
+
+    monkeypatch.setattr(line_break, "split_first_line", split_first_line)
+    return seen
+
+
+def by_letter(monkeypatch) -> None:
+    """Put WeasyPrint's own letter-by-letter SVG text back for this test."""
+    svg_module = sys.modules["weasyprint.svg"]
+    for tag, draw in list(svg_module.TAGS.items()):
+        if draw is svg_module.text:
+            monkeypatch.setitem(svg_module.TAGS, tag, reporting_pdf._SVG_TEXT_BY_LETTER)
+    monkeypatch.setattr(svg_module, "text", reporting_pdf._SVG_TEXT_BY_LETTER)
+
+
+def test_svg_text_is_laid_out_once_per_text_not_once_per_letter(site, monkeypatch):
+    static, _ = site
+    seen = laid_out_strings(monkeypatch)
+
+    text = pdf_text(render(svg_page(RUN_SVG), static))
+
+    assert seen.count("Target 90%") == 1
+    assert "T" not in seen and "%" not in seen  # no letter laid out on its own
+    assert "Target 90%" in text and "Aug 24" in text and "Tolerance" in text
+
+
+def test_svg_text_placed_letter_by_letter_is_left_to_weasyprint(site, monkeypatch):
+    static, _ = site
+    seen = laid_out_strings(monkeypatch)
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40" '
+        'font-family="DejaVu Sans"><text x="10 30 50" y="20">abc</text>'
+        '<text x="100" y="20" dx="0 4 4">xyz</text></svg>'
+    )
+
+    render(svg_page(svg), static)
+
+    assert {"a", "b", "c", "x", "y", "z"} <= set(seen)
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="needs poppler's pdftoppm")
+def test_svg_text_runs_are_drawn_where_weasyprint_draws_their_letters(site, monkeypatch, tmp_path):
+    static, _ = site
+
+    def ink(pdf: bytes) -> tuple[int, int, int, int]:
+        (tmp_path / "chart.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "100", "-singlefile", "chart.pdf", "chart"],
+            cwd=tmp_path,
+            check=True,
+        )
+        grey = Image.open(tmp_path / "chart.png").convert("L")
+        return grey.point(lambda value: 255 if value < 200 else 0).getbbox()
+
+    for anchor in ("end", "middle", "start"):
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="300" height="40" '
+            f'font-family="DejaVu Sans" font-size="12"><text x="150" y="20" '
+            f'text-anchor="{anchor}" font-weight="bold">Target 90% (Q2 2024/25)</text></svg>'
+        )
+        as_runs = ink(render(svg_page(svg), static))
+        with monkeypatch.context() as letters:
+            by_letter(letters)
+            as_letters = ink(render(svg_page(svg), static))
+        # Kerning moves a run's letters by a fraction of a pixel at 100 dpi.
+        assert all(abs(a - b) <= 2 for a, b in zip(as_runs, as_letters, strict=True)), anchor
