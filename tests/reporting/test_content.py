@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from audits.models import DipSample
 from plans import periods, services
-from reporting.content import narrative_paragraphs, report_content, report_sections
+from reporting.content import DIRECTIONS, narrative_paragraphs, report_content, report_sections
 from reporting.services import report_html
 from tests import factories
 from tests.reporting.builders import build_reported_plan, noon
@@ -291,3 +291,33 @@ def test_an_overridden_measure_rag_is_reported_with_its_reason(qa_lead):
     html = report_html(built.report, generated_at=NOW)
     not_updated = html[html.index("Not updated this period") :]
     assert note in not_updated[: not_updated.index("</table>")]
+
+
+def test_movement_and_facet_positions_follow_the_plans_movement_rule():
+    built = build_reported_plan(areas=2, actions_per_area=3)
+    rec = built.recommendations[0]
+    services.rating_record(
+        item=rec, facet="impact", rag="amber", user=None, commentary="Some", period=built.q3
+    )
+    services.rating_record(item=built.actions[3], rag="blue", user=None, period=built.q3)
+    services.rating_record(item=built.measures[4], rag="red", user=None, period=built.q3)
+
+    content = content_of(built, period=built.q3)
+
+    moved = periods.movement(built.plan, built.q2, built.q3)
+    assert [area.recommendation for area in content.areas] == [
+        rec_moved.recommendation for rec_moved in moved.recommendations
+    ]
+    for area, rec_moved in zip(content.areas, moved.recommendations, strict=True):
+        counted = [
+            str(item.direction)
+            for item in rec_moved.items
+            if item.kind in ("action", "measure") and (item.then_rag or item.now_rag)
+        ]
+        assert area.movement == {kind: counted.count(kind) for kind in DIRECTIONS}
+    assert content.movement_totals["completed"] == 1
+    assert content.movement_totals["worsened"] == 1
+    assert content.facet_labels == ["Impact for children"]
+    assert [(f.subject, f.previous_rag, f.rag) for f in content.areas[0].facets] == [
+        ("impact", "", "amber")
+    ]
