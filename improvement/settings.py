@@ -108,6 +108,11 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # index probes each) high enough to compile them, which costs 100-300 ms per query
     # against a few milliseconds of work. Nothing here scans enough rows to gain by it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# Django's own backends, counting committed changes for the page cache (improvement.db).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "improvement.db.backends.sqlite3",
+    "django.db.backends.postgresql": "improvement.db.backends.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -177,6 +182,27 @@ EMAIL_HOST_USER = envstr("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "improvement-plans@localhost")
+
+# The page cache (improvement.pagecache): parts of pages kept until the data changes.
+# In memory per process unless CACHE_URL names a Redis server, which the web processes
+# then share. PAGE_CACHE_SECONDS=0 turns it off.
+CACHE_URL = envstr("CACHE_URL")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            # Redis gone: pages are built without the cache, not kept waiting.
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 500},
+        }
+    )
+}
+PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 
 # Celery. Without a broker URL, tasks run in-process (eagerly), so the embedded default
 # needs no Redis; the UI says so.

@@ -18,12 +18,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import slugify
 from django.views.decorators.http import require_safe
 
+from improvement import pagecache
 from plans import roles
 from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
@@ -31,6 +33,7 @@ from reporting import dashboard as board
 
 # How many rows each list on the overview shows; the download has them all.
 LIST_LIMIT = 10
+FILTER_PARAMS = ("plan", "period", "recommendation", "owner")
 FORMATS = ("csv", "xlsx")
 
 
@@ -71,8 +74,7 @@ class Filters:
         return query.urlencode()
 
 
-def _filters(request: HttpRequest, *, plan: Plan | None = None) -> Filters:
-    params = request.GET
+def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
     filters = Filters(plan=plan)
     if filters.plan is None and params.get("plan"):
         filters.plan = Plan.objects.filter(slug=params["plan"]).first()
@@ -136,27 +138,44 @@ def _filter_choices(filters: Filters) -> dict:
 @require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The plan overview for a plan and period, or all plans side by side."""
+    """The plan overview for a plan and period, or all plans side by side.
+
+    Every reader sees the same page for the same filters and day, so its content is
+    built once per change of the data (`improvement.pagecache`); the navigation around
+    it is the reader's own."""
     _require_reader(request)
-    filters = _filters(request)
     today = timezone.localdate()
+    params = tuple(request.GET.get(name, "") for name in FILTER_PARAMS)
+    page = pagecache.cached(
+        "dashboard", (params, today), lambda: _dashboard_content(request.GET, today)
+    )
+    return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
+
+
+def _dashboard_content(params: QueryDict, today: dt.date) -> dict:
+    """The dashboard's title and content, as HTML."""
+    filters = _filters(params)
     choices = _filter_choices(filters)
     if filters.plan is None and len(choices["plans"]) == 1:
         filters.plan = choices["plans"][0]
         filters.periods = list(filters.plan.periods.order_by("end"))
         choices = _filter_choices(filters)
-    context = {"filters": filters, "choices": choices, "nav": "dashboard", "today": today}
+    context = {"filters": filters, "choices": choices, "today": today}
     context["query"] = filters.query()
     if filters.plan is None:
         context.update(_across_plans(choices["plans"], today))
-        return render(request, "reporting/dashboard.html", context)
-    scope = _scope(filters, today)
-    if scope is not None:
-        filters.period = scope.single.period
-        context.update(_overview(scope))
-    context["plan"] = filters.plan
-    context["query"] = filters.query()
-    return render(request, "reporting/dashboard.html", context)
+    else:
+        scope = _scope(filters, today)
+        if scope is not None:
+            filters.period = scope.single.period
+            context.update(_overview(scope))
+        context["plan"] = filters.plan
+        context["query"] = filters.query()
+    title = f"Dashboard: {filters.plan.title}" if filters.plan else "Dashboard"
+    return {
+        "page_title": title,
+        "body": render_to_string("reporting/_dashboard_body.html", context),
+    }
 
 
 def _cells(counts: dict[str, int]) -> list[int]:
@@ -360,7 +379,7 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     recommendation = get_object_or_404(Recommendation.objects.select_related("plan"), pk=pk)
     plan = recommendation.plan
     _require_reader(request, plan)
-    filters = _filters(request, plan=plan)
+    filters = _filters(request.GET, plan=plan)
     filters.recommendation = recommendation
     today = timezone.localdate()
     scope = _scope(filters, today)
@@ -430,7 +449,7 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     names it, otherwise in every plan, each as of its current period."""
     owner = get_object_or_404(Owner, pk=pk)
     _require_reader(request)
-    filters = _filters(request)
+    filters = _filters(request.GET)
     filters.owner = owner
     today = timezone.localdate()
     if filters.plan is not None:
@@ -977,7 +996,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "csv")
     if name not in TABLES or fmt not in FORMATS:
         raise Http404("Unknown table or format.")
-    filters = _filters(request)
+    filters = _filters(request.GET)
     today = timezone.localdate()
     if filters.plan is not None:
         scope = _scope(filters, today)

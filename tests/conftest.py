@@ -27,9 +27,18 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix, t
 
     for alias in connections:
         settings_dict = connections[alias].settings_dict
-        if settings_dict["ENGINE"] == "django.db.backends.sqlite3":
+        if settings_dict["ENGINE"].endswith("sqlite3"):
             folder = tmp_path_factory.mktemp(f"sqlite-{alias}")
             settings_dict["TEST"]["NAME"] = str(folder / "test.sqlite3")
+
+
+@pytest.fixture(autouse=True)
+def _empty_page_cache():
+    """Each test starts with an empty page cache (improvement.pagecache), as a new
+    process does: parts cached by an earlier test are keyed to its data's version."""
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

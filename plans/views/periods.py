@@ -16,12 +16,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from improvement import pagecache
 from plans import periods, roles, services
 from plans.models import RAG, Action, Measure, Plan, Rating, ReportingPeriod
 
@@ -47,16 +49,25 @@ def _chosen_periods(request: HttpRequest, plan: Plan) -> tuple[list, list]:
 
 @login_required
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The plan page: each recommendation's facets and actions, one column per period."""
+    """The plan page: each recommendation's facets and actions, one column per period.
+
+    The grid is the same for every reader of the chosen periods and page, so it is
+    built once per change of the data (`improvement.pagecache`)."""
     plan = _readable_plan(request, slug)
     available, chosen = _chosen_periods(request, plan)
-    pages = periods.grid_pages(plan)
     number = request.GET.get("page", "")
-    page = pages[min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0]
-    grid = periods.position_grid(plan, chosen, page=page)
-    open_period = services.open_period(plan)
     others = request.GET.copy()
     others.pop("page", None)
+    query = others.urlencode()
+    grid_html = ""
+    if chosen:
+        grid_html = pagecache.cached(
+            "plan-grid",
+            # The dates' suggestions are judged on today.
+            (plan.pk, [p.pk for p in chosen], number, query, services.local_today()),
+            lambda: _grid_html(plan, chosen, number, query),
+        )
+    open_period = services.open_period(plan)
     is_admin = roles.is_plan_admin(request.user)
     return render(
         request,
@@ -64,19 +75,35 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "plan": plan,
             "period": open_period,
-            "grid": grid,
-            "columns": len(grid.periods) + (4 if grid.movement_from else 3),
+            "grid_html": grid_html,
             "available": available,
             "chosen_ids": {p.pk for p in chosen},
-            "query": others.urlencode(),
-            "page": page,
-            "pages": pages if len(pages) > 1 else [],
+            "query": query,
             "awaiting": periods.awaiting_confirmation_count(plan),
             "can_confirm": roles.can_confirm_ratings(request.user, plan),
             "can_close": is_admin and open_period is not None,
             "is_admin": is_admin,
             "criteria": plan.rag_criteria.all(),
             "nav": "plans",
+        },
+    )
+
+
+def _grid_html(plan: Plan, chosen: list, number: str, query: str) -> str:
+    """The position grid of `chosen` periods, page `number` (the first unless a valid
+    one), with the links between pages."""
+    pages = periods.grid_pages(plan)
+    page = pages[min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0]
+    grid = periods.position_grid(plan, chosen, page=page)
+    return render_to_string(
+        "plans/_position_grid.html",
+        {
+            "plan": plan,
+            "grid": grid,
+            "columns": len(grid.periods) + (4 if grid.movement_from else 3),
+            "query": query,
+            "page": page,
+            "pages": pages if len(pages) > 1 else [],
         },
     )
 
