@@ -22,7 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.text import slugify
+from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
 from improvement import pagecache
@@ -144,11 +144,16 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     built once per change of the data (`improvement.pagecache`); the navigation around
     it is the reader's own."""
     _require_reader(request)
+    return _cached_page(request, "dashboard", (), _dashboard_content)
+
+
+def _cached_page(request: HttpRequest, name: str, parts: tuple, build) -> HttpResponse:
+    """A dashboard page whose title and content come from the page cache: the same for
+    every reader (the caller has checked the reader may see it) of the same filters on
+    the same day, until the data changes. `build(params, today)` makes them."""
     today = timezone.localdate()
     params = tuple(request.GET.get(name, "") for name in FILTER_PARAMS)
-    page = pagecache.cached(
-        "dashboard", (params, today), lambda: _dashboard_content(request.GET, today)
-    )
+    page = pagecache.cached(name, (*parts, params, today), lambda: build(request.GET, today))
     return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
 
 
@@ -377,18 +382,25 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     """A recommendation: its own ratings, its outcomes with their actions, and its
     measures with their results over time against target."""
     recommendation = get_object_or_404(Recommendation.objects.select_related("plan"), pk=pk)
+    _require_reader(request, recommendation.plan)
+    return _cached_page(
+        request,
+        "dashboard-recommendation",
+        (recommendation.pk,),
+        lambda params, today: _recommendation_content(recommendation, params, today),
+    )
+
+
+def _recommendation_content(recommendation: Recommendation, params: QueryDict, today) -> dict:
     plan = recommendation.plan
-    _require_reader(request, plan)
-    filters = _filters(request.GET, plan=plan)
+    filters = _filters(params, plan=plan)
     filters.recommendation = recommendation
-    today = timezone.localdate()
     scope = _scope(filters, today)
     context = {
         "plan": plan,
         "recommendation": recommendation,
         "filters": filters,
         "choices": _filter_choices(filters),
-        "nav": "dashboard",
     }
     if scope is not None:
         filters.period = scope.single.period
@@ -417,7 +429,11 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     _queries(context, filters)
-    return render(request, "reporting/dashboard_recommendation.html", context)
+    return {
+        "page_title": f"{recommendation.ref}. {Truncator(recommendation.title).chars(60)}: "
+        "dashboard",
+        "body": render_to_string("reporting/_dashboard_recommendation_body.html", context),
+    }
 
 
 def _measure_chart(measure, plan: Plan) -> SafeString:
@@ -449,9 +465,17 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     names it, otherwise in every plan, each as of its current period."""
     owner = get_object_or_404(Owner, pk=pk)
     _require_reader(request)
-    filters = _filters(request.GET)
+    return _cached_page(
+        request,
+        "dashboard-owner",
+        (owner.pk,),
+        lambda params, today: _owner_content(owner, params, today),
+    )
+
+
+def _owner_content(owner: Owner, params: QueryDict, today) -> dict:
+    filters = _filters(params)
     filters.owner = owner
-    today = timezone.localdate()
     if filters.plan is not None:
         scope = _scope(filters, today)
     else:
@@ -465,7 +489,6 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
         "filters": filters,
         "choices": _filter_choices(filters),
         "plan": filters.plan,
-        "nav": "dashboard",
     }
     if scope is not None:
         if filters.plan is not None:
@@ -478,7 +501,10 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
                 groups.append((at, mine))
         context.update({"scope": scope, "groups": groups, "actions": actions})
     _queries(context, filters)
-    return render(request, "reporting/dashboard_owner.html", context)
+    return {
+        "page_title": f"{owner.post}: dashboard",
+        "body": render_to_string("reporting/_dashboard_owner_body.html", context),
+    }
 
 
 def _queries(context: dict, filters: Filters) -> None:
