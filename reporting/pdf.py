@@ -272,8 +272,15 @@ def _shorten(url: str, limit: int = 200) -> str:
 
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """Raise the garbage collector's thresholds to RENDER_GC_THRESHOLDS (never lower
-    them) for the duration, then restore them."""
+    """Collect what the caller left in reference cycles, then raise the garbage
+    collector's thresholds to RENDER_GC_THRESHOLDS (never lower them) for the duration,
+    and restore them.
+
+    Building a report's content and HTML leaves tens of thousands of Django objects in
+    cycles; with collections made rare they would stay through the render, the time
+    memory peaks: collected first, the peak of a 1,000-action report is 13 MB lower.
+    """
+    gc.collect()
     old = gc.get_threshold()
     pairs = zip(old, RENDER_GC_THRESHOLDS, strict=True)
     gc.set_threshold(*(max(now, raised) for now, raised in pairs))

@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import weakref
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
@@ -202,6 +203,34 @@ def test_the_collector_runs_less_often_during_a_render_and_as_before_after(site,
         assert gc.get_threshold() == (700, 10, 10)
     finally:
         gc.set_threshold(*before)
+
+
+def test_garbage_the_caller_left_is_collected_before_the_render(site, monkeypatch):
+    static, _ = site
+    freed = []
+    seen = []
+    original = weasyprint.HTML.render
+
+    def render_document(self, *args, **kwargs):
+        seen.append(bool(freed))
+        return original(self, *args, **kwargs)
+
+    class Cycle:
+        pass
+
+    monkeypatch.setattr(weasyprint.HTML, "render", render_document)
+    gc.disable()  # no automatic collection may free it first
+    try:
+        left = Cycle()
+        left.itself = left
+        weakref.finalize(left, freed.append, True)
+        del left
+        assert freed == []
+        render(page("<p>Hello</p>"), static)
+    finally:
+        gc.enable()
+
+    assert seen == [True]
 
 
 def test_page_references_are_built_once_and_follow_added_pages():
