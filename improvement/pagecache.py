@@ -30,8 +30,10 @@ from django.db import connection
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# The code a cached part can depend on: the apps, the project and the templates.
-SOURCES = ("improvement", "plans", "audits", "reporting", "templates")
+# What a cached part can depend on: the apps, the project, the templates and the static
+# files (whose hashed names `{% static %}` would write into it).
+SOURCES = ("improvement", "plans", "audits", "reporting", "templates", "static")
+SUFFIXES = {".py", ".html", ".svg", ".txt", ".css", ".js"}
 
 
 @functools.cache
@@ -42,7 +44,7 @@ def code_fingerprint() -> str:
     base = Path(settings.BASE_DIR)
     for folder in SOURCES:
         for path in sorted((base / folder).rglob("*")):
-            if path.suffix in {".py", ".html", ".svg", ".txt"} and path.is_file():
+            if path.suffix in SUFFIXES and path.is_file():
                 digest.update(str(path.relative_to(base)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -229,3 +229,25 @@ def test_a_failing_cache_still_serves_the_page(client, board_url, monkeypatch):
     response = client.get(url)
     assert response.status_code == 200
     assert escape("Children's services plan") in response.content.decode()
+
+
+def test_a_change_to_a_template_or_module_is_a_new_key(settings, tmp_path):
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "page.html"
+    template.write_text("<p>{{ figure }}</p>")
+    (tmp_path / "reporting").mkdir()
+    (tmp_path / "reporting" / "views.py").write_text("FIGURE = 1\n")
+    settings.BASE_DIR = tmp_path
+    pagecache.code_fingerprint.cache_clear()
+    try:
+        before = pagecache.code_fingerprint()
+        assert pagecache.code_fingerprint() == before
+        template.write_text("<p>{{ figure|floatformat }}</p>")
+        pagecache.code_fingerprint.cache_clear()
+        after_template = pagecache.code_fingerprint()
+        (tmp_path / "reporting" / "views.py").write_text("FIGURE = 2\n")
+        pagecache.code_fingerprint.cache_clear()
+        after_module = pagecache.code_fingerprint()
+    finally:
+        pagecache.code_fingerprint.cache_clear()
+    assert len({before, after_template, after_module}) == 3
