@@ -27,9 +27,12 @@ On a shared machine one pair of renders is not enough: the same render has varie
 third from one minute to the next here, more than the margin of the 1.5x target. With
 `--repeat N` each size renders the bare table and the full report N times, alternating
 (bare, full, full, bare, bare, full, ...: neither always runs first), and prints the
-median of each, the ratio of the medians, and each run's figures as `..._runs` lines.
-Peak memory is the largest of the runs. The medians make a run less sensitive to a
-burst of other work; they do not make a loaded machine as fast as an idle one.
+median of each, the ratio of the medians, each run's figures as `..._runs` lines, and
+the median of the ratios within each pair of neighbouring runs (`..._pair_ratio_...`),
+which shared the machine's state of the moment. Peak memory is the largest of the runs.
+The medians make a run less sensitive to a burst of other work; they do not make a
+loaded machine as fast as an idle one, and in runs beside other work here the ratio of
+one run of three still moved by 0.2.
 """
 
 from __future__ import annotations
@@ -314,6 +317,12 @@ def measure_alternately(report_id: int, folder: Path, repeat: int) -> tuple[dict
             for key in ("seconds", "cpu_seconds"):
                 values = [round(result[key], 2) for result in results]
                 print(json.dumps({"name": f"{kind}_{key}_runs", "value": values, "unit": "s"}))
+        for key in ("seconds", "cpu_seconds"):
+            ratios = [
+                full[key] / bare[key] for full, bare in zip(runs["full"], runs["bare"], strict=True)
+            ]
+            name = "pair_ratio" if key == "seconds" else "pair_cpu_ratio"
+            emit(f"report_vs_bare_table_{name}_median", statistics.median(ratios), "x")
     return tuple(
         {
             "seconds": statistics.median(r["seconds"] for r in runs[kind]),
