@@ -33,7 +33,6 @@ from reporting import dashboard as board
 
 # How many rows each list on the overview shows; the download has them all.
 LIST_LIMIT = 10
-FILTER_PARAMS = ("plan", "period", "recommendation", "owner")
 FORMATS = ("csv", "xlsx")
 
 
@@ -145,22 +144,27 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     built once per change of the data (`improvement.pagecache`); the navigation around
     it is the reader's own."""
     _require_reader(request)
-    return _cached_page(request, "dashboard", (), _dashboard_content)
+    return _cached_page(request, "dashboard", _filters(request.GET), _dashboard_content)
 
 
-def _cached_page(request: HttpRequest, name: str, parts: tuple, build) -> HttpResponse:
+def _cached_page(request: HttpRequest, name: str, filters: Filters, build) -> HttpResponse:
     """A dashboard page whose title and content come from the page cache: the same for
     every reader (the caller has checked the reader may see it) of the same filters on
-    the same day, until the data changes. `build(params, today)` makes them."""
+    the same day, until the data changes. `build(filters, today)` makes them.
+
+    The key holds the filters as found, not as written: a value that names nothing is
+    the same page as no value, so made-up links cannot fill the cache."""
     today = timezone.localdate()
-    params = tuple(request.GET.get(name, "") for name in FILTER_PARAMS)
-    page = pagecache.cached(name, (*parts, params, today), lambda: build(request.GET, today))
+    found = tuple(
+        getattr(getattr(filters, field), "pk", None)
+        for field in ("plan", "period", "recommendation", "owner")
+    )
+    page = pagecache.cached(name, (found, today), lambda: build(filters, today))
     return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
 
 
-def _dashboard_content(params: QueryDict, today: dt.date) -> dict:
+def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     """The dashboard's title and content, as HTML."""
-    filters = _filters(params)
     choices = _filter_choices(filters)
     if filters.plan is None and len(choices["plans"]) == 1:
         filters.plan = choices["plans"][0]
@@ -384,18 +388,18 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     measures with their results over time against target."""
     recommendation = get_object_or_404(Recommendation.objects.select_related("plan"), pk=pk)
     _require_reader(request, recommendation.plan)
+    filters = _filters(request.GET, plan=recommendation.plan)
+    filters.recommendation = recommendation
     return _cached_page(
         request,
         "dashboard-recommendation",
-        (recommendation.pk,),
-        lambda params, today: _recommendation_content(recommendation, params, today),
+        filters,
+        lambda filters, today: _recommendation_content(recommendation, filters, today),
     )
 
 
-def _recommendation_content(recommendation: Recommendation, params: QueryDict, today) -> dict:
+def _recommendation_content(recommendation: Recommendation, filters: Filters, today) -> dict:
     plan = recommendation.plan
-    filters = _filters(params, plan=plan)
-    filters.recommendation = recommendation
     scope = _scope(filters, today)
     context = {
         "plan": plan,
@@ -466,17 +470,17 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     names it, otherwise in every plan, each as of its current period."""
     owner = get_object_or_404(Owner, pk=pk)
     _require_reader(request)
+    filters = _filters(request.GET)
+    filters.owner = owner
     return _cached_page(
         request,
         "dashboard-owner",
-        (owner.pk,),
-        lambda params, today: _owner_content(owner, params, today),
+        filters,
+        lambda filters, today: _owner_content(owner, filters, today),
     )
 
 
-def _owner_content(owner: Owner, params: QueryDict, today) -> dict:
-    filters = _filters(params)
-    filters.owner = owner
+def _owner_content(owner: Owner, filters: Filters, today) -> dict:
     if filters.plan is not None:
         scope = _scope(filters, today)
     else:

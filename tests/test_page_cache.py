@@ -175,8 +175,9 @@ def test_a_cached_dashboard_costs_the_role_check_and_the_version(client, board_u
     with CaptureQueriesContext(connection) as trivial:
         client.get(reverse("password_change"))
     # Beyond the session and user a trivial page reads: the reader's roles (the
-    # permission check) and the data's version.
-    assert len(cached) == len(trivial) + 2
+    # permission check), the filters looked up (the plan and its periods) and the
+    # data's version.
+    assert len(cached) == len(trivial) + 4
     assert any("plans_dataversion" in q["sql"] for q in cached.captured_queries)
 
 
@@ -251,3 +252,24 @@ def test_a_change_to_a_template_or_module_is_a_new_key(settings, tmp_path):
     finally:
         pagecache.code_fingerprint.cache_clear()
     assert len({before, after_template, after_module}) == 3
+
+
+@committed
+def test_made_up_links_do_not_fill_the_cache(client, board_url, monkeypatch):
+    built_plan = board_url.split("plan=")[1]
+    calls = []
+    real = pagecache.cached
+
+    def counting(name, parts, build):
+        return real(name, parts, lambda: calls.append(name) or build())
+
+    monkeypatch.setattr(pagecache, "cached", counting)
+    dashboard = reverse("reporting:dashboard")
+    for junk in ("nothing", "12345", "x" * 40):
+        assert client.get(dashboard, {"plan": junk, "period": junk}).status_code == 200
+        query = {"plan": built_plan, "owner": junk, "recommendation": "99999"}
+        assert client.get(dashboard, query).status_code == 200
+        page = client.get(reverse("plans:plan", args=[built_plan]), {"page": "9" * 12, "x": junk})
+        assert page.status_code == 200
+    # A made-up value is the page without it: each page is built once.
+    assert sorted(calls) == ["dashboard", "dashboard", "plan-grid", "plan-grid-pages"]

@@ -18,7 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -55,17 +55,19 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     built once per change of the data (`improvement.pagecache`)."""
     plan = _readable_plan(request, slug)
     available, chosen = _chosen_periods(request, plan)
-    number = request.GET.get("page", "")
-    others = request.GET.copy()
-    others.pop("page", None)
-    query = others.urlencode()
+    # Page links keep the periods chosen. Keys hold what was found, not what was
+    # written, so that made-up links cannot fill the cache.
+    query = urlencode([("period", p.pk) for p in chosen]) if "period" in request.GET else ""
     grid_html = ""
     if chosen:
+        pages = pagecache.cached("plan-grid-pages", (plan.pk,), lambda: periods.grid_pages(plan))
+        number = request.GET.get("page", "")
+        index = min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0
         grid_html = pagecache.cached(
             "plan-grid",
             # The dates' suggestions are judged on today.
-            (plan.pk, [p.pk for p in chosen], number, query, services.local_today()),
-            lambda: _grid_html(plan, chosen, number, query),
+            (plan.pk, [p.pk for p in chosen], index, bool(query), services.local_today()),
+            lambda: _grid_html(plan, chosen, pages, index, query),
         )
     open_period = services.open_period(plan)
     is_admin = roles.is_plan_admin(request.user)
@@ -89,11 +91,10 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _grid_html(plan: Plan, chosen: list, number: str, query: str) -> str:
-    """The position grid of `chosen` periods, page `number` (the first unless a valid
-    one), with the links between pages."""
-    pages = periods.grid_pages(plan)
-    page = pages[min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0]
+def _grid_html(plan: Plan, chosen: list, pages: list, index: int, query: str) -> str:
+    """The position grid of `chosen` periods on `pages[index]`, with the links between
+    pages."""
+    page = pages[index]
     grid = periods.position_grid(plan, chosen, page=page)
     return render_to_string(
         "plans/_position_grid.html",
