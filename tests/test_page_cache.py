@@ -28,6 +28,11 @@ from tests.reporting.test_dashboard import build_board_plan
         ('DELETE FROM "audits_dipsample" WHERE "id" IN (%s)', True),
         ('INSERT OR IGNORE INTO "plans_action_owners" ("action_id") VALUES (%s)', True),
         ('  update "auth_user" set "last_login" = %s', True),
+        ('UPDATE "auth_user" SET "last_login" = %s WHERE "auth_user"."id" = %s', False),
+        (
+            'UPDATE "auth_user" SET "last_login" = %s, "email" = %s WHERE "auth_user"."id" = %s',
+            True,
+        ),
         ('SELECT "plans_rating"."id" FROM "plans_rating"', False),
         ('UPDATE "django_session" SET "expire_date" = %s', False),
         ('INSERT INTO "axes_accessattempt" ("username") VALUES (%s)', False),
@@ -98,8 +103,11 @@ def test_bulk_writes_and_updates_outside_a_transaction_move_the_version(plan_adm
 
 @committed
 def test_signing_in_does_not_empty_the_cache(client, board_member):
-    client.force_login(board_member)  # also writes the user's last login
     before = connection.data_version()
+    with CaptureQueriesContext(connection) as queries:
+        client.force_login(board_member)  # also writes the user's last login
+    assert any('"last_login"' in q["sql"] for q in queries.captured_queries)
+    assert connection.data_version() == before
     session = Session.objects.get()
     session.save()
     assert connection.data_version() == before

@@ -17,8 +17,9 @@ as the transaction's last statement. So:
 Bulk inserts, `QuerySet.update()`, raw SQL, the admin, imports and Celery tasks all go
 through the connection, so nothing that changes data is missed, which signals on
 `save()` could not promise. Writes to bookkeeping tables that no page shows (sessions,
-login throttling, the admin log, report render jobs) are left out, so that signing in or
-a report rendering does not empty the page cache.
+login throttling, the admin log, report render jobs) are left out, and so is the one
+statement Django runs at each sign-in to note the user's last login (no page shows it),
+so that signing in or a report rendering does not empty the page cache.
 
 Under Django's TestCase nothing commits: each test runs in a transaction that is rolled
 back. There the version moves at each write, so tests see the version move as
@@ -34,6 +35,13 @@ VERSION_TABLE = "plans_dataversion"
 # Tables whose changes no cached page reads.
 IGNORED = re.compile(
     r"^(django_session|django_admin_log|axes_\w+|reporting_reportrender|" + VERSION_TABLE + r")$"
+)
+# `django.contrib.auth.models.update_last_login`: `save(update_fields=["last_login"])`.
+# Only this statement, whole; any other change to a user still counts.
+LAST_LOGIN = re.compile(
+    r'^\s*UPDATE\s+"auth_user"\s+SET\s+"last_login"\s*=\s*%s\s+'
+    r'WHERE\s+"auth_user"\."id"\s*=\s*%s\s*$',
+    re.IGNORECASE,
 )
 WRITE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM|REPLACE\s+INTO)\s+"?(\w+)"?',
@@ -65,7 +73,7 @@ EXISTS_SQL = {
 def changes_data(sql: str) -> bool:
     """Does the statement insert, update or delete rows of a table pages are built from?"""
     match = WRITE.match(sql)
-    return match is not None and not IGNORED.match(match.group(1))
+    return match is not None and not IGNORED.match(match.group(1)) and not LAST_LOGIN.match(sql)
 
 
 class DataVersionMixin:
