@@ -35,12 +35,17 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         return _forbidden(request, "Your account has no role yet, so it has no actions.")
     form = MyActionsFilterForm(request.GET)
     filters = form.filters()
-    page = selectors.my_actions(request.user, filters=filters, today=services.local_today())
+    page = selectors.my_actions(
+        request.user, filters=filters, today=services.local_today(), page=request.GET.get("page")
+    )
+    others = request.GET.copy()
+    others.pop("page", None)
     context = {
         "page": page,
         "filters": filters,
         "form": form,
         "query": request.GET.urlencode(),
+        "page_query": others.urlencode(),  # the filters, for the links to other pages
         "back": request.get_full_path(),
         "today": services.local_today(),
         "nav": "my_actions",

@@ -1,6 +1,7 @@
 """My actions: what is the director's, what is late, what needs an update this period."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -236,15 +237,66 @@ def test_the_open_position_annotation_agrees_with_actions_with_position(
     type(earlier).objects.filter(pk=earlier.pk).update(state="closed")
     services.rating_record(item=second, rag="amber", user=director, commentary="x")
     services.rating_record(item=second, rag="green", user=director, commentary="y")
-    ours = {
-        a.pk: (a.current_rag, a.rated_in_period)
-        for a in selectors.actions_with_open_position(Action.objects.filter(plan=plan))
-    }
+    actions = list(Action.objects.filter(plan=plan))
+    selectors.attach_open_positions(actions, selectors.open_periods([plan.pk]))
+    ours = {a.pk: (a.current_rag, a.rated_in_period) for a in actions}
     theirs = {
         a.pk: (a.current_rag, a.rated_in_period)
         for a in selectors.actions_with_position(Action.objects.filter(plan=plan), period=period)
     }
     assert ours == theirs == {first.pk: ("red", False), second.pk: ("green", True)}
+
+
+def test_the_open_position_is_the_latest_rating_of_the_latest_period_up_to_the_open_one(
+    director, owner, rec, period, plan
+):
+    earlier = factories.PeriodFactory(
+        plan=plan, label="Q1", start=dt.date(2024, 4, 1), end=dt.date(2024, 6, 30), state="upcoming"
+    )
+    later = factories.PeriodFactory(
+        plan=plan,
+        label="Q3",
+        start=dt.date(2024, 10, 1),
+        end=dt.date(2024, 12, 31),
+        state="upcoming",
+    )
+    stamp = timezone.now()
+    carried, proposed, returned, untouched = (make(rec, owner, f"3.{n}") for n in range(1, 5))
+    # Carried into the open period from Q1; a later period's rating is not yet its position.
+    factories.RatingFactory(action=carried, period=earlier, rag="red", created=stamp)
+    factories.RatingFactory(
+        action=carried,
+        period=period,
+        rag="red",
+        carried_forward=True,
+        status="confirmed",
+        created=stamp + dt.timedelta(minutes=1),
+    )
+    factories.RatingFactory(action=carried, period=later, rag="blue", created=stamp)
+    # A proposed rating is the position, awaiting confirmation; a returned one is not.
+    factories.RatingFactory(action=proposed, period=period, rag="amber", status="proposed")
+    factories.RatingFactory(
+        action=returned, period=earlier, rag="green", created=stamp - dt.timedelta(days=90)
+    )
+    factories.RatingFactory(action=returned, period=period, rag="red", status="returned")
+    type(earlier).objects.filter(pk=earlier.pk).update(state="closed")
+    actions = list(Action.objects.filter(plan=plan).order_by("ref"))
+    selectors.attach_open_positions(actions, selectors.open_periods([plan.pk]))
+    seen = {
+        a.ref: (a.current_rag, a.current_status, a.current_carried, a.rated_in_period)
+        for a in actions
+    }
+    assert seen == {
+        "3.1": ("red", "confirmed", True, False),
+        "3.2": ("amber", "proposed", False, True),
+        "3.3": ("green", "confirmed", False, False),
+        "3.4": (None, None, None, False),
+    }
+    by_ref = {a.ref: a for a in actions}
+    assert by_ref["3.1"].last_updated == stamp  # Q3's own rating, made at `stamp` too
+    assert by_ref["3.3"].last_updated > stamp  # the returned rating was still made
+    assert by_ref["3.4"].last_updated is None
+    assert all(a.open_period_id == period.pk for a in actions)
 
 
 def _populate(owner, director, plan, count: int) -> None:
@@ -264,7 +316,58 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_actions(
 ):
     _populate(owner, director, plan, count)
     client.force_login(director)
-    # session, user, roles, actions with positions, owners, open periods
-    with django_assert_num_queries(6):
+    # session, user, roles, actions, owners, open periods, positions, last updates,
+    # ratings this period
+    with django_assert_num_queries(9):
         response = client.get(URL)
-    assert response.content.decode().count('id="action-') == count
+    shown = min(count, selectors.MY_ACTIONS_PAGE_SIZE)
+    assert response.content.decode().count('id="action-') == shown
+
+
+def _shown_refs(page: str) -> list[str]:
+    return re.findall(r'<td class="ref"><a href="[^"]+">([^<]+)</a>', page)
+
+
+def test_a_long_list_comes_a_page_at_a_time_in_order(client, director, owner, rec, period):
+    size = selectors.MY_ACTIONS_PAGE_SIZE
+    for number in range(1, size + 31):
+        make(rec, owner, f"3.{number:03d}", due_in=-5 if number % 2 else 60)
+    client.force_login(director)
+
+    first = client.get(URL).content.decode()
+    assert _shown_refs(first) == [f"3.{n:03d}" for n in range(1, size + 1)]
+    assert f"Showing 1–{size} of the {size + 30} actions, page 1 of 2." in first
+    assert f"<strong>{size + 30} need an update" in first  # the counts are of them all
+    assert 'aria-current="page" class="current">1</span>' in first
+    assert 'rel="next" href="?page=2"' in first
+
+    second = client.get(f"{URL}?page=2").content.decode()
+    assert _shown_refs(second) == [f"3.{n:03d}" for n in range(size + 1, size + 31)]
+    assert f"Showing {size + 1}–{size + 30} of the {size + 30} actions, page 2 of 2." in second
+    assert 'rel="prev" href="?page=1"' in second
+    # The update form brings the director back to the page they were on.
+    assert "?next=/plans/mine/%3Fpage%3D2" in second
+
+    # A page that is not there gives the nearest one, not an error.
+    assert _shown_refs(client.get(f"{URL}?page=99").content.decode())[0] == f"3.{size + 1:03d}"
+    assert _shown_refs(client.get(f"{URL}?page=first").content.decode())[0] == "3.001"
+
+
+def test_the_page_links_keep_the_filters(client, director, owner, rec, period):
+    size = selectors.MY_ACTIONS_PAGE_SIZE
+    for number in range(1, 2 * size + 11):
+        make(rec, owner, f"3.{number:03d}", due_in=-5 if number % 2 else 60)
+    client.force_login(director)
+    page = client.get(f"{URL}?overdue=1&page=2").content.decode()
+    overdue = [f"3.{n:03d}" for n in range(1, 2 * size + 11, 2)]
+    assert _shown_refs(page) == overdue[size:]
+    assert (
+        f"Showing {size + 1}–{size + 5} of the {size + 5} actions matching the filters "
+        f"({2 * size + 10} in all), page 2 of 2." in page
+    )
+    assert 'rel="prev" href="?overdue=1&amp;page=1"' in page
+    # Filtering (through htmx too) starts again at the first page.
+    response = client.get(
+        f"{URL}?overdue=1", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="my-actions-results"
+    )
+    assert _shown_refs(response.content.decode()) == overdue[:size]
