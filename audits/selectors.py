@@ -20,7 +20,7 @@ from django.utils import timezone
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans.models import RAG, Action, Measure, Owner, Plan, RagCriterion, Rating, Recommendation
 from plans.models import ReportingPeriod as Period
-from plans.selectors import latest_rating_subquery
+from plans.selectors import NEWEST_POSITION_FIRST, latest_rating_subquery
 
 # How many results the overview's trend shows.
 RECENT_RESULTS = 6
@@ -434,9 +434,7 @@ def measure_page(pk: int, *, today: dt.date | None = None) -> MeasurePage:
         schedule.round_dates = schedule_round_dates(schedule)
         schedule.next = schedule_next_due(schedule, done=schedule.done, today=today)
     ratings = list(
-        measure.ratings.select_related("period", "created_by").order_by(
-            "-period__end", "-created", "-pk"
-        )
+        measure.ratings.select_related("period", "created_by").order_by(*NEWEST_POSITION_FIRST)
     )
     current = next((r for r in ratings if r.status != Rating.Status.RETURNED), None)
     criteria = dict(

@@ -50,6 +50,11 @@ def _position_filter(period: ReportingPeriod | None, confirmed_only: bool) -> Q:
     return q
 
 
+# Which rating is an item's position, newest first: the latest period, then the latest
+# rating within it.
+NEWEST_POSITION_FIRST = ("-period__end", "-created", "-pk")
+
+
 def latest_rating_subquery(
     key: str, *, period: ReportingPeriod | None = None, confirmed_only: bool = False
 ) -> QuerySet:
@@ -57,7 +62,7 @@ def latest_rating_subquery(
     `period`, then the latest rating within it."""
     return Rating.objects.filter(
         _position_filter(period, confirmed_only), **{key: OuterRef("pk")}
-    ).order_by("-period__end", "-created", "-pk")
+    ).order_by(*NEWEST_POSITION_FIRST)
 
 
 def with_position(
@@ -211,7 +216,7 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
             rank=Window(
                 RowNumber(),
                 partition_by=[F("action_id")],
-                order_by=[F("period__end").desc(), F("created").desc(), F("pk").desc()],
+                order_by=list(NEWEST_POSITION_FIRST),
             )
         )
         .filter(rank=1)
@@ -763,9 +768,7 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
         if item.rating_id:
             by_rating.setdefault(item.rating_id, []).append(item)
     ratings = list(
-        action.ratings.select_related("created_by", "reviewed_by").order_by(
-            "-period__end", "-created", "-pk"
-        )
+        action.ratings.select_related("created_by", "reviewed_by").order_by(*NEWEST_POSITION_FIRST)
     )
     seen_periods: set[int] = set()
     position = None

@@ -44,7 +44,6 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         "page": page,
         "filters": filters,
         "form": form,
-        "query": request.GET.urlencode(),
         "page_query": others.urlencode(),  # the filters, for the links to other pages
         "back": request.get_full_path(),
         "today": services.local_today(),
