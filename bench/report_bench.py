@@ -251,17 +251,17 @@ def child(kind: str, report_id: int) -> None:
     from reporting import services
     from reporting.content import report_content
     from reporting.models import CommitteeReport
-    from reporting.pdf import pdf_page_count, render_pdf
+    from reporting.pdf import render_pdf
 
     report = CommitteeReport.objects.select_related("plan", "period").get(pk=report_id)
     if kind == "full":
         started, cpu = time.perf_counter(), time.process_time()
-        data = services.report_pdf(report, generated_at=timezone.now())
+        rendered = services.report_pdf(report, generated_at=timezone.now())
     else:
         content = report_content(report, generated_at=timezone.now())
         html = _bare_table_html(report, content)
         started, cpu = time.perf_counter(), time.process_time()
-        data = render_pdf(
+        rendered = render_pdf(
             html,
             base_url=services.STATIC_ROOT,
             allowed_roots=services.ALLOWED_ROOTS,
@@ -270,7 +270,7 @@ def child(kind: str, report_id: int) -> None:
         )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    pages = pdf_page_count(data)
+    pages = rendered.page_count
     print(
         json.dumps(
             {"seconds": seconds, "cpu_seconds": cpu_seconds, "pages": pages, "peak_mb": peak_mb}

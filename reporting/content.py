@@ -320,7 +320,7 @@ def _measure_chart(row: MeasureRow) -> SafeString | str:
         unit=unit if unit == "%" else f" {unit}" if unit else "",
         y_max=y_max,
         width=340,
-        height=170,
+        height=150,
     )
     # charts.py escapes every piece of caller text it writes into the SVG.
     return mark_safe(svg)  # noqa: S308

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
@@ -186,6 +187,17 @@ if weasyprint.__version__.split(".")[0] == "70" and _svg_module.text is _SVG_TEX
     _svg_module.text = _svg_text_as_run
 
 
+class RenderedPdf(NamedTuple):
+    """A rendered PDF and its number of pages, as WeasyPrint laid them out.
+
+    The count comes with the PDF because reading it back is slow: pypdf resolves the
+    catalog by parsing the object stream that holds it, every object before it included,
+    which took 6-7 s for a 250-page report."""
+
+    data: bytes
+    page_count: int
+
+
 class URLRefusedError(ValueError):
     """The URL is not one the report renderer may fetch."""
 
@@ -347,8 +359,8 @@ def render_pdf(
     allowed_roots: Sequence[Path],
     stylesheets: Sequence[Path] = (),
     title: str | None = None,
-) -> bytes:
-    """Render ``html`` to a tagged PDF/UA-1 document and return its bytes.
+) -> RenderedPdf:
+    """Render ``html`` to a tagged PDF/UA-1 document; return its bytes and page count.
 
     Relative URLs resolve against ``base_url`` and are served by a ``SafeURLFetcher``
     limited to ``allowed_roots``; ``stylesheets`` are extra files (under those roots)
@@ -374,13 +386,15 @@ def render_pdf(
                 raise ValueError("A PDF/UA report needs a <title> in its HTML, or title=")
             if not rendered.metadata.lang:
                 raise ValueError('A PDF/UA report needs a language: <html lang="en-GB">')
-            return rendered.write_pdf(pdf_variant=PDF_VARIANT)
+            data = rendered.write_pdf(pdf_variant=PDF_VARIANT)
+            return RenderedPdf(data, len(rendered.pages))
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from error
 
 
 def pdf_page_count(data: bytes) -> int:
-    """The number of pages in a PDF."""
+    """The number of pages in a PDF, read back with pypdf (slow for a long report: see
+    ``RenderedPdf``)."""
     return len(PdfReader(BytesIO(data)).pages)
 
 

@@ -29,7 +29,7 @@ from plans.models import Plan, ReportingPeriod
 from plans.services import save_versioned
 from reporting.content import report_content
 from reporting.models import CommitteeReport, ReportRender, render_path
-from reporting.pdf import PdfRenderError, pdf_page_count, render_pdf
+from reporting.pdf import PdfRenderError, RenderedPdf, render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +232,7 @@ def report_html(
     )
 
 
-def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
+def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> RenderedPdf:
     """The report as a tagged PDF/UA-1 document. Raises `PdfRenderError` when a
     stylesheet or font cannot be loaded."""
     html = report_html(report, generated_at=generated_at)
@@ -414,7 +414,7 @@ def render_run(
     ).get(pk=render_id)
     report = render.report
     try:
-        data = report_pdf(report, generated_at=now)
+        data, page_count = report_pdf(report, generated_at=now)
         stem = download_filename(report).removesuffix(".pdf")
         name = render_path(render, f"{stem}-render-{render.number}.pdf")
         write_atomically(Path(default_storage.path(name)), data)
@@ -424,7 +424,7 @@ def render_run(
             state=ReportRender.State.READY,
             pdf=name,
             checksum=hashlib.sha256(data).hexdigest(),
-            page_count=pdf_page_count(data),
+            page_count=page_count,
             finished_at=timezone.now(),
             error="",
         )

@@ -51,7 +51,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     call_command("load_examples", verbosity=0)
     pdf = work / "report.pdf"
-    pdf.write_bytes(report_pdf(example_report_create(), generated_at=timezone.now()))
+    pdf.write_bytes(report_pdf(example_report_create(), generated_at=timezone.now()).data)
 
     texts = [page.extract_text() for page in PdfReader(pdf).pages]
 

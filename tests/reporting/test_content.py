@@ -274,7 +274,7 @@ def test_an_overridden_measure_rag_is_reported_with_its_reason(qa_lead):
         '<span class="label">RAG overridden:</span> the evidence gives Red. '
         f'Reason: <span class="prewrap">{reason}</span>'
     )
-    # The outcome measures table, the exceptions and the action plan appendix.
+    # The outcome measure's card, the exceptions and the action plan appendix.
     assert html.count(note) == 3
 
     # A later report where the measure was not updated still says why.
@@ -290,7 +290,10 @@ def test_an_overridden_measure_rag_is_reported_with_its_reason(qa_lead):
     built.report.save()
     html = report_html(built.report, generated_at=NOW)
     not_updated = html[html.index("Not updated this period") :]
-    assert note in not_updated[: not_updated.index("</table>")]
+    not_updated = not_updated[: not_updated.index("</section>")]
+    carried = f"{measure.action.ref} M1 Amber, carried forward from Q3 2024/25:</span>"
+    assert carried in not_updated
+    assert note in not_updated[not_updated.index(carried) :]
 
 
 def test_movement_and_facet_positions_follow_the_plans_movement_rule():

@@ -30,6 +30,14 @@ def queued(report, number=1, **fields):
     return ReportRender.objects.create(report=report, number=number, **fields)
 
 
+def rendered_words(report) -> str:
+    """The report rendered as the job renders it: its PDF's text, words single-spaced."""
+    render = queued(report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+    return " ".join(pdf_text(render.pdf.read()).split())
+
+
 def test_a_queued_render_becomes_a_ready_pdf(built, settings):
     render = queued(built.report)
 
@@ -318,11 +326,7 @@ def test_markup_reaching_the_pdf_renderer_is_still_not_fetched(built, counting_s
 
 
 def test_the_cover_fields_are_in_the_pdf(built):
-    render = queued(built.report)
-    services.render_run(render_id=render.pk)
-    render.refresh_from_db()
-
-    text = " ".join(pdf_text(render.pdf.read()).split())
+    text = rendered_words(built.report)
 
     for field in ("committee", "report_of", "cabinet_member", "recommendations"):
         assert " ".join(COVER[field].split()) in text, field
@@ -394,11 +398,7 @@ def test_each_exception_names_its_rating_and_says_what_is_being_done(built):
     it has the rating's colour), then the commentary, remedial action, accountability and
     revised date, as words a reader finds in the PDF's text."""
     first, second = built.actions[:2]
-    render = queued(built.report)
-    services.render_run(render_id=render.pk)
-    render.refresh_from_db()
-
-    text = " ".join(pdf_text(render.pdf.read()).split())
+    text = rendered_words(built.report)
     exceptions = text[text.index("EXCEPTIONS: RED, AMBER") : text.index("Not updated this period")]
 
     assert (
@@ -447,3 +447,28 @@ def test_the_charts_are_figures_whose_alternative_text_gives_their_figures(built
     # The progress summary's charts too: the counts by area, in words.
     by_area = next(alt for alt in alts if alt.startswith("Action RAG by area "))
     assert f"{built.recommendations[0].ref}. " in by_area and "1 Red" in by_area
+
+
+def test_each_outcome_measure_gives_its_rating_and_figures_above_its_chart(built):
+    """One card per measure with a result or a comparator: the measure, its rating as a
+    word, the latest result with its date against the target and tolerance, the
+    comparators where recorded, then the chart of its results."""
+    sampled, performance = built.measures[0], built.measures[-1]
+    text = rendered_words(built.report)
+    section = text[text.index("OUTCOME MEASURES AND PERFORMANCE") : text.index("APPENDIX A")]
+
+    assert (
+        f"{sampled.action.ref} M1 {sampled.text} "
+        "Red Latest result: 60% (15 Sep 2024) · Target: 90%, tolerance 10"
+    ) in section
+    assert (
+        f"{performance.action.ref} M1 {performance.text} "
+        "Green Latest result: 46.3% (30 Sep 2024) · Target: 90%, tolerance 10 · "
+        "National: 56% · Statistical neighbours: 52%"
+    ) in section
+    # The measures with nothing recorded against them have no card: they are counted.
+    html = services.report_html(built.report, generated_at=timezone.now())
+    assert html.count('<div class="measure-card">') == 2
+    assert "4 other measures have a target but no result recorded yet" in html
+    cards = html[html.index('<div class="measure-cards">') :]
+    assert cards.count('<img class="chart-image"') == 2

@@ -20,7 +20,7 @@ from django.utils import timezone
 from plans.models import Plan
 from reporting import services
 from reporting.models import CommitteeReport
-from reporting.pdf import PdfRenderError, pdf_page_count
+from reporting.pdf import PdfRenderError
 
 
 class Command(BaseCommand):
@@ -60,7 +60,7 @@ class Command(BaseCommand):
         started = time.perf_counter()
         generated_at = timezone.now()
         try:
-            data = services.report_pdf(report, generated_at=generated_at)
+            data, page_count = services.report_pdf(report, generated_at=generated_at)
         except PdfRenderError as error:
             raise CommandError(str(error)) from error
         output = Path(options["output"]).resolve()
@@ -70,7 +70,7 @@ class Command(BaseCommand):
                 services.report_html(report, generated_at=generated_at), encoding="utf-8"
             )
         self.stdout.write(
-            f"Wrote {output}: {pdf_page_count(data)} pages, {len(data):,} bytes, "
+            f"Wrote {output}: {page_count} pages, {len(data):,} bytes, "
             f"sha256 {hashlib.sha256(data).hexdigest()[:16]}…, "
             f"{time.perf_counter() - started:.1f} s"
         )
