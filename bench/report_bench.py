@@ -33,6 +33,12 @@ which shared the machine's state of the moment. Peak memory is the largest of th
 The medians make a run less sensitive to a burst of other work; they do not make a
 loaded machine as fast as an idle one, and in runs beside other work here the ratio of
 one run of three still moved by 0.2.
+
+With `--together N` each size also renders the full report and the bare table N times
+at the same moment, one on each core: both then meet the same state of the machine.
+On 2 December 2026 this did not settle the ratio either (1.36x to 1.65x over four
+rounds): the two processes slow each other, and the full report's last third, after
+the bare table has finished, runs alone.
 """
 
 from __future__ import annotations
@@ -253,6 +259,8 @@ def child(kind: str, report_id: int) -> None:
     from reporting.models import CommitteeReport
     from reporting.pdf import render_pdf
 
+    if os.environ.get("BENCH_CORE"):
+        os.sched_setaffinity(0, {int(os.environ["BENCH_CORE"])})
     report = CommitteeReport.objects.select_related("plan", "period").get(pk=report_id)
     if kind == "full":
         started, cpu = time.perf_counter(), time.process_time()
@@ -304,6 +312,50 @@ def measure(kind: str, report_id: int, folder: Path) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def measure_together(report_id: int, folder: Path, repeat: int) -> None:
+    """The full report and the bare table started at the same moment, each on a core of
+    its own (swapped each round), `repeat` times: both meet the same machine, so the
+    ratio of their times moves far less than that of runs one after the other. The bare
+    table finishes first; the full report's last third then runs alone."""
+    ratios: dict[str, list[float]] = {"seconds": [], "cpu_seconds": []}
+    for index in range(repeat):
+        cores = (0, 1) if index % 2 == 0 else (1, 0)
+        children = {
+            kind: subprocess.Popen(
+                [sys.executable, __file__, "--child", kind, "--report", str(report_id)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env={**os.environ, "BENCH_FOLDER": str(folder), "BENCH_CORE": str(core)},
+            )
+            for kind, core in zip(("full", "bare"), cores, strict=True)
+        }
+        results = {}
+        for kind, process in children.items():
+            out, err = process.communicate()
+            if process.returncode:
+                sys.exit(f"The {kind} render of report {report_id} failed:\n{err}")
+            results[kind] = json.loads(out.strip().splitlines()[-1])
+        for key, values in ratios.items():
+            values.append(results["full"][key] / results["bare"][key])
+        print(
+            json.dumps(
+                {
+                    "name": "together_runs",
+                    "value": {kind: round(r["seconds"], 2) for kind, r in results.items()},
+                    "unit": "s",
+                }
+            ),
+            flush=True,
+        )
+    emit("report_vs_bare_table_together_ratio_median", statistics.median(ratios["seconds"]), "x")
+    emit(
+        "report_vs_bare_table_together_cpu_ratio_median",
+        statistics.median(ratios["cpu_seconds"]),
+        "x",
+    )
+
+
 def measure_alternately(report_id: int, folder: Path, repeat: int) -> tuple[dict, dict]:
     """The full report and the bare table rendered `repeat` times each, in alternating
     order; the median of each figure (the largest peak memory), and every run printed."""
@@ -343,6 +395,14 @@ def main() -> None:
         default=1,
         help="render the bare table and the full report this many times each, "
         "alternating, and report medians",
+    )
+    parser.add_argument(
+        "--together",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also render the full report and the bare table N times at the same moment, "
+        "one on each core, and report the median ratio",
     )
     parser.add_argument("--child", choices=["full", "bare"], help=argparse.SUPPRESS)
     parser.add_argument("--report", type=int, help=argparse.SUPPRESS)
@@ -395,6 +455,8 @@ def main() -> None:
                 full["cpu_seconds"] / bare["cpu_seconds"],
                 "x",
             )
+            if args.together:
+                measure_together(report_id, folder, args.together)
 
 
 if __name__ == "__main__":
