@@ -299,17 +299,30 @@ def _bare_table_html(report, content) -> str:
     )
 
 
-def measure(kind: str, report_id: int, folder: Path) -> dict:
+def start_child(kind: str, report_id: int, folder: Path, core: int | None = None):
+    """A child process rendering `kind` once (pinned to `core` if given)."""
     env = {**os.environ, "BENCH_FOLDER": str(folder)}
-    done = subprocess.run(
+    if core is not None:
+        env["BENCH_CORE"] = str(core)
+    return subprocess.Popen(
         [sys.executable, __file__, "--child", kind, "--report", str(report_id)],
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
         env=env,
     )
-    if done.returncode:
-        sys.exit(f"The {kind} render of report {report_id} failed:\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def child_result(kind: str, report_id: int, process) -> dict:
+    """What a child process printed: its seconds, pages and peak memory."""
+    out, err = process.communicate()
+    if process.returncode:
+        sys.exit(f"The {kind} render of report {report_id} failed:\n{err}")
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def measure(kind: str, report_id: int, folder: Path) -> dict:
+    return child_result(kind, report_id, start_child(kind, report_id, folder))
 
 
 def measure_together(report_id: int, folder: Path, repeat: int) -> None:
@@ -321,21 +334,10 @@ def measure_together(report_id: int, folder: Path, repeat: int) -> None:
     for index in range(repeat):
         cores = (0, 1) if index % 2 == 0 else (1, 0)
         children = {
-            kind: subprocess.Popen(
-                [sys.executable, __file__, "--child", kind, "--report", str(report_id)],
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env={**os.environ, "BENCH_FOLDER": str(folder), "BENCH_CORE": str(core)},
-            )
+            kind: start_child(kind, report_id, folder, core)
             for kind, core in zip(("full", "bare"), cores, strict=True)
         }
-        results = {}
-        for kind, process in children.items():
-            out, err = process.communicate()
-            if process.returncode:
-                sys.exit(f"The {kind} render of report {report_id} failed:\n{err}")
-            results[kind] = json.loads(out.strip().splitlines()[-1])
+        results = {kind: child_result(kind, report_id, child) for kind, child in children.items()}
         for key, values in ratios.items():
             values.append(results["full"][key] / results["bare"][key])
         print(
