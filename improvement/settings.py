@@ -243,6 +243,10 @@ CELERY_BEAT_SCHEDULE["reporting-render-draft-reports"] = {
     "schedule": crontab(hour=0, minute=30),
 }
 REPORT_DRAFTS_ON_CLOSE = envbool("REPORT_DRAFTS_ON_CLOSE", True)
+# A committee report's PDF is laid out by this many processes at once: with 2, the
+# appendices are laid out in a forked child while the render's own process lays out the
+# cover and sections (reporting.services.report_pdf). 1 renders it whole in one process.
+REPORT_PDF_PROCESSES = envint("REPORT_PDF_PROCESSES", 2)
 # Renders requested while Redis was down (or whose job Redis lost) are sent again.
 CELERY_BEAT_SCHEDULE["reporting-requeue-renders"] = {
     "task": "reporting.tasks.requeue_renders",

@@ -11,20 +11,29 @@ unstyled report.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import gc
+import hashlib
 import math
 import mimetypes
+import multiprocessing
+import multiprocessing.connection
 import os
+import signal
 import sys
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from io import BytesIO
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+import pikepdf
 import pydyf
 import weasyprint
 from pypdf import PdfReader
@@ -342,6 +351,12 @@ def _release_layout_context(images: dict) -> None:
             vars(context).clear()
 
 
+def _trim_heap() -> None:
+    """Give the C heap's free memory back to the system (glibc's malloc_trim)."""
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None).malloc_trim(0)
+
+
 def _linked_stylesheet_urls(document: HTML) -> set[str]:
     urls = set()
     for element in document.etree_element.iter("link"):
@@ -369,27 +384,432 @@ def render_pdf(
     ``ValueError`` otherwise. A stylesheet that cannot be loaded raises
     ``PdfRenderError``; a refused or missing image is logged by WeasyPrint and left out.
     """
-    fetcher = SafeURLFetcher(allowed_roots)
     try:
         with _fewer_collections():
-            document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher)
-            fetcher.stylesheet_urls |= _linked_stylesheet_urls(document)
-            extra_urls = [path2url(Path(stylesheet)) for stylesheet in stylesheets]
-            fetcher.stylesheet_urls |= set(extra_urls)
-            extra = [CSS(url=url, url_fetcher=fetcher) for url in extra_urls]
-            images: dict = {}
-            rendered = document.render(stylesheets=extra, pdf_variant=PDF_VARIANT, cache=images)
-            _release_layout_context(images)
-            if title:
-                rendered.metadata.title = title
-            if not rendered.metadata.title:
-                raise ValueError("A PDF/UA report needs a <title> in its HTML, or title=")
-            if not rendered.metadata.lang:
-                raise ValueError('A PDF/UA report needs a language: <html lang="en-GB">')
-            data = rendered.write_pdf(pdf_variant=PDF_VARIANT)
-            return RenderedPdf(data, len(rendered.pages))
+            return _render(
+                html,
+                base_url=base_url,
+                allowed_roots=allowed_roots,
+                stylesheets=stylesheets,
+                title=title,
+            )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from error
+
+
+def _render(
+    html: str,
+    *,
+    base_url: str | Path,
+    allowed_roots: Sequence[Path],
+    stylesheets: Sequence[Path],
+    title: str | None,
+    continuity: Callable[[int, dict[str, str]], tuple[int, int, dict[str, str]]] | None = None,
+) -> RenderedPdf:
+    """``render_pdf`` without its error translation and garbage-collector settings;
+    ``continuity`` numbers the pages as a part of a longer document (see
+    ``_PartContinuity``)."""
+    fetcher = SafeURLFetcher(allowed_roots)
+    document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher)
+    fetcher.stylesheet_urls |= _linked_stylesheet_urls(document)
+    extra_urls = [path2url(Path(stylesheet)) for stylesheet in stylesheets]
+    fetcher.stylesheet_urls |= set(extra_urls)
+    extra = [CSS(url=url, url_fetcher=fetcher) for url in extra_urls]
+    images: dict = {}
+    token = _PART_CONTINUITY.set(continuity)
+    try:
+        rendered = document.render(stylesheets=extra, pdf_variant=PDF_VARIANT, cache=images)
+    finally:
+        _PART_CONTINUITY.reset(token)
+    _release_layout_context(images)
+    _trim_heap()
+    if title:
+        rendered.metadata.title = title
+    if not rendered.metadata.title:
+        raise ValueError("A PDF/UA report needs a <title> in its HTML, or title=")
+    if not rendered.metadata.lang:
+        raise ValueError('A PDF/UA report needs a language: <html lang="en-GB">')
+    data = rendered.write_pdf(pdf_variant=PDF_VARIANT)
+    return RenderedPdf(data, len(rendered.pages))
+
+
+class PdfPartError(Exception):
+    """A part of a PDF rendered in another process failed (the message says how), or
+    that process stopped without a word."""
+
+
+PART_STOPPED = "A process rendering part of the report stopped without a word."
+PEER_STOPPED = "The process rendering the other part of the report stopped."
+
+
+# Parts of one document ------------------------------------------------------------------
+#
+# WeasyPrint lays a document out on one core. `render_pdf_in_two` lays out two parts of
+# a report at once (the sections, and the appendices that start on a page of their own)
+# and joins their PDFs. Each part must number its pages and show its running strings as
+# the whole document would: the parts tell each other their page counts, and the first
+# its running strings, once pagination is over and before the margin boxes are laid out
+# (WeasyPrint makes those last, from each page's counter values). `_make_margin_boxes`
+# hands that moment to the `_PART_CONTINUITY` of the render in progress, a callable
+# `(pages, strings at the end) -> (number of the first page, total pages, strings in
+# effect before the first page)`.
+_PART_CONTINUITY: ContextVar[Callable | None] = ContextVar("pdf_part_continuity", default=None)
+_layout_module = sys.modules["weasyprint.layout"]
+_MAKE_MARGIN_BOXES = _layout_module.make_margin_boxes
+
+
+def _make_margin_boxes(context, page, state):
+    continuity = _PART_CONTINUITY.get()
+    if continuity is not None and context.current_page == 1:
+        _continue_numbering(context, state, continuity)
+    return _MAKE_MARGIN_BOXES(context, page, state)
+
+
+def _continue_numbering(context, state, continuity: Callable) -> None:
+    """Shift this part's page counters to their place in the whole document, set the
+    total page count, and carry the previous part's running strings into this one."""
+    pages = state[1]["pages"][0]
+    strings = {
+        name: by_page[max(by_page)][-1] for name, by_page in context.string_set.items() if by_page
+    }
+    first, total, before = continuity(pages, strings)
+    # One entry per page (and the state before the first): each its own deep copy.
+    for entry in context.page_maker:
+        counters = entry[3][1]
+        if "page" in counters:
+            counters["page"] = [value + first - 1 for value in counters["page"]]
+        counters["pages"] = [total]
+    for name, text in before.items():
+        # Our margin boxes read string() with its default keyword, "first": a value set
+        # on the part's first page itself comes before one carried over.
+        context.string_set[name].setdefault(1, [text])
+
+
+if weasyprint.__version__.split(".")[0] == "70" and (
+    _layout_module.make_margin_boxes is _MAKE_MARGIN_BOXES
+):
+    _layout_module.make_margin_boxes = _make_margin_boxes
+# Whether render_pdf_in_two can work here: it needs os.fork, and the hook above, which
+# knows WeasyPrint 70's layout.
+CAN_RENDER_IN_PARTS = hasattr(os, "fork") and _layout_module.make_margin_boxes is _make_margin_boxes
+
+
+def render_pdf_in_two(
+    front_html: str,
+    back_html: str,
+    *,
+    base_url: str | Path,
+    allowed_roots: Sequence[Path],
+    front_stylesheets: Sequence[Path] = (),
+    back_stylesheets: Sequence[Path] = (),
+    title: str | None = None,
+    timeout: float | None = None,
+) -> RenderedPdf:
+    """Render two HTML documents as one tagged PDF, each in a forked process of its
+    own at the same time, and join them with ``join_tagged_pdfs``.
+
+    The second must begin on a page of its own. Pages are numbered through both, and
+    the running strings (``string-set``) in effect at the end of the first carry into
+    the second, so the result reads as one document rendered whole. Each part is laid
+    out in a child, not here, so that all of its memory goes back when it exits: the
+    first part waits, laid out, for the second's page count, and is gone by the time
+    the second writes its PDF, its peak. As ``render_pdf``: a stylesheet that cannot be
+    loaded raises ``PdfRenderError``; any other failure of a part ``PdfPartError``, as
+    does a part not done within ``timeout`` seconds (a child stuck on a lock that
+    another thread held when this one forked, say). The children die with this process,
+    and are killed if it fails or is interrupted (by a Celery time limit, say).
+    """
+    if not CAN_RENDER_IN_PARTS:
+        raise RuntimeError("Rendering in parts needs os.fork and WeasyPrint 70")
+    options = {"base_url": base_url, "allowed_roots": allowed_roots, "title": title}
+    with tempfile.TemporaryDirectory(prefix="report-pdf-") as folder:
+        parts = (
+            ("front", front_html, front_stylesheets, Path(folder) / "front.pdf"),
+            ("back", back_html, back_stylesheets, Path(folder) / "back.pdf"),
+        )
+        ends = dict(zip(("front", "back"), multiprocessing.Pipe(), strict=True))
+        reports: dict = {}  # connection from each child -> its pid
+        gc.collect()
+        _trim_heap()
+        # The children share this process's memory until one writes to it; frozen, the
+        # objects here are left alone by their garbage collections, which would touch,
+        # and so copy, every page holding one.
+        gc.freeze()
+        try:
+            for role, html, stylesheets, path in parts:
+                ours, theirs = multiprocessing.Pipe(duplex=False)
+                pid = os.fork()
+                if pid == 0:  # pragma: no cover - the child ends in os._exit
+                    ours.close()
+                    ends["back" if role == "front" else "front"].close()
+                    _render_part_and_exit(
+                        role, ends[role], theirs, html, path, stylesheets, options
+                    )
+                theirs.close()
+                reports[ours] = pid
+            for end in ends.values():
+                end.close()
+            _await_parts(reports, timeout=timeout)
+        except BaseException:
+            for pid in reports.values():
+                _kill(pid)
+            raise
+        finally:
+            gc.unfreeze()
+            for connection in (*ends.values(), *reports):
+                connection.close()
+        return join_tagged_pdfs(*(path.read_bytes() for *_, path in parts))
+
+
+def _render_part_and_exit(
+    role: str,
+    peer,
+    report,
+    html: str,
+    path: Path,
+    stylesheets: Sequence[Path],
+    options: dict,
+) -> NoReturn:  # pragma: no cover - runs in a forked child, tested by its results
+    """A forked child: render the ``role`` part, trading page counts and running
+    strings with the other part through ``peer``, write it to ``path``, tell the
+    parent through ``report`` (``("done", pages)`` or ``("error", stylesheet?,
+    text)``), and exit."""
+    code = 1
+    try:
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1, signal.SIGUSR2):
+            signal.signal(signum, signal.SIG_DFL)  # not the Celery worker's handlers
+        _die_with_parent()
+
+        def continuity(pages: int, strings: dict[str, str]) -> tuple[int, int, dict]:
+            try:
+                peer.send(("pages", pages, strings if role == "front" else {}))
+            except OSError:  # the other part's process has gone
+                raise PdfPartError(PEER_STOPPED) from None
+            other_pages, other_strings = _expect(peer, "pages", stopped=PEER_STOPPED)
+            if role == "front":
+                return 1, pages + other_pages, {}
+            return other_pages + 1, other_pages + pages, other_strings
+
+        with _fewer_collections():
+            rendered = _render(html, stylesheets=stylesheets, continuity=continuity, **options)
+        path.write_bytes(rendered.data)
+        report.send(("done", rendered.page_count))
+        code = 0
+    except BaseException as error:
+        with suppress(Exception):
+            stylesheet = isinstance(error, FatalURLFetchingError)
+            report.send(("error", stylesheet, f"{type(error).__name__}: {error}"))
+    finally:
+        # No atexit handlers, no flushing of buffers or closing of connections that
+        # are the parent's.
+        os._exit(code)
+
+
+def _await_parts(reports: dict, *, timeout: float | None = None) -> None:
+    """Wait for every child to say it is done; raise a failure if one does not, or if
+    they are not all done within ``timeout`` seconds. When one part fails, the other
+    stops too for want of its page count, and says only that (``PEER_STOPPED``): the
+    failing part's own error, or that its process died without a word, is raised in
+    preference, if it comes within 5 seconds."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pending, failures = dict(reports), []
+    while pending:
+        wait = None if deadline is None else max(deadline - time.monotonic(), 0)
+        if failures:
+            wait = 5 if wait is None else min(wait, 5)
+        ready = multiprocessing.connection.wait(list(pending), timeout=wait)
+        if not ready:
+            break
+        for connection in ready:
+            pid = pending.pop(connection)
+            try:
+                _expect(connection, "done")
+            except (PdfPartError, PdfRenderError) as error:
+                failures.append(error)
+            else:
+                _reap(pid)
+    if failures:
+        raise min(failures, key=lambda error: str(error).endswith(PEER_STOPPED))
+    if pending:
+        raise PdfPartError(f"The report's parts were not rendered within {timeout:g} seconds.")
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
+    """Have Linux kill this process if its parent dies (PR_SET_PDEATHSIG), so that a
+    worker killed at its hard time limit leaves no render running on."""
+    parent = os.getppid()
+    with suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _expect(conn, kind: str, stopped: str = PART_STOPPED) -> tuple:
+    """The next message from another process, which must be of ``kind``; if it has
+    gone, ``PdfPartError(stopped)``."""
+    try:
+        message = conn.recv()
+    except (EOFError, OSError):
+        raise PdfPartError(stopped) from None
+    if message[0] == "error":
+        _, stylesheet, text = message
+        raise (PdfRenderError if stylesheet else PdfPartError)(text)
+    if message[0] != kind:
+        raise PdfPartError(f"Expected {kind!r} from a part's process, got {message!r}")
+    return message[1:]
+
+
+def _reap(pid: int) -> None:
+    try:
+        _, status = os.waitpid(pid, 0)
+    except ChildProcessError:  # reaped by a SIGCHLD handler of the host process
+        return
+    if code := os.waitstatus_to_exitcode(status):
+        raise PdfPartError(f"The process rendering the appendices exited with {code}.")
+
+
+def _kill(pid: int) -> None:
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    with suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def join_tagged_pdfs(first: bytes, second: bytes) -> RenderedPdf:
+    """One tagged PDF of ``first``'s pages and then ``second``'s, with ``first``'s
+    catalog (language, metadata, viewer preferences).
+
+    Both come from WeasyPrint's PDF/UA writer: a structure tree root whose one
+    ``Document`` element holds the page elements, and a flat parent tree (``Nums``)
+    keyed by each page's ``StructParents`` and each annotation's ``StructParent``. The
+    second's ``Document`` children move under the first's, its keys move past the
+    first's highest, and its outline items and named destinations are added after the
+    first's. qpdf (through pikepdf) copies the second's objects once each, so that every
+    reference to one of its pages lands on the copied page; objects left unreferenced
+    (the second's own root and outline) are not written. The second's font subsets get
+    tags of their own (``_retag_font_subsets``).
+    """
+    whole = pikepdf.open(BytesIO(first))
+    part = pikepdf.open(BytesIO(second))
+    tree, part_tree = whole.Root.StructTreeRoot, part.Root.StructTreeRoot
+    for name, each in (("first", tree), ("second", part_tree)):
+        if "/Nums" not in each.ParentTree or len(each.K) != 1:
+            raise ValueError(f"The {name} PDF's structure tree is not as WeasyPrint writes it")
+    nums = tree.ParentTree.Nums
+    shift = max((int(key) for key in nums[::2]), default=-1) + 1
+    count = len(whole.pages)
+    whole.pages.extend(part.pages)
+    _retag_font_subsets(whole.pages[count:], taken=_font_subset_tags(whole.pages[:count]))
+    for page in whole.pages[count:]:
+        page.obj.StructParents = int(page.obj.StructParents) + shift
+        for annotation in page.obj.get("/Annots", ()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = int(annotation.StructParent) + shift
+    document = tree.K[0]
+    copied = whole.copy_foreign(part_tree.K[0])
+    for element in copied.K:
+        element.P = document
+        document.K.append(element)
+    copied_nums = copied.P.ParentTree.Nums
+    for index in range(0, len(copied_nums), 2):
+        nums.append(int(copied_nums[index]) + shift)
+        nums.append(copied_nums[index + 1])
+    _join_outlines(whole, part)
+    _join_destinations(whole, part)
+    out = BytesIO()
+    whole.save(out, object_stream_mode=pikepdf.ObjectStreamMode.generate, deterministic_id=True)
+    return RenderedPdf(out.getvalue(), len(whole.pages))
+
+
+def _page_fonts(pages) -> list[pikepdf.Dictionary]:
+    """The fonts of ``pages`` and their descendant fonts, each once."""
+    fonts, seen = [], set()
+    for page in pages:
+        resources = page.obj.get("/Resources", pikepdf.Dictionary())
+        for font in resources.get("/Font", pikepdf.Dictionary()).values():
+            for each in (font, *font.get("/DescendantFonts", ())):
+                if each.objgen not in seen:
+                    seen.add(each.objgen)
+                    fonts.append(each)
+    return fonts
+
+
+def _subset_tag(font: pikepdf.Dictionary) -> str | None:
+    tag, plus, _ = str(font.get("/BaseFont", "")).lstrip("/").partition("+")
+    return tag if plus and len(tag) == 6 and tag.isalpha() and tag.isupper() else None
+
+
+def _font_subset_tags(pages) -> set[str]:
+    return {tag for font in _page_fonts(pages) if (tag := _subset_tag(font))}
+
+
+def _retag_font_subsets(pages, *, taken: set[str]) -> None:
+    """Give the font subsets of ``pages`` tags that none in ``taken`` has.
+
+    WeasyPrint tags a subset (``ABCDEF+DejaVu-Sans``) by the font alone, so both parts
+    of a report name their different subsets of the same font alike; a PDF must not
+    (ISO 32000-1, 9.6.4), and a reader may take one for the other and draw the wrong
+    glyphs. A new tag is derived from the old one, the same every time."""
+    renamed: dict[str, str] = {}
+    for font in _page_fonts(pages):
+        tag = _subset_tag(font)
+        if tag is None:
+            continue
+        if tag not in renamed:
+            seed, new = tag, tag
+            while new in taken or new == tag:
+                seed = hashlib.md5(f"{seed}+part".encode(), usedforsecurity=False).hexdigest()
+                new = "".join(chr(65 + int(seed[i : i + 2], 16) % 26) for i in range(0, 12, 2))
+            renamed[tag] = new
+            taken.add(new)
+        name = pikepdf.Name("/" + renamed[tag] + str(font.BaseFont)[len(tag) + 1 :])
+        font.BaseFont = name
+        if "/FontDescriptor" in font:
+            font.FontDescriptor.FontName = name
+
+
+def _join_outlines(whole: pikepdf.Pdf, part: pikepdf.Pdf) -> None:
+    """Add ``part``'s top-level outline items, with what they hold, after ``whole``'s."""
+    if "/Outlines" not in part.Root or "/First" not in part.Root.Outlines:
+        return
+    copied = whole.copy_foreign(part.make_indirect(part.Root.Outlines))
+    if "/Outlines" not in whole.Root:
+        whole.Root.Outlines = whole.make_indirect(
+            pikepdf.Dictionary(Type=pikepdf.Name.Outlines, Count=0)
+        )
+    outlines = whole.Root.Outlines
+    item = copied.First
+    while True:
+        item.Parent = outlines
+        if "/Next" not in item:
+            break
+        item = item.Next
+    if "/Last" in outlines:
+        outlines.Last.Next = copied.First
+        copied.First.Prev = outlines.Last
+    else:
+        outlines.First = copied.First
+    outlines.Last = copied.Last
+    outlines.Count = int(outlines.get("/Count", 0)) + int(copied.get("/Count", 0))
+
+
+def _join_destinations(whole: pikepdf.Pdf, part: pikepdf.Pdf) -> None:
+    """Merge ``part``'s named destinations (one flat, sorted name tree) into ``whole``'s."""
+    if "/Names" not in part.Root or "/Dests" not in part.Root.Names:
+        return
+    copied = whole.copy_foreign(part.make_indirect(part.Root.Names.Dests))
+    if "/Names" not in whole.Root:
+        whole.Root.Names = pikepdf.Dictionary()
+    if "/Dests" not in whole.Root.Names:
+        whole.Root.Names.Dests = pikepdf.Dictionary(Names=pikepdf.Array())
+    pairs = []
+    for tree in (whole.Root.Names.Dests, copied):
+        if "/Names" not in tree:
+            raise ValueError("Named destinations are not a flat name tree")
+        names = tree.Names
+        pairs += [(names[index], names[index + 1]) for index in range(0, len(names), 2)]
+    pairs.sort(key=lambda pair: bytes(pair[0]))
+    whole.Root.Names.Dests.Names = pikepdf.Array([value for pair in pairs for value in pair])
 
 
 def pdf_page_count(data: bytes) -> int:

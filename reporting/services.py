@@ -27,9 +27,15 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from plans.models import Plan, ReportingPeriod
 from plans.services import save_versioned
-from reporting.content import report_content
+from reporting.content import ReportContent, report_content
 from reporting.models import CommitteeReport, ReportRender, render_path
-from reporting.pdf import PdfRenderError, RenderedPdf, render_pdf
+from reporting.pdf import (
+    CAN_RENDER_IN_PARTS,
+    PdfRenderError,
+    RenderedPdf,
+    render_pdf,
+    render_pdf_in_two,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,8 @@ REPORT_STYLESHEETS = (
     STATIC_ROOT / "css" / "fonts.css",
     APP_STATIC_ROOT / "reporting" / "report.css",
 )
+# No running header on the cover: for the report's first page only, not the appendices'.
+COVER_STYLESHEET = APP_STATIC_ROOT / "reporting" / "report-cover.css"
 
 # A render that keeps killing its worker (memory, hard time limit) is redelivered by
 # the broker; after this many claims it is marked failed instead of looping forever.
@@ -216,10 +224,18 @@ def download_filename(report: CommitteeReport) -> str:
 
 
 def report_html(
-    report: CommitteeReport, *, generated_at: dt.datetime, preview: bool = False
+    report: CommitteeReport,
+    *,
+    generated_at: dt.datetime,
+    preview: bool = False,
+    content: ReportContent | None = None,
+    part: str | None = None,
 ) -> str:
-    """The report as one HTML document: what WeasyPrint lays out, and the preview."""
-    content = report_content(report, generated_at=generated_at)
+    """The report as one HTML document: what WeasyPrint lays out, and the preview.
+
+    ``part`` "front" is the cover and the numbered sections alone, "back" the
+    appendices alone (see ``report_pdf``)."""
+    content = content or report_content(report, generated_at=generated_at)
     return render_to_string(
         "reporting/report_pdf.html",
         {
@@ -228,20 +244,41 @@ def report_html(
             "period": content.period,
             "content": content,
             "preview": preview,
+            "part": part,
         },
     )
 
 
 def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> RenderedPdf:
     """The report as a tagged PDF/UA-1 document. Raises `PdfRenderError` when a
-    stylesheet or font cannot be loaded."""
-    html = report_html(report, generated_at=generated_at)
-    return render_pdf(
-        html,
-        base_url=STATIC_ROOT,
-        allowed_roots=ALLOWED_ROOTS,
-        stylesheets=REPORT_STYLESHEETS,
-        title=report.title,
+    stylesheet or font cannot be loaded.
+
+    With ``REPORT_PDF_PROCESSES`` of 2 or more (where ``CAN_RENDER_IN_PARTS``), the
+    cover and sections are laid out in one forked process and the appendices in
+    another at the same time, and the two PDFs joined (``render_pdf_in_two``): the same
+    pages, numbers, running headers, outline and structure tree as the whole report
+    rendered at once, in about the time of the appendices alone, which are most of a
+    long report's pages."""
+    options = {"base_url": STATIC_ROOT, "allowed_roots": ALLOWED_ROOTS, "title": report.title}
+    if settings.REPORT_PDF_PROCESSES < 2 or not CAN_RENDER_IN_PARTS:
+        html = report_html(report, generated_at=generated_at)
+        return render_pdf(html, stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET), **options)
+    content = report_content(report, generated_at=generated_at)
+    front, back = (
+        report_html(report, generated_at=generated_at, content=content, part=part)
+        for part in ("front", "back")
+    )
+    del content  # only the HTML goes on: its objects need not be shared with the child
+    return render_pdf_in_two(
+        front,
+        back,
+        front_stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET),
+        back_stylesheets=REPORT_STYLESHEETS,
+        # Beyond this the job's hard time limit has killed this process, and its parts
+        # with it; this bounds a render run outside a worker (the command, tasks run
+        # in the web process without Redis).
+        timeout=settings.CELERY_TASK_TIME_LIMIT,
+        **options,
     )
 
 
