@@ -489,9 +489,12 @@ if weasyprint.__version__.split(".")[0] == "70" and (
     _layout_module.make_margin_boxes is _MAKE_MARGIN_BOXES
 ):
     _layout_module.make_margin_boxes = _make_margin_boxes
-# Whether render_pdf_in_two can work here: it needs os.fork, and the hook above, which
-# knows WeasyPrint 70's layout.
-CAN_RENDER_IN_PARTS = hasattr(os, "fork") and _layout_module.make_margin_boxes is _make_margin_boxes
+# Whether render_pdf_in_two can work here: it forks, which is safe on Linux (macOS's
+# system libraries may crash in a forked child; Windows has no fork), and it needs the
+# hook above, which knows WeasyPrint 70's layout.
+CAN_RENDER_IN_PARTS = (
+    sys.platform.startswith("linux") and _layout_module.make_margin_boxes is _make_margin_boxes
+)
 
 
 def render_pdf_in_two(
@@ -520,7 +523,7 @@ def render_pdf_in_two(
     and are killed if it fails or is interrupted (by a Celery time limit, say).
     """
     if not CAN_RENDER_IN_PARTS:
-        raise RuntimeError("Rendering in parts needs os.fork and WeasyPrint 70")
+        raise RuntimeError("Rendering in parts needs Linux and WeasyPrint 70")
     options = {"base_url": base_url, "allowed_roots": allowed_roots, "title": title}
     with tempfile.TemporaryDirectory(prefix="report-pdf-") as folder:
         parts = (

@@ -187,9 +187,14 @@ def test_the_report_in_two_parts_has_the_whole_reports_outline_and_structure(bot
         assert pdf.check_pdf_syntax() == []
 
 
-def test_one_process_renders_the_report_whole_without_forking(settings, monkeypatch):
+@pytest.mark.parametrize("processes, can_fork", [(1, True), (2, False)])
+def test_one_process_renders_the_report_whole_without_forking(
+    settings, monkeypatch, processes, can_fork
+):
+    """With REPORT_PDF_PROCESSES=1, or where parts cannot be rendered (not Linux)."""
     built = build_reported_plan(areas=1, actions_per_area=2)
-    settings.REPORT_PDF_PROCESSES = 1
+    settings.REPORT_PDF_PROCESSES = processes
+    monkeypatch.setattr(services, "CAN_RENDER_IN_PARTS", can_fork)
 
     def no_fork():
         raise AssertionError("forked")
