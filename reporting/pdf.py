@@ -7,6 +7,11 @@ real path lies under roots we name (the static and fonts directories); anything 
 refused. WeasyPrint logs a refused image and leaves it out, while a stylesheet that cannot
 be loaded stops the render (``PdfRenderError``), so a job fails instead of producing an
 unstyled report.
+
+``render_pdf`` lays out one document in this process. ``render_pdf_in_two`` lays out two
+documents at once, the parts of one report, each in a forked process, and joins their
+PDFs into one (``join_tagged_pdfs``) with pages numbered through both: WeasyPrint uses
+one core, and a long report's appendix is most of its pages.
 """
 
 from __future__ import annotations

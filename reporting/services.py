@@ -268,7 +268,7 @@ def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> Rendere
         report_html(report, generated_at=generated_at, content=content, part=part)
         for part in ("front", "back")
     )
-    del content  # only the HTML goes on: its objects need not be shared with the child
+    del content  # only the HTML goes on: the forked parts need none of its objects
     return render_pdf_in_two(
         front,
         back,
