@@ -284,8 +284,8 @@ def child(kind: str, report_id: int) -> None:
         )
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu
     # CPU seconds of this process and its forked parts, once they have ended.
-    cpu_seconds += resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
-    cpu_seconds += resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds += children.ru_utime + children.ru_stime
     largest_mb = max(
         resource.getrusage(who).ru_maxrss / 1024
         for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)

@@ -244,8 +244,8 @@ CELERY_BEAT_SCHEDULE["reporting-render-draft-reports"] = {
 }
 REPORT_DRAFTS_ON_CLOSE = envbool("REPORT_DRAFTS_ON_CLOSE", True)
 # A committee report's PDF is laid out by this many processes at once: with 2, the
-# appendices are laid out in a forked child while the render's own process lays out the
-# cover and sections (reporting.services.report_pdf). 1 renders it whole in one process.
+# cover and sections in one forked process and the appendices in another, then joined
+# (reporting.services.report_pdf). 1 renders it whole in the render's own process.
 REPORT_PDF_PROCESSES = envint("REPORT_PDF_PROCESSES", 2)
 # Renders requested while Redis was down (or whose job Redis lost) are sent again.
 CELERY_BEAT_SCHEDULE["reporting-requeue-renders"] = {

@@ -413,7 +413,7 @@ def _render(
 ) -> RenderedPdf:
     """``render_pdf`` without its error translation and garbage-collector settings;
     ``continuity`` numbers the pages as a part of a longer document (see
-    ``_PartContinuity``)."""
+    ``_PART_CONTINUITY``)."""
     fetcher = SafeURLFetcher(allowed_roots)
     document = HTML(string=html, base_url=str(base_url), url_fetcher=fetcher)
     fetcher.stylesheet_urls |= _linked_stylesheet_urls(document)
@@ -673,7 +673,7 @@ def _reap(pid: int) -> None:
     except ChildProcessError:  # reaped by a SIGCHLD handler of the host process
         return
     if code := os.waitstatus_to_exitcode(status):
-        raise PdfPartError(f"The process rendering the appendices exited with {code}.")
+        raise PdfPartError(f"A process rendering part of the report exited with {code}.")
 
 
 def _kill(pid: int) -> None:

@@ -49,6 +49,18 @@ def doc(body: str, *, lang: str = "en-GB") -> str:
     )
 
 
+def in_two(static: Path, *, front: str | None = None, back: str | None = None, **options):
+    """``render_pdf_in_two`` of two small documents (one paragraph each unless given),
+    with ``static`` as base and the one allowed root."""
+    return render_pdf_in_two(
+        front or doc("<p>Front</p>"),
+        back or doc("<p>Back</p>"),
+        base_url=static,
+        allowed_roots=[static],
+        **options,
+    )
+
+
 def page_texts(data: bytes) -> list[str]:
     return [
         " ".join((page.extract_text() or "").split()) for page in PdfReader(BytesIO(data)).pages
@@ -214,11 +226,10 @@ def test_one_process_renders_the_report_whole_without_forking(
 def test_pages_and_running_strings_continue_from_one_part_into_the_next(static, earlier_children):
     front = doc('<p class="who">Scrutiny</p><h1>Front</h1>' + "<p>Line</p>" * 120)
     back = doc('<section class="part"><h1>Back</h1>' + "<p>Row</p>" * 120 + "</section>")
-    rendered = render_pdf_in_two(
-        front,
-        back,
-        base_url=static,
-        allowed_roots=[static],
+    rendered = in_two(
+        static,
+        front=front,
+        back=back,
         front_stylesheets=[static / "style.css"],
         back_stylesheets=[static / "style.css"],
     )
@@ -233,25 +244,14 @@ def test_pages_and_running_strings_continue_from_one_part_into_the_next(static, 
 
 def test_a_part_that_fails_fails_the_render_with_its_reason(static, earlier_children):
     with pytest.raises(PdfPartError, match="ValueError: A PDF/UA report needs a language"):
-        render_pdf_in_two(
-            doc("<p>Front</p>"),
-            doc("<p>Back</p>", lang=""),
-            base_url=static,
-            allowed_roots=[static],
-        )
+        in_two(static, back=doc("<p>Back</p>", lang=""))
     assert children_of_this_process() <= earlier_children
 
 
 def test_a_stylesheet_a_part_cannot_load_fails_the_render(static, earlier_children):
     missing = static / "missing.css"
     with pytest.raises(PdfRenderError, match="Stylesheet not loaded"):
-        render_pdf_in_two(
-            doc("<p>Front</p>"),
-            doc("<p>Back</p>"),
-            base_url=static,
-            allowed_roots=[static],
-            back_stylesheets=[missing],
-        )
+        in_two(static, back_stylesheets=[missing])
     assert children_of_this_process() <= earlier_children
 
 
@@ -273,9 +273,7 @@ def test_a_part_whose_process_dies_fails_the_render_and_stops_the_other(
 ):
     make_the_back_part(monkeypatch, lambda: os._exit(3))
     with pytest.raises(PdfPartError, match="stopped without a word"):
-        render_pdf_in_two(
-            doc("<p>Front</p>"), doc("<p>Back</p>"), base_url=static, allowed_roots=[static]
-        )
+        in_two(static)
     assert children_of_this_process() <= earlier_children
 
 
@@ -289,9 +287,7 @@ def test_an_interrupted_render_kills_its_parts(static, monkeypatch, earlier_chil
 
     monkeypatch.setattr(reporting_pdf, "_await_parts", interrupted)
     with pytest.raises(SoftTimeLimitExceeded):
-        render_pdf_in_two(
-            doc("<p>Front</p>" * 2000), doc("<p>Back</p>"), base_url=static, allowed_roots=[static]
-        )
+        in_two(static, front=doc("<p>Front</p>" * 2000))
     assert len(started) == 2
     assert children_of_this_process() <= earlier_children
     for pid in started:
@@ -351,12 +347,6 @@ def test_parts_not_done_in_time_fail_the_render_and_are_stopped(
     make_the_back_part(monkeypatch, lambda: time.sleep(600))
     started = time.monotonic()
     with pytest.raises(PdfPartError, match="not rendered within 2 seconds"):
-        render_pdf_in_two(
-            doc("<p>Front</p>"),
-            doc("<p>Back</p>"),
-            base_url=static,
-            allowed_roots=[static],
-            timeout=2,
-        )
+        in_two(static, timeout=2)
     assert time.monotonic() - started < 30
     assert children_of_this_process() <= earlier_children
