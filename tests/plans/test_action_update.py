@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import close_old_connections
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from plans import selectors, services
 from plans.models import Action, DueDateRevision, Evidence, Rating, RemedialAction
@@ -522,7 +523,7 @@ def test_a_stale_form_is_refused_showing_what_the_other_person_saved(
     page = response.content.decode()
     assert "Someone else updated 2.1 while you were writing" in page
     assert "has <strong>not</strong> been saved" in page
-    assert plan_admin.get_full_name() in page
+    assert escape(plan_admin.get_full_name()) in page  # O'Donnell is O&#x27;Donnell
     assert "Admin&#x27;s view: staffing gap." in page
     assert '<span class="rag rag-amber">Amber</span> for Q2 2024/25' in page
     assert "My view: all fine.</textarea>" in page  # the director's text is kept
