@@ -4,14 +4,20 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from improvement import accounts
 from plans.views import common as plan_views
 
+admin.site.login_form = accounts.AdminSignInForm
 admin.site.site_header = "Improvement plans: administration"
 admin.site.site_title = "Improvement plans"
 
 urlpatterns = [
     path("", plan_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(authentication_form=accounts.SignInForm),
+        name="login",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
     path("plans/", include("plans.urls")),
