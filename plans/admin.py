@@ -1,16 +1,18 @@
 """Admin for plan structure. Writes that have rules (ratings, due-date revisions, closing
 periods) go through `plans.services`, the same functions the pages use."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from plans import periods, services
+from plans import evidence, periods, services
 from plans.models import (
     RAG,
     Action,
@@ -154,8 +156,46 @@ class RemedialInline(admin.StackedInline):
     fields = [("outstanding", "text"), ("responsible", "due_date", "completed_on")]
 
 
+class EvidenceAdminForm(forms.ModelForm):
+    """Evidence added or changed in the admin passes the checks the update form's does
+    (`plans.evidence`): size, type by content, a safe name, the content type from the
+    check, and a web link."""
+
+    link = forms.URLField(
+        required=False,
+        max_length=Evidence._meta.get_field("link").max_length,
+        assume_scheme="https",
+        error_messages={"invalid": "Enter a web address starting https://."},
+    )
+
+    class Meta:
+        model = Evidence
+        fields = ["action", "rating", "title", "file", "link"]
+
+    def clean_file(self):
+        upload = self.cleaned_data.get("file")
+        if isinstance(upload, UploadedFile):  # a new file, not the one already stored
+            kind = evidence.evidence_check(upload)
+            evidence.evidence_file_put(item=self.instance, upload=upload, kind=kind)
+        return upload
+
+    def clean_link(self) -> str:
+        link = self.cleaned_data.get("link", "").strip()
+        if link:
+            evidence.evidence_link_check(link)
+        return link
+
+    def clean(self):
+        cleaned = super().clean()
+        given = cleaned.get("file") or cleaned.get("link")
+        if not given and not {"file", "link"} & set(self.errors):
+            raise ValidationError("Attach a file or give a link.", code="file_or_link")
+        return cleaned
+
+
 class EvidenceInline(TabularInline):
     model = Evidence
+    form = EvidenceAdminForm
     extra = 0
     fields = ["title", "file", "link", "content_type", "size", "created_by", "created"]
     readonly_fields = ["content_type", "size", "created_by", "created"]
@@ -233,6 +273,25 @@ class ActionAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         obj._change_reason = "edited in admin"
         super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Evidence:
+            super().save_formset(request, form, formset, change)
+            return
+        for item in formset.save(commit=False):
+            _evidence_save(item, request.user)
+        for item in formset.deleted_objects:
+            item.delete()
+
+
+def _evidence_save(item: Evidence, user) -> None:
+    """Evidence saved in the admin records who added it, as the update form does."""
+    if item.pk is None:
+        item.created_by = user
+        item._change_reason = "added in admin"
+    else:
+        item._change_reason = "edited in admin"
+    item.save()
 
 
 @admin.register(Measure)
@@ -361,6 +420,10 @@ class RemedialActionAdmin(SimpleHistoryAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(SimpleHistoryAdmin):
+    form = EvidenceAdminForm
     list_display = ["title", "action", "content_type", "size", "created_by", "created"]
     raw_id_fields = ["action", "rating"]
     readonly_fields = ["content_type", "size", "created_by", "created"]
+
+    def save_model(self, request, obj, form, change):
+        _evidence_save(obj, request.user)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from django.http import FileResponse
 from django.utils.text import get_valid_filename
 
@@ -217,6 +218,24 @@ def evidence_check(upload: UploadedFile) -> Kind:
             code="content",
         )
     return kind
+
+
+def evidence_file_put(*, item: Evidence, upload: UploadedFile, kind: Kind) -> None:
+    """Put an upload that passed `evidence_check` on `item`: under its safe name, with
+    the content type the check found (never the browser's) and its size. The file is
+    written when `item.file` is saved."""
+    upload.name = safe_name(upload.name or "")
+    item.file = upload
+    item.content_type = kind.content_type
+    item.size = upload.size
+
+
+def evidence_link_check(link: str) -> None:
+    """A link is a web address: http or https, never file:, ftp: or javascript:."""
+    try:
+        URLValidator(schemes=["http", "https"])(link)
+    except ValidationError:
+        raise ValidationError("Enter a web address starting https://.", code="link") from None
 
 
 def evidence_response(evidence: Evidence) -> FileResponse:

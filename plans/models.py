@@ -693,6 +693,17 @@ class Evidence(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def clean(self) -> None:
+        if self.rating_id and self.action_id and self.rating.action_id != self.action_id:
+            of = (
+                f"a rating of action {self.rating.action.ref}"
+                if self.rating.action_id
+                else "not a rating of an action"
+            )
+            raise ValidationError(
+                {"rating": f"That is {of}: choose one of this action's ratings, or none."}
+            )
+
 
 class Reminder(models.Model):
     """A reminder emailed to an owner before a period closes: at most one per owner,

@@ -14,7 +14,6 @@ from typing import TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.core.validators import URLValidator
 from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
@@ -496,9 +495,9 @@ def action_update(
                     errors["evidence_file"] = error.messages
             if evidence_link:
                 try:
-                    URLValidator(schemes=["http", "https"])(evidence_link)
-                except ValidationError:
-                    errors["evidence_link"] = ["Enter a web address starting https://."]
+                    evidence_rules.evidence_link_check(evidence_link)
+                except ValidationError as error:
+                    errors["evidence_link"] = error.messages
 
             # The dates' suggestion, for the action as this update leaves it.
             after = copy.copy(current)
@@ -568,11 +567,10 @@ def action_update(
                     created_by=rating.created_by,
                 )
                 if evidence_file is not None:
-                    item.content_type = kind.content_type
-                    item.size = evidence_file.size
-                    item.file.save(
-                        evidence_rules.safe_name(evidence_file.name), evidence_file, save=False
-                    )
+                    evidence_rules.evidence_file_put(item=item, upload=evidence_file, kind=kind)
+                    # Written now rather than by save(), so that a failure below can
+                    # delete it.
+                    item.file.save(item.file.name, evidence_file, save=False)
                     stored_name = item.file.name
                 item._history_user = rating.created_by
                 item._change_reason = f"Evidence for the {open_now.label} rating"
