@@ -138,6 +138,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The person's address, not the proxy's (BEHIND_TLS_PROXY). django-axes's own
+# AXES_IPWARE_* settings need django-ipware, which is not installed: without it axes
+# reads REMOTE_ADDR whatever they say.
+AXES_CLIENT_IP_CALLABLE = "improvement.accounts.client_address"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -287,7 +291,10 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = envint("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = envbool("SECURE_HSTS_PRELOAD", not DEBUG)
-if envbool("BEHIND_TLS_PROXY", False):
+# Behind a TLS-terminating proxy, trust what it adds: X-Forwarded-Proto, and the last
+# entry of X-Forwarded-For as the client's address (improvement.accounts.client_address).
+BEHIND_TLS_PROXY = envbool("BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # No inline scripts anywhere; styles from our own files only.
