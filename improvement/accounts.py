@@ -1,5 +1,6 @@
 """Signing in and resetting a password: Django's own views and forms, with inputs
-bounded before anything is looked up, and the address of the person signing in.
+bounded before anything is looked up, the address of the person signing in, reset
+emails throttled, and a lock-out that a completed reset ends.
 
 A user name longer than the user model allows is refused by the form itself, before
 `authenticate()` runs: otherwise django-axes records the failed attempt with the whole
@@ -10,14 +11,22 @@ below, which every form that sets a password runs.
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
+import logging
 
+from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.core.cache import caches
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+logger = logging.getLogger(__name__)
 
 USERNAME_MAX_LENGTH: int = get_user_model()._meta.get_field("username").max_length
 # Far longer than any passphrase (NIST asks that at least 64 be allowed); short enough
@@ -85,3 +94,84 @@ class MaximumLengthValidator:
 
     def get_help_text(self) -> str:
         return f"Your password can have up to {PASSWORD_MAX_LENGTH:,} characters."
+
+
+def locked_out(request: HttpRequest, *args) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: the page for a locked user name, saying how long the lock
+    lasts and what ends it sooner."""
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    return render(
+        request,
+        "registration/locked_out.html",
+        {"failure_limit": settings.AXES_FAILURE_LIMIT, "minutes": minutes},
+        status=settings.AXES_HTTP_RESPONSE_CODE,
+    )
+
+
+def _count(key: str) -> int:
+    """How many times `key` has been counted in the current window, this time included.
+    The window starts with the first count and lasts PASSWORD_RESET_WINDOW_MINUTES."""
+    cache = caches["throttle"]
+    window = settings.PASSWORD_RESET_WINDOW_MINUTES * 60
+    cache.add(key, 0, window)
+    try:
+        return cache.incr(key)
+    except ValueError:  # the window ended between the two calls
+        cache.set(key, 1, window)
+        return 1
+
+
+def password_reset_refusal(*, email: str, address: str | None) -> str:
+    """Count a request for a reset link and say why it may not be sent, or "" if it may.
+
+    Counted for the email address asked for, whether or not an account has it, so that
+    the answer never tells whether one does; and for the client address, so that one
+    client cannot mail many people. The limits are the PASSWORD_RESET* settings."""
+    account = hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    minutes = settings.PASSWORD_RESET_WINDOW_MINUTES
+    try:
+        for_account = _count(f"reset:account:{account}")
+        from_address = _count(f"reset:address:{address}")
+    except Exception:  # a broken cache must not stop people resetting their password
+        logger.warning("Password reset throttle unavailable", exc_info=True)
+        return ""
+    if from_address > settings.PASSWORD_RESETS_PER_ADDRESS:
+        return (
+            f"Reset links have been asked for from your network "
+            f"{settings.PASSWORD_RESETS_PER_ADDRESS} times in the last {minutes} minutes. "
+            "Try again later, or ask your plan administrator to set a new password."
+        )
+    if for_account > settings.PASSWORD_RESETS_PER_ACCOUNT:
+        return (
+            f"A reset link has been asked for this address "
+            f"{settings.PASSWORD_RESETS_PER_ACCOUNT} times in the last {minutes} minutes. "
+            "If an account has this address, the newest email has a link that works: "
+            "use that one, or try again later."
+        )
+    return ""
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset request, throttled (password_reset_refusal)."""
+
+    def form_valid(self, form):
+        refusal = password_reset_refusal(
+            email=form.cleaned_data["email"], address=client_address(self.request)
+        )
+        if refusal:
+            form.add_error(None, refusal)
+            response = self.form_invalid(form)
+            response.status_code = 429
+            return response
+        return super().form_valid(form)
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's new-password step. A password chosen through a reset link also ends a
+    sign-in lock-out of the account's user name: whoever holds the mailbox has shown
+    that they are the account's owner, and the guesses were at the old password."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        axes_reset(username=form.user.get_username())
+        return response

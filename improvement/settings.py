@@ -6,6 +6,7 @@ in-process, email printed to the console and files on local disk, so that a new 
 needs no servers. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
 """
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
@@ -131,17 +132,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-# Login throttling: lock an account/IP pair after repeated failures.
+# Login throttling: lock an account/IP pair after repeated failures. The lock ends when
+# AXES_COOLOFF_TIME passes without another attempt, or when the account's password is
+# reset (improvement.accounts), whose page says so.
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
-AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", 15) / 60
+AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "improvement.accounts.locked_out"
 # The person's address, not the proxy's (BEHIND_TLS_PROXY). django-axes's own
 # AXES_IPWARE_* settings need django-ipware, which is not installed: without it axes
 # reads REMOTE_ADDR whatever they say.
 AXES_CLIENT_IP_CALLABLE = "improvement.accounts.client_address"
+# Password-reset emails: at most this many requests for one email address, and from one
+# client address, in any PASSWORD_RESET_WINDOW_MINUTES (improvement.accounts). Counted
+# in the "throttle" cache, which CACHE_URL makes shared by the web processes.
+PASSWORD_RESETS_PER_ACCOUNT = envint("PASSWORD_RESETS_PER_ACCOUNT", 3)
+PASSWORD_RESETS_PER_ADDRESS = envint("PASSWORD_RESETS_PER_ADDRESS", 20)
+PASSWORD_RESET_WINDOW_MINUTES = envint("PASSWORD_RESET_WINDOW_MINUTES", 60)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -192,21 +201,26 @@ DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "improvement-plans@localhost")
 # In memory per process unless CACHE_URL names a Redis server, which the web processes
 # then share. PAGE_CACHE_SECONDS=0 turns it off.
 CACHE_URL = envstr("CACHE_URL")
-CACHES = {
-    "default": (
-        {
+
+
+def _cache(name: str, max_entries: int) -> dict:
+    if CACHE_URL:
+        return {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
+            "KEY_PREFIX": name,
             # Redis gone: pages are built without the cache, not kept waiting.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
-        if CACHE_URL
-        else {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "OPTIONS": {"MAX_ENTRIES": 500},
-        }
-    )
-}
+    return {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": name,
+        "OPTIONS": {"MAX_ENTRIES": max_entries},
+    }
+
+
+# The throttles' counts apart from the page cache, so that culling pages never resets them.
+CACHES = {"default": _cache("", 500), "throttle": _cache("throttle", 10_000)}
 PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 
 # Celery. Without a broker URL, tasks run in-process (eagerly), so the embedded default

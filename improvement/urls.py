@@ -18,6 +18,12 @@ urlpatterns = [
         auth_views.LoginView.as_view(authentication_form=accounts.SignInForm),
         name="login",
     ),
+    path("accounts/password_reset/", accounts.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        accounts.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
     path("plans/", include("plans.urls")),

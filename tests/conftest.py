@@ -63,12 +63,14 @@ def _serialized_rollback_after_any_flush():
 
 
 @pytest.fixture(autouse=True)
-def _empty_page_cache():
-    """Each test starts with an empty page cache (improvement.pagecache), as a new
-    process does: parts cached by an earlier test are keyed to its data's version."""
-    from django.core.cache import cache
+def _empty_caches():
+    """Each test starts with empty caches, as a new process does: the page cache
+    (improvement.pagecache), whose parts are keyed to an earlier test's data version,
+    and the throttles' counts (improvement.accounts)."""
+    from django.core.cache import caches
 
-    cache.clear()
+    for cache in caches.all():
+        cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -63,3 +63,84 @@ def test_a_new_password_over_the_limit_is_refused_with_the_limit(client, directo
     )
     director.refresh_from_db()
     assert director.check_password("pw-for-tests-1")
+
+
+def ask_for_a_reset(client, email: str, address: str = "203.0.113.7"):
+    return client.post(reverse("password_reset"), {"email": email}, REMOTE_ADDR=address)
+
+
+def test_twenty_resets_at_once_send_only_the_accounts_allowance(client, director, settings):
+    answers = [ask_for_a_reset(client, director.email) for _ in range(20)]
+    allowed = settings.PASSWORD_RESETS_PER_ACCOUNT
+    assert len(mail.outbox) == allowed
+    assert [answer.status_code for answer in answers] == [302] * allowed + [429] * (20 - allowed)
+    refused = answers[-1].content.decode()
+    assert (
+        f"A reset link has been asked for this address {allowed} times in the last "
+        f"{settings.PASSWORD_RESET_WINDOW_MINUTES} minutes" in refused
+    )
+
+
+def test_resets_for_many_addresses_from_one_client_address_are_limited(client, db, settings):
+    allowed = settings.PASSWORD_RESETS_PER_ADDRESS
+    answers = [ask_for_a_reset(client, f"person{n}@example.org") for n in range(allowed + 2)]
+    assert [answer.status_code for answer in answers] == [302] * allowed + [429] * 2
+    assert "from your network" in answers[-1].content.decode()
+    assert ask_for_a_reset(client, "person0@example.org", "198.51.100.4").status_code == 302
+
+
+def test_the_reset_page_answers_the_same_whether_or_not_the_address_has_an_account(
+    client, director, settings
+):
+    def answers(email: str) -> list[tuple[int, str]]:
+        pages = [ask_for_a_reset(client, email) for _ in range(5)]
+        return [(page.status_code, page.content.decode().replace(email, "EMAIL")) for page in pages]
+
+    def without_tokens(answers):  # the CSRF token differs from page to page
+        return [(status, re.sub(r"[A-Za-z0-9]{64}", "", page)) for status, page in answers]
+
+    known = answers(director.email)
+    settings.PASSWORD_RESETS_PER_ADDRESS += 5  # the second run comes from the same client
+    unknown = answers("nobody@example.org")
+    assert without_tokens(known) == without_tokens(unknown)
+    assert {status for status, _ in known} == {302, 429}
+
+
+def test_the_reset_allowance_comes_back_after_the_window(client, director, settings, monkeypatch):
+    import time
+
+    from django.core.cache.backends import locmem
+
+    for _ in range(settings.PASSWORD_RESETS_PER_ACCOUNT + 1):
+        ask_for_a_reset(client, director.email)
+    later = time.time() + settings.PASSWORD_RESET_WINDOW_MINUTES * 60 + 1
+    monkeypatch.setattr(locmem.time, "time", lambda: later)
+    assert ask_for_a_reset(client, director.email).status_code == 302
+
+
+def lock_out(client, username: str, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post(reverse("login"), {"username": username, "password": "wrong"})
+    assert response.status_code == 429
+    return response
+
+
+def test_the_locked_out_page_says_how_long_and_what_lifts_the_lock(client, director, settings):
+    page = lock_out(client, "director", settings).content.decode()
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    assert f"{minutes} minutes have passed without another attempt" in page
+    assert "Once you have chosen a new password, you can sign in with it at once." in page
+
+
+def test_a_completed_password_reset_lifts_the_lock(client, director, settings):
+    lock_out(client, "director", settings)
+    client.post(reverse("password_reset"), {"email": director.email})
+    path = re.search(r"/accounts/reset/[^\s]+/", mail.outbox[0].body).group(0)
+    form = client.get(path, follow=True)
+    new = {"new_password1": "a-Long-new-passphrase-9", "new_password2": "a-Long-new-passphrase-9"}
+    client.post(form.redirect_chain[-1][0], new)
+    signed_in = client.post(
+        reverse("login"), {"username": "director", "password": "a-Long-new-passphrase-9"}
+    )
+    assert signed_in.status_code == 302
+    assert not AccessAttempt.objects.filter(username="director").exists()
