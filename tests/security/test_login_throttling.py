@@ -1,6 +1,10 @@
 """Repeated failed sign-ins lock the account for a while (django-axes)."""
 
+import datetime as dt
+
+from axes.models import AccessAttempt
 from django.urls import reverse
+from django.utils import timezone
 
 from plans import roles
 from tests import factories
@@ -88,3 +92,22 @@ def test_a_lock_out_is_for_the_user_name_at_that_address_only(db, client, settin
     _lock_out(client, "203.0.113.7", settings)
     colleague = _attempt_through_proxy(client, "pw-for-tests-1", "203.0.113.7", "clerk")
     assert colleague.status_code == 302
+
+
+def _minutes_since_the_last_attempt(minutes: int) -> None:
+    AccessAttempt.objects.update(attempt_time=timezone.now() - dt.timedelta(minutes=minutes))
+
+
+def test_the_pause_ends_when_the_cool_off_passes_without_an_attempt(db, client, settings):
+    """What the locked-out page says: the pause lasts AXES_COOLOFF_TIME after the last
+    attempt, and an attempt during it, even with the right password, starts it again."""
+    factories.UserFactory(username="board", role=roles.BOARD_MEMBER)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _attempt(client, "wrong-password")
+    minutes = round(settings.AXES_COOLOFF_TIME.total_seconds() / 60)
+    _minutes_since_the_last_attempt(minutes - 1)
+    assert _attempt(client, "pw-for-tests-1").status_code == 429
+    restarted = AccessAttempt.objects.get().attempt_time
+    assert timezone.now() - restarted < dt.timedelta(minutes=1)
+    _minutes_since_the_last_attempt(minutes + 1)
+    assert _attempt(client, "pw-for-tests-1").status_code == 302
