@@ -38,6 +38,7 @@ from simple_history.utils import bulk_create_with_history
 
 from plans import services
 from plans.models import (
+    RESERVED_SLUGS,
     Action,
     DueDateRevision,
     Measure,
@@ -1163,7 +1164,7 @@ def apply_import(
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:70] or "plan"
     slug, n = base, 2
-    while Plan.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Plan.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 

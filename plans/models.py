@@ -51,6 +51,15 @@ class Versioned(models.Model):
         abstract = True
 
 
+# The words that fixed routes beside a plan's own have where its slug would be
+# (plans/mine/, plans/ratings/<pk>/confirm/ in plans/urls.py): a plan with one of them
+# as its slug could not be reached, or would hide the route. tests/plans/test_slugs.py
+# reads the routes from the URLconf, and fails for a new route until its word is here.
+RESERVED_SLUGS = frozenset(
+    {"actions", "evidence", "mine", "periods", "ratings", "recommendations", "to-confirm"}
+)
+
+
 class Plan(TimeStamped):
     """An improvement plan written after an inspection."""
 
@@ -104,6 +113,15 @@ class Plan(TimeStamped):
 
     def get_absolute_url(self) -> str:
         return reverse("plans:plan", args=[self.slug])
+
+    def clean(self) -> None:
+        if self.slug in RESERVED_SLUGS:
+            raise ValidationError(
+                {
+                    "slug": f"“{self.slug}” is the address of another page: choose another "
+                    f"slug, for example “{self.slug}-plan”."
+                }
+            )
 
     def rag_label(self, rag: str) -> str:
         """The word this plan uses for a RAG value."""
@@ -756,6 +774,7 @@ class DataVersion(models.Model):
 __all__ = [
     "RAG",
     "RAG_ORDER",
+    "RESERVED_SLUGS",
     "Action",
     "DataVersion",
     "DueDateRevision",
