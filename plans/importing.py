@@ -10,9 +10,9 @@ command and the example-data loader:
    and a changed cell updates its record with the history reason "import". A dry run
    does the same work and rolls it back, so its counts are exact.
 
-The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Outcome measure, Timescale,
-Action RAG, Accountability, Outcome Measure RAG (optional: Area, Links, Why,
-Difference, Lead, Target, Tolerance, Method). Real tables are ragged: an empty Outcome continues
+The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Timescale, and optionally
+Outcome measure, Action RAG, Accountability, Outcome Measure RAG, Area, Links, Why,
+Difference, Lead, Target, Tolerance, Method. Real tables are ragged: an empty Outcome continues
 the outcome above, and a row with no Ref and no Action adds a further measure or
 milestone to the action above.
 """
@@ -85,22 +85,19 @@ COLUMNS = {
     "tolerance": "Tolerance",
     "method": "Method",
 }
-REQUIRED = (
-    "ref",
-    "outcome",
-    "actions",
-    "measure",
-    "timescale",
-    "action_rag",
-    "accountability",
-    "measure_rag",
-)
+# The columns that identify and describe an action; the rest are optional, as in plans
+# that rate actions only or name no accountable post.
+REQUIRED = ("ref", "outcome", "actions", "timescale")
 HEADER_ALIASES = {
     "action": "actions",
     "outcome measures": "measure",
     "outcome measure(s)": "measure",
     "accountable": "accountability",
     "action rag rating": "action_rag",
+    # A plan with one RAG column rates its actions.
+    "rag": "action_rag",
+    "rag rating": "action_rag",
+    "rag status": "action_rag",
     "outcome measure rag rating": "measure_rag",
     "area for improvement": "area",
     "what needs to improve?": "area",
@@ -276,11 +273,14 @@ def _read_csv(data: bytes) -> list[tuple[int, list]]:
             continue
     else:  # pragma: no cover - cp1252 decodes almost anything
         raise ImportFailed([RowError(None, None, "The CSV file's text encoding is unknown.")])
+    # Only the delimiter is guessed (Excel writes ";" where "," is the decimal point);
+    # quoting is the CSV standard's (RFC 4180), as Excel and Word write it: the sniffer's
+    # guess of it took a cell holding Word's class=""MsoNormal"" as not doubling quotes.
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     rows = []
     try:
         # csv counts physical lines; a spreadsheet counts records, as people do.
@@ -434,7 +434,7 @@ class _Parser:
 
     def row(self, number: int, cells: list) -> None:
         table = self.table
-        values = {key: table.text(cells, key) for key in table.columns}
+        values = {key: table.text(cells, key) for key in COLUMNS}
         first = cell_text(cells[0]) if cells else ""
         raw_rags = {key: table.raw(cells, key) for key in ("action_rag", "measure_rag")}
         if not any(values.values()) and not first and not any(map(clean_cell, raw_rags.values())):

@@ -31,7 +31,14 @@ from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
 
 from plans import roles
-from plans.importing import COLUMNS, ImportFailed, apply_import, parse_table, read_rows
+from plans.importing import (
+    COLUMNS,
+    REQUIRED,
+    ImportFailed,
+    apply_import,
+    parse_table,
+    read_rows,
+)
 from plans.models import Action, Plan
 
 
@@ -71,13 +78,10 @@ class PlanTableResource(Resource):
     ref = Field(column_name=COLUMNS["ref"])
     outcome = Field(column_name=COLUMNS["outcome"])
     actions = Field(column_name=COLUMNS["actions"])
-    measure = Field(column_name=COLUMNS["measure"])
     timescale = Field(column_name=COLUMNS["timescale"])
-    action_rag = Field(column_name=COLUMNS["action_rag"])
-    accountability = Field(column_name=COLUMNS["accountability"])
-    measure_rag = Field(column_name=COLUMNS["measure_rag"])
     optional = Field(
-        column_name="(optional) Area, Links, Why, Difference, Lead, Target, Tolerance, Method"
+        column_name="(optional) "
+        + ", ".join(header for key, header in COLUMNS.items() if key not in REQUIRED)
     )
 
     @classmethod
