@@ -34,8 +34,10 @@ from plans import roles
 from plans.importing import (
     COLUMNS,
     REQUIRED,
+    ImportBudget,
     ImportFailed,
     apply_import,
+    check_file_size,
     parse_table,
     read_rows,
 )
@@ -59,7 +61,11 @@ class _PlanTableFormat:
         if isinstance(in_stream, str):
             in_stream = in_stream.encode("utf-8")
         dataset = tablib.Dataset(headers=["row", "cells"])
-        for number, cells in read_rows(in_stream, f"upload.{self.extension}"):
+        # The import's time runs from here: the next step parses and writes the rows.
+        dataset.budget = ImportBudget()
+        for number, cells in read_rows(
+            in_stream, f"upload.{self.extension}", budget=dataset.budget
+        ):
             dataset.append((number, cells))
         return dataset
 
@@ -101,14 +107,16 @@ class PlanTableResource(Resource):
         result = Result()
         result.diff_headers = ["Row", "Ref", "Action"]
         rows = [(row[0], row[1]) for row in dataset]
+        budget = getattr(dataset, "budget", None) or ImportBudget()
         try:
-            parsed = parse_table(rows)
+            parsed = parse_table(rows, budget=budget)
             summary = apply_import(
                 parsed,
                 plan=kwargs.get("plan"),
                 title=kwargs.get("new_plan_title") or "",
                 user=kwargs.get("user"),
                 dry_run=dry_run,
+                budget=budget,
             )
         except ImportFailed as failure:
             _report_errors(result, failure)
@@ -165,6 +173,16 @@ class PlanImportForm(ImportForm):
         help_text="Created only if the whole file imports.",
     )
     field_order = ["resource", "import_file", "format", "plan", "new_plan_title"]
+
+    def clean_import_file(self):
+        """A file larger than one import reads is refused before the library copies it
+        (in memory, chunk by chunk) to its temporary storage."""
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_file_size(upload.size)
+        except ImportFailed as failure:
+            raise ValidationError([str(error) for error in failure.errors]) from None
+        return upload
 
     def clean(self):
         data = super().clean()
