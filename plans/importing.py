@@ -310,6 +310,15 @@ class UnreadFormula(str):
         return cell
 
 
+def describe_limits() -> str:
+    """What one import reads at most, as the admin's import page says it."""
+    return (
+        f"One import reads at most {settings.IMPORT_MAX_ROWS:,} rows and "
+        f"{file_size(settings.IMPORT_MAX_BYTES)}, and stops after "
+        f"{settings.IMPORT_TIME_LIMIT_SECONDS} seconds: split a larger table into several files."
+    )
+
+
 def check_file_size(size: int) -> None:
     """Refuse a file larger than one import reads (IMPORT_MAX_MB), before reading it."""
     if size > settings.IMPORT_MAX_BYTES:

@@ -38,6 +38,7 @@ from plans.importing import (
     ImportFailed,
     apply_import,
     check_file_size,
+    describe_limits,
     parse_table,
     read_rows,
 )
@@ -211,6 +212,11 @@ class PlanImportAdminMixin(ImportMixin):
 
     def has_import_permission(self, request) -> bool:
         return roles.is_plan_admin(request.user)
+
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        context["import_limits"] = describe_limits()
+        return context
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

@@ -9,6 +9,7 @@ import zipfile
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from openpyxl import Workbook
 
 from plans import importing
@@ -325,6 +326,17 @@ def test_the_admin_refuses_a_file_over_the_size_limit_before_storing_it(
     assert "Confirm import" not in response.text
     assert not [path for path in tmp_path.rglob("*") if path.is_file()]
     assert not Plan.objects.exists()
+
+
+def test_the_admin_import_page_states_the_limits(client, plan_admin, settings):
+    settings.IMPORT_MAX_ROWS = 1200
+    client.force_login(plan_admin)
+    response = client.get(reverse("admin:plans_plan_import"))
+    assert (
+        "One import reads at most 1,200 rows and 20 MB, and stops after 40 seconds: split a "
+        "larger table into several files."
+    ) in response.text
+    assert "<code>Ref, Outcome, Actions, Timescale</code>" in response.text
 
 
 def test_an_import_out_of_time_stops_wherever_it_is_and_writes_nothing(db, monkeypatch, settings):
