@@ -493,15 +493,14 @@ def _read_xlsx(data: bytes, budget: ImportBudget) -> list[tuple[int, list]]:
 
 
 def _check_unpacked_size(data: bytes) -> None:
-    """Refuse a workbook whose XML unpacks to more than one import reads. openpyxl reads
-    some of it whole before any row can be counted (every sheet once over when it does
-    not state its size, and all of its shared text), so this bounds that work, and a
-    small file that unpacks to gigabytes is refused unread."""
+    """Refuse a workbook that unpacks to more than one import reads. openpyxl reads some
+    of it whole before any row can be counted (every sheet once over when it does not
+    state its size, and all of its shared text), so this bounds that work, and a small
+    file that unpacks to gigabytes is refused unread. zipfile reads no more of a part
+    than the size its directory states, so a false one cannot get round this."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(
-                info.file_size for info in archive.infolist() if info.filename.endswith(".xml")
-            )
+            unpacked = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise _unreadable_workbook(error) from None
     if unpacked > settings.IMPORT_MAX_BYTES:

@@ -160,8 +160,8 @@ def test_a_formula_without_a_saved_result_is_reported_by_row_and_column(db):
 
 def test_a_formula_whose_result_excel_saved_is_read_as_that_result(db):
     rows = table(row(action_rag='=IF(TRUE,"Green","Red")'), row(ref="1.2"))
-    load_bytes = with_cached_results(as_xlsx(rows), {"F3": "Green"})
-    import_file(load_bytes, "p.xlsx", plan_name="Care plan")
+    data = with_cached_results(as_xlsx(rows), {"F3": "Green"})
+    import_file(data, "p.xlsx", plan_name="Care plan")
     assert Rating.objects.get(action__ref="1.1").rag == "green"
 
 
