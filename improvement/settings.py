@@ -181,6 +181,12 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_MB", 10) * 1024 * 1024
+# A plan import (plans.importing): the most one reads, a file's size and a workbook's
+# once unpacked; its rows with content; and the time it may take, under gunicorn's 60 s
+# timeout so that the admin's import stops with a message rather than the worker killed.
+IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 20) * 1024 * 1024
+IMPORT_MAX_ROWS = envint("IMPORT_MAX_ROWS", 5000)
+IMPORT_TIME_LIMIT_SECONDS = envint("IMPORT_TIME_LIMIT_SECONDS", 40)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 

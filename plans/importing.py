@@ -10,33 +10,42 @@ command and the example-data loader:
    and a changed cell updates its record with the history reason "import". A dry run
    does the same work and rolls it back, so its counts are exact.
 
-The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Outcome measure, Timescale,
-Action RAG, Accountability, Outcome Measure RAG (optional: Area, Links, Why,
-Difference, Lead, Target, Tolerance, Method). Real tables are ragged: an empty Outcome continues
+The layout is the 2024 ILACS plan's: Ref, Outcome, Actions, Timescale, and optionally
+Outcome measure, Action RAG, Accountability, Outcome Measure RAG, Area, Links, Why,
+Difference, Lead, Target, Tolerance, Method. Real tables are ragged: an empty Outcome continues
 the outcome above, and a row with no Ref and no Action adds a further measure or
 milestone to the action above.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Iterable
+import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
+from time import monotonic
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
 from plans import services
+from plans.evidence import file_size
 from plans.models import (
     RESERVED_SLUGS,
     Action,
@@ -53,6 +62,7 @@ from plans.parsing import (
     ParseError,
     Timescale,
     clean_cell,
+    control_character,
     find_target_tolerance,
     normalise_ref,
     owner_key,
@@ -86,34 +96,42 @@ COLUMNS = {
     "tolerance": "Tolerance",
     "method": "Method",
 }
-REQUIRED = (
-    "ref",
-    "outcome",
-    "actions",
-    "measure",
-    "timescale",
-    "action_rag",
-    "accountability",
-    "measure_rag",
-)
+# The columns that identify and describe an action; the rest are optional, as in plans
+# that rate actions only or name no accountable post.
+REQUIRED = ("ref", "outcome", "actions", "timescale")
 HEADER_ALIASES = {
     "action": "actions",
     "outcome measures": "measure",
     "outcome measure(s)": "measure",
     "accountable": "accountability",
     "action rag rating": "action_rag",
+    # A plan with one RAG column rates its actions.
+    "rag": "action_rag",
+    "rag rating": "action_rag",
+    "rag status": "action_rag",
     "outcome measure rag rating": "measure_rag",
     "area for improvement": "area",
     "what needs to improve?": "area",
     "links to": "links",
 }
-# Longest text each field holds; a longer cell is a row error, not a database error.
-MAX_LENGTHS = {"ref": 20, "timescale": 300, "lead": 300}
+# The longest text each bounded field holds, as the models say: a longer cell is a row
+# error naming the limit, not a database error or text cut short.
+FIELD_LIMITS = {
+    "ref": min(Action._meta.get_field("ref").max_length, Outcome._meta.get_field("ref").max_length),
+    "timescale": min(
+        Action._meta.get_field("timescale_text").max_length,
+        Measure._meta.get_field("timescale_text").max_length,
+    ),
+    "lead": Action._meta.get_field("lead").max_length,
+}
+POST_LIMIT = Owner._meta.get_field("post").max_length
+AREA_REF_LIMIT = Recommendation._meta.get_field("ref").max_length
+# Excel's limit for one cell, which bounds the work any one cell can make.
+CELL_LIMIT = 32_767
 AREA_HEADING = re.compile(
     r"^\s*what needs to improve\??\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
 )
 AREA_TEXT = re.compile(r"^\s*(?P<ref>[A-Z]{0,3}\s?\d+[a-z]?)[.):]?\s+(?P<title>\S.*)$", re.DOTALL)
-MAX_BYTES = 20 * 1024 * 1024
 # A spreadsheet reads a cell beginning with one of these as a formula; exported CSV
 # cells that begin so carry Excel's text marker, an apostrophe, removed on import.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -252,46 +270,174 @@ class ImportSummary:
 # ---------------------------------------------------------------- reading the file
 
 
-def read_rows(data: bytes, filename: str) -> list[tuple[int, list]]:
-    """The file's rows as (row number as a spreadsheet shows it, raw cells)."""
-    if len(data) > MAX_BYTES:
-        raise ImportFailed([RowError(None, None, "The file is larger than 20 MB.")])
+class ImportBudget:
+    """The time one import may take (IMPORT_TIME_LIMIT_SECONDS), from its start.
+
+    Looked at as each row is read, parsed and written, so that a slow import stops with
+    a message, and its transaction rolls back, instead of holding a web process until
+    gunicorn kills it. One budget serves the whole import: the admin's upload reads the
+    file in one step and parses and writes it in the next.
+    """
+
+    def __init__(self) -> None:
+        self.seconds = settings.IMPORT_TIME_LIMIT_SECONDS
+        self.ends = monotonic() + self.seconds
+
+    def check(self, row: int) -> None:
+        if monotonic() > self.ends:
+            raise ImportFailed(
+                [
+                    RowError(
+                        None,
+                        None,
+                        f"The import took longer than {self.seconds} seconds, the most one "
+                        f"import may take, and was stopped at row {row:,}. Nothing was "
+                        f"imported: split the table into smaller files and import each.",
+                    )
+                ]
+            )
+
+
+class UnreadFormula(str):
+    """A formula cell whose result the workbook does not hold: programs that generate
+    workbooks save formulas without results (Excel saves both). It reads as an empty
+    cell; the parser reports it where the import would read it."""
+
+    formula: str
+
+    def __new__(cls, formula: str) -> UnreadFormula:
+        cell = super().__new__(cls, "")
+        cell.formula = formula
+        return cell
+
+
+def describe_limits() -> str:
+    """What one import reads at most, as the admin's import page says it."""
+    return (
+        f"One import reads at most {settings.IMPORT_MAX_ROWS:,} rows and "
+        f"{file_size(settings.IMPORT_MAX_BYTES)}, and stops after "
+        f"{settings.IMPORT_TIME_LIMIT_SECONDS} seconds: split a larger table into several files."
+    )
+
+
+def check_file_size(size: int) -> None:
+    """Refuse a file larger than one import reads (IMPORT_MAX_MB), before reading it."""
+    if size > settings.IMPORT_MAX_BYTES:
+        limit = file_size(settings.IMPORT_MAX_BYTES)
+        raise ImportFailed(
+            [RowError(None, None, f"The file is larger than {limit}, the most one import reads.")]
+        )
+
+
+def _check_row_count(rows: list) -> None:
+    """Refuse the file as soon as it has more rows with content than one import reads
+    (IMPORT_MAX_ROWS), without reading the rest."""
+    limit = settings.IMPORT_MAX_ROWS
+    if len(rows) >= limit:
+        raise ImportFailed(
+            [
+                RowError(
+                    None,
+                    None,
+                    f"The table has more than {limit:,} rows: one import reads at most "
+                    f"{limit:,}. Split it into smaller files and import each.",
+                )
+            ]
+        )
+
+
+def read_rows(
+    data: bytes, filename: str, *, budget: ImportBudget | None = None
+) -> list[tuple[int, list]]:
+    """The file's rows that have content, as (row number as a spreadsheet shows it, raw
+    cells), at most IMPORT_MAX_ROWS of them."""
+    check_file_size(len(data))
+    budget = budget or ImportBudget()
     suffix = Path(filename).suffix.lower()
     if suffix == ".xlsx":
-        return _read_xlsx(data)
+        return _read_xlsx(data, budget)
     if suffix == ".csv":
-        return _read_csv(data)
+        return _read_csv(data, budget)
     raise ImportFailed(
         [RowError(None, None, f"'{filename}' is not a .xlsx or .csv file: save the table as one.")]
     )
 
 
-def _read_csv(data: bytes) -> list[tuple[int, list]]:
-    if b"\x00" in data[:4096]:
-        raise ImportFailed([RowError(None, None, "This is not a CSV table (binary content).")])
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - cp1252 decodes almost anything
-        raise ImportFailed([RowError(None, None, "The CSV file's text encoding is unknown.")])
+NOT_CSV = "This is not a CSV table (binary content)."
+# Bytes that are not UTF-8, kept by the "surrogateescape" error handler as U+DC80-U+DCFF
+# (which no decoded text holds), and a character that only UTF-8 gives.
+UNDECODED = re.compile("[\udc80-\udcff]")
+UTF8_CHARACTER = re.compile("[^\x00-\x7f\udc80-\udcff]")
+
+
+def _read_csv(data: bytes, budget: ImportBudget) -> list[tuple[int, list]]:
+    # A text file has no NUL bytes but by accident: with them and no header row, the
+    # file is a workbook, PDF or image named .csv; with a header, a NUL is a cell's.
+    binary = b"\x00" in data[:4096]
+    text, not_in = _decode(data)
+    # Only the delimiter is guessed (Excel writes ";" where "," is the decimal point);
+    # quoting is the CSV standard's (RFC 4180), as Excel and Word write it: the sniffer's
+    # guess of it took a cell holding Word's class=""MsoNormal"" as not doubling quotes.
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
-    rows = []
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
+    rows: list[tuple[int, list]] = []
+    undecoded: list[RowError] = []
+    number = 0
     try:
         # csv counts physical lines; a spreadsheet counts records, as people do.
-        for number, row in enumerate(reader, start=1):
-            rows.append((number, [_unquote(cell) for cell in row]))
+        for number, cells in enumerate(reader, start=1):
+            budget.check(number)
+            if not any(cells):
+                continue
+            _check_row_count(rows)
+            if not_in and any(UNDECODED.search(cell) for cell in cells):
+                undecoded.append(_undecoded(number, cells, not_in))
+            rows.append((number, [_unquote(cell) for cell in cells]))
     except csv.Error as error:
+        if binary:
+            raise ImportFailed([RowError(None, None, NOT_CSV)]) from None
         raise ImportFailed(
-            [RowError(len(rows) + 1, None, f"Not a readable CSV table: {error}")]
+            [RowError(number + 1, None, f"Not a readable CSV table: {error}")]
         ) from None
+    if binary and _header_or_none(rows) is None:
+        raise ImportFailed([RowError(None, None, NOT_CSV)])
+    if undecoded:
+        raise ImportFailed(undecoded)
     return rows
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """The file's text, and if some of it is in no encoding the file is read in, which
+    encoding that is ("" when all of it is).
+
+    A file is UTF-8 (Excel's "CSV UTF-8" starts with a byte-order mark saying so) or,
+    with no UTF-8 character at all, Windows-1252 (Excel's plain "CSV"). A file with both
+    has been put together from two files: its rows that are not UTF-8 are reported,
+    rather than read as the wrong letters (or not at all, as a header row)."""
+    text = data.decode("utf-8-sig", errors="surrogateescape")
+    if not UNDECODED.search(text):
+        return text, ""
+    if not data.startswith(codecs.BOM_UTF8) and not UTF8_CHARACTER.search(text):
+        try:
+            return data.decode("cp1252"), ""
+        except UnicodeDecodeError:
+            return text, "text in UTF-8 or Windows-1252"
+    return text, "UTF-8 text like the rest of the file"
+
+
+def _undecoded(number: int, cells: list[str], not_in: str) -> RowError:
+    cell = next(cell for cell in cells if UNDECODED.search(cell))
+    byte = ord(UNDECODED.search(cell)[0]) - 0xDC00
+    excerpt = " ".join(UNDECODED.sub("?", cell).split())[:40]
+    return RowError(
+        number,
+        None,
+        f'This row is not {not_in} (byte 0x{byte:02X} in "{excerpt}"): the file mixes text '
+        f'encodings. Save it again as "CSV UTF-8" and import it.',
+    )
 
 
 def _unquote(cell: str) -> str:
@@ -301,25 +447,114 @@ def _unquote(cell: str) -> str:
     return cell
 
 
-def _read_xlsx(data: bytes) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
+# What openpyxl raises for a file that is not a workbook, or is a damaged one, some of
+# it only once the rows are read (a broken part, bad XML, a corrupt compressed stream).
+BROKEN_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    ValueError,
+    OSError,
+    TypeError,
+    EOFError,
+    SyntaxError,
+)
 
+
+def _read_xlsx(data: bytes, budget: ImportBudget) -> list[tuple[int, list]]:
+    """The first sheet's rows, streamed (openpyxl's read_only mode), each cell's value as
+    the file holds it. Formula cells are read again for the results Excel saved with
+    them, only if there are any: to tell a formula from its result takes two readings."""
+    _check_unpacked_size(data)
+    rows: list[tuple[int, list]] = []
+    formulas: dict[int, list] = {}
+    with _first_sheet(data, data_only=False) as sheet:
+        for number, cells in enumerate(sheet.iter_rows(), start=1):
+            budget.check(number)
+            values = [_xlsx_value(cell) for cell in cells]
+            if not any(value != "" or isinstance(value, UnreadFormula) for value in values):
+                continue
+            _check_row_count(rows)
+            rows.append((number, values))
+            if any(isinstance(value, UnreadFormula) for value in values):
+                formulas[number] = values
+    if formulas:
+        last = max(formulas)
+        with _first_sheet(data, data_only=True) as sheet:
+            for number, results in enumerate(sheet.iter_rows(values_only=True), start=1):
+                if number > last:
+                    break
+                budget.check(number)
+                values = formulas.get(number, [])
+                for position, value in enumerate(values):
+                    result = results[position] if position < len(results) else None
+                    if isinstance(value, UnreadFormula) and result is not None:
+                        values[position] = _xlsx_text(result)
+    return rows
+
+
+def _check_unpacked_size(data: bytes) -> None:
+    """Refuse a workbook that unpacks to more than one import reads. openpyxl reads some
+    of it whole before any row can be counted (every sheet once over when it does not
+    state its size, and all of its shared text), so this bounds that work, and a small
+    file that unpacks to gigabytes is refused unread. zipfile reads no more of a part
+    than the size its directory states, so a false one cannot get round this."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as error:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise _unreadable_workbook(error) from None
+    if unpacked > settings.IMPORT_MAX_BYTES:
+        limit = file_size(settings.IMPORT_MAX_BYTES)
         raise ImportFailed(
-            [RowError(None, None, f"This is not a readable Excel workbook (.xlsx): {error}")]
-        ) from None
+            [
+                RowError(
+                    None,
+                    None,
+                    f"The workbook is larger than {limit} once unpacked (an .xlsx file is "
+                    f"compressed), the most one import reads.",
+                )
+            ]
+        )
+
+
+@contextmanager
+def _first_sheet(data: bytes, *, data_only: bool) -> Iterator:
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except BROKEN_WORKBOOK as error:
+        raise _unreadable_workbook(error) from None
     try:
         if not workbook.worksheets:
             raise ImportFailed([RowError(None, None, "The workbook has no sheets.")])
-        sheet = workbook.worksheets[0]
-        return [
-            (number, ["" if value is None else value for value in row])
-            for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-        ]
+        yield workbook.worksheets[0]
+    except BROKEN_WORKBOOK as error:
+        raise _unreadable_workbook(error) from None
     finally:
         workbook.close()
+
+
+def _unreadable_workbook(error: Exception) -> ImportFailed:
+    return ImportFailed(
+        [RowError(None, None, f"This is not a readable Excel workbook (.xlsx): {error}")]
+    )
+
+
+def _xlsx_value(cell) -> object:
+    if cell.data_type == "f":
+        # An array formula's value is an object holding its text.
+        return UnreadFormula(str(getattr(cell.value, "text", cell.value)))
+    return _xlsx_text(cell.value)
+
+
+def _xlsx_text(value: object) -> object:
+    """A value as its cell holds it: Excel writes a character XML cannot hold (U+000B,
+    pasted from Word; the CR of a CRLF) as "_x000B_", which openpyxl leaves as it is."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and "_x" in value:
+        return unescape(value)
+    return value
 
 
 # ---------------------------------------------------------------- reading the cells
@@ -353,21 +588,10 @@ def _header_key(cell: object) -> str | None:
 
 
 def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]]:
-    """The header row among the first 30, and each known column's position.
-
-    Word tables often leave the Ref heading blank (the 2024 plan does): a header row
-    with most of the other headings and an empty first cell takes that as Ref.
-    """
-    for index, (_number, cells) in enumerate(rows[:30]):
-        keys: dict[str, int] = {}
-        for position, cell in enumerate(cells):
-            key = _header_key(cell)
-            if key and key not in keys:
-                keys[key] = position
-        if "ref" not in keys and cells and not clean_cell(cells[0]) and len(keys) >= 4:
-            keys["ref"] = 0
-        if "ref" in keys and ("actions" in keys or "measure" in keys):
-            return index, keys
+    """The header row among the first 30, and each known column's position."""
+    found = _header_or_none(rows)
+    if found is not None:
+        return found
     expected = ", ".join(COLUMNS[key] for key in REQUIRED)
     raise ImportFailed(
         [
@@ -381,11 +605,52 @@ def _find_header(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]]:
     )
 
 
+def _header_or_none(rows: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | None:
+    """The header row among the first 30 and each known column's position, if there is
+    one. Two columns with one heading are an error, not a guess at which is meant.
+
+    Word tables often leave the Ref heading blank (the 2024 plan does): a header row
+    with most of the other headings and an empty first cell takes that as Ref.
+    """
+    for index, (number, cells) in enumerate(rows[:30]):
+        keys: dict[str, int] = {}
+        twice: list[RowError] = []
+        for position, cell in enumerate(cells):
+            key = _header_key(cell)
+            if key is None:
+                continue
+            if key in keys:
+                first = keys[key]
+                twice.append(
+                    RowError(
+                        number,
+                        COLUMNS[key],
+                        f'Columns {get_column_letter(first + 1)} ("{clean_cell(cells[first])}") '
+                        f'and {get_column_letter(position + 1)} ("{clean_cell(cell)}") are both '
+                        f"the {COLUMNS[key]} column: rename or remove one.",
+                    )
+                )
+            else:
+                keys[key] = position
+        if "ref" not in keys and cells and not clean_cell(cells[0]) and len(keys) >= 4:
+            keys["ref"] = 0
+        if "ref" in keys and ("actions" in keys or "measure" in keys):
+            if twice:
+                raise ImportFailed(twice)
+            return index, keys
+    return None
+
+
 class _Table:
     """Reads one row's cells by column."""
 
-    def __init__(self, columns: dict[str, int]):
+    def __init__(self, columns: dict[str, int], header: list):
         self.columns = columns
+        self.header = header
+        # The cells the import reads: its columns', and the first, which may hold an
+        # area's heading ("What needs to improve? 1 …") whatever its column.
+        self.read: dict[int, str | None] = {position: key for key, position in columns.items()}
+        self.read.setdefault(0, None)
 
     def raw(self, cells: list, key: str) -> object:
         position = self.columns.get(key)
@@ -396,8 +661,17 @@ class _Table:
     def text(self, cells: list, key: str) -> str:
         return cell_text(self.raw(cells, key))
 
+    def name(self, position: int) -> str:
+        """A column as the errors name it: its heading as the import knows it, else as
+        the file writes it, else its letter."""
+        key = self.read.get(position)
+        if key is not None:
+            return COLUMNS[key]
+        heading = clean_cell(self.header[position]) if position < len(self.header) else ""
+        return heading or get_column_letter(position + 1)
 
-def parse_table(rows: list[tuple[int, list]]) -> ParsedPlan:
+
+def parse_table(rows: list[tuple[int, list]], *, budget: ImportBudget | None = None) -> ParsedPlan:
     """Turn raw rows into a plan structure, or raise ImportFailed with every error."""
     if not rows or not any(any(clean_cell(c) for c in cells) for _n, cells in rows):
         raise ImportFailed([RowError(None, None, "The file is empty.")])
@@ -408,8 +682,10 @@ def parse_table(rows: list[tuple[int, list]]) -> ParsedPlan:
         raise ImportFailed(
             [RowError(header_row, column, "This required column is missing.") for column in missing]
         )
-    parser = _Parser(_Table(columns))
+    parser = _Parser(_Table(columns, rows[header_index][1]))
+    budget = budget or ImportBudget()
     for number, cells in rows[header_index + 1 :]:
+        budget.check(number)
         parser.row(number, cells)
     return parser.finish()
 
@@ -434,8 +710,10 @@ class _Parser:
         self.errors.append(RowError(row, COLUMNS[key] if key else None, message))
 
     def row(self, number: int, cells: list) -> None:
+        if self.unreadable(number, cells):
+            return
         table = self.table
-        values = {key: table.text(cells, key) for key in table.columns}
+        values = {key: table.text(cells, key) for key in COLUMNS}
         first = cell_text(cells[0]) if cells else ""
         raw_rags = {key: table.raw(cells, key) for key in ("action_rag", "measure_rag")}
         if not any(values.values()) and not first and not any(map(clean_cell, raw_rags.values())):
@@ -465,9 +743,9 @@ class _Parser:
                 'a row "What needs to improve? 1 …" above it.',
             )
             return
-        for key, limit in MAX_LENGTHS.items():
-            if len(values.get(key, "")) > limit:
-                self.error(number, key, f"Longer than {limit} characters.")
+        for key, limit in FIELD_LIMITS.items():
+            if len(values[key]) > limit:
+                self.error(number, key, f"Longer than {limit:,} characters.")
         action_rag = self.rag(raw_rags["action_rag"], number, "action_rag")
         measure_rag = self.rag(raw_rags["measure_rag"], number, "measure_rag")
         timescale = parse_timescale(values["timescale"])
@@ -477,6 +755,42 @@ class _Parser:
             self.start_action(number, ref, values, action_rag, measure, timescale, cells)
         else:
             self.continue_action(number, values, action_rag, measure)
+
+    def unreadable(self, number: int, cells: list) -> bool:
+        """Report each cell of the row that the import reads and cannot store as it is,
+        and say whether there was one: the rest of such a row is not read, so that one
+        bad cell gives one error."""
+        problems = [
+            RowError(number, self.table.name(position), problem)
+            for position in self.table.read
+            if position < len(cells) and (problem := _cell_problem(cells[position]))
+        ]
+        self.errors.extend(problems)
+        return bool(problems)
+
+    def too_long(self, number: int, key: str, text: str, ref: str) -> None:
+        """Report a text joined from this row and the rows above that its field cannot hold."""
+        limit = FIELD_LIMITS.get(key)
+        if limit is not None and len(text) > limit:
+            self.error(
+                number,
+                key,
+                f"With the rows above for {ref} this is longer than {limit:,} characters "
+                f"({len(text):,}): shorten it.",
+            )
+
+    def posts(self, number: int, text: str) -> list[str]:
+        """The posts an Accountability cell names, each reported if too long to store."""
+        posts = split_accountability(text)
+        for post in posts:
+            if max(len(post), len(owner_key(post))) > POST_LIMIT:
+                self.error(
+                    number,
+                    "accountability",
+                    f'"{post[:40].rstrip()}…" is longer than {POST_LIMIT} characters, the '
+                    f'most a post holds: shorten it, or separate the posts with ";".',
+                )
+        return posts
 
     def rag(self, value: object, row: int, key: str) -> str:
         try:
@@ -553,6 +867,14 @@ class _Parser:
             self.error(number, "area", f'"{text[:60]}" should start with its number, e.g. "1 …".')
             return
         ref, title = match["ref"].replace(" ", ""), " ".join(match["title"].split())
+        if len(ref) > AREA_REF_LIMIT:
+            self.error(
+                number,
+                "area",
+                f"The number of the area for improvement is longer than {AREA_REF_LIMIT} "
+                f"characters.",
+            )
+            return
         existing = next((r for r in self.recommendations if r.ref == ref), None)
         if existing is None:
             existing = ParsedRecommendation(row=number, ref=ref, title=title)
@@ -585,7 +907,7 @@ class _Parser:
         self.seen_refs[key] = number
         if values["outcome"]:
             self.outcome_ref, self.outcome_text = ref, values["outcome"]
-        owners = split_accountability(values["accountability"])
+        owners = self.posts(number, values["accountability"])
         if not owners and not values["actions"] and self.action is not None:
             # A sub-ref that only adds a measure ("1.1a") sits in the merged cells of the
             # action above, so the same posts are accountable for it.
@@ -633,6 +955,7 @@ class _Parser:
         elif values["timescale"]:
             # A milestone on its own row: the action's timescale is both rows' dates.
             combined = f"{action.timescale.text} {values['timescale']}".strip()
+            self.too_long(number, "timescale", combined, action.ref)
             action.timescale = self.timescale(number, parse_timescale(combined))
         if rag:
             if action.rag and action.rag != rag:
@@ -642,12 +965,13 @@ class _Parser:
                     f"Conflicts with the Action RAG for {action.ref} in row {action.rag_row}.",
                 )
             action.rag, action.rag_row = rag, number
-        for owner in split_accountability(values["accountability"]):
+        for owner in self.posts(number, values["accountability"]):
             if owner_key(owner) not in {owner_key(o) for o in action.owners}:
                 action.owners.append(owner)
         for key in ("why", "difference", "lead"):
-            if values.get(key):
+            if values[key]:
                 joined = "\n".join(filter(None, [getattr(action, key), values[key]]))
+                self.too_long(number, key, joined, action.ref)
                 setattr(action, key, joined)
         for link in _links(values.get("links", "")):
             if link not in action.links:
@@ -675,6 +999,26 @@ class _Parser:
         )
 
 
+def _cell_problem(value: object) -> str | None:
+    """Why a cell the import reads cannot be stored as it is, if it cannot."""
+    if isinstance(value, UnreadFormula):
+        return (
+            f"This cell is a formula ({value.formula[:60]}) with no result saved in the file: "
+            f"open the file in Excel and save it, or paste the values instead of the formula."
+        )
+    if not isinstance(value, str):
+        return None
+    if len(value) > CELL_LIMIT:
+        return f"Longer than {CELL_LIMIT:,} characters, the most a spreadsheet cell holds."
+    character = control_character(value)
+    if character:
+        return (
+            f"Contains a control character ({character}), which cannot be stored: delete it "
+            f"(tabs and line breaks are fine)."
+        )
+    return None
+
+
 def _current(item: Action | Measure) -> str:
     """The item's current RAG (annotated on records that existed before the import)."""
     return getattr(item, "current_rag", None) or ""
@@ -690,8 +1034,9 @@ def _same_area(rec: ParsedRecommendation, area: str) -> bool:
     return bool(match) and match["ref"].replace(" ", "") == rec.ref
 
 
-def parse_file(data: bytes, filename: str) -> ParsedPlan:
-    return parse_table(read_rows(data, filename))
+def parse_file(data: bytes, filename: str, *, budget: ImportBudget | None = None) -> ParsedPlan:
+    budget = budget or ImportBudget()
+    return parse_table(read_rows(data, filename, budget=budget), budget=budget)
 
 
 # ---------------------------------------------------------------- writing
@@ -731,8 +1076,9 @@ class _Writer:
     ratings are recorded.
     """
 
-    def __init__(self, plan: Plan, user, summary: ImportSummary):
+    def __init__(self, plan: Plan, user, summary: ImportSummary, budget: ImportBudget):
         self.plan = plan
+        self.budget = budget
         self.user = user
         self.summary = summary
         self.owner_cache: dict[str, Owner] = {o.key: o for o in Owner.objects.all()}
@@ -765,11 +1111,13 @@ class _Writer:
                 placed.append((rec, outcome, parsed_action, position))
         self._bulk_create(Outcome, new_outcomes)
         for rec, outcome, parsed_action, position in placed:
+            self.budget.check(parsed_action.row)
             self.action(rec, outcome, parsed_action, position)
         self.create_actions([p for p in self.pending if p.created])
         new_measures: list[Measure] = []
         rated: list[tuple[Measure, ParsedMeasure]] = []
         for pending in self.pending:
+            self.budget.check(pending.parsed.row)
             for index, parsed_measure in enumerate(pending.parsed.measures):
                 measure, changed = self.measure(
                     pending.action, parsed_measure, index, pending.parsed.timescale
@@ -1128,19 +1476,20 @@ def apply_import(
     title: str = "",
     user=None,
     dry_run: bool = False,
+    budget: ImportBudget | None = None,
 ) -> ImportSummary:
     """Write a parsed table into `plan`, or into a new plan called `title` (created only
     if the import succeeds). One transaction: any error leaves nothing behind; a dry run
     does everything and then rolls back, so its counts are exact."""
     user = user if getattr(user, "is_authenticated", False) else None
+    budget = budget or ImportBudget()
     summary = ImportSummary(plan=None, warnings=list(parsed.warnings), dry_run=dry_run)
     try:
         with transaction.atomic():
             if plan is None:
-                if not title.strip():
-                    raise ImportFailed([RowError(None, None, "Name the plan to import into.")])
+                title = _new_plan_title(title)
                 plan = Plan(
-                    title=title.strip()[:300],
+                    title=title,
                     slug=_unique_slug(title),
                     amber_label=parsed.amber_label,
                 )
@@ -1149,7 +1498,7 @@ def apply_import(
                 plan.save()
                 summary.plan_created = True
             summary.plan = plan
-            _Writer(plan, user, summary).write(parsed)
+            _Writer(plan, user, summary, budget).write(parsed)
             if dry_run:
                 transaction.set_rollback(True)
     except ValidationError as error:
@@ -1159,6 +1508,21 @@ def apply_import(
             [RowError(None, None, f"The plan could not be saved as imported: {error}")]
         ) from error
     return summary
+
+
+def _new_plan_title(title: str) -> str:
+    title = title.strip()
+    limit = Plan._meta.get_field("title").max_length
+    problem = None
+    if not title:
+        problem = "Name the plan to import into."
+    elif len(title) > limit:
+        problem = f"The new plan's name is longer than {limit} characters: shorten it."
+    elif character := control_character(title):
+        problem = f"The new plan's name contains a control character ({character}): delete it."
+    if problem:
+        raise ImportFailed([RowError(None, None, problem)])
+    return title
 
 
 def _unique_slug(title: str) -> str:
@@ -1188,7 +1552,13 @@ def import_file(
     `plan_name` is an existing plan's slug or exact title, or the title of a new plan,
     which is created only if the import succeeds.
     """
-    parsed = parse_file(data, filename)
+    budget = ImportBudget()
+    parsed = parse_file(data, filename, budget=budget)
     return apply_import(
-        parsed, plan=find_plan(plan_name), title=plan_name, user=user, dry_run=dry_run
+        parsed,
+        plan=find_plan(plan_name),
+        title=plan_name,
+        user=user,
+        dry_run=dry_run,
+        budget=budget,
     )

@@ -31,7 +31,17 @@ from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
 
 from plans import roles
-from plans.importing import COLUMNS, ImportFailed, apply_import, parse_table, read_rows
+from plans.importing import (
+    COLUMNS,
+    REQUIRED,
+    ImportBudget,
+    ImportFailed,
+    apply_import,
+    check_file_size,
+    describe_limits,
+    parse_table,
+    read_rows,
+)
 from plans.models import Action, Plan
 
 
@@ -52,7 +62,11 @@ class _PlanTableFormat:
         if isinstance(in_stream, str):
             in_stream = in_stream.encode("utf-8")
         dataset = tablib.Dataset(headers=["row", "cells"])
-        for number, cells in read_rows(in_stream, f"upload.{self.extension}"):
+        # The import's time runs from here: the next step parses and writes the rows.
+        dataset.budget = ImportBudget()
+        for number, cells in read_rows(
+            in_stream, f"upload.{self.extension}", budget=dataset.budget
+        ):
             dataset.append((number, cells))
         return dataset
 
@@ -71,13 +85,10 @@ class PlanTableResource(Resource):
     ref = Field(column_name=COLUMNS["ref"])
     outcome = Field(column_name=COLUMNS["outcome"])
     actions = Field(column_name=COLUMNS["actions"])
-    measure = Field(column_name=COLUMNS["measure"])
     timescale = Field(column_name=COLUMNS["timescale"])
-    action_rag = Field(column_name=COLUMNS["action_rag"])
-    accountability = Field(column_name=COLUMNS["accountability"])
-    measure_rag = Field(column_name=COLUMNS["measure_rag"])
     optional = Field(
-        column_name="(optional) Area, Links, Why, Difference, Lead, Target, Tolerance, Method"
+        column_name="(optional) "
+        + ", ".join(header for key, header in COLUMNS.items() if key not in REQUIRED)
     )
 
     @classmethod
@@ -97,14 +108,16 @@ class PlanTableResource(Resource):
         result = Result()
         result.diff_headers = ["Row", "Ref", "Action"]
         rows = [(row[0], row[1]) for row in dataset]
+        budget = getattr(dataset, "budget", None) or ImportBudget()
         try:
-            parsed = parse_table(rows)
+            parsed = parse_table(rows, budget=budget)
             summary = apply_import(
                 parsed,
                 plan=kwargs.get("plan"),
                 title=kwargs.get("new_plan_title") or "",
                 user=kwargs.get("user"),
                 dry_run=dry_run,
+                budget=budget,
             )
         except ImportFailed as failure:
             _report_errors(result, failure)
@@ -162,6 +175,16 @@ class PlanImportForm(ImportForm):
     )
     field_order = ["resource", "import_file", "format", "plan", "new_plan_title"]
 
+    def clean_import_file(self):
+        """A file larger than one import reads is refused before the library copies it
+        (in memory, chunk by chunk) to its temporary storage."""
+        upload = self.cleaned_data["import_file"]
+        try:
+            check_file_size(upload.size)
+        except ImportFailed as failure:
+            raise ValidationError([str(error) for error in failure.errors]) from None
+        return upload
+
     def clean(self):
         data = super().clean()
         if bool(data.get("plan")) == bool((data.get("new_plan_title") or "").strip()):
@@ -189,6 +212,11 @@ class PlanImportAdminMixin(ImportMixin):
 
     def has_import_permission(self, request) -> bool:
         return roles.is_plan_admin(request.user)
+
+    def get_import_context_data(self, **kwargs):
+        context = super().get_import_context_data(**kwargs)
+        context["import_limits"] = describe_limits()
+        return context
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

@@ -455,19 +455,19 @@ def test_a_measures_method_is_guessed_from_its_words(text, method):
         ),
         (
             [
-                HEADER[:3] + HEADER[4:],
+                HEADER[:4] + HEADER[5:],
                 ["What needs to improve? 1 A"],
-                ["1.1", "o", "a", "May 24", "", "x", ""],
+                ["1.1", "o", "a", "m", "", "x", ""],
             ],
-            "Row 1, column 'Outcome measure': This required column is missing",
+            "Row 1, column 'Timescale': This required column is missing",
         ),
         (
             [
-                HEADER[:-1],
+                HEADER[:2] + HEADER[3:],
                 ["What needs to improve? 1 A"],
-                ["1.1", "o", "a", "m", "May 24", "", "x"],
+                ["1.1", "o", "m", "May 24", "", "x", ""],
             ],
-            "Row 1, column 'Outcome Measure RAG': This required column is missing",
+            "Row 1, column 'Actions': This required column is missing",
         ),
         (
             table(["", "", "An action", "m", "May 24", "", "", ""]),
@@ -891,11 +891,9 @@ def test_the_admin_says_clearly_when_a_file_is_not_a_plan_table(client, plan_adm
 
 def test_the_admin_names_a_missing_column(client, plan_admin):
     client.force_login(plan_admin)
-    rows = [HEADER[:3] + HEADER[4:], ["What needs to improve? 1 A"], ["1.1", "o", "a", "May 24"]]
+    rows = [HEADER[:4] + HEADER[5:], ["What needs to improve? 1 A"], ["1.1", "o", "a", "m"]]
     response = _upload(client, as_csv(rows), new_plan_title="P")
-    assert "<tr><td>1</td><td>Outcome measure</td><td>This required column is missing." in (
-        response.text
-    )
+    assert "<tr><td>1</td><td>Timescale</td><td>This required column is missing." in (response.text)
     assert "Confirm import" not in response.text
     assert not Plan.objects.exists()
 

@@ -17,6 +17,7 @@ from plans.parsing import (
     ParseError,
     Timescale,
     clean_cell,
+    control_character,
     find_target_tolerance,
     normalise_ref,
     owner_key,
@@ -1316,3 +1317,19 @@ def test_every_2024_reference_sorts_into_document_order():
 @given(st.lists(st.text(max_size=12), max_size=20))
 def test_any_references_can_be_sorted(refs):
     assert len(sorted(refs, key=ref_sort_key)) == len(refs)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Tab\tand line\nbreaks\r\n", None),
+        ("Bell\x07", "U+0007"),
+        ("Word's Shift+Enter\x0b", "U+000B"),
+        ("NUL\x00", "U+0000"),
+        ("Delete\x7f", "U+007F"),
+        ("Next line\x85", "U+0085"),
+        ("Café – “quoted” £5 ✓", None),
+    ],
+)
+def test_control_characters_other_than_tab_and_line_breaks_are_found(text, found):
+    assert control_character(text) == found

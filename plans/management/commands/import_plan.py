@@ -5,7 +5,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.importing import ImportFailed, import_file
+from plans.importing import ImportFailed, check_file_size, import_file
 
 
 class Command(BaseCommand):
@@ -31,6 +31,7 @@ class Command(BaseCommand):
             if importer is None:
                 raise CommandError(f"No user called {user!r}.")
         try:
+            check_file_size(source.stat().st_size)
             summary = import_file(
                 source.read_bytes(), source.name, plan_name=plan, user=importer, dry_run=dry_run
             )
