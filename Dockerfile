@@ -3,18 +3,23 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# Pango for WeasyPrint; DejaVu fonts are shipped in static/fonts.
+# Pango and HarfBuzz-Subset for WeasyPrint (improvement.syscheck names them); DejaVu fonts
+# are shipped in static/fonts.
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 postgresql-client \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
+# The locked packages, hash-checked (make lock writes the lock), in a layer of their own.
+COPY requirements/production.txt requirements/production.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
 COPY improvement improvement
 COPY plans plans
 COPY audits audits
 COPY reporting reporting
-RUN pip install --no-cache-dir .
+# Built by the locked setuptools, not one pip would fetch unchecked.
+RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY . .
 RUN useradd --create-home --uid 1000 app && mkdir -p /app/var && chown -R app /app/var
 USER app
