@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 # Tests and the demo run with development settings unless told otherwise.
 export DEBUG ?= true
 
-.PHONY: install lock demo test bench screenshots lint format audit migrate run worker beat clean
+.PHONY: install lock demo test smoke bench screenshots lint format audit migrate run worker beat clean
 
 # The locked packages in hash-checking mode, then the project itself without hashes (pip
 # refuses them for editables), built by the locked setuptools rather than an unchecked one.
@@ -44,6 +44,11 @@ demo: migrate
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# docker-compose.yml's commands as processes on this machine, against its PostgreSQL and
+# Redis (tests/production/test_smoke.py); .ci/run runs it after the suites.
+smoke: install
+	PRODUCTION_SMOKE=1 $(BIN)/pytest tests/production/test_smoke.py
 
 bench: install
 	$(BIN)/python bench/run.py
