@@ -87,3 +87,8 @@ def test_interpolation_follows_compose():
     assert shape.interpolate("celery@$$HOSTNAME", variables) == "celery@$HOSTNAME"
     with pytest.raises(ValueError, match="SECRET_KEY must be set: set it in .env"):
         shape.interpolate("${SECRET_KEY:?set it in .env}", variables)
+
+
+def test_the_image_leaves_out_local_secrets_and_data():
+    ignored = (shape.ROOT / ".dockerignore").read_text().split()
+    assert {".env", ".venv", "var", "staticfiles"} <= set(ignored)
