@@ -35,10 +35,14 @@ from pypdf import PdfReader
 from tests.production import shape
 from tests.production.browser import Browser, Response
 
-pytestmark = pytest.mark.skipif(
-    not os.environ.get("PRODUCTION_SMOKE"),
-    reason="the production smoke test runs in .ci/run and `make smoke` (PRODUCTION_SMOKE=1)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        not os.environ.get("PRODUCTION_SMOKE"),
+        reason="the production smoke test runs in .ci/run and `make smoke` (PRODUCTION_SMOKE=1)",
+    ),
+    # About 5 minutes on a two-core machine shared with other test runs; room for more.
+    pytest.mark.timeout(1800),
+]
 
 DATABASE_URL = os.environ.get(
     "SMOKE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/improvement_smoke"
