@@ -5,23 +5,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every package pinned with its hashes (scripts/lock_dependencies.py writes it: make lock).
+LOCK := requirements/dev.txt
+LOCK_ARGS ?=
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
 # Tests and the demo run with development settings unless told otherwise.
 export DEBUG ?= true
 
-.PHONY: install demo test bench screenshots lint format audit migrate run worker beat clean
+.PHONY: install lock demo test smoke bench screenshots lint format audit migrate run worker beat clean
 
-$(STAMP): pyproject.toml
+# The locked packages in hash-checking mode, then the project itself without hashes (pip
+# refuses them for editables), built by the locked setuptools rather than an unchecked one.
+$(STAMP): pyproject.toml $(LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed (found %s)." % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
 	@$(BIN)/python -m improvement.syscheck
+
+# After changing the dependencies in pyproject.toml; LOCK_ARGS=--upgrade moves every
+# package to its newest allowed release.
+lock: install
+	$(BIN)/python scripts/lock_dependencies.py $(LOCK_ARGS)
 
 migrate: install
 	$(BIN)/python manage.py migrate --noinput
@@ -34,6 +44,11 @@ demo: migrate
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# docker-compose.yml's commands as processes on this machine, against its PostgreSQL and
+# Redis (tests/production/test_smoke.py); .ci/run runs it after the suites.
+smoke: install
+	PRODUCTION_SMOKE=1 $(BIN)/pytest tests/production/test_smoke.py
 
 bench: install
 	$(BIN)/python bench/run.py

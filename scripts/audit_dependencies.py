@@ -1,4 +1,8 @@
-"""Report known vulnerabilities in the installed dependencies (pip-audit), honestly.
+"""Report known vulnerabilities in the locked dependencies (pip-audit), honestly.
+
+Audits requirements/dev.txt, the lock `make install` installs; the production lock is
+part of it, at the same versions. pip-audit reads the pins as they are (no resolving, no
+installing) and checks the packages the lock installs on this platform.
 
 Fails on any known vulnerability. Where no vulnerability database can be reached (an
 offline machine), pip-audit marks every package "could not be audited"; then this says
@@ -11,11 +15,17 @@ import sys
 from pathlib import Path
 
 PIP_AUDIT = Path(sys.executable).with_name("pip-audit")
+ROOT = Path(__file__).resolve().parent.parent
+LOCK = Path("requirements/dev.txt")
 
 
 def main() -> int:
     result = subprocess.run(
-        [str(PIP_AUDIT), "--progress-spinner", "off", "--skip-editable", "-f", "json"],
+        [
+            str(PIP_AUDIT),
+            *("--requirement", str(ROOT / LOCK), "--disable-pip"),
+            *("--progress-spinner", "off", "--format", "json"),
+        ],
         capture_output=True,
         text=True,
         timeout=600,
@@ -42,7 +52,7 @@ def main() -> int:
             "where PyPI's JSON API or OSV is reachable."
         )
         return 0
-    print(f"No known vulnerabilities in {len(audited)} audited packages.")
+    print(f"No known vulnerabilities in the {len(audited)} packages of {LOCK}.")
     return 0
 
 
