@@ -3,9 +3,37 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from plans import roles
+from plans.models import Rating, ReportingPeriod
+
 
 def product(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
     return {
-        "tasks_in_process": settings.CELERY_TASK_ALWAYS_EAGER,
+        # Only an administrator can act on it; to everyone else it is noise.
+        "tasks_in_process": settings.CELERY_TASK_ALWAYS_EAGER
+        and (roles.is_plan_admin(user) or getattr(user, "is_staff", False)),
         "debug": settings.DEBUG,
+        "nav_for": _NavFor(user),
     }
+
+
+class _NavFor:
+    """Which parts of the navigation a user's roles use, worked out when a template asks,
+    so pages without the header (downloads, fragments) cost no query."""
+
+    def __init__(self, user):
+        self._user = user
+
+    def my_actions(self) -> bool:
+        return roles.has_role(self._user, roles.SERVICE_DIRECTOR, roles.PLAN_ADMINISTRATOR)
+
+    def to_confirm(self) -> int | None:
+        """How many ratings wait for the user's review, or None if they review none."""
+        if not roles.has_role(self._user, roles.QA_LEAD, roles.PLAN_ADMINISTRATOR):
+            return None
+        return (
+            Rating.objects.filter(status=Rating.Status.PROPOSED)
+            .exclude(period__state=ReportingPeriod.State.CLOSED)
+            .count()
+        )
