@@ -3,8 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
-from plans import roles
-from plans.models import Rating, ReportingPeriod
+from plans import periods, roles
 
 
 def product(request: HttpRequest) -> dict:
@@ -32,8 +31,4 @@ class _NavFor:
         """How many ratings wait for the user's review, or None if they review none."""
         if not roles.has_role(self._user, roles.QA_LEAD, roles.PLAN_ADMINISTRATOR):
             return None
-        return (
-            Rating.objects.filter(status=Rating.Status.PROPOSED)
-            .exclude(period__state=ReportingPeriod.State.CLOSED)
-            .count()
-        )
+        return periods.ratings_to_confirm().count()

@@ -14,6 +14,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -25,7 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from improvement import pagecache
 from plans import periods, roles, services
-from plans.models import RAG, Action, Measure, Plan, Rating, ReportingPeriod
+from plans.models import RAG, Action, Measure, Plan, Rating, RemedialAction, ReportingPeriod
 
 DEFAULT_COLUMNS = 4
 MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
@@ -209,7 +210,18 @@ def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 20
     plan = None
     if request.GET.get("plan"):
         plan = get_object_or_404(Plan, slug=request.GET["plan"])
-    ratings = list(periods.ratings_to_confirm(plan))
+    # What the reviewer weighs beside the rating: the evidence given with it and the
+    # action's recovery plan (its open remedial action, written with a Red or Amber).
+    ratings = list(
+        periods.ratings_to_confirm(plan).prefetch_related(
+            "evidence",
+            Prefetch(
+                "action__remedial_actions",
+                queryset=RemedialAction.objects.filter(completed_on__isnull=True).order_by("-pk"),
+                to_attr="open_remedials",
+            ),
+        )
+    )
     today = services.local_today()
     for rating in ratings:
         rating.dates_suggest = (

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from plans import periods, selectors, services
-from plans.models import Action, Rating
+from plans.models import Action, Evidence, Rating, RemedialAction
 from tests import factories
 
 
@@ -144,6 +144,26 @@ def test_the_queue_lists_proposals_with_what_the_dates_suggest(
     assert "Nearly there" in page and "Recovery plan agreed" in page
     assert '<span class="rag rag-red">Red</span> when rated' in page
     assert "Confirm Green" in page
+
+
+def test_the_queue_shows_the_recovery_plan_and_the_evidence(
+    signoff, action, director, qa_lead, client
+):
+    rating = services.rating_record(item=action, rag="red", user=director, commentary="Late")
+    RemedialAction.objects.create(
+        plan=action.plan, action=action, text="Agency staff from May", due_date=dt.date(2025, 5, 31)
+    )
+    RemedialAction.objects.create(
+        plan=action.plan, action=action, text="Old plan", completed_on=dt.date(2024, 1, 1)
+    )
+    Evidence.objects.create(
+        action=action, rating=rating, title="Staffing paper", link="https://example.org/p"
+    )
+    client.force_login(qa_lead)
+    page = client.get(reverse("plans:to_confirm")).content.decode()
+    assert "Agency staff from May" in page and "by 31 May 2025" in page
+    assert "Old plan" not in page
+    assert ">Staffing paper<" in page
 
 
 @pytest.mark.parametrize("who", ["director", "clerk", "board_member"])
