@@ -7,6 +7,8 @@ once their reporting period closes. Every model that people edit keeps history.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -340,6 +342,17 @@ class Action(TimeStamped, Versioned):
         return bool(
             self.due_date and self.baseline_due_date and self.due_date > self.baseline_due_date
         )
+
+    @property
+    def milestone_dates(self) -> list[dt.date]:
+        """The timescale's dates as dates, for display (stored as ISO text in JSON)."""
+        days = []
+        for text in self.milestones or []:
+            try:
+                days.append(dt.date.fromisoformat(text))
+            except (TypeError, ValueError):
+                continue
+        return days
 
 
 class Measure(TimeStamped, Versioned):

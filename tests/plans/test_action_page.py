@@ -35,6 +35,14 @@ def test_a_missing_action_is_not_found(client, director, db):
     assert client.get(reverse("plans:action", args=[999999])).status_code == 404
 
 
+def test_milestones_read_as_dates_in_english(client, director, action):
+    action.milestones = ["2024-09-30", "2025-03-31", "not a date"]
+    action.save()
+    client.force_login(director)
+    page = client.get(url(action)).content.decode()
+    assert "Milestones: 30 Sep 2024, 31 Mar 2025</span>" in page
+
+
 def test_the_owner_is_offered_the_update_form(client, director, action):
     client.force_login(director)
     page = client.get(url(action)).content.decode()
