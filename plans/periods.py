@@ -79,6 +79,16 @@ def _quarters(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.d
         first = last + dt.timedelta(days=1)
 
 
+def quarter_of(day: dt.date) -> tuple[str, dt.date, dt.date]:
+    """The financial quarter holding `day`: its label, first and last day."""
+    return next(_quarters(day, day))
+
+
+def year_end_of(day: dt.date) -> dt.date:
+    """The last day of the financial year holding `day` (31 March)."""
+    return dt.date(day.year + (day.month >= 4), 3, 31)
+
+
 def _months(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.date]]:
     first = dt.date(start.year, start.month, 1)
     while first <= end:
