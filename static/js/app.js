@@ -24,7 +24,40 @@
     var form = event.target.form;
     if (form) sync(form);
   });
+  // Tables wider than the screen scroll sideways inside their own box, with a cue, and
+  // the box takes keyboard focus so it can be scrolled without a mouse. (Tables marked
+  // "stack" become one card per row on a phone instead: static/css/app.css.)
+  function fitTables(root) {
+    root.querySelectorAll("main table").forEach(function (table) {
+      if (table.parentElement.classList.contains("table-scroll")) return;
+      var box = document.createElement("div");
+      box.className = "table-scroll";
+      table.parentNode.insertBefore(box, table);
+      box.appendChild(table);
+    });
+    root.querySelectorAll(".table-scroll").forEach(function (box) {
+      var wide = box.scrollWidth > box.clientWidth + 1;
+      box.classList.toggle("is-scrollable", wide);
+      if (wide) {
+        var table = box.querySelector("table");
+        var caption = table && table.querySelector("caption");
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", (caption ? caption.textContent.trim() + ": " : "") +
+          "table, scroll sideways to see every column");
+      } else {
+        ["tabindex", "role", "aria-label"].forEach(function (name) { box.removeAttribute(name); });
+      }
+    });
+  }
+  var resizing;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(function () { fitTables(document); }, 150);
+  });
+  document.addEventListener("htmx:afterSettle", function () { fitTables(document); });
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form").forEach(sync);
+    fitTables(document);
   });
 })();
