@@ -188,3 +188,107 @@ def export_plan(plan: Plan, fmt: str) -> bytes:
 
 def export_filename(plan: Plan, fmt: str) -> str:
     return f"{plan.slug}-action-plan.{FORMATS[fmt][1]}"
+
+
+# The import template: the table's columns, and a second sheet saying what goes in each.
+# Each "for example" is a value the importer reads as described (tests/plans/
+# test_import_template.py imports a row made of them).
+TEMPLATE_GUIDE = [
+    ("Ref", "Required", "The action's reference, unique in the plan.", "1.1"),
+    ("Outcome", "Required", "The outcome the action works towards.", "Care leavers supported"),
+    ("Actions", "Required", "What will be done.", "Allocate a personal adviser"),
+    (
+        "Outcome measure",
+        "Optional",
+        "How success is measured; a target in the words is read too.",
+        "Audit of allocations. Target 90%",
+    ),
+    (
+        "Timescale",
+        "Required",
+        "When it is due, as the plan writes it: a month and year is the end of that month; "
+        "a range gives the start and the due date. Text the app cannot read as a date is "
+        "kept and listed for checking in the preview.",
+        "June 24 - Dec 24",
+    ),
+    (
+        "Action RAG",
+        "Optional",
+        "The action's position today: Blue, Green, Amber or Red (Yellow is read as Amber). "
+        "Leave blank if not rated.",
+        "Amber",
+    ),
+    (
+        "Accountability",
+        "Optional",
+        "The accountable posts, separated by semicolons.",
+        "Service Director - Practice; Head of Service",
+    ),
+    (
+        "Outcome Measure RAG",
+        "Optional",
+        "The measure's position today, in the same words as Action RAG.",
+        "Green",
+    ),
+    ("Target", "Optional", "The measure's target as a percentage.", "90"),
+    (
+        "Tolerance",
+        "Optional",
+        "How far below the target still counts as Amber, in percentage points.",
+        "5",
+    ),
+]
+
+
+def import_template_xlsx() -> bytes:
+    """An empty plan table with the importer's columns, and a sheet saying how to fill it
+    in. Areas for improvement are rows of their own: "What needs to improve? 1 Title"."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Action plan"
+    sheet.append([column for column, *_ in TEMPLATE_GUIDE])
+    sheet.append(["What needs to improve? 1 (the area's title)"])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    widths = {"Ref": 8, "Outcome": 40, "Actions": 50, "Outcome measure": 50, "Timescale": 18}
+    for index, (column, *_) in enumerate(TEMPLATE_GUIDE, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = widths.get(column, 16)
+    sheet.freeze_panes = "A2"
+
+    guide = workbook.create_sheet("How to fill it in")
+    guide.append(["Column", "Required?", "What it holds", "For example"])
+    for row in TEMPLATE_GUIDE:
+        guide.append(list(row))
+    guide.append([])
+    guide.append(
+        [
+            "Areas for improvement",
+            "",
+            'A row "What needs to improve? 1 Title" before its actions (or an Area column).',
+            "What needs to improve? 1 Care leavers",
+        ]
+    )
+    guide.append(
+        [
+            "Further measures",
+            "",
+            "A row with no Ref and no action adds a measure to the action above.",
+            "",
+        ]
+    )
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for line in guide.iter_rows():
+        for cell in line:
+            cell.alignment = wrap
+            cell.data_type = "s"
+    for cell in guide[1]:
+        cell.font = Font(bold=True)
+    for letter, width in zip("ABCD", (22, 12, 60, 40), strict=True):
+        guide.column_dimensions[letter].width = width
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -20,9 +20,9 @@ from __future__ import annotations
 import tablib
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpResponseRedirect
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 from import_export.admin import ImportMixin
 from import_export.fields import Field
 from import_export.formats import base_formats
@@ -31,6 +31,7 @@ from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
 
 from plans import roles
+from plans.exporting import FORMATS, import_template_xlsx
 from plans.importing import (
     COLUMNS,
     REQUIRED,
@@ -212,6 +213,22 @@ class PlanImportAdminMixin(ImportMixin):
 
     def has_import_permission(self, request) -> bool:
         return roles.is_plan_admin(request.user)
+
+    def get_urls(self):
+        template = path(
+            "import/template.xlsx",
+            self.admin_site.admin_view(self.import_template_view),
+            name="plans_plan_import_template",
+        )
+        return [template, *super().get_urls()]
+
+    def import_template_view(self, request):
+        """The empty table to fill in, with a sheet saying what goes in each column."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        response = HttpResponse(import_template_xlsx(), content_type=FORMATS["xlsx"][0])
+        response["Content-Disposition"] = 'attachment; filename="action-plan-template.xlsx"'
+        return response
 
     def get_import_context_data(self, **kwargs):
         context = super().get_import_context_data(**kwargs)

@@ -80,7 +80,7 @@ def _open_import(page, workbook: Path, *, new_plan: str) -> None:
     page.get_by_label("File to import").set_input_files(str(workbook))
     page.get_by_label("Format").select_option(label="xlsx")
     page.get_by_label("Or a new plan called").fill(new_plan)
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Upload and preview").click()
     page.wait_for_load_state()
 
 
