@@ -366,8 +366,8 @@ def merge_plan(*, duplicate: Owner, kept: Owner) -> MergePlan:
         Action.objects.filter(owners=duplicate)
         .select_related("plan")
         .order_by("plan__title", "ref")
-        .annotate(has_kept=Count("owners", filter=Q(owners=kept)))
     )
+    with_kept = set(Action.objects.filter(owners=kept).values_list("pk", flat=True))
     kept_keys = set(Reminder.objects.filter(owner=kept).values_list("period_id", "days_before"))
     reminders = list(
         Reminder.objects.filter(owner=duplicate).values_list("period_id", "days_before")
@@ -376,8 +376,8 @@ def merge_plan(*, duplicate: Owner, kept: Owner) -> MergePlan:
     return MergePlan(
         duplicate=duplicate,
         kept=kept,
-        actions=[a for a in actions if not a.has_kept],
-        already_kept=[a for a in actions if a.has_kept],
+        actions=[a for a in actions if a.pk not in with_kept],
+        already_kept=[a for a in actions if a.pk in with_kept],
         reminders=len(reminders) - dropped,
         reminders_dropped=dropped,
         merged_owners=list(duplicate.merged_owners.order_by("post")),
