@@ -172,7 +172,7 @@ def test_unlinking_a_post_leaves_it_with_nobody(plan_admin, owner):
 
 @pytest.fixture
 def duplicates(plan, period, plan_admin):
-    """"Arif Dar" typed for two actions, "Arif Darr" for one; one action names both."""
+    """ "Arif Dar" typed for two actions, "Arif Darr" for one; one action names both."""
     rec = factories.RecommendationFactory(plan=plan, ref="1")
     dar = factories.OwnerFactory(post="Arif Dar", person_name="", email="arif@example.org")
     darr = factories.OwnerFactory(post="Arif Darr", person_name="Arif Darr")
@@ -294,4 +294,3 @@ def test_every_relation_to_an_owner_is_handled_by_merging():
         "A relation to Owner that merging does not move: handle it in plans.people."
         "owners_merge and list it in MERGED_RELATIONS"
     )
-
