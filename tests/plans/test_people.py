@@ -220,7 +220,7 @@ def test_merging_moves_every_action_and_reminder_and_keeps_the_history(plan_admi
     dar.refresh_from_db()
     darr.refresh_from_db()
     assert dar.merged_into == darr and darr.email == "arif@example.org"
-    reason = "merged “Arif Dar” (#%d) into “Arif Darr”" % dar.pk
+    reason = f"merged “Arif Dar” (#{dar.pk}) into “Arif Darr”"
     for record in (dar.history.latest(), darr.history.latest()):
         assert (record.history_user, record.history_change_reason) == (plan_admin, reason)
     for action in (only_dar, both):
