@@ -64,52 +64,56 @@ def display_name(user) -> str:
 # --- Reading -----------------------------------------------------------------------------
 
 
+def _every_word(query: str, fields: tuple[str, ...]) -> Q | None:
+    """Rows where each word of `query` is in one of `fields` (any case); None for an
+    empty query."""
+    words = query.split()
+    if not words:
+        return None
+    matches = Q()
+    for word in words:
+        either = Q()
+        for name in fields:
+            either |= Q(**{f"{name}__icontains": word})
+        matches &= either
+    return matches
+
+
 def people_search(query: str = "") -> QuerySet:
     """Users with their roles and posts, optionally those whose name, username, e-mail
-    or post contains `query`."""
+    or post contains each word of `query`."""
     people = User.objects.order_by("first_name", "last_name", "username").prefetch_related(
         Prefetch("groups", queryset=Group.objects.order_by("name")),
         Prefetch("owner_posts", queryset=Owner.objects.order_by("post")),
     )
-    query = query.strip()
-    if query:
-        matches = Q()
-        for word in query.split():
-            matches &= (
-                Q(first_name__icontains=word)
-                | Q(last_name__icontains=word)
-                | Q(username__icontains=word)
-                | Q(email__icontains=word)
-                | Q(owner_posts__post__icontains=word)
-                | Q(owner_posts__person_name__icontains=word)
-            )
-        people = people.filter(matches).distinct()
-    return people
+    matches = _every_word(
+        query,
+        (
+            "first_name",
+            "last_name",
+            "username",
+            "email",
+            "owner_posts__post",
+            "owner_posts__person_name",
+        ),
+    )
+    return people if matches is None else people.filter(matches).distinct()
 
 
 def owners_search(query: str = "") -> QuerySet:
     """Owners not merged into another, with who holds them and how many actions they
-    are accountable for, optionally those whose post, person or e-mail contains
-    `query`."""
+    are accountable for, optionally those whose post, person or e-mail contains each
+    word of `query`."""
     owners = (
         Owner.objects.filter(merged_into__isnull=True)
         .select_related("user")
         .annotate(action_count=Count("actions", distinct=True))
         .order_by("post", "pk")
     )
-    query = query.strip()
-    if query:
-        matches = Q()
-        for word in query.split():
-            matches &= (
-                Q(post__icontains=word)
-                | Q(person_name__icontains=word)
-                | Q(email__icontains=word)
-                | Q(user__first_name__icontains=word)
-                | Q(user__last_name__icontains=word)
-            )
-        owners = owners.filter(matches)
-    return owners
+    matches = _every_word(
+        query, ("post", "person_name", "email", "user__first_name", "user__last_name")
+    )
+    return owners if matches is None else owners.filter(matches)
 
 
 # --- Inviting ----------------------------------------------------------------------------
