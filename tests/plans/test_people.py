@@ -11,9 +11,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 
 from plans import people, roles
-from plans.importing import _owners_by_key
+from plans.importing import _owners_by_key, import_file
 from plans.models import AccountChange, Action, Owner, Reminder
 from tests import factories
+from tests.plans.test_importing import as_csv, row, table
 
 User = get_user_model()
 
@@ -237,6 +238,13 @@ def test_merged_owners_leave_the_lists_and_imports_find_the_kept_one(plan_admin,
     people.owners_merge(duplicate=dar, kept=darr, by=plan_admin)
     assert dar not in people.owners_search()
     assert _owners_by_key()[dar.key] == darr
+
+    # A workbook that still says "Arif Dar" gives the action to the kept owner.
+    workbook = as_csv(table(row(ref="5.1", action="Audit the files", owners="Arif Dar")))
+    import_file(workbook, "plan.csv", plan_name="Imported after the merge", user=plan_admin)
+    imported = Action.objects.get(plan__title="Imported after the merge", ref="5.1")
+    assert list(imported.owners.all()) == [darr]
+    assert Owner.objects.filter(key=dar.key).count() == 1
 
 
 def test_the_kept_owner_takes_the_duplicates_sign_in_only_if_it_has_none(
