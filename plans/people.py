@@ -263,7 +263,9 @@ def owner_link(*, owner: Owner, person, by, reason: str = "") -> Owner | None:
     """Link the post to the person who holds it: they then see its actions as theirs.
     Returns the person it was linked to before, if another."""
     with transaction.atomic():
-        owner = Owner.objects.select_for_update().select_related("user").get(pk=owner.pk)
+        owner = (
+            Owner.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner.pk)
+        )
         if owner.merged_into_id:
             raise ValidationError(f"{owner.post} was merged into another owner: link that one.")
         previous = owner.user
@@ -296,7 +298,9 @@ def owner_link(*, owner: Owner, person, by, reason: str = "") -> Owner | None:
 def owner_unlink(*, owner: Owner, by, reason: str = "") -> object | None:
     """Unlink the post from its person. Returns who held it, or None if nobody did."""
     with transaction.atomic():
-        owner = Owner.objects.select_for_update().select_related("user").get(pk=owner.pk)
+        owner = (
+            Owner.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner.pk)
+        )
         previous = owner.user
         if previous is None:
             return None
@@ -403,7 +407,7 @@ def owners_merge(*, duplicate: Owner, kept: Owner, by) -> MergePlan:
     with transaction.atomic():
         locked = {
             o.pk: o
-            for o in Owner.objects.select_for_update()
+            for o in Owner.objects.select_for_update(of=("self",))
             .select_related("user")
             .filter(pk__in=[duplicate.pk, kept.pk])
         }
