@@ -4,16 +4,19 @@ duplicate owners."""
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 
 from plans import people, roles
 from plans.importing import _owners_by_key, import_file
 from plans.models import AccountChange, Action, Owner, Reminder
 from tests import factories
+from tests.conftest import requires_postgres
 from tests.plans.test_importing import as_csv, row, table
 
 User = get_user_model()
@@ -302,3 +305,53 @@ def test_every_relation_to_an_owner_is_handled_by_merging():
         "A relation to Owner that merging does not move: handle it in plans.people."
         "owners_merge and list it in MERGED_RELATIONS"
     )
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_administrators_merging_the_same_pair_both_ways_end_with_one_merge():
+    """A merges "Arif Dar" into "Arif Darr" while B merges the other way: B waits for
+    A's row locks, then finds the owner it would keep already merged, and is refused."""
+    admin = factories.UserFactory(username="merger")
+    plan = factories.PlanFactory()
+    rec = factories.RecommendationFactory(plan=plan)
+    dar = factories.OwnerFactory(post="Arif Dar")
+    darr = factories.OwnerFactory(post="Arif Darr")
+    factories.ActionFactory(recommendation=rec, ref="1.1", owners=[dar])
+    factories.ActionFactory(recommendation=rec, ref="1.2", owners=[darr])
+    merged_inside, release = threading.Event(), threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                people.owners_merge(duplicate=dar, kept=darr, by=admin)
+                merged_inside.set()
+                release.wait(10)  # still holding both owners' row locks
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            people.owners_merge(duplicate=darr, kept=dar, by=admin)
+            outcome["result"] = "merged"
+        except ValidationError as error:
+            outcome["result"] = " ".join(error.messages)
+        finally:
+            connection.close()
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert merged_inside.wait(10)
+    two = threading.Thread(target=second)
+    two.start()
+    two.join(0.5)
+    assert two.is_alive(), "the second merge should wait for the first to commit"
+    release.set()
+    one.join(10)
+    two.join(10)
+
+    assert outcome["result"] == "Arif Dar has been merged into another owner: choose that one."
+    assert Owner.objects.get(pk=dar.pk).merged_into_id == darr.pk
+    assert Owner.objects.get(pk=darr.pk).merged_into_id is None
+    assert set(Action.objects.values_list("owners", flat=True)) == {darr.pk}
