@@ -191,6 +191,28 @@ def user_invite(*, name: str, email: str, role_names, by) -> User:
     return user
 
 
+def invitation_resend(*, person, by) -> None:
+    """Send the invitation again, with a new link: for someone whose e-mail went astray
+    or whose link expired. Refused once they have chosen a password (they can reset it
+    from the sign-in page)."""
+    if person.has_usable_password():
+        raise ValidationError(
+            f"{display_name(person)} has already chosen a password. If they have forgotten "
+            "it, they can ask for a reset link on the sign-in page."
+        )
+    if not person.email:
+        raise ValidationError(f"{display_name(person)} has no e-mail address to send it to.")
+    with transaction.atomic():
+        names = list(person.groups.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True))
+        _record(
+            person=person,
+            kind=AccountChange.Kind.INVITED,
+            detail=f"{person.email}, again",
+            by=by,
+        )
+        _send_invitation(person, by=by, role_names=sorted(names))
+
+
 def _send_invitation(user, *, by, role_names: list[str]) -> None:
     hours = settings.PASSWORD_RESET_TIMEOUT // 3600
     context = {

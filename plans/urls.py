@@ -16,6 +16,7 @@ urlpatterns = [
     path("people/invite/", people.person_invite, name="person_invite"),
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("people/<int:pk>/roles/", people.person_roles, name="person_roles"),
+    path("people/<int:pk>/invite-again/", people.person_invite_again, name="person_invite_again"),
     path("people/owners/", people.owner_list, name="owner_list"),
     path("people/owners/<int:pk>/link/", people.owner_link, name="owner_link"),
     path("people/owners/<int:pk>/unlink/", people.owner_unlink, name="owner_unlink"),

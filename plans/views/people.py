@@ -242,6 +242,20 @@ def person_roles(request: HttpRequest, pk: int) -> HttpResponse:
     return _person_page(request, person, form, status=400)
 
 
+@login_required
+@require_POST
+def person_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    person = get_object_or_404(User, pk=pk)
+    try:
+        people.invitation_resend(person=person, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The invitation has been sent again to {person.email}.")
+    return redirect("plans:person", person.pk)
+
+
 # --- Owners ------------------------------------------------------------------------------
 
 

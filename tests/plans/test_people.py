@@ -107,6 +107,22 @@ def test_when_the_email_cannot_be_sent_no_account_is_kept(plan_admin, monkeypatc
     assert not AccountChange.objects.exists()
 
 
+def test_an_invitation_is_sent_again_until_a_password_is_chosen(plan_admin):
+    user = people.user_invite(
+        name="Sam Lee", email="sam@example.org", role_names=[roles.QA_LEAD], by=plan_admin
+    )
+    people.invitation_resend(person=user, by=plan_admin)
+    assert [m.to for m in mail.outbox] == [["sam@example.org"], ["sam@example.org"]]
+    assert "Your role: QA lead." in mail.outbox[1].body
+    assert user.account_changes.filter(kind=AccountChange.Kind.INVITED).count() == 2
+
+    user.set_password("Kettle-orchard-91")
+    user.save()
+    with pytest.raises(ValidationError, match="has already chosen a password"):
+        people.invitation_resend(person=user, by=plan_admin)
+    assert len(mail.outbox) == 2
+
+
 # --- Roles -------------------------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core import mail
 from django.urls import reverse
 
-from plans import roles
+from plans import people, roles
 from plans.models import Action, Owner
 from tests import factories
 
@@ -175,3 +175,14 @@ def test_an_owner_cannot_be_chosen_to_keep_itself(admin_client, owner):
     response = admin_client.post(reverse("plans:owner_merge", args=[owner.pk]), {"kept": owner.pk})
     assert response.status_code == 400
     assert "Choose an owner from the list." in text(response)
+
+
+def test_the_invitation_is_sent_again_from_the_person_page(admin_client, plan_admin):
+    user = people.user_invite(
+        name="Sam Lee", email="sam@example.org", role_names=[roles.QA_LEAD], by=plan_admin
+    )
+    page = text(admin_client.get(reverse("plans:person", args=[user.pk])))
+    assert "Send the invitation again" in page
+    response = admin_client.post(reverse("plans:person_invite_again", args=[user.pk]), follow=True)
+    assert "The invitation has been sent again to sam@example.org." in text(response)
+    assert len(mail.outbox) == 2

@@ -234,6 +234,12 @@ MATRIX: dict[str, Row] = {
         post=only(ADMINS, 400),
         changes=ADMINS,
     ),
+    "plans/people/<int:pk>/invite-again/": Row(
+        # The director has a password: the administrator's POST is refused with a message.
+        _url("plans:person_invite_again", lambda w: w.users["director"].pk),
+        get=signed_in(405),
+        post=only(ADMINS, Redirect("/plans/people/{director}/")),
+    ),
     "plans/people/owners/": Row(
         _url("plans:owner_list"), get=only(ADMINS, 200), post=signed_in(405)
     ),
@@ -403,7 +409,7 @@ def check(response, expected: Expected, *, url: str, world: World, role: str, me
         assert response["Location"].startswith(reverse("login") + "?next="), where
     elif isinstance(expected, Redirect):
         assert response.status_code == 302, f"{where}: {response.status_code}"
-        path = expected.path.format(report=world.report.pk)
+        path = expected.path.format(report=world.report.pk, director=world.users["director"].pk)
         assert response["Location"].split("?")[0].split("#")[0] == path, where
     else:
         assert response.status_code == expected, f"{where}: {response.status_code}"
