@@ -2,6 +2,8 @@
 phone: invites a user, gives them a role, links a post to them, and merges a post that
 was typed twice. Every page passes the accessibility check and fits the screen."""
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -122,3 +124,16 @@ def test_a_plan_administrator_invites_gives_a_role_links_and_merges(
     expect(row).to_contain_text("Arif Darr")
     _checked(page)
     screenshot(page, shot)
+
+    # Priya follows the invitation's link, chooses her password and signs in.
+    page.get_by_role("button", name="Sign out").click()
+    link = re.search(r"http://\S+(/accounts/welcome/\S+/)", message.body)[1]
+    page.goto(link)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Choose your password")
+    _checked(page)
+    page.get_by_label("New password", exact=True).fill("Kettle-orchard-91")
+    page.get_by_label("New password confirmation").fill("Kettle-orchard-91")
+    page.get_by_role("button", name="Save password").click()
+    expect(page.get_by_role("status")).to_contain_text("Your password is set.")
+    sign_in(page, "priya.shah@example.org", "Kettle-orchard-91")
+    expect(page.locator(".who")).to_have_text("Priya Shah")
