@@ -263,31 +263,34 @@ def roles_set(*, person, role_names, by, reason: str = "") -> tuple[list[str], l
             person.groups.add(*Group.objects.filter(name__in=given))
         if removed:
             person.groups.remove(*Group.objects.filter(name__in=removed))
-        for name in given:
-            _record(
-                person=person, kind=AccountChange.Kind.ROLE_GIVEN, detail=name, by=by, reason=reason
-            )
-        for name in removed:
-            _record(
-                person=person,
-                kind=AccountChange.Kind.ROLE_REMOVED,
-                detail=name,
-                by=by,
-                reason=reason,
-            )
+        for kind, names in (
+            (AccountChange.Kind.ROLE_GIVEN, given),
+            (AccountChange.Kind.ROLE_REMOVED, removed),
+        ):
+            for name in names:
+                _record(person=person, kind=kind, detail=name, by=by, reason=reason)
     return given, removed
 
 
 # --- Linking owners ----------------------------------------------------------------------
 
 
-def owner_link(*, owner: Owner, person, by, reason: str = "") -> Owner | None:
+def _locked(owner: Owner) -> Owner:
+    return Owner.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner.pk)
+
+
+def _save_owner(owner: Owner, *, by, reason: str) -> None:
+    """Save through `save()`, so that the history row has who and why."""
+    owner._history_user = by
+    owner._change_reason = reason
+    owner.save()
+
+
+def owner_link(*, owner: Owner, person, by, reason: str = ""):
     """Link the post to the person who holds it: they then see its actions as theirs.
     Returns the person it was linked to before, if another."""
     with transaction.atomic():
-        owner = (
-            Owner.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner.pk)
-        )
+        owner = _locked(owner)
         if owner.merged_into_id:
             raise ValidationError(f"{owner.post} was merged into another owner: link that one.")
         previous = owner.user
@@ -296,9 +299,7 @@ def owner_link(*, owner: Owner, person, by, reason: str = "") -> Owner | None:
         owner.user = person
         if not owner.person_name:
             owner.person_name = display_name(person)[:200]
-        owner._history_user = by
-        owner._change_reason = reason or f"linked to {person.get_username()}"
-        owner.save()
+        _save_owner(owner, by=by, reason=reason or f"linked to {person.get_username()}")
         if previous is not None:
             _record(
                 person=previous,
@@ -317,19 +318,15 @@ def owner_link(*, owner: Owner, person, by, reason: str = "") -> Owner | None:
     return previous
 
 
-def owner_unlink(*, owner: Owner, by, reason: str = "") -> object | None:
+def owner_unlink(*, owner: Owner, by, reason: str = ""):
     """Unlink the post from its person. Returns who held it, or None if nobody did."""
     with transaction.atomic():
-        owner = (
-            Owner.objects.select_for_update(of=("self",)).select_related("user").get(pk=owner.pk)
-        )
+        owner = _locked(owner)
         previous = owner.user
         if previous is None:
             return None
         owner.user = None
-        owner._history_user = by
-        owner._change_reason = reason or f"unlinked from {previous.get_username()}"
-        owner.save()
+        _save_owner(owner, by=by, reason=reason or f"unlinked from {previous.get_username()}")
         _record(
             person=previous,
             kind=AccountChange.Kind.OWNER_UNLINKED,
@@ -459,9 +456,7 @@ def owners_merge(*, duplicate: Owner, kept: Owner, by) -> MergePlan:
 
         for other in plan.merged_owners:
             other.merged_into = kept
-            other._history_user = by
-            other._change_reason = f"{reason}, which it had been merged into"
-            other.save()
+            _save_owner(other, by=by, reason=f"{reason}, which it had been merged into")
 
         if not kept.person_name and duplicate.person_name:
             kept.person_name = duplicate.person_name
@@ -470,15 +465,11 @@ def owners_merge(*, duplicate: Owner, kept: Owner, by) -> MergePlan:
         moved_user = None
         if kept.user_id is None and duplicate.user_id is not None:
             kept.user, moved_user = duplicate.user, duplicate.user
-        kept._history_user = by
-        kept._change_reason = reason
-        kept.save()
+        _save_owner(kept, by=by, reason=reason)
 
         duplicate.merged_into = kept
         duplicate.user = None
-        duplicate._history_user = by
-        duplicate._change_reason = reason
-        duplicate.save()
+        _save_owner(duplicate, by=by, reason=reason)
 
         if plan.unlinked is not None:
             _record(
