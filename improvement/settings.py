@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "plans.middleware.DailyJobsMiddleware",
 ]
 
 ROOT_URLCONF = "improvement.urls"
@@ -233,6 +234,9 @@ PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
 # needs no Redis; the UI says so.
 CELERY_BROKER_URL = envstr("CELERY_BROKER_URL", envstr("REDIS_URL"))
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# With no beat to run them, the first request of each day closes due periods and sends
+# due reminders (plans.middleware).
+SCHEDULE_IN_WEB = envbool("SCHEDULE_IN_WEB", CELERY_TASK_ALWAYS_EAGER)
 CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

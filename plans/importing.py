@@ -44,7 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from plans import services
+from plans import periods, services
 from plans.evidence import file_size
 from plans.models import (
     RESERVED_SLUGS,
@@ -1445,13 +1445,14 @@ class _Writer:
         self.summary.created["ratings"] = len(ratings)
 
     def _period_for_ratings(self, row: int, column: str) -> ReportingPeriod:
-        """The open period, or a new one for a plan that has none open.
+        """The open period, or the council's quarters for a plan that has none open.
 
         A table's RAG cells are the plan's position on the day it is imported. If the plan
-        has no open period and none that ends today or later, an open period "Imported
-        position <date>" ending today is created so the ratings have a dated position;
-        if a later period exists but is not open, the import stops, because which
-        period the RAGs belong to is the plan administrator's choice.
+        has no open period and none that ends today or later, the financial quarters from
+        the one holding today to the end of the financial year are created, and the
+        current quarter opens and takes the ratings. If a later period exists but is not
+        open, the import stops, because which period the RAGs belong to is the plan
+        administrator's choice.
         """
         period = services.open_period(self.plan)
         if period is not None:
@@ -1469,19 +1470,31 @@ class _Writer:
                     )
                 ]
             )
+        label, first, last = periods.quarter_of(today)
         latest = self.plan.periods.order_by("-end").first()
-        period = ReportingPeriod(
-            plan=self.plan,
-            label=f"Imported position {today.day} {today:%b %Y}",
-            start=latest.end + dt.timedelta(days=1) if latest else today,
-            end=today,
-            state=ReportingPeriod.State.OPEN,
-        )
-        period._history_user, period._change_reason = self.user, REASON
-        period.full_clean(exclude=["plan"])
-        period.save()
+        if latest is None or latest.end < first:
+            periods.periods_create(
+                plan=self.plan,
+                rule="quarters",
+                start=first,
+                end=periods.year_end_of(today),
+                user=self.user,
+            )
+        else:
+            # The last period ended inside this quarter (the plan's own rule was not
+            # quarters): the rest of the quarter, under the quarter's name.
+            period = ReportingPeriod(
+                plan=self.plan,
+                label=label,
+                start=latest.end + dt.timedelta(days=1),
+                end=last,
+                state=ReportingPeriod.State.OPEN,
+            )
+            period._history_user, period._change_reason = self.user, REASON
+            period.full_clean(exclude=["plan"])
+            period.save()
         self.summary.period_created = True
-        return period
+        return services.open_period(self.plan)
 
 
 def apply_import(

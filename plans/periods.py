@@ -79,6 +79,16 @@ def _quarters(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.d
         first = last + dt.timedelta(days=1)
 
 
+def quarter_of(day: dt.date) -> tuple[str, dt.date, dt.date]:
+    """The financial quarter holding `day`: its label, first and last day."""
+    return next(_quarters(day, day))
+
+
+def year_end_of(day: dt.date) -> dt.date:
+    """The last day of the financial year holding `day` (31 March)."""
+    return dt.date(day.year + (day.month >= 4), 3, 31)
+
+
 def _months(start: dt.date, end: dt.date) -> Iterator[tuple[str, dt.date, dt.date]]:
     first = dt.date(start.year, start.month, 1)
     while first <= end:
@@ -207,6 +217,7 @@ def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod
             try:
                 if services.period_close(period=period, now=now):
                     closed.append(period)
+                    _continue_quarters(period)
             except ValidationError as error:
                 failed.add(period.pk)
                 log.error("could not close period %s (%s): %s", period.pk, period, error)
@@ -217,6 +228,19 @@ def periods_close_due(*, now: dt.datetime | None = None) -> list[ReportingPeriod
     if errors:
         raise errors[0]
     return closed
+
+
+def _continue_quarters(period: ReportingPeriod) -> None:
+    """After a financial quarter closes on schedule with nothing to follow it, the next
+    quarter opens, so owners always have a period to rate in. Periods of another rule
+    ("As of 1 March 2016", months) are the plan administrator's to add."""
+    plan = period.plan
+    if quarter_of(period.start) != (period.label, period.start, period.end):
+        return
+    if plan.status != Plan.Status.ACTIVE or plan.periods.filter(end__gt=period.end).exists():
+        return
+    after = period.end + dt.timedelta(days=1)
+    periods_create(plan=plan, rule="quarters", start=after, end=after)
 
 
 def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPeriod:

@@ -10,6 +10,7 @@ import redis
 from celery.contrib.testing.worker import start_worker
 from django.db import connection
 
+from improvement.celery import app as celery_app
 from plans import roles
 from tests import factories
 
@@ -100,6 +101,22 @@ def ensure_role_groups() -> None:
 
     if Group.objects.filter(name__in=roles.ALL_ROLES).count() < len(roles.ALL_ROLES):
         importlib.import_module("plans.migrations.0002_roles").create_roles(apps, None)
+
+
+@pytest.fixture
+def eager():
+    """Run queued tasks in-process here, even where a broker is configured."""
+    saved = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
+def _no_daily_jobs_in_requests(settings):
+    """Tests set up periods whose end has passed; the embedded default would close them
+    at the first request (plans.middleware), so only its own tests turn it on."""
+    settings.SCHEDULE_IN_WEB = False
 
 
 @pytest.fixture(autouse=True)

@@ -42,7 +42,7 @@ def _nav(client, user) -> list[str]:
         ),
     ],
 )
-def test_each_role_sees_the_parts_it_uses(request, client, who, expected):
+def test_each_role_sees_the_parts_it_uses(db, request, client, who, expected):
     assert _nav(client, request.getfixturevalue(who)) == expected
 
 
@@ -56,7 +56,7 @@ def test_the_queue_count_is_the_ratings_waiting_in_open_periods(
 
 
 @pytest.mark.parametrize(("who", "shown"), [("plan_admin", True), ("board_member", False)])
-def test_the_embedded_mode_note_is_for_administrators(request, client, settings, who, shown):
+def test_the_embedded_mode_note_is_for_administrators(db, request, client, settings, who, shown):
     settings.CELERY_TASK_ALWAYS_EAGER = True
     client.force_login(request.getfixturevalue(who))
     page = client.get(reverse("plans:plan_list")).content.decode()

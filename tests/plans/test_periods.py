@@ -273,6 +273,29 @@ def test_periods_missed_while_the_scheduler_was_down_close_in_order(plan, direct
     assert (second_position.rag, second_position.carried_forward) == ("amber", True)
 
 
+def test_a_quarter_closing_on_schedule_with_nothing_after_it_opens_the_next(plan, period, director):
+    q2 = plan.periods.get()
+    action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=plan))
+    services.rating_record(item=action, rag="amber", user=director)
+    # Closed on 5 January 2025: Q2 and then Q3, which had also ended; Q4 is open.
+    closed = periods.periods_close_due(now=london(2025, 1, 5, 0, 5))
+    assert [p.label for p in closed] == [q2.label, "Q3 2024/25"]
+    assert [(p.label, p.start, p.end, p.state) for p in plan.periods.order_by("start")][-1] == (
+        "Q4 2024/25",
+        dt.date(2025, 1, 1),
+        dt.date(2025, 3, 31),
+        ReportingPeriod.State.OPEN,
+    )
+    q3 = plan.periods.get(label="Q3 2024/25")
+    assert periods.positions_as_of(plan, q3)[("action", action.pk)].rag == "amber"
+
+
+def test_periods_of_other_rules_are_not_continued(plan):
+    (only,) = _periods(plan, dt.date(2016, 11, 1))
+    assert periods.periods_close_due(now=london(2016, 11, 2, 0, 5)) == [only]
+    assert not plan.periods.exclude(state=ReportingPeriod.State.CLOSED).exists()
+
+
 def test_one_plan_failing_to_close_does_not_stop_the_others(plan):
     (ours,) = _periods(plan, dt.date(2024, 6, 30))
     (theirs,) = _periods(factories.PlanFactory(), dt.date(2024, 6, 29))

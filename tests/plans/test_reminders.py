@@ -12,7 +12,6 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from improvement.celery import app as celery_app
 from plans import periods, services, tasks
 from plans.models import Reminder
 from tests import factories
@@ -27,15 +26,6 @@ def _reminder_settings(settings):
     settings.REMINDER_DAYS = [10, 3]
     settings.SITE_URL = "https://plans.example.gov.uk"
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-
-
-@pytest.fixture
-def eager():
-    """Run queued tasks in-process here, even where a broker is configured."""
-    saved = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = saved
 
 
 @pytest.fixture
