@@ -32,3 +32,6 @@ class _NavFor:
         if not roles.has_role(self._user, roles.QA_LEAD, roles.PLAN_ADMINISTRATOR):
             return None
         return periods.ratings_to_confirm().count()
+
+    def people(self) -> bool:
+        return roles.is_plan_admin(self._user)

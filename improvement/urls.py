@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from improvement import accounts
 from plans.views import common as plan_views
+from plans.views import people as people_views
 
 admin.site.login_form = accounts.AdminSignInForm
 admin.site.site_header = "Improvement plans: administration"
@@ -24,6 +25,7 @@ urlpatterns = [
         accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
+    path("accounts/welcome/<uidb64>/<token>/", people_views.choose_password, name="invitation"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
     path("plans/", include("plans.urls")),

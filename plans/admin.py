@@ -306,9 +306,11 @@ class MeasureAdmin(SimpleHistoryAdmin):
 
 @admin.register(Owner)
 class OwnerAdmin(SimpleHistoryAdmin):
-    list_display = ["post", "person_name", "email", "user"]
+    list_display = ["post", "person_name", "email", "user", "merged_into"]
     search_fields = ["post", "person_name", "email"]
     raw_id_fields = ["user"]
+    # Merging moves actions and reminders too: only the Owners page (plans.people) does it.
+    readonly_fields = ["merged_into"]
 
 
 # permissions=["change"]: staff without the change permission (roles other than plan

@@ -1065,6 +1065,21 @@ class _Pending:
     revision_from: dt.date | None = None
 
 
+def _owners_by_key() -> dict[str, Owner]:
+    """Every owner by its key. A duplicate merged into another owner (plans.people)
+    answers with the owner it was merged into, so a workbook that still names the
+    duplicate does not bring it back."""
+    owners = {o.pk: o for o in Owner.objects.all()}
+    by_key = {}
+    for owner in owners.values():
+        kept, seen = owner, {owner.pk}
+        while kept.merged_into_id and kept.merged_into_id not in seen:
+            seen.add(kept.merged_into_id)
+            kept = owners[kept.merged_into_id]
+        by_key[owner.key] = kept
+    return by_key
+
+
 class _Writer:
     """Applies a parsed plan to the database, counting what changed.
 
@@ -1081,7 +1096,7 @@ class _Writer:
         self.budget = budget
         self.user = user
         self.summary = summary
-        self.owner_cache: dict[str, Owner] = {o.key: o for o in Owner.objects.all()}
+        self.owner_cache: dict[str, Owner] = _owners_by_key()
         self.recs = {r.ref: r for r in plan.recommendations.all()}
         self.outcomes = {
             (o.recommendation_id, o.ref): o

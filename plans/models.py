@@ -58,7 +58,16 @@ class Versioned(models.Model):
 # as its slug could not be reached, or would hide the route. tests/plans/test_slugs.py
 # reads the routes from the URLconf, and fails for a new route until its word is here.
 RESERVED_SLUGS = frozenset(
-    {"actions", "evidence", "mine", "periods", "ratings", "recommendations", "to-confirm"}
+    {
+        "actions",
+        "evidence",
+        "mine",
+        "people",
+        "periods",
+        "ratings",
+        "recommendations",
+        "to-confirm",
+    }
 )
 
 
@@ -177,10 +186,25 @@ class Owner(TimeStamped):
         blank=True,
         related_name="owner_posts",
     )
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="merged_owners",
+        help_text="A duplicate merged into this owner: its actions and reminders moved "
+        "there. Kept so that imports naming the duplicate find the kept owner.",
+    )
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["post"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(merged_into=models.F("pk")),
+                name="%(app_label)s_%(class)s_not_merged_into_itself",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.post} ({self.person_name})" if self.person_name else self.post
@@ -763,6 +787,40 @@ class Reminder(models.Model):
         return f"{self.owner} · {self.period} · {self.days_before} days before"
 
 
+class AccountChange(models.Model):
+    """A change a plan administrator made to a person's account: an invitation, a role
+    given or removed, a post linked or unlinked. Append-only, with who and why: the
+    user model keeps no history of its own, and roles are Django groups."""
+
+    class Kind(models.TextChoices):
+        INVITED = "invited", "Invited"
+        ROLE_GIVEN = "role_given", "Role given"
+        ROLE_REMOVED = "role_removed", "Role removed"
+        OWNER_LINKED = "owner_linked", "Post linked"
+        OWNER_UNLINKED = "owner_unlinked", "Post unlinked"
+
+    person = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_changes"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    detail = models.CharField(max_length=300, help_text="The role or post concerned.")
+    reason = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.detail}"
+
+
 class DataVersion(models.Model):
     """One row that changes whenever a transaction that changed data commits: the key
     under which pages built from the data are cached (`improvement.pagecache`).
@@ -786,6 +844,7 @@ class DataVersion(models.Model):
 
 __all__ = [
     "RAG",
+    "AccountChange",
     "RAG_ORDER",
     "RESERVED_SLUGS",
     "Action",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from plans.views import actions, common, exports, periods, plan
+from plans.views import actions, common, exports, people, periods, plan
 
 app_name = "plans"
 
@@ -12,6 +12,15 @@ urlpatterns = [
     path("periods/<int:pk>/close/", periods.period_close, name="period_close"),
     path("periods/<int:pk>/reopen/", periods.period_reopen, name="period_reopen"),
     path("mine/", actions.my_actions, name="my_actions"),
+    path("people/", people.people_list, name="people"),
+    path("people/invite/", people.person_invite, name="person_invite"),
+    path("people/<int:pk>/", people.person_detail, name="person"),
+    path("people/<int:pk>/roles/", people.person_roles, name="person_roles"),
+    path("people/<int:pk>/invite-again/", people.person_invite_again, name="person_invite_again"),
+    path("people/owners/", people.owner_list, name="owner_list"),
+    path("people/owners/<int:pk>/link/", people.owner_link, name="owner_link"),
+    path("people/owners/<int:pk>/unlink/", people.owner_unlink, name="owner_unlink"),
+    path("people/owners/<int:pk>/merge/", people.owner_merge, name="owner_merge"),
     path("actions/<int:pk>/update/", actions.action_update, name="action_update"),
     path("evidence/<int:pk>/download/", actions.evidence_download, name="evidence_download"),
     path("<slug:slug>/periods/", periods.plan_periods, name="plan_periods"),

@@ -36,6 +36,7 @@ def _nav(client, user) -> list[str]:
                 "Audits",
                 "Dashboard",
                 "Committee reports",
+                "People",
                 "Admin",
             ],
         ),

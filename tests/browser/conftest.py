@@ -158,3 +158,12 @@ def axe_violations(page, *, impacts=("serious", "critical")) -> list[dict]:
 
 def has_chromium() -> bool:
     return Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is not None
+
+
+def page_overflow(page) -> int:
+    """How many pixels the page is wider than the viewport (0 if it fits): a page wider
+    than a phone's screen scrolls sideways, and what is off to the side is missed."""
+    return page.evaluate(
+        "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+        " - window.innerWidth"
+    )

@@ -23,6 +23,8 @@ from tests.security.world import minimal_pdf
 APPS = ("plans", "audits", "reporting")
 # Records the system writes, not people: each says why it needs no history of its own.
 SYSTEM_RECORDS = {
+    "plans.AccountChange": "it is the history of accounts (invitations, roles, posts "
+    "linked), written by plans.people with who and why; nobody edits a row of it",
     "plans.Reminder": "the reminder task's claim row, so that each email is sent once; "
     "nobody edits it, and it records when it was sent",
     "plans.DataVersion": "a count of commits that changed data, moved by the database "

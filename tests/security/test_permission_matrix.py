@@ -140,6 +140,12 @@ MATRIX: dict[str, Row] = {
         post=everyone(200),
         changes=ROLES,
     ),
+    "accounts/welcome/<uidb64>/<token>/": Row(
+        # A link that is not an invitation's: the page says so, and nothing changes.
+        _url("invitation", "MQ", "set-password"),
+        get=everyone(200),
+        post=everyone(200),
+    ),
     "accounts/reset/done/": Row(
         _url("password_reset_complete"), get=everyone(200), post=everyone(405)
     ),
@@ -204,6 +210,53 @@ MATRIX: dict[str, Row] = {
     ),
     "plans/periods/<int:pk>/reopen/": Row(
         _url("plans:period_reopen", lambda w: w.closed_period.pk),
+        get=only(ADMINS, 200),
+        post=only(ADMINS, 200),
+        changes=ADMINS,
+    ),
+    # --- People and owners (plan administrators only) -------------------------------------
+    "plans/people/": Row(_url("plans:people"), get=only(ADMINS, 200), post=signed_in(405)),
+    "plans/people/invite/": Row(
+        _url("plans:person_invite"),
+        get=only(ADMINS, 200),
+        post=only(ADMINS, 200),
+        changes=ADMINS,
+    ),
+    "plans/people/<int:pk>/": Row(
+        _url("plans:person", lambda w: w.users["director"].pk),
+        get=only(ADMINS, 200),
+        post=signed_in(405),
+    ),
+    "plans/people/<int:pk>/roles/": Row(
+        _url("plans:person_roles", lambda w: w.users["director"].pk),
+        get=signed_in(405),
+        # An empty POST is not the roles form (its marker is missing): refused, unchanged.
+        post=only(ADMINS, 400),
+        changes=ADMINS,
+    ),
+    "plans/people/<int:pk>/invite-again/": Row(
+        # The director has a password: the administrator's POST is refused with a message.
+        _url("plans:person_invite_again", lambda w: w.users["director"].pk),
+        get=signed_in(405),
+        post=only(ADMINS, Redirect("/plans/people/{director}/")),
+    ),
+    "plans/people/owners/": Row(
+        _url("plans:owner_list"), get=only(ADMINS, 200), post=signed_in(405)
+    ),
+    "plans/people/owners/<int:pk>/link/": Row(
+        _url("plans:owner_link", lambda w: w.owner.pk),
+        get=only(ADMINS, 200),
+        post=only(ADMINS, 200),
+        changes=ADMINS,
+    ),
+    "plans/people/owners/<int:pk>/unlink/": Row(
+        _url("plans:owner_unlink", lambda w: w.owner.pk),
+        get=signed_in(405),
+        post=only(ADMINS, Redirect("/plans/people/owners/")),
+        changes=ADMINS,
+    ),
+    "plans/people/owners/<int:pk>/merge/": Row(
+        _url("plans:owner_merge", lambda w: w.owner.pk),
         get=only(ADMINS, 200),
         post=only(ADMINS, 200),
         changes=ADMINS,
@@ -356,7 +409,7 @@ def check(response, expected: Expected, *, url: str, world: World, role: str, me
         assert response["Location"].startswith(reverse("login") + "?next="), where
     elif isinstance(expected, Redirect):
         assert response.status_code == 302, f"{where}: {response.status_code}"
-        path = expected.path.format(report=world.report.pk)
+        path = expected.path.format(report=world.report.pk, director=world.users["director"].pk)
         assert response["Location"].split("?")[0].split("#")[0] == path, where
     else:
         assert response.status_code == expected, f"{where}: {response.status_code}"

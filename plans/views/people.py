@@ -1,0 +1,385 @@
+"""People and owners: the plan administrator's pages for users, roles and posts.
+
+Only plan administrators reach them (everyone else gets 403); every write goes through
+`plans.people`. The invitation's set-password page is here too: whoever holds the link
+reaches it, signed in or not.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from plans import people, roles
+from plans.models import Owner
+
+User = get_user_model()
+SEARCH_MAX_LENGTH = 100
+REASON_MAX_LENGTH = 500
+
+
+def _require_plan_admin(request: HttpRequest) -> None:
+    if not roles.is_plan_admin(request.user):
+        raise PermissionDenied
+
+
+def _query(request: HttpRequest) -> str:
+    return request.GET.get("q", "")[:SEARCH_MAX_LENGTH].strip()
+
+
+def _add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's refusal shown on the form: by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+ROLE_CHOICES = [(name, name) for name in roles.ALL_ROLES]
+
+
+class RolesField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ROLE_CHOICES, **kwargs)
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="Why",
+        help_text="Kept in the history with your name.",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"max_length": f"Keep the reason to {REASON_MAX_LENGTH} characters."},
+    )
+
+
+class InviteForm(forms.Form):
+    name = forms.CharField(
+        label="Full name",
+        max_length=300,
+        error_messages={
+            "required": "Enter the person's full name.",
+            "max_length": "A name has at most 300 characters.",
+        },
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="The invitation goes here. It is also the username they sign in with.",
+        max_length=254,
+        error_messages={
+            "required": "Enter the person's e-mail address.",
+            "invalid": "Enter an e-mail address in the right form, like name@council.gov.uk.",
+            "max_length": "An e-mail address has at most 254 characters.",
+        },
+    )
+    roles = RolesField(
+        label="Roles",
+        help_text="What they will do. You can change this later.",
+        error_messages={
+            "required": "Choose at least one role.",
+            "invalid_choice": "Choose roles from the list.",
+        },
+    )
+
+
+class RolesForm(forms.Form):
+    # Marks a submitted roles form: with every box cleared the browser sends no roles,
+    # and that must mean "no roles", while a request without the form means nothing.
+    shown = forms.CharField(widget=forms.HiddenInput, initial="1")
+    roles = RolesField(
+        label="Roles",
+        required=False,
+        error_messages={"invalid_choice": "Choose roles from the list."},
+    )
+    reason = _reason_field()
+
+
+class OwnerLinkForm(forms.Form):
+    person = forms.ModelChoiceField(
+        label="Who holds this post?",
+        queryset=User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose the person who holds this post.",
+            "invalid_choice": "Choose a person from the list.",
+        },
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].label_from_instance = lambda user: (
+            f"{people.display_name(user)} ({user.get_username()})"
+        )
+
+
+class MergeForm(forms.Form):
+    kept = forms.ModelChoiceField(
+        label="Owner to keep",
+        queryset=Owner.objects.none(),
+        empty_label="Choose the owner to keep",
+        error_messages={
+            "required": "Choose the owner to keep.",
+            "invalid_choice": "Choose an owner from the list.",
+        },
+    )
+
+    def __init__(self, *args, duplicate: Owner, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kept"].queryset = Owner.objects.filter(merged_into__isnull=True).exclude(
+            pk=duplicate.pk
+        )
+
+
+# --- People ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def people_list(request: HttpRequest) -> HttpResponse:
+    """Everyone who can sign in, with their roles and the posts linked to them."""
+    _require_plan_admin(request)
+    query = _query(request)
+    return render(
+        request,
+        "plans/people/people_list.html",
+        {"people": people.people_search(query), "query": query, "nav": "people"},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_invite(request: HttpRequest) -> HttpResponse:
+    _require_plan_admin(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = people.user_invite(
+                name=data["name"], email=data["email"], role_names=data["roles"], by=request.user
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{people.display_name(user)} is invited. The e-mail to {user.email} has a "
+                "link to choose a password.",
+            )
+            return redirect("plans:person", user.pk)
+    return render(
+        request,
+        "plans/people/invite.html",
+        {"form": form, "nav": "people"},
+        status=400 if form.errors else 200,
+    )
+
+
+def _person_page(request: HttpRequest, person, form: RolesForm, *, status: int = 200):
+    return render(
+        request,
+        "plans/people/person.html",
+        {
+            "person": person,
+            "form": form,
+            "posts": person.owner_posts.order_by("post"),
+            "changes": person.account_changes.select_related("created_by")[:50],
+            "is_self": person.pk == request.user.pk,
+            "nav": "people",
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    person = get_object_or_404(User, pk=pk)
+    held = [g for g in person.groups.values_list("name", flat=True) if g in roles.ALL_ROLES]
+    return _person_page(request, person, RolesForm(initial={"roles": held}))
+
+
+@login_required
+@require_POST
+def person_roles(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    person = get_object_or_404(User, pk=pk)
+    form = RolesForm(request.POST)
+    if form.is_valid():
+        try:
+            given, removed = people.roles_set(
+                person=person,
+                role_names=form.cleaned_data["roles"],
+                by=request.user,
+                reason=form.cleaned_data["reason"],
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            name = people.display_name(person)
+            if not given and not removed:
+                messages.info(request, f"{name}'s roles are unchanged.")
+            else:
+                parts = [f"given {', '.join(given)}"] if given else []
+                parts += [f"no longer {', '.join(removed)}"] if removed else []
+                messages.success(request, f"{name}: {'; '.join(parts)}.")
+            return redirect("plans:person", person.pk)
+    elif "shown" in form.errors:
+        form.errors.pop("shown")
+        form.add_error(None, "The roles form was not sent: choose the roles and save again.")
+    return _person_page(request, person, form, status=400)
+
+
+@login_required
+@require_POST
+def person_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    person = get_object_or_404(User, pk=pk)
+    try:
+        people.invitation_resend(person=person, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"The invitation has been sent again to {person.email}.")
+    return redirect("plans:person", person.pk)
+
+
+# --- Owners ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def owner_list(request: HttpRequest) -> HttpResponse:
+    """The posts actions are assigned to, who holds each, and how to tidy them."""
+    _require_plan_admin(request)
+    query = _query(request)
+    owners = people.owners_search(query)
+    return render(
+        request,
+        "plans/people/owner_list.html",
+        {"owners": owners, "query": query, "nav": "people"},
+    )
+
+
+def _live_owner(pk: int) -> Owner:
+    return get_object_or_404(Owner.objects.select_related("user", "merged_into"), pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def owner_link(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    owner = _live_owner(pk)
+    form = OwnerLinkForm(request.POST or None, initial={"person": owner.user_id})
+    if request.method == "POST" and form.is_valid():
+        person = form.cleaned_data["person"]
+        try:
+            previous = people.owner_link(
+                owner=owner, person=person, by=request.user, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            moved = f" (it was linked to {people.display_name(previous)})" if previous else ""
+            messages.success(
+                request, f"{owner.post} is linked to {people.display_name(person)}{moved}."
+            )
+            return redirect(reverse("plans:owner_list") + f"#owner-{owner.pk}")
+    return render(
+        request,
+        "plans/people/owner_link.html",
+        {"owner": owner, "form": form, "nav": "people"},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def owner_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_plan_admin(request)
+    owner = _live_owner(pk)
+    reason = request.POST.get("reason", "")[:REASON_MAX_LENGTH]
+    previous = people.owner_unlink(owner=owner, by=request.user, reason=reason)
+    if previous is None:
+        messages.info(request, f"{owner.post} was not linked to anyone: nothing changed.")
+    else:
+        messages.success(
+            request, f"{owner.post} is no longer linked to {people.display_name(previous)}."
+        )
+    return redirect(reverse("plans:owner_list") + f"#owner-{owner.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def owner_merge(request: HttpRequest, pk: int) -> HttpResponse:
+    """Choose the owner to keep, see what will move, then merge: three steps, and
+    nothing is written before the last."""
+    _require_plan_admin(request)
+    duplicate = _live_owner(pk)
+    if duplicate.merged_into_id:
+        messages.info(
+            request, f"{duplicate.post} has already been merged into {duplicate.merged_into.post}."
+        )
+        return redirect("plans:owner_list")
+    form = MergeForm(request.POST or None, duplicate=duplicate)
+    context = {"duplicate": duplicate, "form": form, "nav": "people"}
+    if request.method == "POST" and form.is_valid():
+        kept = form.cleaned_data["kept"]
+        try:
+            if request.POST.get("confirm") == "yes":
+                plan = people.owners_merge(duplicate=duplicate, kept=kept, by=request.user)
+                moved = len(plan.actions) + len(plan.already_kept)
+                messages.success(
+                    request,
+                    f"Merged {duplicate.post} into {kept.post}: {moved} "
+                    f"action{'s' if moved != 1 else ''} moved. The history of both is kept.",
+                )
+                return redirect(reverse("plans:owner_list") + f"#owner-{kept.pk}")
+            plan = people.merge_plan(duplicate=duplicate, kept=kept)
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            return render(
+                request, "plans/people/owner_merge_confirm.html", {**context, "plan": plan}
+            )
+    return render(
+        request,
+        "plans/people/owner_merge.html",
+        {**context, "owners": people.owners_search().exclude(pk=duplicate.pk)},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- The invitation link -----------------------------------------------------------------
+
+
+class ChoosePasswordView(auth_views.PasswordResetConfirmView):
+    """Where the invitation's link lands: the person chooses their password, and can
+    sign in with it. Django's reset-confirm view, with the invitation's own tokens."""
+
+    token_generator = people.invitation_tokens
+    template_name = "plans/people/choose_password.html"
+    success_url = reverse_lazy("login")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(
+            self.request,
+            f"Your password is set. Sign in with your username, {form.user.get_username()}.",
+        )
+        return response
+
+
+choose_password = ChoosePasswordView.as_view()
