@@ -68,6 +68,7 @@ class ActionUpdateForm(forms.Form):
     )
     override_reason = forms.CharField(
         label="Why is it better than the dates suggest?",
+        help_text="Needed only if your rating is better than the dates suggest.",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_LIMIT,

@@ -158,10 +158,13 @@ def rating_record(
     if period.is_closed:
         raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
     if rag_is_better(rag, suggested_rag) and not override_reason.strip():
+        # An action's suggestion comes from its dates, a measure's from its evidence: the
+        # message names what the form's question names.
+        grounds = "The dates suggest" if isinstance(item, Action) else "The evidence suggests"
         raise ValidationError(
             {
                 "override_reason": (
-                    f"The evidence suggests {plan.rag_label(suggested_rag)}: explain why "
+                    f"{grounds} {plan.rag_label(suggested_rag)}: explain why "
                     f"the position is {plan.rag_label(rag)}."
                 )
             }
@@ -485,6 +488,15 @@ def action_update(
                     errors["new_due_date"] = ["A complete action needs no new due date."]
             if new_due_date is not None and not due_date_reason:
                 errors["due_date_reason"] = ["Say why the due date is changing."]
+            # Dates the update looks forward to: a past one is a slip of the keyboard.
+            if new_due_date is not None and new_due_date < today and rag != RAG.BLUE:
+                errors.setdefault("new_due_date", []).append(
+                    "The new due date is in the past: give the date it will now be done by."
+                )
+            if recovery_due is not None and recovery_due < today and rag in NEEDS_RECOVERY:
+                errors["recovery_due"] = [
+                    "The recovery date is in the past: give the date it will be back on track."
+                ]
             if due_date_reason and new_due_date is None:
                 errors["new_due_date"] = ["Give the new due date, or leave the reason empty."]
             kind = None

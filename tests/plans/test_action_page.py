@@ -134,7 +134,7 @@ def test_revisions_remedial_actions_and_evidence_are_listed(client, director, ac
         commentary="Stalled.",
         override_reason="",
         recovery="Weekly tracking meeting.",
-        new_due_date=dt.date(2025, 6, 30),
+        new_due_date=TODAY + dt.timedelta(days=90),
         due_date_reason="Commissioning delay.",
         evidence_file=SimpleUploadedFile("tracker.csv", b"week,done\n1,3\n", "text/csv"),
     )

@@ -216,13 +216,36 @@ def test_rating_a_complete_action_anything_but_blue_reopens_it(client, director,
     assert (on_time.status, on_time.completed_on) == (Action.Status.OPEN, None)
 
 
+def test_a_new_due_date_or_recovery_date_in_the_past_is_refused(client, director, action):
+    client.force_login(director)
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    response = post(
+        client,
+        action,
+        rag="red",
+        commentary="Behind.",
+        recovery="Agency staff.",
+        recovery_due=yesterday,
+        new_due_date=yesterday,
+        due_date_reason="Rephased.",
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The new due date is in the past" in page
+    assert "The recovery date is in the past" in page
+    assert not Rating.objects.exists()
+
+
 def test_a_rating_better_than_the_dates_suggest_needs_a_reason(client, director, action):
     client.force_login(director)
     response = post(client, action, rag="green", commentary="Nearly there.")
     assert response.status_code == 400
     page = response.content.decode()
-    assert "The evidence suggests Red: explain why the position is Green." in page
+    assert "The dates suggest Red: explain why the position is Green." in page
     assert '<a href="#id_override_reason">' in page
+    # The question is not marked optional: it says when it is needed.
+    assert "Needed only if your rating is better than the dates suggest." in page
+    assert "Why is it better than the dates suggest? <span" not in page
     assert not Rating.objects.exists()
     post(client, action, rag="green", commentary="Nearly there.", override_reason="Signed off.")
     rating = Rating.objects.get(action=action)
@@ -267,7 +290,7 @@ def test_slipping_the_due_date_makes_a_green_rating_need_a_reason(client, direct
         due_date_reason="Rephased.",
     )
     assert response.status_code == 400
-    assert "The evidence suggests Red" in response.content.decode()
+    assert "The dates suggest Red" in response.content.decode()
     on_time.refresh_from_db()
     assert on_time.due_date == later - dt.timedelta(days=90)
 
