@@ -44,7 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from plans import services
+from plans import positions, services
 from plans.evidence import file_size
 from plans.models import (
     RESERVED_SLUGS,
@@ -1465,6 +1465,9 @@ class _Writer:
         period._history_user, period._change_reason = self.user, REASON
         period.full_clean(exclude=["plan"])
         period.save()
+        if latest is not None:
+            # Positions from the periods before carry on into the new one.
+            positions.refresh(self.plan.pk)
         self.summary.period_created = True
         return period
 

@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import roles, selectors, services
+from plans import positions, roles, selectors, services
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -174,6 +174,9 @@ def periods_create(
                 for period in created:
                     if period.pk == first_upcoming.pk:
                         period.state = ReportingPeriod.State.OPEN
+        if created:
+            # Positions carry on into the new periods.
+            positions.refresh(plan.pk)
     return created
 
 
@@ -265,6 +268,7 @@ def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPer
             rating._history_user = user
             rating._change_reason = f"carried-forward position removed: {period.label} reopened"
             rating.delete()
+        positions.refresh(period.plan_id)
     return period
 
 
@@ -296,6 +300,7 @@ def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Ra
         rating._history_user = user
         rating._change_reason = f"{verb}: {comment}" if comment else verb
         rating.save()
+        positions.refresh(rating.plan_id, [positions.key_of_rating(rating)])
     return rating
 
 

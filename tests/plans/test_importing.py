@@ -927,8 +927,11 @@ def test_queries_do_not_grow_with_the_rows(db, django_assert_max_num_queries):
             for i in range(1, n + 1)
         ] + [more("A further measure", "May 24")]
 
+    # The writes are bulk inserts, which on SQLite are split by its limit of 999
+    # parameters a statement: 60 rows take a few more than 5 (the positions the import
+    # states, 21 columns a row, among them), a fixed number on PostgreSQL.
     for n in (5, 60):
-        with django_assert_max_num_queries(50):
+        with django_assert_max_num_queries(55):
             load(table(*rows(n)), plan=f"Plan {n}")
         with django_assert_max_num_queries(25):
             load(table(*rows(n)), plan=f"plan-{n}")
