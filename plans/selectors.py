@@ -34,6 +34,7 @@ from plans.models import (
     Outcome,
     Owner,
     Plan,
+    Position,
     Rating,
     Recommendation,
     RemedialAction,
@@ -65,6 +66,63 @@ def latest_rating_subquery(
     ).order_by(*NEWEST_POSITION_FIRST)
 
 
+# The Position columns that give each part of a position, and of a confirmed position.
+POSITION_COLUMNS = {
+    False: {
+        "rag": "rag",
+        "created": "rated_at",
+        "status": "status",
+        "carried_forward": "carried_forward",
+        "suggested_rag": "suggested_rag",
+        "override_reason": "override_reason",
+        "pk": "rating_id",
+        "commentary": "rating__commentary",
+    },
+    True: {
+        "rag": "confirmed_rag",
+        "created": "confirmed_rating__created",
+        "status": "confirmed_rating__status",
+        "carried_forward": "confirmed_carried_forward",
+        "suggested_rag": "confirmed_rating__suggested_rag",
+        "override_reason": "confirmed_rating__override_reason",
+        "pk": "confirmed_rating_id",
+        "commentary": "confirmed_rating__commentary",
+    },
+}
+
+
+def position_rows(
+    key: str,
+    *,
+    period: ReportingPeriod | None = None,
+    confirmed_only: bool = False,
+    outer: str = "pk",
+) -> QuerySet[Position]:
+    """The outer item's row of `plans.Position` as of `period` (as of its plan's latest
+    period when None) that holds a position (a confirmed one with `confirmed_only`):
+    one row at most, found on the (period, item) key."""
+    rows = Position.objects.filter(**{key: OuterRef(outer)})
+    if confirmed_only:
+        rows = rows.filter(confirmed_rating__isnull=False)
+    else:
+        rows = rows.filter(rating__isnull=False)
+    if period is not None:
+        return rows.filter(period_id=period.pk)
+    return rows.order_by("-period__end")
+
+
+def position_value(
+    key: str,
+    name: str,
+    *,
+    period: ReportingPeriod | None = None,
+    confirmed_only: bool = False,
+) -> Subquery:
+    """One part (`name`: a key of POSITION_COLUMNS) of the outer item's position."""
+    rows = position_rows(key, period=period, confirmed_only=confirmed_only)
+    return Subquery(rows.values(POSITION_COLUMNS[confirmed_only][name])[:1])
+
+
 def with_position(
     queryset: QuerySet,
     *,
@@ -72,22 +130,28 @@ def with_position(
     period: ReportingPeriod | None = None,
     confirmed_only: bool = False,
 ) -> QuerySet:
-    """Annotate items (actions or measures) with their position as of `period`:
-    `current_rag`, `current_rated_at`, `current_status`, `current_carried`, and
-    `rated_in_period` (a rating of its own, not carried forward, in that period)."""
-    latest = latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
+    """Annotate items (actions or measures) with their position as of `period`, read
+    from `plans.Position`: `current_rag`, `current_rated_at`, `current_status`,
+    `current_carried`, and `rated_in_period` (a rating of its own, not carried forward,
+    in that period)."""
+    names = {
+        "current_rag": "rag",
+        "current_rated_at": "created",
+        "current_status": "status",
+        "current_carried": "carried_forward",
+    }
     queryset = queryset.annotate(
-        current_rag=Subquery(latest.values("rag")[:1]),
-        current_rated_at=Subquery(latest.values("created")[:1]),
-        current_status=Subquery(latest.values("status")[:1]),
-        current_carried=Subquery(latest.values("carried_forward")[:1]),
+        **{
+            alias: position_value(key, name, period=period, confirmed_only=confirmed_only)
+            for alias, name in names.items()
+        }
     )
     if period is not None:
         queryset = queryset.annotate(
             rated_in_period=Exists(
-                Rating.objects.filter(
-                    period=period, carried_forward=False, **{key: OuterRef("pk")}
-                ).exclude(status=Rating.Status.RETURNED)
+                Position.objects.filter(
+                    period_id=period.pk, rated_in_period=True, **{key: OuterRef("pk")}
+                )
             )
         )
     return queryset
@@ -99,10 +163,9 @@ def override_annotations(
     """For `queryset.annotate(...)`: the position's `current_suggested_rag` (what the
     evidence gave) and `current_override_reason` (why the rating differs from it), so
     that wherever a position is shown its written reason can be shown with it."""
-    latest = latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
     return {
-        "current_suggested_rag": Subquery(latest.values("suggested_rag")[:1]),
-        "current_override_reason": Subquery(latest.values("override_reason")[:1]),
+        f"current_{name}": position_value(key, name, period=period, confirmed_only=confirmed_only)
+        for name in ("suggested_rag", "override_reason")
     }
 
 
