@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db import connections
 from django.db.models import (
+    Count,
     Exists,
     F,
     Max,
@@ -21,9 +21,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Window,
 )
-from django.db.models.functions import RowNumber
 
 from plans.models import (
     RAG,
@@ -865,51 +863,33 @@ def action_conflict(action: Action) -> dict:
 # --- What closed periods hold ----------------------------------------------------------
 
 
-def _grouped_count(queryset: QuerySet, fields: Sequence[str]) -> list[tuple]:
-    """Rows of (*fields, count) for `queryset` grouped by `fields`, counted over the
-    query as a derived table. The ORM cannot group the rows a window function picked
-    without joining them back by primary key, one index lookup per row."""
-    sql, params = queryset.values(*fields).query.sql_with_params()
-    connection = connections[queryset.db]
-    columns = ", ".join(f"picked.{connection.ops.quote_name(name)}" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns}, COUNT(*) FROM ({sql}) picked GROUP BY {columns}",  # noqa: S608
-            params,
-        )
-        return cursor.fetchall()
-
-
 def closed_rag_counts(
     period_ids: Sequence[int], key: str, items: QuerySet | None = None
 ) -> dict[int, dict[str, int]]:
     """{period id: {rag: count}} of the actions (`key` "action") or measures
-    ("measure") by their position in each of the closed periods given: the latest
-    confirmed rating of each item in the period (closing gave every item one). `items`
-    narrows the count to some actions or measures. One query.
+    ("measure") by their position in each of the closed periods given: the confirmed
+    position rated in the period itself (closing gave every item one), counted over
+    `plans.Position`. `items` narrows the count to some actions or measures. One query.
 
     Only RAG values that occur are keys; "" counts items not rated.
     """
     if not period_ids:
         return {}
-    ratings = Rating.objects.filter(
-        status=Rating.Status.CONFIRMED, period_id__in=period_ids, **{f"{key}__isnull": False}
+    rows = Position.objects.filter(
+        period_id__in=list(period_ids),
+        confirmed_period_id=F("period_id"),
+        **{f"{key}__isnull": False},
     )
     if items is not None:
-        ratings = ratings.filter(**{f"{key}__in": items})
-    latest = (
-        ratings.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F(f"{key}_id"), F("period_id")],
-                order_by=[F("created").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank=1)
-        .order_by()
-    )
+        rows = rows.filter(**{f"{key}__in": items})
     counts: dict[int, dict[str, int]] = {}
-    for period_id, rag, n in _grouped_count(latest, ("period_id", "rag")):
+    grouped = (
+        rows.order_by()
+        .values("period_id", "confirmed_rag")
+        .annotate(n=Count("pk"))
+        .values_list("period_id", "confirmed_rag", "n")
+    )
+    for period_id, rag, n in grouped:
         rags = counts.setdefault(period_id, {})
         rags[rag or ""] = rags.get(rag or "", 0) + n
     return counts

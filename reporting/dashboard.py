@@ -55,6 +55,7 @@ from plans.models import (
     Measure,
     Owner,
     Plan,
+    Position,
     Rating,
     Recommendation,
     ReportingPeriod,
@@ -234,50 +235,42 @@ class Scope:
 # --- Positions --------------------------------------------------------------------------
 
 
-def _levels(windows: dict[int, Sequence[int]]) -> list[dict[int, int]]:
-    """The windows (plan id to period ids, newest first) read level by level: level 0
-    holds each plan's newest period, level 1 the one before, and so on."""
-    depth = max((len(window) for window in windows.values()), default=0)
-    return [
-        {plan_id: window[d] for plan_id, window in windows.items() if len(window) > d}
-        for d in range(depth)
-    ]
+# The Position columns that give each part of a confirmed position.
+_CONFIRMED = {
+    "rag": "confirmed_rag",
+    "carried_forward": "confirmed_carried_forward",
+    "commentary": "confirmed_rating__commentary",
+    "created": "confirmed_rating__created",
+    "suggested_rag": "confirmed_rating__suggested_rag",
+    "override_reason": "confirmed_rating__override_reason",
+}
 
 
-def _latest(key: str, periods: dict[int, int], subject: str | None = None) -> QuerySet[Rating]:
-    """Confirmed ratings of the outer item in its plan's period of `periods` (plan id to
-    period id), latest first. The period is picked by the outer item's plan, so the
-    lookup is an equality on the (item, period, created) index whatever the number of
-    plans."""
-    if len(set(periods.values())) == 1:
-        period = Value(next(iter(periods.values())))
+def _rated(key: str, windows: dict[int, Sequence[int]], name: str, subject: str | None = None):
+    """The outer item's `name` from its confirmed position as of its plan's period (the
+    newest of its window), read from `plans.Position`; NULL where it has none, or where
+    the rating that gives it is in none of the window's periods. One lookup on the
+    (period, item) key, the period picked by the outer item's plan."""
+    newest = {plan_id: window[0] for plan_id, window in windows.items() if window}
+    if not newest:
+        return Value(None)
+    if len(set(newest.values())) == 1:
+        period = Value(next(iter(newest.values())))
     else:
         period = Case(
             *(
                 When(Exact(OuterRef("plan_id"), plan_id), then=Value(pk))
-                for plan_id, pk in periods.items()
+                for plan_id, pk in newest.items()
             ),
             output_field=IntegerField(),
         )
-    ratings = Rating.objects.filter(
-        status=Rating.Status.CONFIRMED, period_id=period, **{key: OuterRef("pk")}
+    allowed = sorted({pk for window in windows.values() for pk in window})
+    rows = Position.objects.filter(
+        period_id=period, confirmed_period_id__in=allowed, **{key: OuterRef("pk")}
     )
     if subject is not None:
-        ratings = ratings.filter(subject=subject)
-    return ratings.order_by("-created", "-pk")
-
-
-def _rated(key: str, windows: dict[int, Sequence[int]], name: str, subject: str | None = None):
-    """The outer item's `name` from its position in its plan's window (NULL when it has
-    none): the latest confirmed rating in the newest period of the window that has one.
-    One index lookup per period tried, newest first; COALESCE stops at the first period
-    with a rating."""
-    found = [
-        Subquery(_latest(key, periods, subject).values(name)[:1]) for periods in _levels(windows)
-    ]
-    if not found:
-        return Value(None)
-    return Coalesce(*found) if len(found) > 1 else found[0]
+        rows = rows.filter(subject=subject)
+    return Subquery(rows.values(_CONFIRMED[name])[:1])
 
 
 def _position(key: str, windows: dict[int, Sequence[int]], name: str = "rag"):
@@ -325,9 +318,9 @@ def with_override(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
 def _updated_in_period(key: str, scope: Scope) -> Exists:
     """A rating of its own in the period (proposed counts: the owner did update it)."""
     return Exists(
-        Rating.objects.filter(
-            period_id__in=scope.period_ids, carried_forward=False, **{key: OuterRef("pk")}
-        ).exclude(status=Rating.Status.RETURNED)
+        Position.objects.filter(
+            period_id__in=scope.period_ids, rated_in_period=True, **{key: OuterRef("pk")}
+        )
     )
 
 
