@@ -337,9 +337,10 @@ class Action(TimeStamped, Versioned):
 
     @property
     def is_slipped(self) -> bool:
-        return bool(
-            self.due_date and self.baseline_due_date and self.due_date > self.baseline_due_date
-        )
+        """The rule is `plans.positions.is_slipped`."""
+        from plans import positions
+
+        return positions.is_slipped(self)
 
 
 class Measure(TimeStamped, Versioned):

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from plans.models import RAG, Action, Position, Rating, ReportingPeriod
@@ -81,6 +81,28 @@ def suggested_rag(action: Action, *, today: dt.date) -> str:
     if behind > action.plan.suggest_red_after_days:
         return RAG.RED
     return RAG.AMBER
+
+
+# The same rules as conditions on actions, for queries. `as_of` and `due` default to
+# today's rules on the stored due date; the dashboard judges a past period on its end
+# date against the due date as it stood then (annotations it names here).
+
+
+def open_q(*, as_of: dt.date | F | None = None) -> Q:
+    """Open (on `as_of`: still open, or completed only after it)."""
+    if as_of is None:
+        return Q(status=Action.Status.OPEN)
+    return Q(status=Action.Status.OPEN) | Q(completed_on__gt=as_of)
+
+
+def overdue_q(today: dt.date | F, *, due: str = "due_date") -> Q:
+    """Due before `today` (combine with `open_q`)."""
+    return Q(**{f"{due}__lt": today})
+
+
+def slipped_q(*, due: str = "due_date") -> Q:
+    """Due later than the baseline."""
+    return Q(**{f"{due}__gt": F("baseline_due_date")})
 
 
 # --- The rule -------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from django.db.models import (
     Subquery,
 )
 
+from plans import positions
 from plans.models import (
     RAG,
     Action,
@@ -230,7 +231,7 @@ def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
 
 
 def overdue_actions(plan: Plan, *, today: dt.date) -> QuerySet[Action]:
-    return Action.objects.filter(plan=plan, status=Action.Status.OPEN, due_date__lt=today)
+    return Action.objects.filter(positions.open_q(), positions.overdue_q(today), plan=plan)
 
 
 # --- My actions and the action page ------------------------------------------------------
@@ -406,13 +407,13 @@ def my_actions(
     for action in actions:
         is_open = action.status == Action.Status.OPEN
         period = periods.get(action.plan_id)
-        overdue = is_open and action.due_date is not None and action.due_date < today
+        overdue = positions.is_overdue(action, today=today)
         rows.append(
             MyActionRow(
                 action=action,
                 period=period,
                 overdue=overdue,
-                days_overdue=(today - action.due_date).days if overdue else 0,
+                days_overdue=positions.days_overdue(action, today=today),
                 due_soon=is_open
                 and action.due_date is not None
                 and today <= action.due_date <= soon,

@@ -47,6 +47,7 @@ from django.utils import timezone
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans import periods as plan_periods
+from plans import positions
 from plans import selectors as plan_selectors
 from plans.models import (
     RAG,
@@ -556,11 +557,12 @@ def _with_due_as_of(actions: QuerySet[Action], scope: Scope) -> QuerySet[Action]
 
 def _open_as_of() -> Q:
     """Open on the as-of date: still open, or completed only after it."""
-    return Q(status=Action.Status.OPEN) | Q(completed_on__gt=F("as_of"))
+    return positions.open_q(as_of=F("as_of"))
 
 
-OVERDUE = Q(due_as_of__lt=F("as_of"))
-SLIPPED = Q(due_as_of__gt=F("baseline_due_date"))
+# The rules of `plans.positions`, on the due date as it stood on the as-of date.
+OVERDUE = positions.overdue_q(F("as_of"), due="due_as_of")
+SLIPPED = positions.slipped_q(due="due_as_of")
 
 
 def flagged_actions(scope: Scope) -> QuerySet[Action]:
