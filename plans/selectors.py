@@ -18,7 +18,6 @@ from django.db.models import (
     F,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
 )
@@ -40,29 +39,9 @@ from plans.models import (
     ReportingPeriod,
 )
 
-
-def _position_filter(period: ReportingPeriod | None, confirmed_only: bool) -> Q:
-    q = ~Q(status=Rating.Status.RETURNED)
-    if confirmed_only:
-        q &= Q(status=Rating.Status.CONFIRMED)
-    if period is not None:
-        q &= Q(period__plan_id=period.plan_id, period__end__lte=period.end)
-    return q
-
-
-# Which rating is an item's position, newest first: the latest period, then the latest
-# rating within it.
+# Ratings newest position first: the latest period, then the latest rating within it
+# (the order `plans.positions` decides by), for listing an item's ratings.
 NEWEST_POSITION_FIRST = ("-period__end", "-created", "-pk")
-
-
-def latest_rating_subquery(
-    key: str, *, period: ReportingPeriod | None = None, confirmed_only: bool = False
-) -> QuerySet:
-    """Ratings of the outer item, newest position first: the latest period up to
-    `period`, then the latest rating within it."""
-    return Rating.objects.filter(
-        _position_filter(period, confirmed_only), **{key: OuterRef("pk")}
-    ).order_by(*NEWEST_POSITION_FIRST)
 
 
 # The Position columns that give each part of a position, and of a confirmed position.
@@ -116,9 +95,13 @@ def position_value(
     *,
     period: ReportingPeriod | None = None,
     confirmed_only: bool = False,
+    subject: str | None = None,
 ) -> Subquery:
-    """One part (`name`: a key of POSITION_COLUMNS) of the outer item's position."""
+    """One part (`name`: a key of POSITION_COLUMNS) of the outer item's position;
+    `subject` picks a recommendation's facet."""
     rows = position_rows(key, period=period, confirmed_only=confirmed_only)
+    if subject is not None:
+        rows = rows.filter(subject=subject)
     return Subquery(rows.values(POSITION_COLUMNS[confirmed_only][name])[:1])
 
 
@@ -815,17 +798,25 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
     ratings = list(
         action.ratings.select_related("created_by", "reviewed_by").order_by(*NEWEST_POSITION_FIRST)
     )
-    seen_periods: set[int] = set()
+    # Which rating was the position in each period (as of the period it was made in),
+    # and which one is now: as of the open period, or the latest where none is open.
+    rows = Position.objects.filter(action=action, rating__isnull=False).values_list(
+        "period_id", "rating_id", "rating_period_id"
+    )
+    held, now_id = {}, None
+    at = period or (periods[-1] if periods else None)
+    for period_id, rating_id, rating_period_id in rows.order_by():
+        if rating_period_id == period_id:
+            held[period_id] = rating_id
+        if at is not None and period_id == at.pk:
+            now_id = rating_id
     position = None
     for rating in ratings:
         rating.period = by_period[rating.period_id]
         rating.evidence_items = by_rating.get(rating.pk, [])
-        rating.is_position = False
-        if rating.status != Rating.Status.RETURNED and rating.period_id not in seen_periods:
-            seen_periods.add(rating.period_id)
-            rating.is_position = True
-            if position is None and (period is None or rating.period.end <= period.end):
-                position = rating
+        rating.is_position = held.get(rating.period_id) == rating.pk
+        if rating.pk == now_id:
+            position = rating
 
     changes = (
         _action_changes(action) + _remedial_changes(action) + _record_changes(action, by_period)

@@ -5,14 +5,11 @@ outcome measure, what moved since the period before, and the items that need att
 (overdue, slipped, below target, not updated, audits overdue, ratings awaiting
 confirmation). Several plans can be looked at side by side, each as of its own period.
 
-Positions follow the rule of `plans.selectors.latest_rating_subquery` (the latest
-confirmed rating in the latest period up to this one) but read fewer rows: closing a
-period (`plans.services.period_close`) gives every item a confirmed rating in that
-period, carried forward where it was not updated, and a closed period never changes.
-So the position as of a period is found among the ratings of that period and the open
-periods after the latest closed one; earlier periods never decide it. That keeps every
-figure a bounded number of index lookups per item instead of a walk through the whole
-history, and the number of queries is the same whatever the size of the plan.
+Positions are rows of `plans.Position` (the rule is `plans.positions`'): the confirmed
+position of each item as of each plan's period is one lookup on the (period, item) key,
+and the number of queries is the same whatever the size of the plan. A period's
+`window` (the periods back to the latest closed one, which gave every item a rating
+when it closed) still says which periods' ratings count as "since" a period.
 """
 
 from __future__ import annotations
