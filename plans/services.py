@@ -27,6 +27,7 @@ from plans.models import (
     Evidence,
     Measure,
     Plan,
+    Position,
     Rating,
     Recommendation,
     RemedialAction,
@@ -270,13 +271,6 @@ def action_revise_due_date(
     return revision
 
 
-def _latest_by_item(ratings: Iterable[Rating], key: str) -> dict[int, Rating]:
-    latest: dict[int, Rating] = {}
-    for rating in ratings:  # ordered oldest first, so later ones win
-        latest[getattr(rating, key)] = rating
-    return latest
-
-
 def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None = None) -> bool:
     """Freeze the plan's position as of the period's end.
 
@@ -303,19 +297,24 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
         )
         if unclosed is not None:
             raise ValidationError(f"Close {unclosed.label} first: positions build on it.")
-        earlier = Rating.objects.confirmed().filter(plan=plan, period__end__lte=period.end)
         this = Rating.objects.confirmed().filter(period=period)
+        # Each item's confirmed position as of this period, as the positions table
+        # holds it (`plans.positions`): for an item not rated in it, the one before.
+        held = {
+            (row.subject, row.action_id or row.measure_id or row.recommendation_id): row
+            for row in Position.objects.filter(period=period, confirmed_rating__isnull=False)
+            .select_related("confirmed_rating")
+            .order_by()
+        }
         carried: list[Rating] = []
 
         def carry(subject: str, key: str, item_ids: Iterable[int]) -> None:
             rated_now = set(this.filter(subject=subject).values_list(key, flat=True))
-            before = _latest_by_item(
-                earlier.filter(subject=subject).order_by("period__end", "created", "pk"), key
-            )
             for item_id in item_ids:
                 if item_id in rated_now:
                     continue
-                previous = before.get(item_id)
+                row = held.get((subject, item_id))
+                previous = row.confirmed_rating if row else None
                 carried.append(
                     Rating(
                         plan=plan,
