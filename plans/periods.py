@@ -803,10 +803,10 @@ def grid_periods(plan: Plan) -> list[ReportingPeriod]:
 
 def _used_facets(plan: Plan, last: ReportingPeriod, *, confirmed_only: bool) -> list:
     """The facets with a position as of `last` for some recommendation of the plan."""
+    held = "confirmed_rating" if confirmed_only else "rating"
     used = set(
-        Rating.objects.filter(
-            selectors._position_filter(last, confirmed_only),
-            recommendation__plan=plan,
+        PositionRow.objects.filter(
+            plan=plan, period=last, subject__in=FACETS, **{f"{held}__isnull": False}
         )
         .order_by()
         .values_list("subject", flat=True)
