@@ -455,6 +455,20 @@ class ReportingPeriod(TimeStamped):
         return self.state == self.State.CLOSED
 
 
+# A rating, or a position, is of one item: an action, a measure, or a recommendation's
+# facet.
+ONE_SUBJECT = (
+    Q(subject="action", action__isnull=False, measure__isnull=True, recommendation__isnull=True)
+    | Q(subject="measure", action__isnull=True, measure__isnull=False, recommendation__isnull=True)
+    | Q(
+        subject__in=["outcome", "impact", "progress"],
+        action__isnull=True,
+        measure__isnull=True,
+        recommendation__isnull=False,
+    )
+)
+
+
 class RatingQuerySet(models.QuerySet):
     def confirmed(self) -> RatingQuerySet:
         return self.filter(status=Rating.Status.CONFIRMED)
@@ -532,26 +546,7 @@ class Rating(models.Model):
         ordering = ["created", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        subject="action",
-                        action__isnull=False,
-                        measure__isnull=True,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject="measure",
-                        action__isnull=True,
-                        measure__isnull=False,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject__in=["outcome", "impact", "progress"],
-                        action__isnull=True,
-                        measure__isnull=True,
-                        recommendation__isnull=False,
-                    )
-                ),
+                condition=ONE_SUBJECT,
                 name="%(app_label)s_%(class)s_one_subject",
             ),
         ]
@@ -671,26 +666,7 @@ class Position(models.Model):
         ordering = ["period", "subject", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        subject="action",
-                        action__isnull=False,
-                        measure__isnull=True,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject="measure",
-                        action__isnull=True,
-                        measure__isnull=False,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject__in=["outcome", "impact", "progress"],
-                        action__isnull=True,
-                        measure__isnull=True,
-                        recommendation__isnull=False,
-                    )
-                ),
+                condition=ONE_SUBJECT,
                 name="%(app_label)s_%(class)s_one_subject",
             ),
             models.CheckConstraint(

@@ -335,3 +335,18 @@ def test_the_data_migration_fills_the_table_from_existing_ratings(director, owne
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
     assert positions.stored(plan.pk) == expected
+
+
+def test_a_period_added_in_the_admin_takes_the_positions_on(client, plan, plan_admin, owner):
+    q2, q3 = _two_quarters(plan)
+    action = factories.ActionFactory(recommendation__plan=plan, owners=[owner])
+    services.rating_record(item=action, rag="amber", user=plan_admin)
+    client.force_login(plan_admin)
+    response = client.post(
+        "/admin/plans/reportingperiod/add/",
+        {"plan": plan.pk, "label": "Q4", "start": "2025-01-01", "end": "2025-03-31"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    q4 = ReportingPeriod.objects.get(plan=plan, label="Q4")
+    assert _row(action, q4).rag == "amber"
+    assert_table_matches(plan)
