@@ -20,7 +20,7 @@ from django.utils import timezone
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans.models import RAG, Action, Measure, Owner, Plan, RagCriterion, Rating, Recommendation
 from plans.models import ReportingPeriod as Period
-from plans.selectors import NEWEST_POSITION_FIRST, latest_rating_subquery
+from plans.selectors import NEWEST_POSITION_FIRST, POSITION_COLUMNS, position_rows
 
 # How many results the overview's trend shows.
 RECENT_RESULTS = 6
@@ -233,7 +233,7 @@ def audited_measures() -> QuerySet[Measure]:
 def _annotate_latest(queryset: QuerySet[Measure]) -> QuerySet[Measure]:
     sample = DipSample.objects.filter(measure=OuterRef("pk")).order_by("-sampled_on", "-pk")
     value = MeasureValue.objects.filter(measure=OuterRef("pk")).order_by("-as_of", "-pk")
-    rating = latest_rating_subquery("measure")
+    rating = position_rows("measure")
     annotations = {
         f"ls_{name}": Subquery(sample.values(name)[:1])
         for name in ("pk", "sampled_on", "result", "sample_size", "compliant", "mitigation")
@@ -243,7 +243,7 @@ def _annotate_latest(queryset: QuerySet[Measure]) -> QuerySet[Measure]:
         for name in ("pk", "as_of", "value", "national_average", "statistical_neighbours")
     }
     annotations |= {
-        f"rating_{name}": Subquery(rating.values(name)[:1])
+        f"rating_{name}": Subquery(rating.values(POSITION_COLUMNS[False][name])[:1])
         for name in ("pk", "rag", "override_reason")
     }
     return queryset.annotate(**annotations)

@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from plans import evidence, periods, services
+from plans import evidence, periods, positions, services
 from plans.models import (
     RAG,
     Action,
@@ -77,6 +77,11 @@ class PlanAdmin(PlanImportAdminMixin, SimpleHistoryAdmin):
     search_fields = ["title", "slug", "organisation"]
     prepopulated_fields = {"slug": ["title"]}
     inlines = [RecommendationInline, PeriodInline, RagCriterionInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Periods added or moved here: the positions follow them.
+        positions.refresh(form.instance.pk)
 
 
 class OutcomeInline(TabularInline):
@@ -368,6 +373,10 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
     list_filter = ["plan", "state"]
     readonly_fields = ["state", "closed_at", "closed_by"]
     actions = [close_periods, reopen_periods]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        positions.refresh(obj.plan_id)  # a new period, or new dates: positions follow
 
 
 @admin.register(Reminder)

@@ -44,7 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from plans import periods, services
+from plans import periods, positions, services
 from plans.evidence import file_size
 from plans.models import (
     RESERVED_SLUGS,
@@ -1493,6 +1493,8 @@ class _Writer:
             period._history_user, period._change_reason = self.user, REASON
             period.full_clean(exclude=["plan"])
             period.save()
+            # Positions from the periods before carry on into the new one.
+            positions.refresh(self.plan.pk)
         self.summary.period_created = True
         return services.open_period(self.plan)
 

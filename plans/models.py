@@ -363,9 +363,10 @@ class Action(TimeStamped, Versioned):
 
     @property
     def is_slipped(self) -> bool:
-        return bool(
-            self.due_date and self.baseline_due_date and self.due_date > self.baseline_due_date
-        )
+        """The rule is `plans.positions.is_slipped`."""
+        from plans import positions
+
+        return positions.is_slipped(self)
 
     @property
     def milestone_dates(self) -> list[dt.date]:
@@ -491,6 +492,20 @@ class ReportingPeriod(TimeStamped):
         return self.state == self.State.CLOSED
 
 
+# A rating, or a position, is of one item: an action, a measure, or a recommendation's
+# facet.
+ONE_SUBJECT = (
+    Q(subject="action", action__isnull=False, measure__isnull=True, recommendation__isnull=True)
+    | Q(subject="measure", action__isnull=True, measure__isnull=False, recommendation__isnull=True)
+    | Q(
+        subject__in=["outcome", "impact", "progress"],
+        action__isnull=True,
+        measure__isnull=True,
+        recommendation__isnull=False,
+    )
+)
+
+
 class RatingQuerySet(models.QuerySet):
     def confirmed(self) -> RatingQuerySet:
         return self.filter(status=Rating.Status.CONFIRMED)
@@ -568,26 +583,7 @@ class Rating(models.Model):
         ordering = ["created", "pk"]
         constraints = [
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        subject="action",
-                        action__isnull=False,
-                        measure__isnull=True,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject="measure",
-                        action__isnull=True,
-                        measure__isnull=False,
-                        recommendation__isnull=True,
-                    )
-                    | Q(
-                        subject__in=["outcome", "impact", "progress"],
-                        action__isnull=True,
-                        measure__isnull=True,
-                        recommendation__isnull=False,
-                    )
-                ),
+                condition=ONE_SUBJECT,
                 name="%(app_label)s_%(class)s_one_subject",
             ),
         ]
@@ -647,6 +643,97 @@ class Rating(models.Model):
         return ReportingPeriod.objects.filter(
             pk=self.period_id, state=ReportingPeriod.State.CLOSED
         ).exists()
+
+
+class Position(models.Model):
+    """An item's position as of a period, kept as a row: which rating it is, and what
+    that rating says. One row per item (an action, an outcome measure or a facet of a
+    recommendation) and period of its plan, for every period up to which the item has
+    a rating that counts.
+
+    Derived from the ratings by `plans.positions`, the one module that knows the rule,
+    and written by it in the same transaction as every change that moves a position.
+    Rows of a closed period are frozen with its ratings. `rebuild_positions --check`
+    compares the table with the ratings.
+
+    Two positions per row: `rating` is the latest rating that has not been sent back
+    (proposed or confirmed: what the owner sees), `confirmed_rating` the latest
+    confirmed one (what the board, the dashboard and reports count).
+    """
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="positions")
+    subject = models.CharField(max_length=10, choices=Rating.Subject.choices)
+    action = models.ForeignKey(
+        Action, on_delete=models.CASCADE, null=True, blank=True, related_name="positions"
+    )
+    measure = models.ForeignKey(
+        Measure, on_delete=models.CASCADE, null=True, blank=True, related_name="positions"
+    )
+    recommendation = models.ForeignKey(
+        Recommendation, on_delete=models.CASCADE, null=True, blank=True, related_name="positions"
+    )
+    # The position: the latest rating not sent back, up to the period's end.
+    rating = models.ForeignKey(
+        Rating, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    rag = models.CharField(max_length=5, choices=RAG.choices, blank=True)
+    status = models.CharField(max_length=10, choices=Rating.Status.choices, blank=True)
+    carried_forward = models.BooleanField(default=False)
+    suggested_rag = models.CharField(max_length=5, choices=RAG.choices, blank=True)
+    override_reason = models.TextField(blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+    # The position's rating is in an earlier period than this row's.
+    rating_period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    # A rating of its own in this period, not sent back and not carried forward.
+    rated_in_period = models.BooleanField(default=False)
+    # The confirmed position: the latest confirmed rating up to the period's end.
+    confirmed_rating = models.ForeignKey(
+        Rating, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    confirmed_rag = models.CharField(max_length=5, choices=RAG.choices, blank=True)
+    confirmed_carried_forward = models.BooleanField(default=False)
+    confirmed_period = models.ForeignKey(
+        ReportingPeriod, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["period", "subject", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=ONE_SUBJECT,
+                name="%(app_label)s_%(class)s_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=False) | Q(confirmed_rating__isnull=False),
+                name="%(app_label)s_%(class)s_has_a_rating",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "action"],
+                condition=Q(action__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_action",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "measure"],
+                condition=Q(measure__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_measure",
+            ),
+            models.UniqueConstraint(
+                fields=["period", "recommendation", "subject"],
+                condition=Q(recommendation__isnull=False),
+                name="%(app_label)s_%(class)s_one_per_facet",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["plan", "period", "subject"], name="plans_position_plan_period"),
+            models.Index(fields=["action", "period"], name="plans_position_action"),
+            models.Index(fields=["measure", "period"], name="plans_position_measure"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_subject_display()} position in period {self.period_id}: {self.rag}"
 
 
 class DueDateRevision(models.Model):
@@ -856,6 +943,7 @@ __all__ = [
     "Outcome",
     "Owner",
     "Plan",
+    "Position",
     "RagCriterion",
     "Rating",
     "Recommendation",

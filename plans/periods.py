@@ -24,12 +24,12 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import roles, selectors, services
+from plans import positions, roles, selectors, services
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -42,6 +42,7 @@ from plans.models import (
     Reminder,
     ReportingPeriod,
 )
+from plans.models import Position as PositionRow
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,9 @@ def periods_create(
                 for period in created:
                     if period.pk == first_upcoming.pk:
                         period.state = ReportingPeriod.State.OPEN
+        if created:
+            # Positions carry on into the new periods.
+            positions.refresh(plan.pk)
     return created
 
 
@@ -289,6 +293,7 @@ def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPer
             rating._history_user = user
             rating._change_reason = f"carried-forward position removed: {period.label} reopened"
             rating.delete()
+        positions.refresh(period.plan_id)
     return period
 
 
@@ -320,6 +325,7 @@ def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Ra
         rating._history_user = user
         rating._change_reason = f"{verb}: {comment}" if comment else verb
         rating.save()
+        positions.refresh(rating.plan_id, [positions.key_of_rating(rating)])
     return rating
 
 
@@ -432,52 +438,6 @@ def direction(then: str | None, now: str | None) -> Direction:
     return Direction.IMPROVED
 
 
-def _latest_ids(
-    plan: Plan,
-    periods: Sequence[ReportingPeriod],
-    *,
-    confirmed_only: bool,
-    actions: QuerySet[Action] | None = None,
-    recommendations: QuerySet[Recommendation] | None = None,
-    measures: bool = True,
-) -> list[dict[ItemKey, int]]:
-    """For each period, the id of the rating that gives each item its position as of
-    it: one query per kind of item (actions, measures, recommendation facets) with a
-    subquery per period, so the number of queries does not depend on the periods
-    asked for. `actions` and `recommendations` narrow the items to some of the plan's;
-    `measures=False` leaves outcome measures out."""
-
-    def latest(period: ReportingPeriod, key: str, **where) -> Subquery:
-        ratings = selectors.latest_rating_subquery(
-            key, period=period, confirmed_only=confirmed_only
-        ).filter(**where)
-        return Subquery(ratings.values("pk")[:1])
-
-    ids: list[dict[ItemKey, int]] = [{} for _ in periods]
-    kinds = [("action", actions if actions is not None else Action.objects.filter(plan=plan))]
-    if measures:
-        kinds.append(("measure", Measure.objects.filter(plan=plan)))
-    if recommendations is None:
-        recommendations = Recommendation.objects.filter(plan=plan)
-    for kind, items in kinds:
-        columns = {f"in_{i}": latest(period, kind) for i, period in enumerate(periods)}
-        for row in items.order_by().annotate(**columns).values("pk", *columns):
-            for i, column in enumerate(ids):
-                if row[f"in_{i}"] is not None:
-                    column[(kind, row["pk"])] = row[f"in_{i}"]
-    columns = {
-        f"{facet}_{i}": latest(period, "recommendation", subject=facet)
-        for facet in FACETS
-        for i, period in enumerate(periods)
-    }
-    for row in recommendations.order_by().annotate(**columns).values("pk", *columns):
-        for facet in FACETS:
-            for i, column in enumerate(ids):
-                if row[f"{facet}_{i}"] is not None:
-                    column[(str(facet), row["pk"])] = row[f"{facet}_{i}"]
-    return ids
-
-
 def positions_by_period(
     plan: Plan,
     periods: Sequence[ReportingPeriod],
@@ -487,37 +447,39 @@ def positions_by_period(
     recommendations: QuerySet[Recommendation] | None = None,
     measures: bool = True,
 ) -> list[dict[ItemKey, Position]]:
-    """Every item's position as of each period (in the order given), in four queries
-    (three without measures) however many periods. Items never rated up to a period
-    are absent from its map. `actions` and `recommendations` narrow the items, and
-    `measures=False` leaves outcome measures out.
-
-    The rule for "position" is the selectors' one (`selectors.latest_rating_subquery`):
-    the latest rating in the latest period up to this one, returned ratings ignored.
-    """
+    """Every item's position as of each period (in the order given), read from
+    `plans.Position` in one query however many periods. Items never rated up to a
+    period are absent from its map. `actions` and `recommendations` narrow the items,
+    and `measures=False` leaves outcome measures out. The rule is `plans.positions`'."""
     if not periods:
         return []
-    ids = _latest_ids(
-        plan,
-        periods,
-        confirmed_only=confirmed_only,
-        actions=actions,
-        recommendations=recommendations,
-        measures=measures,
+    rows = PositionRow.objects.filter(plan=plan, period__in=[p.pk for p in periods])
+    if confirmed_only:
+        rows = rows.filter(confirmed_rating__isnull=False)
+        fields = ("confirmed_rag", "confirmed_carried_forward", "confirmed_period_id")
+    else:
+        rows = rows.filter(rating__isnull=False)
+        fields = ("rag", "carried_forward", "rating_period_id", "status")
+    if actions is not None:
+        rows = rows.exclude(Q(subject=Rating.Subject.ACTION) & ~Q(action__in=actions))
+    if recommendations is not None:
+        rows = rows.exclude(Q(subject__in=FACETS) & ~Q(recommendation__in=recommendations))
+    if not measures:
+        rows = rows.exclude(subject=Rating.Subject.MEASURE)
+    column = {p.pk: i for i, p in enumerate(periods)}
+    found: list[dict[ItemKey, Position]] = [{} for _ in periods]
+    values = rows.order_by().values_list(
+        "period_id", "subject", "action_id", "measure_id", "recommendation_id", *fields
     )
-    wanted = {rating_id for column in ids for rating_id in column.values()}
-    ratings = {
-        row["pk"]: Position(
-            rag=row["rag"] or "",
-            carried_forward=row["carried_forward"],
-            status=row["status"],
-            period_id=row["period_id"],
+    for period_id, subject, action_id, measure_id, rec_id, rag, carried, from_id, *status in values:
+        key = (str(subject), action_id or measure_id or rec_id)
+        found[column[period_id]][key] = Position(
+            rag=rag or "",
+            carried_forward=carried,
+            status=status[0] if status else Rating.Status.CONFIRMED,
+            period_id=from_id,
         )
-        for row in Rating.objects.filter(pk__in=wanted).values(
-            "pk", "rag", "carried_forward", "status", "period_id"
-        )
-    }
-    return [{key: ratings[rating_id] for key, rating_id in column.items()} for column in ids]
+    return found
 
 
 def positions_as_of(
@@ -865,10 +827,10 @@ def grid_periods(plan: Plan) -> list[ReportingPeriod]:
 
 def _used_facets(plan: Plan, last: ReportingPeriod, *, confirmed_only: bool) -> list:
     """The facets with a position as of `last` for some recommendation of the plan."""
+    held = "confirmed_rating" if confirmed_only else "rating"
     used = set(
-        Rating.objects.filter(
-            selectors._position_filter(last, confirmed_only),
-            recommendation__plan=plan,
+        PositionRow.objects.filter(
+            plan=plan, period=last, subject__in=FACETS, **{f"{held}__isnull": False}
         )
         .order_by()
         .values_list("subject", flat=True)

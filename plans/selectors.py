@@ -12,19 +12,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
-from django.db import connections
 from django.db.models import (
+    Count,
     Exists,
     F,
     Max,
     OuterRef,
-    Q,
     QuerySet,
     Subquery,
-    Window,
 )
-from django.db.models.functions import RowNumber
 
+from plans import positions
 from plans.models import (
     RAG,
     Action,
@@ -34,35 +32,77 @@ from plans.models import (
     Outcome,
     Owner,
     Plan,
+    Position,
     Rating,
     Recommendation,
     RemedialAction,
     ReportingPeriod,
 )
 
-
-def _position_filter(period: ReportingPeriod | None, confirmed_only: bool) -> Q:
-    q = ~Q(status=Rating.Status.RETURNED)
-    if confirmed_only:
-        q &= Q(status=Rating.Status.CONFIRMED)
-    if period is not None:
-        q &= Q(period__plan_id=period.plan_id, period__end__lte=period.end)
-    return q
-
-
-# Which rating is an item's position, newest first: the latest period, then the latest
-# rating within it.
+# Ratings newest position first: the latest period, then the latest rating within it
+# (the order `plans.positions` decides by), for listing an item's ratings.
 NEWEST_POSITION_FIRST = ("-period__end", "-created", "-pk")
 
 
-def latest_rating_subquery(
-    key: str, *, period: ReportingPeriod | None = None, confirmed_only: bool = False
-) -> QuerySet:
-    """Ratings of the outer item, newest position first: the latest period up to
-    `period`, then the latest rating within it."""
-    return Rating.objects.filter(
-        _position_filter(period, confirmed_only), **{key: OuterRef("pk")}
-    ).order_by(*NEWEST_POSITION_FIRST)
+# The Position columns that give each part of a position, and of a confirmed position.
+POSITION_COLUMNS = {
+    False: {
+        "rag": "rag",
+        "created": "rated_at",
+        "status": "status",
+        "carried_forward": "carried_forward",
+        "suggested_rag": "suggested_rag",
+        "override_reason": "override_reason",
+        "pk": "rating_id",
+        "commentary": "rating__commentary",
+    },
+    True: {
+        "rag": "confirmed_rag",
+        "created": "confirmed_rating__created",
+        "status": "confirmed_rating__status",
+        "carried_forward": "confirmed_carried_forward",
+        "suggested_rag": "confirmed_rating__suggested_rag",
+        "override_reason": "confirmed_rating__override_reason",
+        "pk": "confirmed_rating_id",
+        "commentary": "confirmed_rating__commentary",
+    },
+}
+
+
+def position_rows(
+    key: str,
+    *,
+    period: ReportingPeriod | None = None,
+    confirmed_only: bool = False,
+    outer: str = "pk",
+) -> QuerySet[Position]:
+    """The outer item's row of `plans.Position` as of `period` (as of its plan's latest
+    period when None) that holds a position (a confirmed one with `confirmed_only`):
+    one row at most, found on the (period, item) key."""
+    rows = Position.objects.filter(**{key: OuterRef(outer)})
+    if confirmed_only:
+        rows = rows.filter(confirmed_rating__isnull=False)
+    else:
+        rows = rows.filter(rating__isnull=False)
+    if period is not None:
+        return rows.filter(period_id=period.pk)
+    return rows.order_by("-period__end")
+
+
+def position_value(
+    key: str,
+    name: str,
+    *,
+    period: ReportingPeriod | None = None,
+    confirmed_only: bool = False,
+    subject: str | None = None,
+) -> Subquery:
+    """One part (`name`: a key of POSITION_COLUMNS) of the outer item's position;
+    `subject` picks a recommendation's facet."""
+    rows = position_rows(key, period=period, confirmed_only=confirmed_only)
+    if subject is not None:
+        rows = rows.filter(subject=subject)
+    return Subquery(rows.values(POSITION_COLUMNS[confirmed_only][name])[:1])
 
 
 def with_position(
@@ -72,22 +112,28 @@ def with_position(
     period: ReportingPeriod | None = None,
     confirmed_only: bool = False,
 ) -> QuerySet:
-    """Annotate items (actions or measures) with their position as of `period`:
-    `current_rag`, `current_rated_at`, `current_status`, `current_carried`, and
-    `rated_in_period` (a rating of its own, not carried forward, in that period)."""
-    latest = latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
+    """Annotate items (actions or measures) with their position as of `period`, read
+    from `plans.Position`: `current_rag`, `current_rated_at`, `current_status`,
+    `current_carried`, and `rated_in_period` (a rating of its own, not carried forward,
+    in that period)."""
+    names = {
+        "current_rag": "rag",
+        "current_rated_at": "created",
+        "current_status": "status",
+        "current_carried": "carried_forward",
+    }
     queryset = queryset.annotate(
-        current_rag=Subquery(latest.values("rag")[:1]),
-        current_rated_at=Subquery(latest.values("created")[:1]),
-        current_status=Subquery(latest.values("status")[:1]),
-        current_carried=Subquery(latest.values("carried_forward")[:1]),
+        **{
+            alias: position_value(key, name, period=period, confirmed_only=confirmed_only)
+            for alias, name in names.items()
+        }
     )
     if period is not None:
         queryset = queryset.annotate(
             rated_in_period=Exists(
-                Rating.objects.filter(
-                    period=period, carried_forward=False, **{key: OuterRef("pk")}
-                ).exclude(status=Rating.Status.RETURNED)
+                Position.objects.filter(
+                    period_id=period.pk, rated_in_period=True, **{key: OuterRef("pk")}
+                )
             )
         )
     return queryset
@@ -99,10 +145,9 @@ def override_annotations(
     """For `queryset.annotate(...)`: the position's `current_suggested_rag` (what the
     evidence gave) and `current_override_reason` (why the rating differs from it), so
     that wherever a position is shown its written reason can be shown with it."""
-    latest = latest_rating_subquery(key, period=period, confirmed_only=confirmed_only)
     return {
-        "current_suggested_rag": Subquery(latest.values("suggested_rag")[:1]),
-        "current_override_reason": Subquery(latest.values("override_reason")[:1]),
+        f"current_{name}": position_value(key, name, period=period, confirmed_only=confirmed_only)
+        for name in ("suggested_rag", "override_reason")
     }
 
 
@@ -169,7 +214,7 @@ def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
 
 
 def overdue_actions(plan: Plan, *, today: dt.date) -> QuerySet[Action]:
-    return Action.objects.filter(plan=plan, status=Action.Status.OPEN, due_date__lt=today)
+    return Action.objects.filter(positions.open_q(), positions.overdue_q(today), plan=plan)
 
 
 # --- My actions and the action page ------------------------------------------------------
@@ -190,9 +235,8 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     for one period, each as of its own plan's open period in `periods` (or its latest
     position where none is open): `open_period_id`, `current_rag`, `current_rated_at`,
     `current_status`, `current_carried`, `rated_in_period`, and `last_updated` (the latest
-    rating someone made, not carried forward). Three queries, each grouped over all the
-    actions' ratings, however many actions there are: a subquery per action and column
-    (as the annotations do) cost a third of a second for 800 actions."""
+    rating someone made, not carried forward). Three queries at most, however many
+    actions there are: the positions are rows of `plans.Position`, read by key."""
     for action in actions:
         period = periods.get(action.plan_id)
         action.open_period_id = period.pk if period else None
@@ -203,30 +247,29 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     if not actions:
         return
     by_pk = {action.pk: action for action in actions}
-    plan_ids = {action.plan_id for action in actions}
     ids = list(by_pk)
-    # Up to each plan's open period; a plan with none: all its periods.
-    up_to = Q()
-    for plan_id in plan_ids:
-        period = periods.get(plan_id)
-        up_to |= Q(plan_id=plan_id, period__end__lte=period.end) if period else Q(plan_id=plan_id)
-    latest = (
-        Rating.objects.filter(_position_filter(None, False), up_to, action_id__in=ids)
-        .annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F("action_id")],
-                order_by=list(NEWEST_POSITION_FIRST),
-            )
-        )
-        .filter(rank=1)
-        .values_list("action_id", "rag", "created", "status", "carried_forward")
-        .order_by()
+    # Each plan's open period; a plan with none: its latest period.
+    at = {plan_id: period.pk for plan_id, period in periods.items()}
+    without = {action.plan_id for action in actions} - set(at)
+    if without:
+        for plan_id, period_id in (
+            ReportingPeriod.objects.filter(plan_id__in=without)
+            .order_by("plan_id", "-end")
+            .values_list("plan_id", "pk")
+        ):
+            at.setdefault(plan_id, period_id)
+    rows = Position.objects.filter(
+        action_id__in=ids, period_id__in=set(at.values()), rating__isnull=False
+    ).values_list(
+        "action_id", "period_id", "rag", "rated_at", "status", "carried_forward", "rated_in_period"
     )
-    for action_id, rag, created, status, carried in latest:
+    for action_id, period_id, rag, rated_at, status, carried, rated in rows.order_by():
         action = by_pk[action_id]
-        action.current_rag, action.current_rated_at = rag, created
+        if period_id != at.get(action.plan_id):
+            continue
+        action.current_rag, action.current_rated_at = rag, rated_at
         action.current_status, action.current_carried = status, carried
+        action.rated_in_period = rated and period_id == action.open_period_id
     updated = (
         Rating.objects.filter(action_id__in=ids, carried_forward=False)
         .values("action_id")
@@ -236,21 +279,6 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     )
     for action_id, last in updated:
         by_pk[action_id].last_updated = last
-    rated = (
-        Rating.objects.filter(
-            action_id__in=ids,
-            period_id__in=[period.pk for period in periods.values()],
-            carried_forward=False,
-        )
-        .exclude(status=Rating.Status.RETURNED)
-        .values_list("action_id", "period_id")
-        .distinct()
-        .order_by()
-    )
-    for action_id, period_id in rated:
-        action = by_pk[action_id]
-        if period_id == action.open_period_id:
-            action.rated_in_period = True
 
 
 DUE_SOON_DAYS = 30
@@ -362,13 +390,13 @@ def my_actions(
     for action in actions:
         is_open = action.status == Action.Status.OPEN
         period = periods.get(action.plan_id)
-        overdue = is_open and action.due_date is not None and action.due_date < today
+        overdue = positions.is_overdue(action, today=today)
         rows.append(
             MyActionRow(
                 action=action,
                 period=period,
                 overdue=overdue,
-                days_overdue=(today - action.due_date).days if overdue else 0,
+                days_overdue=positions.days_overdue(action, today=today),
                 due_soon=is_open
                 and action.due_date is not None
                 and today <= action.due_date <= soon,
@@ -770,17 +798,25 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
     ratings = list(
         action.ratings.select_related("created_by", "reviewed_by").order_by(*NEWEST_POSITION_FIRST)
     )
-    seen_periods: set[int] = set()
+    # Which rating was the position in each period (as of the period it was made in),
+    # and which one is now: as of the open period, or the latest where none is open.
+    rows = Position.objects.filter(action=action, rating__isnull=False).values_list(
+        "period_id", "rating_id", "rating_period_id"
+    )
+    held, now_id = {}, None
+    at = period or (periods[-1] if periods else None)
+    for period_id, rating_id, rating_period_id in rows.order_by():
+        if rating_period_id == period_id:
+            held[period_id] = rating_id
+        if at is not None and period_id == at.pk:
+            now_id = rating_id
     position = None
     for rating in ratings:
         rating.period = by_period[rating.period_id]
         rating.evidence_items = by_rating.get(rating.pk, [])
-        rating.is_position = False
-        if rating.status != Rating.Status.RETURNED and rating.period_id not in seen_periods:
-            seen_periods.add(rating.period_id)
-            rating.is_position = True
-            if position is None and (period is None or rating.period.end <= period.end):
-                position = rating
+        rating.is_position = held.get(rating.period_id) == rating.pk
+        if rating.pk == now_id:
+            position = rating
 
     changes = (
         _action_changes(action) + _remedial_changes(action) + _record_changes(action, by_period)
@@ -819,51 +855,33 @@ def action_conflict(action: Action) -> dict:
 # --- What closed periods hold ----------------------------------------------------------
 
 
-def _grouped_count(queryset: QuerySet, fields: Sequence[str]) -> list[tuple]:
-    """Rows of (*fields, count) for `queryset` grouped by `fields`, counted over the
-    query as a derived table. The ORM cannot group the rows a window function picked
-    without joining them back by primary key, one index lookup per row."""
-    sql, params = queryset.values(*fields).query.sql_with_params()
-    connection = connections[queryset.db]
-    columns = ", ".join(f"picked.{connection.ops.quote_name(name)}" for name in fields)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {columns}, COUNT(*) FROM ({sql}) picked GROUP BY {columns}",  # noqa: S608
-            params,
-        )
-        return cursor.fetchall()
-
-
 def closed_rag_counts(
     period_ids: Sequence[int], key: str, items: QuerySet | None = None
 ) -> dict[int, dict[str, int]]:
     """{period id: {rag: count}} of the actions (`key` "action") or measures
-    ("measure") by their position in each of the closed periods given: the latest
-    confirmed rating of each item in the period (closing gave every item one). `items`
-    narrows the count to some actions or measures. One query.
+    ("measure") by their position in each of the closed periods given: the confirmed
+    position rated in the period itself (closing gave every item one), counted over
+    `plans.Position`. `items` narrows the count to some actions or measures. One query.
 
     Only RAG values that occur are keys; "" counts items not rated.
     """
     if not period_ids:
         return {}
-    ratings = Rating.objects.filter(
-        status=Rating.Status.CONFIRMED, period_id__in=period_ids, **{f"{key}__isnull": False}
+    rows = Position.objects.filter(
+        period_id__in=list(period_ids),
+        confirmed_period_id=F("period_id"),
+        **{f"{key}__isnull": False},
     )
     if items is not None:
-        ratings = ratings.filter(**{f"{key}__in": items})
-    latest = (
-        ratings.annotate(
-            rank=Window(
-                RowNumber(),
-                partition_by=[F(f"{key}_id"), F("period_id")],
-                order_by=[F("created").desc(), F("pk").desc()],
-            )
-        )
-        .filter(rank=1)
-        .order_by()
-    )
+        rows = rows.filter(**{f"{key}__in": items})
     counts: dict[int, dict[str, int]] = {}
-    for period_id, rag, n in _grouped_count(latest, ("period_id", "rag")):
+    grouped = (
+        rows.order_by()
+        .values("period_id", "confirmed_rag")
+        .annotate(n=Count("pk"))
+        .values_list("period_id", "confirmed_rag", "n")
+    )
+    for period_id, rag, n in grouped:
         rags = counts.setdefault(period_id, {})
         rags[rag or ""] = rags.get(rag or "", 0) + n
     return counts

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from plans import roles, selectors
+from plans import positions, roles, selectors
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -27,6 +27,7 @@ from plans.models import (
     Evidence,
     Measure,
     Plan,
+    Position,
     Rating,
     Recommendation,
     RemedialAction,
@@ -72,41 +73,21 @@ def rag_is_better(rag: str, than: str) -> bool:
 
 
 def local_today() -> dt.date:
-    return timezone.localdate()
+    return positions.local_today()
 
 
 def action_is_overdue(action: Action, *, today: dt.date | None = None) -> bool:
-    today = today or local_today()
-    return (
-        action.status == Action.Status.OPEN
-        and action.due_date is not None
-        and action.due_date < today
-    )
+    return positions.is_overdue(action, today=today or local_today())
 
 
 def action_days_behind(action: Action, *, today: dt.date | None = None) -> int:
-    """How far behind an open action is: days past its due date, or days its due date
-    has been moved beyond the baseline, whichever is more."""
-    if action.status == Action.Status.COMPLETE or action.due_date is None:
-        return 0
-    today = today or local_today()
-    late = (today - action.due_date).days if action.due_date < today else 0
-    slipped = (
-        (action.due_date - action.baseline_due_date).days
-        if action.baseline_due_date and action.due_date > action.baseline_due_date
-        else 0
-    )
-    return max(late, slipped)
+    """How far behind an open action is (`plans.positions.days_behind`)."""
+    return positions.days_behind(action, today=today or local_today())
 
 
 def action_suggested_rag(action: Action, *, today: dt.date | None = None) -> str:
-    """The RAG the dates suggest, by the plan's settings; "" when dates say nothing."""
-    behind = action_days_behind(action, today=today)
-    if behind <= action.plan.suggest_amber_after_days:
-        return RAG.NOT_RATED
-    if behind > action.plan.suggest_red_after_days:
-        return RAG.RED
-    return RAG.AMBER
+    """The RAG the dates suggest (`plans.positions.suggested_rag`)."""
+    return positions.suggested_rag(action, today=today or local_today())
 
 
 def open_period(plan: Plan) -> ReportingPeriod | None:
@@ -194,6 +175,7 @@ def rating_record(
         if ReportingPeriod.objects.select_for_update().get(pk=period.pk).is_closed:
             raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
         rating.save()
+        positions.refresh(plan.pk, [positions.key_of_rating(rating)])
     return rating
 
 
@@ -248,9 +230,11 @@ def ratings_record_many(
             )
             for item, rag in entries
         ]
-        return bulk_create_with_history(
+        made = bulk_create_with_history(
             made, Rating, default_user=created_by, default_change_reason=reason
         )
+        positions.refresh(plan.pk, {positions.key_of_rating(rating) for rating in made})
+        return made
 
 
 def action_revise_due_date(
@@ -290,13 +274,6 @@ def action_revise_due_date(
     return revision
 
 
-def _latest_by_item(ratings: Iterable[Rating], key: str) -> dict[int, Rating]:
-    latest: dict[int, Rating] = {}
-    for rating in ratings:  # ordered oldest first, so later ones win
-        latest[getattr(rating, key)] = rating
-    return latest
-
-
 def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None = None) -> bool:
     """Freeze the plan's position as of the period's end.
 
@@ -323,19 +300,24 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
         )
         if unclosed is not None:
             raise ValidationError(f"Close {unclosed.label} first: positions build on it.")
-        earlier = Rating.objects.confirmed().filter(plan=plan, period__end__lte=period.end)
         this = Rating.objects.confirmed().filter(period=period)
+        # Each item's confirmed position as of this period, as the positions table
+        # holds it (`plans.positions`): for an item not rated in it, the one before.
+        held = {
+            (row.subject, row.action_id or row.measure_id or row.recommendation_id): row
+            for row in Position.objects.filter(period=period, confirmed_rating__isnull=False)
+            .select_related("confirmed_rating")
+            .order_by()
+        }
         carried: list[Rating] = []
 
         def carry(subject: str, key: str, item_ids: Iterable[int]) -> None:
             rated_now = set(this.filter(subject=subject).values_list(key, flat=True))
-            before = _latest_by_item(
-                earlier.filter(subject=subject).order_by("period__end", "created", "pk"), key
-            )
             for item_id in item_ids:
                 if item_id in rated_now:
                     continue
-                previous = before.get(item_id)
+                row = held.get((subject, item_id))
+                previous = row.confirmed_rating if row else None
                 carried.append(
                     Rating(
                         plan=plan,
@@ -372,6 +354,8 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
                 default_user=user,
                 default_change_reason=f"{period.label} closed: position carried forward",
             )
+        # The closing period's positions (and the upcoming ones') before it freezes.
+        positions.refresh(plan.pk)
         period.closing_counts = selectors.closing_counts(period)
         period.state = ReportingPeriod.State.CLOSED
         period.closed_at = now

@@ -265,11 +265,21 @@ def _chart_counts(counts: dict[str, int]) -> dict[str, int]:
 def _position_annotations(key: str, period: ReportingPeriod) -> dict:
     """The confirmed position's commentary, and when the item was last updated (a
     rating of its own rather than one carried forward)."""
-    latest = selectors.latest_rating_subquery(key, period=period, confirmed_only=True)
-    own = latest.filter(carried_forward=False)
+    # The last update: the newest confirmed rating of its own up to the period, which
+    # is not the position where the position was carried forward.
+    own = Rating.objects.confirmed().filter(
+        period__plan_id=period.plan_id,
+        period__end__lte=period.end,
+        carried_forward=False,
+        **{key: OuterRef("pk")},
+    )
     return {
-        "current_commentary": Subquery(latest.values("commentary")[:1]),
-        "last_updated_label": Subquery(own.values("period__label")[:1]),
+        "current_commentary": selectors.position_value(
+            key, "commentary", period=period, confirmed_only=True
+        ),
+        "last_updated_label": Subquery(
+            own.order_by(*selectors.NEWEST_POSITION_FIRST).values("period__label")[:1]
+        ),
         "updated_in_period": Exists(
             Rating.objects.confirmed().filter(
                 period=period, carried_forward=False, **{key: OuterRef("pk")}
@@ -470,10 +480,8 @@ def report_content(
     facet_labels, facets = _facet_positions(then, now)
     areas = []
     facet_comments = {
-        f"{facet}_commentary": Subquery(
-            selectors.latest_rating_subquery("recommendation", period=period, confirmed_only=True)
-            .filter(subject=facet)
-            .values("commentary")[:1]
+        f"{facet}_commentary": selectors.position_value(
+            "recommendation", "commentary", period=period, confirmed_only=True, subject=facet
         )
         for facet in periods.FACETS
     }

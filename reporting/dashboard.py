@@ -5,14 +5,11 @@ outcome measure, what moved since the period before, and the items that need att
 (overdue, slipped, below target, not updated, audits overdue, ratings awaiting
 confirmation). Several plans can be looked at side by side, each as of its own period.
 
-Positions follow the rule of `plans.selectors.latest_rating_subquery` (the latest
-confirmed rating in the latest period up to this one) but read fewer rows: closing a
-period (`plans.services.period_close`) gives every item a confirmed rating in that
-period, carried forward where it was not updated, and a closed period never changes.
-So the position as of a period is found among the ratings of that period and the open
-periods after the latest closed one; earlier periods never decide it. That keeps every
-figure a bounded number of index lookups per item instead of a walk through the whole
-history, and the number of queries is the same whatever the size of the plan.
+Positions are rows of `plans.Position` (the rule is `plans.positions`'): the confirmed
+position of each item as of each plan's period is one lookup on the (period, item) key,
+and the number of queries is the same whatever the size of the plan. A period's
+`window` (the periods back to the latest closed one, which gave every item a rating
+when it closed) still says which periods' ratings count as "since" a period.
 """
 
 from __future__ import annotations
@@ -47,6 +44,7 @@ from django.utils import timezone
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans import periods as plan_periods
+from plans import positions
 from plans import selectors as plan_selectors
 from plans.models import (
     RAG,
@@ -55,6 +53,7 @@ from plans.models import (
     Measure,
     Owner,
     Plan,
+    Position,
     Rating,
     Recommendation,
     ReportingPeriod,
@@ -234,50 +233,42 @@ class Scope:
 # --- Positions --------------------------------------------------------------------------
 
 
-def _levels(windows: dict[int, Sequence[int]]) -> list[dict[int, int]]:
-    """The windows (plan id to period ids, newest first) read level by level: level 0
-    holds each plan's newest period, level 1 the one before, and so on."""
-    depth = max((len(window) for window in windows.values()), default=0)
-    return [
-        {plan_id: window[d] for plan_id, window in windows.items() if len(window) > d}
-        for d in range(depth)
-    ]
+# The Position columns that give each part of a confirmed position.
+_CONFIRMED = {
+    "rag": "confirmed_rag",
+    "carried_forward": "confirmed_carried_forward",
+    "commentary": "confirmed_rating__commentary",
+    "created": "confirmed_rating__created",
+    "suggested_rag": "confirmed_rating__suggested_rag",
+    "override_reason": "confirmed_rating__override_reason",
+}
 
 
-def _latest(key: str, periods: dict[int, int], subject: str | None = None) -> QuerySet[Rating]:
-    """Confirmed ratings of the outer item in its plan's period of `periods` (plan id to
-    period id), latest first. The period is picked by the outer item's plan, so the
-    lookup is an equality on the (item, period, created) index whatever the number of
-    plans."""
-    if len(set(periods.values())) == 1:
-        period = Value(next(iter(periods.values())))
+def _rated(key: str, windows: dict[int, Sequence[int]], name: str, subject: str | None = None):
+    """The outer item's `name` from its confirmed position as of its plan's period (the
+    newest of its window), read from `plans.Position`; NULL where it has none, or where
+    the rating that gives it is in none of the window's periods. One lookup on the
+    (period, item) key, the period picked by the outer item's plan."""
+    newest = {plan_id: window[0] for plan_id, window in windows.items() if window}
+    if not newest:
+        return Value(None)
+    if len(set(newest.values())) == 1:
+        period = Value(next(iter(newest.values())))
     else:
         period = Case(
             *(
                 When(Exact(OuterRef("plan_id"), plan_id), then=Value(pk))
-                for plan_id, pk in periods.items()
+                for plan_id, pk in newest.items()
             ),
             output_field=IntegerField(),
         )
-    ratings = Rating.objects.filter(
-        status=Rating.Status.CONFIRMED, period_id=period, **{key: OuterRef("pk")}
+    allowed = sorted({pk for window in windows.values() for pk in window})
+    rows = Position.objects.filter(
+        period_id=period, confirmed_period_id__in=allowed, **{key: OuterRef("pk")}
     )
     if subject is not None:
-        ratings = ratings.filter(subject=subject)
-    return ratings.order_by("-created", "-pk")
-
-
-def _rated(key: str, windows: dict[int, Sequence[int]], name: str, subject: str | None = None):
-    """The outer item's `name` from its position in its plan's window (NULL when it has
-    none): the latest confirmed rating in the newest period of the window that has one.
-    One index lookup per period tried, newest first; COALESCE stops at the first period
-    with a rating."""
-    found = [
-        Subquery(_latest(key, periods, subject).values(name)[:1]) for periods in _levels(windows)
-    ]
-    if not found:
-        return Value(None)
-    return Coalesce(*found) if len(found) > 1 else found[0]
+        rows = rows.filter(subject=subject)
+    return Subquery(rows.values(_CONFIRMED[name])[:1])
 
 
 def _position(key: str, windows: dict[int, Sequence[int]], name: str = "rag"):
@@ -325,9 +316,9 @@ def with_override(queryset: QuerySet, scope: Scope, key: str) -> QuerySet:
 def _updated_in_period(key: str, scope: Scope) -> Exists:
     """A rating of its own in the period (proposed counts: the owner did update it)."""
     return Exists(
-        Rating.objects.filter(
-            period_id__in=scope.period_ids, carried_forward=False, **{key: OuterRef("pk")}
-        ).exclude(status=Rating.Status.RETURNED)
+        Position.objects.filter(
+            period_id__in=scope.period_ids, rated_in_period=True, **{key: OuterRef("pk")}
+        )
     )
 
 
@@ -563,11 +554,12 @@ def _with_due_as_of(actions: QuerySet[Action], scope: Scope) -> QuerySet[Action]
 
 def _open_as_of() -> Q:
     """Open on the as-of date: still open, or completed only after it."""
-    return Q(status=Action.Status.OPEN) | Q(completed_on__gt=F("as_of"))
+    return positions.open_q(as_of=F("as_of"))
 
 
-OVERDUE = Q(due_as_of__lt=F("as_of"))
-SLIPPED = Q(due_as_of__gt=F("baseline_due_date"))
+# The rules of `plans.positions`, on the due date as it stood on the as-of date.
+OVERDUE = positions.overdue_q(F("as_of"), due="due_as_of")
+SLIPPED = positions.slipped_q(due="due_as_of")
 
 
 def flagged_actions(scope: Scope) -> QuerySet[Action]:

@@ -133,6 +133,15 @@ class RatingFactory(factory.django.DjangoModelFactory):
     rag = "green"
     created = factory.LazyFunction(timezone.now)
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved as the services save a rating: with the positions it moves."""
+        from plans import positions
+
+        rating = super()._create(model_class, *args, **kwargs)
+        positions.refresh(rating.plan_id, [positions.key_of_rating(rating)])
+        return rating
+
 
 class AuditScheduleFactory(factory.django.DjangoModelFactory):
     class Meta:

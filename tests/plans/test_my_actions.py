@@ -316,9 +316,9 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_actions(
 ):
     _populate(owner, director, plan, count)
     client.force_login(director)
-    # session, user, roles, actions, owners, open periods, positions, last updates,
-    # ratings this period
-    with django_assert_num_queries(9):
+    # session, user, roles, actions, owners, open periods, positions (rows of
+    # plans.Position, which say whether the action was rated this period), last updates
+    with django_assert_num_queries(8):
         response = client.get(URL)
     shown = min(count, selectors.MY_ACTIONS_PAGE_SIZE)
     assert response.content.decode().count('id="action-') == shown

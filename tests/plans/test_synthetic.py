@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from audits.models import AuditSchedule, DipSample, MeasureValue
-from plans import synthetic
+from plans import positions, synthetic
 from plans.models import Action, DueDateRevision, Measure, Plan, Rating, ReportingPeriod
 
 
@@ -131,6 +131,9 @@ def test_it_makes_a_plan_with_a_rated_history():
     assert Rating.objects.filter(plan=plan, period=periods[-1], status="proposed").exists()
     assert DipSample.objects.filter(measure__plan=plan, period=periods[-1]).exists()
     assert DueDateRevision.objects.filter(action__plan=plan).exists()
+    # The positions table holds what the ratings give, bulk-written ones included.
+    for each in result.plans:
+        assert positions.differences(each.pk) == []
 
 
 @pytest.mark.django_db
