@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plans.models import Plan, ReportingPeriod, TimeStamped, Versioned
+from reporting.template import NARRATIVE_FIELDS
 
 
 class CommitteeReport(TimeStamped, Versioned):
@@ -38,12 +40,33 @@ class CommitteeReport(TimeStamped, Versioned):
     cabinet_member = models.CharField(max_length=300, blank=True)
     contact_officers = models.TextField(blank=True)
     recommendations = models.TextField(blank=True)
+    deadline_date = models.DateField(
+        null=True, blank=True, help_text="Printed beside the recommendations; N/A if none."
+    )
+    # The council's numbered sections (reporting.template.COUNCIL_TEMPLATE), in order.
     origin = models.TextField(blank=True)
     purpose = models.TextField(blank=True)
+    care_promise = models.TextField(blank=True)
+    major_policy_item = models.BooleanField(default=False)
+    cabinet_date = models.DateField(null=True, blank=True)
     background = models.TextField(blank=True)
-    key_issues = models.TextField(blank=True)
-    implications = models.TextField(blank=True)
+    corporate_priorities = models.TextField(blank=True)
+    climate_change = models.TextField(blank=True)
+    consultation = models.TextField(blank=True)
+    outcomes = models.TextField(blank=True)
+    recommendation_reason = models.TextField(blank=True)
+    alternatives = models.TextField(blank=True)
+    financial_implications = models.TextField(blank=True)
+    legal_implications = models.TextField(blank=True)
+    equalities_implications = models.TextField(blank=True)
+    implications = models.TextField(blank=True)  # other implications, after the three
+    background_documents = models.TextField(blank=True)
     appendices = models.TextField(blank=True)
+    not_applicable = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Narrative fields the clerk marked not applicable: printed as N/A.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -58,6 +81,20 @@ class CommitteeReport(TimeStamped, Versioned):
 
     def __str__(self) -> str:
         return f"{self.committee}, {self.meeting_date:%d %B %Y}"
+
+    def clean(self) -> None:
+        unknown = set(self.not_applicable or []) - set(NARRATIVE_FIELDS)
+        if unknown:
+            raise ValidationError(
+                {"not_applicable": f"Not sections of the report: {', '.join(sorted(unknown))}."}
+            )
+        if self.cabinet_date and not self.major_policy_item:
+            raise ValidationError(
+                {
+                    "cabinet_date": "A Cabinet date is only for a major policy item "
+                    "or statutory plan."
+                }
+            )
 
     def get_absolute_url(self) -> str:
         return reverse("reporting:report", args=[self.pk])

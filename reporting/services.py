@@ -36,6 +36,7 @@ from reporting.pdf import (
     render_pdf,
     render_pdf_in_two,
 )
+from reporting.template import NARRATIVE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ NOT_SENT = (
 # `renders_requeue`); well above the time a healthy queue takes to start a job.
 REQUEUE_AFTER = dt.timedelta(minutes=2)
 
-# What the clerk edits; the cover and narrative carried over from the previous report.
+# What the clerk edits: the cover, the recommendations, and the council's twelve
+# sections (reporting.template), in the order the report prints them.
 REPORT_FIELDS = (
     "committee",
     "meeting_date",
@@ -77,14 +79,19 @@ REPORT_FIELDS = (
     "cabinet_member",
     "contact_officers",
     "recommendations",
-    "origin",
-    "purpose",
-    "background",
-    "key_issues",
-    "implications",
-    "appendices",
+    "deadline_date",
+    "major_policy_item",
+    "cabinet_date",
+    *NARRATIVE_FIELDS,
+    "not_applicable",
 )
-CARRIED_FIELDS = tuple(f for f in REPORT_FIELDS if f not in ("meeting_date", "agenda_item"))
+# A new report starts from the previous one's cover and sections; not from its meeting,
+# agenda item or deadlines, which belong to that meeting alone.
+CARRIED_FIELDS = tuple(
+    f
+    for f in REPORT_FIELDS
+    if f not in ("meeting_date", "agenda_item", "deadline_date", "cabinet_date")
+)
 
 
 # Setting up a report -------------------------------------------------------------------
