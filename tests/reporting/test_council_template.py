@@ -58,7 +58,7 @@ def test_load_examples_sets_the_example_report_up_once():
 
 def test_the_example_report_fills_every_section_of_the_template():
     sections = read_sections(SECTIONS_FILE)
-    report = CommitteeReport(**{k: v for k, v in EXAMPLE_REPORT.items()})
+    report = CommitteeReport(**EXAMPLE_REPORT)
 
     for name in NARRATIVE_FIELDS:
         if PARTS_BY_FIELD[name].optional:
