@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from kombu.exceptions import OperationalError as BrokerError
 
-from plans.models import Plan, ReportingPeriod
+from plans.models import EXAMPLE_DATA_NOTE, Plan, ReportingPeriod
 from plans.services import save_versioned
 from reporting.content import ReportContent, report_content
 from reporting.models import CommitteeReport, ReportRender, render_path
@@ -252,6 +252,7 @@ def report_html(
             "content": content,
             "preview": preview,
             "part": part,
+            "example_note": EXAMPLE_DATA_NOTE if content.plan.example_data else "",
         },
     )
 
