@@ -162,9 +162,7 @@ def test_the_2024_plan_has_slipped_due_dates_with_reasons(examples):
     assert revision.reason.startswith("Illustrative: Social Work England registration")
     # A remedial action is due after the position it answers, and only when the report
     # gives a date: 1.12's answers Q2 and the report gives none.
-    remedial = dict(
-        RemedialAction.objects.filter(plan=plan).values_list("action__ref", "due_date")
-    )
+    remedial = dict(RemedialAction.objects.filter(plan=plan).values_list("action__ref", "due_date"))
     assert remedial == {
         "1.12": None,
         "4.1": None,
