@@ -119,6 +119,12 @@ class ReportRender(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     pdf = models.FileField(upload_to=render_path, blank=True, max_length=300)
+    docx = models.FileField(
+        upload_to=render_path,
+        blank=True,
+        max_length=300,
+        help_text="The same report as a Word document, made with the PDF.",
+    )
     checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the PDF.")
     page_count = models.PositiveIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(

@@ -37,6 +37,7 @@ from reporting.pdf import (
     render_pdf_in_two,
 )
 from reporting.template import NARRATIVE_FIELDS
+from reporting.word import WordRenderError, html_to_docx
 
 logger = logging.getLogger(__name__)
 
@@ -290,11 +291,37 @@ def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> Rendere
     )
 
 
+def report_docx(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
+    """The report as a Word document, from the same HTML as the PDF (reporting.word).
+    Raises `WordRenderError` when its charts cannot be drawn."""
+    content = report_content(report, generated_at=generated_at)
+    html = report_html(report, generated_at=generated_at, content=content)
+    footer = [
+        f"{report.committee}, {report.meeting_date:%-d %B %Y}"
+        + (f" · Agenda item No. {report.agenda_item}" if report.agenda_item else ""),
+        f"Position as of {content.period.label} · generated "
+        f"{timezone.localtime(generated_at):%-d %b %Y, %H:%M}",
+    ]
+    if content.plan.example_data:
+        footer.insert(0, EXAMPLE_DATA_NOTE)
+    return html_to_docx(html, title=report.title, footer=footer, to_pdf=_charts_pdf)
+
+
+def _charts_pdf(html: str) -> bytes:
+    """The Word version's charts laid out as the PDF's are, with the report's fonts."""
+    return render_pdf(
+        html,
+        base_url=STATIC_ROOT,
+        allowed_roots=ALLOWED_ROOTS,
+        stylesheets=(STATIC_ROOT / "css" / "fonts.css",),
+    ).data
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`: a reader
     sees the old file or the new one, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".pdf")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -460,14 +487,18 @@ def render_run(
     report = render.report
     try:
         data, page_count = report_pdf(report, generated_at=now)
+        word = report_docx(report, generated_at=now)
         stem = download_filename(report).removesuffix(".pdf")
         name = render_path(render, f"{stem}-render-{render.number}.pdf")
+        word_name = render_path(render, f"{stem}-render-{render.number}.docx")
         write_atomically(Path(default_storage.path(name)), data)
+        write_atomically(Path(default_storage.path(word_name)), word)
         done = ReportRender.objects.filter(
             pk=render_id, state=ReportRender.State.RENDERING, started_at=now
         ).update(
             state=ReportRender.State.READY,
             pdf=name,
+            docx=word_name,
             checksum=hashlib.sha256(data).hexdigest(),
             page_count=page_count,
             finished_at=timezone.now(),
@@ -488,6 +519,9 @@ def render_run(
         return False
     except PdfRenderError as error:
         _fail(render_id, now, f"The report's stylesheet or fonts could not be loaded: {error}")
+        return False
+    except WordRenderError as error:
+        _fail(render_id, now, f"The Word version could not be made: {error}")
         return False
     except Exception as error:
         logger.exception("Render %s of report %s failed", render_id, report.pk)

@@ -14,6 +14,12 @@ urlpatterns: list = [
     path("<int:pk>/status/", views.report_status, name="report_status"),
     path("<int:pk>/preview/", views.report_preview, name="report_preview"),
     path("renders/<int:pk>/download/", views.render_download, name="render_download"),
+    path(
+        "renders/<int:pk>/download.docx",
+        views.render_download,
+        {"kind": "docx"},
+        name="render_download_docx",
+    ),
 ]
 
 # Improvement Board dashboard (read-only, every role)

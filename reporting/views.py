@@ -214,25 +214,32 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html)
 
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 @login_required
 @require_GET
-def render_download(request: HttpRequest, pk: int) -> FileResponse:
+def render_download(request: HttpRequest, pk: int, kind: str = "pdf") -> FileResponse:
+    """A ready render's PDF, or (`kind` "docx") the same report as a Word document."""
     render_ = get_object_or_404(
         ReportRender.objects.select_related("report__plan", "report__period"), pk=pk
     )
     if not roles.can_view_plan(request.user, render_.report.plan):
         raise PermissionDenied
-    if render_.state != ReportRender.State.READY or not render_.pdf:
-        raise Http404("This render has no PDF.")
+    stored = render_.docx if kind == "docx" else render_.pdf
+    label = "Word version" if kind == "docx" else "PDF"
+    if render_.state != ReportRender.State.READY or not stored:
+        raise Http404(f"This render has no {label}.")
     try:
-        handle = render_.pdf.open("rb")
+        handle = stored.open("rb")
     except FileNotFoundError:
-        raise Http404("The PDF file is missing.") from None
+        raise Http404(f"The {label} file is missing.") from None
+    filename = services.download_filename(render_.report)
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=services.download_filename(render_.report),
-        content_type="application/pdf",
+        filename=filename.removesuffix(".pdf") + ".docx" if kind == "docx" else filename,
+        content_type=DOCX_TYPE if kind == "docx" else "application/pdf",
     )
     response["Cache-Control"] = "private, no-store"
     return response
