@@ -34,7 +34,7 @@ from plans.models import (
     Rating,
     ReportingPeriod,
 )
-from reporting import charts
+from reporting import appendices, charts
 from reporting.models import CommitteeReport
 from reporting.template import COUNCIL_TEMPLATE, GENERATED_UNDER, NOT_APPLICABLE
 
@@ -784,6 +784,18 @@ def report_sections(report: CommitteeReport) -> list[Section]:
         if template.key == GENERATED_UNDER:
             section.generated = GENERATED_SECTIONS
         count = 0
+        listing = appendices.listed(report) if template.key == "appendices" else []
+        if listing:
+            section.blocks.append(
+                Block(
+                    heading="",
+                    paragraphs=[
+                        Paragraph(f"{template.number}.{n}", f"Appendix {a.label} – {a.title}")
+                        for n, a in enumerate(listing, start=1)
+                    ],
+                )
+            )
+            count = len(listing)
         for part in template.parts:
             text = getattr(report, part.field).strip()
             if part.field in marked:
@@ -792,7 +804,7 @@ def report_sections(report: CommitteeReport) -> list[Section]:
             elif text:
                 paragraphs = narrative_paragraphs(text, template.number, first=count + 1)
                 count = max([count, *(int(p.number.split(".")[1]) for p in paragraphs if p.number)])
-            elif part.optional:
+            elif part.optional or listing:
                 continue
             else:
                 count += 1

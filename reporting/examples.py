@@ -18,7 +18,7 @@ from django.conf import settings
 
 from plans.models import Plan
 from reporting import services
-from reporting.models import CommitteeReport
+from reporting.models import CommitteeReport, ReportAppendix
 from reporting.template import NARRATIVE_FIELDS
 
 SECTIONS_FILE = Path(settings.BASE_DIR) / "fixtures" / "ilacs-2024" / "committee-report-2024-11.txt"
@@ -62,12 +62,36 @@ EXAMPLE_REPORT = {
 }
 
 
+# Section 12 of the November 2024 report. The letter and the programme overview are
+# the council's documents, not in this repository: listed, not attached.
+EXAMPLE_APPENDICES = [
+    (
+        "1",
+        "Ofsted letter – Monitoring Visit to Peterborough Children's Services July 24.",
+        ReportAppendix.Kind.UPLOAD,
+    ),
+    (
+        "2a",
+        "Peterborough City Council Children's Services Inspection Action Plan (submitted "
+        "to Ofsted April 2024), with the position of each action and measure.",
+        ReportAppendix.Kind.PLAN,
+    ),
+    ("2b", "Ofsted Programme Overview", ReportAppendix.Kind.UPLOAD),
+    ("2c", "RAG criteria of the action plan", ReportAppendix.Kind.CRITERIA),
+]
+
+
 def example_report_create(*, plan: Plan | None = None, user=None) -> CommitteeReport:
     """Set up the example report for the ilacs-2024 plan's Q2 2024/25 position."""
     plan = plan or Plan.objects.get(slug="ilacs-2024")
     period = plan.periods.get(label="Q2 2024/25")
     return services.report_create(
-        plan=plan, period=period, user=user, reason="example report", **EXAMPLE_REPORT
+        plan=plan,
+        period=period,
+        user=user,
+        reason="example report",
+        appendix_entries=EXAMPLE_APPENDICES,
+        **EXAMPLE_REPORT,
     )
 
 

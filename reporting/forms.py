@@ -162,3 +162,17 @@ class EditReportForm(ReportForm):
         max_length=200,
         help_text="Kept in the report's history.",
     )
+
+
+class AppendixForm(forms.Form):
+    """An appendix the clerk adds: its label and title, and the PDF if it is to hand."""
+
+    label = forms.CharField(max_length=10, help_text="As section 12 names it: 1, 2a, C…")
+    title = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}))
+    file = forms.FileField(
+        required=False,
+        label="PDF (optional)",
+        help_text="A PDF, merged into the report's PDF after its own pages. Without one "
+        "the appendix is listed but not attached.",
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )

@@ -100,6 +100,54 @@ class CommitteeReport(TimeStamped, Versioned):
         return reverse("reporting:report", args=[self.pk])
 
 
+def appendix_path(instance: ReportAppendix, filename: str) -> str:
+    return (
+        f"reports/plan-{instance.report.plan_id}/report-{instance.report_id}/appendices/{filename}"
+    )
+
+
+class ReportAppendix(models.Model):
+    """One appendix of a committee report, listed in section 12 in `position` order.
+
+    The action plan with its positions and the RAG criteria are generated with the
+    report; any other appendix (the inspectorate's letter, say) is a PDF the clerk
+    uploads, merged into the PDF pack after the report's own pages, in order. An
+    uploaded appendix without its file yet is listed but not merged."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "The action plan with its positions (generated)"
+        CRITERIA = "criteria", "The RAG criteria (generated)"
+        UPLOAD = "upload", "A PDF the clerk uploads"
+
+    report = models.ForeignKey(
+        CommitteeReport, on_delete=models.CASCADE, related_name="appendix_entries"
+    )
+    position = models.PositiveIntegerField()
+    label = models.CharField(max_length=10, help_text="As the report names it: 1, 2a, A…")
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
+    file = models.FileField(upload_to=appendix_path, blank=True, max_length=300)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "position"], name="%(app_label)s_%(class)s_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "label"], name="%(app_label)s_%(class)s_unique_label"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="upload") | Q(file=""),
+                name="%(app_label)s_%(class)s_only_uploads_have_files",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appendix {self.label}: {self.title}"
+
+
 def render_path(instance: ReportRender, filename: str) -> str:
     return f"reports/plan-{instance.report.plan_id}/report-{instance.report_id}/{filename}"
 

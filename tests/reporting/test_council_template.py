@@ -43,6 +43,10 @@ def test_the_readme_render_report_command_works_right_after_load_examples(tmp_pa
     assert "Is this a Major Policy Item/ Statutory Plan?" in timescales  # wrapped at the /
     assert "NO" in timescales.split("?")[1]
     assert "Environment & Climate Change" in text
+    section_12 = text[text.find(HEADINGS[11]) :]
+    for label in ("1", "2a", "2b", "2c"):
+        assert f"Appendix {label} – " in section_12
+    assert "APPENDIX 2A: THE ACTION PLAN" in text and "APPENDIX 2C: RAG CRITERIA" in text
     assert (
         "Equalities Impact Assessment is not needed because the issues covered are for "
         "information purposes only, therefore the Council's full EIA process" in text
@@ -61,7 +65,7 @@ def test_the_example_report_fills_every_section_of_the_template():
     report = CommitteeReport(**EXAMPLE_REPORT)
 
     for name in NARRATIVE_FIELDS:
-        if PARTS_BY_FIELD[name].optional:
+        if PARTS_BY_FIELD[name].optional or name == "appendices":  # listed: EXAMPLE_APPENDICES
             continue
         assert sections.get(name) or name in EXAMPLE_REPORT["not_applicable"], name
     printed = report_sections(report)
@@ -70,6 +74,9 @@ def test_the_example_report_fills_every_section_of_the_template():
     numbers = [p.number for p in background.paragraphs if p.number]
     assert numbers[:6] == ["4.1", "4.2", "4.3", "4.4", "4.5", "4.5.1"]
     assert numbers[-1] == "4.19"
+    appendices = next(s for s in printed if s.key == "appendices")
+    # An unsaved report lists the generated appendices; the saved example its own four.
+    assert appendices.paragraphs[0].text.startswith("Appendix A – ")
 
 
 def test_a_sections_file_naming_an_unknown_section_is_refused(tmp_path):
