@@ -50,7 +50,11 @@ def test_a_new_report_lists_the_generated_appendices_in_section_12(built):
     ]
 
 
-def test_uploaded_appendices_are_merged_in_order_and_numbered_with_the_report(built):
+@pytest.mark.parametrize("processes", [1, 2])
+def test_uploaded_appendices_are_merged_in_order_and_numbered_with_the_report(
+    built, settings, processes
+):
+    settings.REPORT_PDF_PROCESSES = processes  # the report laid out whole, or in two parts
     report = built.report
     appendices.appendix_add(
         report=report, label="C", title="Ofsted letter", upload=upload(pdf_of(2))
