@@ -6,7 +6,7 @@ from django import forms
 
 from plans.models import Plan, ReportingPeriod
 from reporting.models import CommitteeReport
-from reporting.services import REPORT_FIELDS
+from reporting.services import COVER_FIELDS, REPORT_FIELDS
 from reporting.template import COUNCIL_TEMPLATE, NARRATIVE_FIELDS, PARTS_BY_FIELD
 
 NARRATIVE_HINT = (
@@ -88,23 +88,7 @@ class ReportForm(forms.ModelForm):
     def groups(self) -> list[tuple[str, list]]:
         """The visible fields under the headings the report prints them under."""
         groups = [
-            (
-                "Cover",
-                [
-                    self[name]
-                    for name in (
-                        "period",
-                        "committee",
-                        "meeting_date",
-                        "agenda_item",
-                        "access",
-                        "title",
-                        "report_of",
-                        "cabinet_member",
-                        "contact_officers",
-                    )
-                ],
-            ),
+            ("Cover", [self[name] for name in ("period", *COVER_FIELDS)]),
             ("Recommendations", [self["recommendations"], self["deadline_date"]]),
         ]
         for section in COUNCIL_TEMPLATE:

@@ -72,7 +72,7 @@ REQUEUE_AFTER = dt.timedelta(minutes=2)
 
 # What the clerk edits: the cover, the recommendations, and the council's twelve
 # sections (reporting.template), in the order the report prints them.
-REPORT_FIELDS = (
+COVER_FIELDS = (
     "committee",
     "meeting_date",
     "agenda_item",
@@ -81,6 +81,9 @@ REPORT_FIELDS = (
     "report_of",
     "cabinet_member",
     "contact_officers",
+)
+REPORT_FIELDS = (
+    *COVER_FIELDS,
     "recommendations",
     "deadline_date",
     "major_policy_item",
@@ -345,12 +348,7 @@ def appendix_stamps(report: CommitteeReport, *, first: int, total: int) -> bytes
         "div { break-after: page; height: 1px; overflow: hidden; color: transparent } "
         f"{' '.join(rules)}</style></head><body>{''.join(pages)}</body></html>"
     )
-    return render_pdf(
-        html,
-        base_url=STATIC_ROOT,
-        allowed_roots=ALLOWED_ROOTS,
-        stylesheets=(STATIC_ROOT / "css" / "fonts.css",),
-    ).data
+    return _plain_pdf(html)
 
 
 def report_docx(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
@@ -366,11 +364,12 @@ def report_docx(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
     ]
     if content.plan.example_data:
         footer.insert(0, EXAMPLE_DATA_NOTE)
-    return html_to_docx(html, title=report.title, footer=footer, to_pdf=_charts_pdf)
+    return html_to_docx(html, title=report.title, footer=footer, to_pdf=_plain_pdf)
 
 
-def _charts_pdf(html: str) -> bytes:
-    """The Word version's charts laid out as the PDF's are, with the report's fonts."""
+def _plain_pdf(html: str) -> bytes:
+    """A helper document (the Word version's charts, the appended pages' footers) laid
+    out as the report is, with its fonts and nothing else."""
     return render_pdf(
         html,
         base_url=STATIC_ROOT,

@@ -19,11 +19,16 @@ pytestmark = pytest.mark.django_db
 HEADINGS = [f"{s.number}. {s.heading}".upper() for s in COUNCIL_TEMPLATE]
 
 
-def _posted(form) -> dict:
+def _edit(client, clerk, changes: dict):
+    """A reported plan, and the response to posting its report's edit form with
+    `changes` over what the form shows."""
+    built = build_reported_plan(areas=1, actions_per_area=1)
+    client.force_login(clerk)
+    url = reverse("reporting:report_edit", args=[built.report.pk])
+    form = client.get(url).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None and k != "not_applicable"}
-    period = form.initial["period"]
-    data["period"] = getattr(period, "pk", period)
-    return data
+    data["period"] = getattr(form.initial["period"], "pk", form.initial["period"])
+    return built, client.post(url, {**data, "version": built.report.version, **changes})
 
 
 def test_the_readme_render_report_command_works_right_after_load_examples(tmp_path):
@@ -102,16 +107,10 @@ def test_the_form_groups_fields_as_the_report_numbers_them(client, clerk):
 
 
 def test_marking_a_section_not_applicable_is_saved_and_carried_to_the_next_report(client, clerk):
-    built = build_reported_plan(areas=1, actions_per_area=1)
-    client.force_login(clerk)
-    url = reverse("reporting:report_edit", args=[built.report.pk])
-    data = _posted(client.get(url).context["form"])
-
-    response = client.post(
-        url,
+    built, response = _edit(
+        client,
+        clerk,
         {
-            **data,
-            "version": built.report.version,
             "consultation": "",
             "na_consultation": "on",
             "corporate_priorities": "Children.",
@@ -129,16 +128,10 @@ def test_marking_a_section_not_applicable_is_saved_and_carried_to_the_next_repor
 
 
 def test_a_section_both_written_and_marked_not_applicable_is_refused(client, clerk):
-    built = build_reported_plan(areas=1, actions_per_area=1)
-    client.force_login(clerk)
-    url = reverse("reporting:report_edit", args=[built.report.pk])
-    data = _posted(client.get(url).context["form"])
-
-    response = client.post(
-        url,
+    _, response = _edit(
+        client,
+        clerk,
         {
-            **data,
-            "version": built.report.version,
             "consultation": "Staff were consulted.",
             "na_consultation": "on",
             "cabinet_date": "2025-01-13",

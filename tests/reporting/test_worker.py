@@ -115,9 +115,11 @@ def test_the_example_plans_reports_render_through_a_real_worker(worker, clerk):
             assert f"{area.recommendation.ref}. {title}" in text, title
         reds = [e for e in content.exceptions if e.rag == "red"]
         assert reds, "the example should have red items to check"
+        # pdftotext drops a word's own hyphen where a line breaks at it.
+        unhyphenated = text.replace("-", "")
         for item in reds:
-            assert flat(item.text) in text, item.text
-            assert flat(item.commentary) in text, item.commentary
+            assert flat(item.text).replace("-", "") in unhyphenated, item.text
+            assert flat(item.commentary).replace("-", "") in unhyphenated, item.commentary
         assert render.requested_by == clerk and render.attempts == 1
 
 
