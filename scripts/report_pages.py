@@ -6,8 +6,8 @@ Loads the example plans into a throwaway SQLite database, sets up the example re
 (cover and narrative from the November 2024 scrutiny report, reporting/examples.py),
 renders it with the same service as the Celery job, and converts chosen pages with
 pdftoppm into docs/screenshots/report-page-N.png: the cover, the progress summary, the
-first page of each later part, the RAG criteria and the page with sections 7 to 12 of
-the council's template (report-page-8.png).
+first page of each later part (page 5: the closing sections of the council's template)
+and the RAG criteria.
 """
 
 from __future__ import annotations
@@ -26,7 +26,6 @@ PARTS = (
     "Progress against the action plan",
     "Exceptions: red, amber and slipped items",
     "Outcome measures and performance",
-    "10. IMPLICATIONS",
     "APPENDIX 2A: THE ACTION PLAN",
     "APPENDIX 2C: RAG CRITERIA",
 )
