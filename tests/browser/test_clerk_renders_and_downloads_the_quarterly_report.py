@@ -45,7 +45,7 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
     page.get_by_label("Recommendations to the committee").fill(
         "The committee notes the progress made against the action plan in Q2 2024/25."
     )
-    page.get_by_label("Purpose and reason for report").fill(
+    page.get_by_label("Purpose and reason for report", exact=True).fill(
         "To update the committee on progress against the plan written after the ILACS "
         "inspection of 2024."
     )
