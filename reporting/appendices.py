@@ -20,6 +20,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
 from django.utils.text import get_valid_filename
+from simple_history.utils import bulk_create_with_history
 
 from reporting.models import CommitteeReport, ReportAppendix
 
@@ -76,11 +77,13 @@ def appendices_set_up(
             else []
         )
         entries = carried or list(DEFAULT_APPENDICES)
-    ReportAppendix.objects.bulk_create(
+    bulk_create_with_history(
         [
             ReportAppendix(report=report, position=number, label=label, title=title, kind=kind)
             for number, (label, title, kind) in enumerate(entries, start=1)
-        ]
+        ],
+        ReportAppendix,
+        default_change_reason="report set up",
     )
 
 
@@ -113,7 +116,7 @@ def _pdf_pages(upload: UploadedFile) -> int:
 
 
 def appendix_add(
-    *, report: CommitteeReport, label: str, title: str, upload: UploadedFile | None
+    *, report: CommitteeReport, label: str, title: str, upload: UploadedFile | None, user=None
 ) -> ReportAppendix:
     """List a new appendix after the others, with its PDF if given."""
     label, title = label.strip(), title.strip()
@@ -138,16 +141,20 @@ def appendix_add(
                 name if name.lower().endswith(".pdf") else f"{name}.pdf", upload, save=False
             )
         appendix.full_clean()
+        appendix._history_user = user if getattr(user, "is_authenticated", False) else None
+        appendix._change_reason = "appendix added"
         appendix.save()
     return appendix
 
 
-def appendix_delete(*, appendix: ReportAppendix) -> None:
+def appendix_delete(*, appendix: ReportAppendix, user=None) -> None:
     """Remove an uploaded appendix (the generated ones stay: they are the report)."""
     if appendix.kind != ReportAppendix.Kind.UPLOAD:
         raise ValidationError("The generated appendices are part of the report.")
     if appendix.file:
         appendix.file.delete(save=False)
+    appendix._history_user = user if getattr(user, "is_authenticated", False) else None
+    appendix._change_reason = "appendix removed"
     appendix.delete()
 
 

@@ -128,6 +128,7 @@ class ReportAppendix(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
     file = models.FileField(upload_to=appendix_path, blank=True, max_length=300)
     pages = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["report", "position", "pk"]

@@ -160,6 +160,7 @@ def appendix_add(request: HttpRequest, pk: int) -> HttpResponse:
                 label=form.cleaned_data["label"],
                 title=form.cleaned_data["title"],
                 upload=form.cleaned_data["file"],
+                user=request.user,
             )
         except ValidationError as error:
             named = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
@@ -178,7 +179,7 @@ def appendix_delete(request: HttpRequest, pk: int) -> HttpResponse:
     appendix = get_object_or_404(ReportAppendix.objects.select_related("report"), pk=pk)
     report = _report(request, appendix.report_id, manage=True)
     try:
-        appendices.appendix_delete(appendix=appendix)
+        appendices.appendix_delete(appendix=appendix, user=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

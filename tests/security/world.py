@@ -194,6 +194,7 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
         page_count=1,
     )
     render.pdf.save("render-1.pdf", ContentFile(minimal_pdf()), save=False)
+    render.docx.save("render-1.docx", ContentFile(b"PK\x03\x04 a Word document"), save=False)
     render.state = ReportRender.State.READY
     render.save()
     return World(
