@@ -49,7 +49,13 @@ from plans.parsing import owner_key, parse_rag, parse_timescale, split_accountab
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 LONDON = ZoneInfo("Europe/London")
-ILLUSTRATIVE = "Illustrative rating based on the November 2024 scrutiny report: "
+# The ratings are invented; the facts their commentaries state are the report's, with
+# its paragraph numbers in brackets. Figures in no document say so and name no source.
+ILLUSTRATIVE = (
+    "Illustrative rating, not the council's (paragraph numbers cite the November 2024 "
+    "scrutiny report): "
+)
+INVENTED = "Invented for the example, in no document: "
 EXAMPLE = "example data"
 ILLUSTRATIVE_REASON = "example data (illustrative)"
 
@@ -97,6 +103,7 @@ def load_ilacs_2024() -> str:
                 "amber_label": meta["amber_label"],
                 "requires_signoff": False,
                 "source": meta["source"],
+                "example_data": True,
             },
         )
         if created or changed:
@@ -178,8 +185,11 @@ def _illustrate(plan: Plan, period: ReportingPeriod, data: dict) -> None:
         action = actions[row["ref"]]
         action.status = Action.Status.COMPLETE
         action.completed_on = dt.date.fromisoformat(row["completed_on"])
+        invented = "; the date is invented" if row.get("invented") else ""
         services.save_versioned(
-            action, expected_version=action.version, reason=f"{ILLUSTRATIVE_REASON}: completed"
+            action,
+            expected_version=action.version,
+            reason=f"{ILLUSTRATIVE_REASON}: completed{invented}",
         )
     for row in map(_illustrative, data.get("ratings", [])):
         if row["subject"] == "action":
@@ -203,13 +213,20 @@ def _illustrate(plan: Plan, period: ReportingPeriod, data: dict) -> None:
         )
     for row in map(_illustrative, data.get("remedial_actions", [])):
         action = actions[row["ref"]]
+        # Only a date the report gives, and never one before the position it answers.
+        due = dt.date.fromisoformat(row["due"]) if row.get("due") else None
+        if due is not None and due <= period.end:
+            raise ValueError(
+                f"Remedial action for {row['ref']} is due {due}, before the end of "
+                f"{period.label} whose position it answers."
+            )
         remedial = RemedialAction(
             plan=plan,
             action=action,
             outstanding=action.text,
             text=f"Illustrative: {row['text']}",
             responsible="; ".join(o.post for o in action.owners.all())[:300],
-            due_date=action.due_date,
+            due_date=due,
         )
         _tag(remedial, ILLUSTRATIVE_REASON)
         remedial.full_clean()
@@ -267,7 +284,7 @@ def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetim
         sampled_on=dt.date.fromisoformat(row["sampled_on"]),
         sample_size=row["sample_size"],
         compliant=row["compliant"],
-        findings=f"Illustrative: {row['findings']}",
+        findings=f"{INVENTED if row.get('invented') else 'Illustrative: '}{row['findings']}",
         mitigation=row.get("mitigation", ""),
     )
     _tag(sample, ILLUSTRATIVE_REASON)
@@ -286,7 +303,8 @@ def _dip_sample(plan: Plan, period: ReportingPeriod, row: dict, when: dt.datetim
         suggested_rag=derived,
         user=None,
         commentary=(
-            f"{ILLUSTRATIVE}dip sample {sample.sampled_on.day} {sample.sampled_on:%b %Y}: "
+            f"{INVENTED if row.get('invented') else ILLUSTRATIVE}dip sample "
+            f"{sample.sampled_on.day} {sample.sampled_on:%b %Y}: "
             f"{sample.compliant} of {sample.sample_size} compliant ({result:.1f}%). "
             f"Mitigation: {sample.mitigation}"
         ),

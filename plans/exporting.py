@@ -12,7 +12,8 @@ first due ("December 2024 [slipped from June 24]", see
 `plans.parsing.timescale_with_revision`), so the copy has the same baseline and due
 date and one revision between them; the reasons given for revisions, and any dates
 between the first and the current one, are not in the table. A measure's method appears
-in a Method column when one was set by hand (differs from what its words suggest).
+in a Method column when one was set by hand (differs from what its words suggest). An
+example plan's rows carry an "Example data" column saying their ratings are illustrative.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import io
 from decimal import Decimal
 
 from plans.importing import FORMULA_STARTS, measure_method
-from plans.models import Action, Measure, Plan
+from plans.models import EXAMPLE_DATA_NOTE, Action, Measure, Plan
 from plans.parsing import timescale_with_revision
 from plans.selectors import actions_with_position, measures_with_position
 
@@ -77,12 +78,16 @@ def plan_rows(plan: Plan) -> list[list[str]]:
     # The method is implied by a measure's words unless it was set by hand.
     if any(m.method != measure_method(m.text) for ms in measures.values() for m in ms):
         optional.append("Method")
-    headers = HEADERS + optional
+    # An example plan's rows say so in a column of their own, which the importer
+    # ignores; the area rows stay as the importer knows them.
+    note = {"Example data": EXAMPLE_DATA_NOTE} if plan.example_data else {}
+    headers = HEADERS + optional + list(note)
 
     def rag(value: str | None) -> str:
         return plan.rag_label(value) if value else ""
 
     def row(**cells: str) -> list[str]:
+        cells = {**note, **cells}
         return [cells.get(header, "") for header in headers]
 
     by_rec: dict[int, list[Action]] = {}
@@ -91,7 +96,7 @@ def plan_rows(plan: Plan) -> list[list[str]]:
     rows = [headers]
     # Every area, even one with no actions yet, so that it comes back on import.
     for rec in plan.recommendations.order_by("position", "pk"):
-        rows.append(row(Ref=f"What needs to improve? {rec.ref} {rec.title}"))
+        rows.append([f"What needs to improve? {rec.ref} {rec.title}"] + [""] * (len(headers) - 1))
         last_outcome = None
         for action in by_rec.get(rec.pk, []):
             outcome = ""

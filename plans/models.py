@@ -17,6 +17,10 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+# Printed wherever an example plan's ratings appear: page banners, the report's cover
+# and running footer, and exports.
+EXAMPLE_DATA_NOTE = "Example data: ratings are illustrative, not the council's"
+
 
 class RAG(models.TextChoices):
     """The RAG scale. Blue means complete. Some plans label Amber as Yellow."""
@@ -106,6 +110,11 @@ class Plan(TimeStamped):
         default=31, help_text="An open action more than this many days past due is suggested Red."
     )
     source = models.CharField(max_length=200, blank=True, help_text="Where the plan came from.")
+    example_data = models.BooleanField(
+        default=False,
+        help_text="The plan's ratings are illustrative, not the council's: every page, PDF "
+        "and export that shows them says so.",
+    )
     history = HistoricalRecords()
 
     class Meta:

@@ -34,8 +34,9 @@ from plans.models import (
     Rating,
     ReportingPeriod,
 )
-from reporting import charts
+from reporting import appendices, charts
 from reporting.models import CommitteeReport
+from reporting.template import COUNCIL_TEMPLATE, GENERATED_UNDER, NOT_APPLICABLE
 
 # How many periods the trend chart compares, ending with the report's own: members
 # compare "November vs March vs July", not the whole history.
@@ -53,23 +54,45 @@ DIRECTIONS = tuple(
     )
 )
 
-_NUMBERED = re.compile(r"^\d+(\.\d+)*\.?\s")
+_NUMBERED = re.compile(r"^\d+(\.\d+)+\.?\s")
 
 
 @dataclass
 class Paragraph:
-    """A paragraph of the clerk's narrative, numbered "4.2" unless it carries a number."""
+    """A paragraph of the clerk's narrative, numbered "4.2" unless it carries a number.
+    `missing` marks the placeholder for a section nobody has written yet."""
 
     number: str
     text: str
+    missing: bool = False
+
+
+@dataclass
+class Block:
+    """Part of a section: its own sub-heading (10's "Legal Implications") if any, and
+    its paragraphs."""
+
+    heading: str
+    paragraphs: list[Paragraph]
 
 
 @dataclass
 class Section:
+    """One of the council's numbered sections, as printed. Section 4 also carries the
+    three sections the plan's data fills (`generated`); section 3 is the timescales
+    table (`timescales`)."""
+
     number: int
     key: str
     heading: str
-    paragraphs: list[Paragraph] = field(default_factory=list)
+    lead: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    generated: tuple[tuple[str, str], ...] = ()
+    timescales: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def paragraphs(self) -> list[Paragraph]:
+        return [p for block in self.blocks for p in block.paragraphs]
 
 
 @dataclass
@@ -231,18 +254,36 @@ def _frozen_at(period: ReportingPeriod) -> dt.datetime | None:
     return closed_since or period.closed_at
 
 
-def narrative_paragraphs(text: str, section_number: int) -> list[Paragraph]:
+def narrative_paragraphs(text: str, section_number: int, first: int = 1) -> list[Paragraph]:
     """The clerk's plain text split at blank lines; single line breaks stay in the text
-    (the template keeps them with white-space: pre-line)."""
+    (the template keeps them with white-space: pre-line).
+
+    A text that numbers any of its paragraphs itself ("4.5.1 Whilst…") keeps its own
+    numbering exactly, its other paragraphs continuing the one before, as council
+    reports print them. Otherwise each paragraph is numbered from
+    `section_number`.`first`: a section's later parts continue it (10.1, 10.2, 10.3)."""
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n"))]
-    paragraphs, count = [], 0
-    for block in filter(None, blocks):
-        if _NUMBERED.match(block):
-            paragraphs.append(Paragraph(number="", text=block))
-        else:
-            count += 1
-            paragraphs.append(Paragraph(number=f"{section_number}.{count}", text=block))
-    return paragraphs
+    blocks = [block for block in blocks if block]
+    if any(_NUMBERED.match(block) for block in blocks):
+        paragraphs = []
+        for block in blocks:
+            own = _NUMBERED.match(block)
+            number = own.group(0).strip().rstrip(".") if own else ""
+            paragraphs.append(Paragraph(number=number, text=block[own.end() :] if own else block))
+        return paragraphs
+    return [
+        Paragraph(number=f"{section_number}.{count}", text=block)
+        for count, block in enumerate(blocks, start=first)
+    ]
+
+
+def _last_number(paragraphs: list[Paragraph], section_number: int, count: int) -> int:
+    """The highest paragraph number of the section so far, written or given."""
+    for paragraph in paragraphs:
+        parts = paragraph.number.split(".")
+        if len(parts) >= 2 and parts[0] == str(section_number) and parts[1].isdigit():
+            count = max(count, int(parts[1]))
+    return count
 
 
 def periods_up_to(period: ReportingPeriod) -> list[ReportingPeriod]:
@@ -713,37 +754,71 @@ def _trend_chart(plan: Plan, history: list[ReportingPeriod], labels: dict) -> Sa
     )
 
 
-SECTION_FIELDS = (
-    ("origin", "Origin of report"),
-    ("purpose", "Purpose and reason for report"),
-    ("background", "Background and key issues"),
+GENERATED_SECTIONS = (
     ("progress", "Progress against the action plan"),
     ("exceptions", "Exceptions: red, amber and slipped items"),
     ("measures", "Outcome measures and performance"),
-    ("key_issues", "Key issues"),
-    ("implications", "Implications"),
-    ("appendices", "Appendices"),
 )
-GENERATED_SECTIONS = {"progress", "exceptions", "measures"}
+NOT_YET_WRITTEN = "Not yet written."
+
+
+def _yes_no(value: bool) -> str:
+    return "YES" if value else "NO"
 
 
 def report_sections(report: CommitteeReport) -> list[Section]:
-    """The numbered sections in order: the clerk's narratives where written, and the
-    three sections the plan's data fills, numbered as they fall."""
+    """The council's twelve sections in its order and numbering (reporting.template),
+    each printed whether written or not: a part marked not applicable prints "N/A" as
+    the council prints it, a required part nobody wrote a visible "Not yet written."
+    The sections the plan's data fills follow the clerk's paragraphs in section 4."""
+    marked = set(report.not_applicable or [])
     sections = []
-    for key, heading in SECTION_FIELDS:
-        number = len(sections) + 1
-        if key in GENERATED_SECTIONS:
-            sections.append(Section(number=number, key=key, heading=heading))
-            continue
-        text = getattr(report, key)
-        if text.strip():
-            sections.append(
-                Section(
-                    number=number,
-                    key=key,
-                    heading=heading,
-                    paragraphs=narrative_paragraphs(text, number),
+    for template in COUNCIL_TEMPLATE:
+        section = Section(
+            number=template.number,
+            key=template.key,
+            heading=template.heading,
+            lead=template.lead,
+        )
+        if template.key == "timescales":
+            cabinet = report.cabinet_date
+            section.timescales = (
+                ("Is this a Major Policy Item/Statutory Plan?", _yes_no(report.major_policy_item)),
+                (
+                    "If yes, date for Cabinet meeting",
+                    f"{cabinet:%-d %B %Y}" if cabinet else NOT_APPLICABLE,
+                ),
+            )
+        if template.key == GENERATED_UNDER:
+            section.generated = GENERATED_SECTIONS
+        count = 0
+        listing = appendices.listed(report) if template.key == "appendices" else []
+        if listing:
+            section.blocks.append(
+                Block(
+                    heading="",
+                    paragraphs=[
+                        Paragraph(f"{template.number}.{n}", f"Appendix {a.label} – {a.title}")
+                        for n, a in enumerate(listing, start=1)
+                    ],
                 )
             )
+            count = len(listing)
+        for part in template.parts:
+            text = getattr(report, part.field).strip()
+            if part.field in marked:
+                count += 1
+                paragraphs = [Paragraph(f"{template.number}.{count}", NOT_APPLICABLE)]
+            elif text:
+                paragraphs = narrative_paragraphs(text, template.number, first=count + 1)
+                count = max([count, *(int(p.number.split(".")[1]) for p in paragraphs if p.number)])
+            elif part.optional or listing:
+                continue
+            else:
+                count += 1
+                paragraphs = [
+                    Paragraph(f"{template.number}.{count}", NOT_YET_WRITTEN, missing=True)
+                ]
+            section.blocks.append(Block(heading=part.heading, paragraphs=paragraphs))
+        sections.append(section)
     return sections

@@ -1,19 +1,41 @@
 """The committee report set up for the 2024 example plan (slug ilacs-2024), for the Q2
 2024/25 position.
 
-Its cover and narrative are taken from the November 2024 scrutiny report
-(shared/seeds/scrutiny-report-nov-2024.txt), shortened; the progress, exceptions and
-measures sections come from the example plan's data as usual. The benchmark, the tests
-and the screenshots in docs/ use it.
+Its cover and every section of the council's template are the November 2024 scrutiny
+report's (shared/seeds/scrutiny-report-nov-2024.txt), word for word, from
+fixtures/ilacs-2024/committee-report-2024-11.txt; the progress, exceptions and measures
+under section 4 come from the example plan's data as usual. `load_examples` sets it up,
+and the benchmark, the tests and the screenshots in docs/ use it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
+
+from django.conf import settings
 
 from plans.models import Plan
 from reporting import services
-from reporting.models import CommitteeReport
+from reporting.models import CommitteeReport, ReportAppendix
+from reporting.template import NARRATIVE_FIELDS
+
+SECTIONS_FILE = Path(settings.BASE_DIR) / "fixtures" / "ilacs-2024" / "committee-report-2024-11.txt"
+
+
+def read_sections(path: Path) -> dict[str, str]:
+    """The `## field` blocks of a sections file, by field name. A name not in the
+    template is an error naming it, not a section silently dropped."""
+    sections: dict[str, str] = {}
+    for chunk in re.split(r"^## ", path.read_text(encoding="utf-8"), flags=re.M)[1:]:
+        name, _, text = chunk.partition("\n")
+        name = name.strip()
+        if name not in NARRATIVE_FIELDS:
+            raise ValueError(f"{path.name}: '{name}' is not a section of the report template")
+        sections[name] = text.strip()
+    return sections
+
 
 EXAMPLE_REPORT = {
     "committee": "Children and Education Scrutiny Committee",
@@ -31,60 +53,32 @@ EXAMPLE_REPORT = {
         "content of the report and agrees to continue to support officers in delivering "
         "continuing improvement."
     ),
-    "origin": (
-        "This report is submitted to Scrutiny Committee following their Group "
-        "Representatives meeting."
-    ),
-    "purpose": (
-        "The purpose of this report is to provide Scrutiny Committee with a summary and "
-        "overview of monitoring and progress in respect of Children's Services Ofsted "
-        "Inspection Action Plan, implemented following the ILACS inspection which took "
-        "place from 27th November to 8th December 2023. Peterborough Children's Services "
-        "was graded Inadequate for 'Overall Effectiveness', and eight key improvement "
-        "recommendations were identified.\n\n"
-        "This report is for the Children and Education Scrutiny Committee to consider "
-        "under its Terms of Reference Part 3, Section 4 - Overview and Scrutiny Functions, "
-        "paragraph No. 2.1 Functions determined by Council: Children's Services including "
-        "social care of children; safeguarding; children's health; and targeted youth "
-        "support (including youth offending)."
-    ),
-    "background": (
-        "In November 2023, Ofsted notified Peterborough City Council of a standard ILACS "
-        "inspection. Following a week of offsite evidence gathering to inform key lines of "
-        "enquiry, the Inspectorate were on site at Sand Martin House from 27th November to "
-        "8th December 2023.\n\n"
-        "The inspection report was published on Monday 29th January; Peterborough received "
-        "an Inadequate outcome overall for the effectiveness of Children's Services and "
-        "subsequently are subject to monitoring visits every six months. The first "
-        "monitoring visit took place on the 30th & 31st July 2024.\n\n"
-        "There are eight key improvement recommendations arising from the ILACS "
-        "inspection, which have been incorporated into the Local Authority's Ofsted "
-        "improvement plan and is overseen by Children's Services Improvement Board. The "
-        "sections below summarise the position of every action and outcome measure in the "
-        "plan at the end of Q2 2024/25; the full plan is at Appendix A."
-    ),
-    "key_issues": (
-        "Phase 2 of the Local Offer scoping and implementation along with close management "
-        "of larger projects, need to be closely overseen to prevent slippage.\n\n"
-        "Service capacity is impacting the overall pace of change and budgetary pressures "
-        "are exacerbating this. Progress in respect of Care Leaver Support is susceptible "
-        "in this context."
-    ),
-    "implications": (
-        "Financial: there has been significant Corporate financial investment into "
-        "Children's Services to support the improvement activities referenced in this "
-        "report.\n\n"
-        "Legal: there are no specific legal implications arising from the contents of this "
-        "report, as the report is for information and updating the committee.\n\n"
-        "Equalities: an Equalities Impact Assessment is not needed because the issues "
-        "covered are for information purposes only."
-    ),
-    "appendices": (
-        "Appendix A - Children's Services Inspection Action Plan, position as of the end "
-        "of Q2 2024/25.\n\n"
-        "Appendix B - RAG criteria of the action plan."
-    ),
+    "deadline_date": None,
+    "major_policy_item": False,
+    "cabinet_date": None,
+    **read_sections(SECTIONS_FILE),
+    # The seed prints "11.1 N/A": the clerk's "not applicable".
+    "not_applicable": ["background_documents"],
 }
+
+
+# Section 12 of the November 2024 report. The letter and the programme overview are
+# the council's documents, not in this repository: listed, not attached.
+EXAMPLE_APPENDICES = [
+    (
+        "1",
+        "Ofsted letter – Monitoring Visit to Peterborough Children's Services July 24.",
+        ReportAppendix.Kind.UPLOAD,
+    ),
+    (
+        "2a",
+        "Peterborough City Council Children's Services Inspection Action Plan (submitted "
+        "to Ofsted April 2024), with the position of each action and measure.",
+        ReportAppendix.Kind.PLAN,
+    ),
+    ("2b", "Ofsted Programme Overview", ReportAppendix.Kind.UPLOAD),
+    ("2c", "RAG criteria of the action plan", ReportAppendix.Kind.CRITERIA),
+]
 
 
 def example_report_create(*, plan: Plan | None = None, user=None) -> CommitteeReport:
@@ -92,5 +86,21 @@ def example_report_create(*, plan: Plan | None = None, user=None) -> CommitteeRe
     plan = plan or Plan.objects.get(slug="ilacs-2024")
     period = plan.periods.get(label="Q2 2024/25")
     return services.report_create(
-        plan=plan, period=period, user=user, reason="example report", **EXAMPLE_REPORT
+        plan=plan,
+        period=period,
+        user=user,
+        reason="example report",
+        appendix_entries=EXAMPLE_APPENDICES,
+        **EXAMPLE_REPORT,
     )
+
+
+def example_report_ensure() -> str:
+    """Set up the example report unless the plan's Q2 2024/25 already has one; returns
+    a line saying which."""
+    plan = Plan.objects.get(slug="ilacs-2024")
+    existing = plan.committee_reports.filter(period__label="Q2 2024/25").first()
+    if existing is not None:
+        return f"{plan.slug}: committee report for Q2 2024/25 already set up"
+    report = example_report_create(plan=plan)
+    return f"{plan.slug}: committee report set up for {report}"

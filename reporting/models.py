@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plans.models import Plan, ReportingPeriod, TimeStamped, Versioned
+from reporting.template import NARRATIVE_FIELDS
 
 
 class CommitteeReport(TimeStamped, Versioned):
@@ -38,12 +40,33 @@ class CommitteeReport(TimeStamped, Versioned):
     cabinet_member = models.CharField(max_length=300, blank=True)
     contact_officers = models.TextField(blank=True)
     recommendations = models.TextField(blank=True)
+    deadline_date = models.DateField(
+        null=True, blank=True, help_text="Printed beside the recommendations; N/A if none."
+    )
+    # The council's numbered sections (reporting.template.COUNCIL_TEMPLATE), in order.
     origin = models.TextField(blank=True)
     purpose = models.TextField(blank=True)
+    care_promise = models.TextField(blank=True)
+    major_policy_item = models.BooleanField(default=False)
+    cabinet_date = models.DateField(null=True, blank=True)
     background = models.TextField(blank=True)
-    key_issues = models.TextField(blank=True)
-    implications = models.TextField(blank=True)
+    corporate_priorities = models.TextField(blank=True)
+    climate_change = models.TextField(blank=True)
+    consultation = models.TextField(blank=True)
+    outcomes = models.TextField(blank=True)
+    recommendation_reason = models.TextField(blank=True)
+    alternatives = models.TextField(blank=True)
+    financial_implications = models.TextField(blank=True)
+    legal_implications = models.TextField(blank=True)
+    equalities_implications = models.TextField(blank=True)
+    implications = models.TextField(blank=True)  # other implications, after the three
+    background_documents = models.TextField(blank=True)
     appendices = models.TextField(blank=True)
+    not_applicable = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Narrative fields the clerk marked not applicable: printed as N/A.",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -59,8 +82,71 @@ class CommitteeReport(TimeStamped, Versioned):
     def __str__(self) -> str:
         return f"{self.committee}, {self.meeting_date:%d %B %Y}"
 
+    def clean(self) -> None:
+        unknown = set(self.not_applicable or []) - set(NARRATIVE_FIELDS)
+        if unknown:
+            raise ValidationError(
+                {"not_applicable": f"Not sections of the report: {', '.join(sorted(unknown))}."}
+            )
+        if self.cabinet_date and not self.major_policy_item:
+            raise ValidationError(
+                {
+                    "cabinet_date": "A Cabinet date is only for a major policy item "
+                    "or statutory plan."
+                }
+            )
+
     def get_absolute_url(self) -> str:
         return reverse("reporting:report", args=[self.pk])
+
+
+def appendix_path(instance: ReportAppendix, filename: str) -> str:
+    return (
+        f"reports/plan-{instance.report.plan_id}/report-{instance.report_id}/appendices/{filename}"
+    )
+
+
+class ReportAppendix(models.Model):
+    """One appendix of a committee report, listed in section 12 in `position` order.
+
+    The action plan with its positions and the RAG criteria are generated with the
+    report; any other appendix (the inspectorate's letter, say) is a PDF the clerk
+    uploads, merged into the PDF pack after the report's own pages, in order. An
+    uploaded appendix without its file yet is listed but not merged."""
+
+    class Kind(models.TextChoices):
+        PLAN = "plan", "The action plan with its positions (generated)"
+        CRITERIA = "criteria", "The RAG criteria (generated)"
+        UPLOAD = "upload", "A PDF the clerk uploads"
+
+    report = models.ForeignKey(
+        CommitteeReport, on_delete=models.CASCADE, related_name="appendix_entries"
+    )
+    position = models.PositiveIntegerField()
+    label = models.CharField(max_length=10, help_text="As the report names it: 1, 2a, A…")
+    title = models.CharField(max_length=300)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.UPLOAD)
+    file = models.FileField(upload_to=appendix_path, blank=True, max_length=300)
+    pages = models.PositiveIntegerField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["report", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "position"], name="%(app_label)s_%(class)s_unique_position"
+            ),
+            models.UniqueConstraint(
+                fields=["report", "label"], name="%(app_label)s_%(class)s_unique_label"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="upload") | Q(file=""),
+                name="%(app_label)s_%(class)s_only_uploads_have_files",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Appendix {self.label}: {self.title}"
 
 
 def render_path(instance: ReportRender, filename: str) -> str:
@@ -82,6 +168,12 @@ class ReportRender(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     error = models.TextField(blank=True)
     pdf = models.FileField(upload_to=render_path, blank=True, max_length=300)
+    docx = models.FileField(
+        upload_to=render_path,
+        blank=True,
+        max_length=300,
+        help_text="The same report as a Word document, made with the PDF.",
+    )
     checksum = models.CharField(max_length=64, blank=True, help_text="SHA-256 of the PDF.")
     page_count = models.PositiveIntegerField(null=True, blank=True)
     requested_by = models.ForeignKey(

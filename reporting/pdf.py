@@ -379,8 +379,11 @@ def render_pdf(
     allowed_roots: Sequence[Path],
     stylesheets: Sequence[Path] = (),
     title: str | None = None,
+    extra_pages: int = 0,
 ) -> RenderedPdf:
     """Render ``html`` to a tagged PDF/UA-1 document; return its bytes and page count.
+    ``extra_pages`` are pages to be appended afterwards (a report's uploaded
+    appendices): the total page count printed ("Page 3 of N") counts them.
 
     Relative URLs resolve against ``base_url`` and are served by a ``SafeURLFetcher``
     limited to ``allowed_roots``; ``stylesheets`` are extra files (under those roots)
@@ -397,6 +400,9 @@ def render_pdf(
                 allowed_roots=allowed_roots,
                 stylesheets=stylesheets,
                 title=title,
+                continuity=(
+                    (lambda pages, strings: (1, pages + extra_pages, {})) if extra_pages else None
+                ),
             )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error)) from error
@@ -512,6 +518,7 @@ def render_pdf_in_two(
     back_stylesheets: Sequence[Path] = (),
     title: str | None = None,
     timeout: float | None = None,
+    extra_pages: int = 0,
 ) -> RenderedPdf:
     """Render two HTML documents as one tagged PDF, each in a forked process of its
     own at the same time, and join them with ``join_tagged_pdfs``.
@@ -551,7 +558,7 @@ def render_pdf_in_two(
                     ours.close()
                     ends["back" if role == "front" else "front"].close()
                     _render_part_and_exit(
-                        role, ends[role], theirs, html, path, stylesheets, options
+                        role, ends[role], theirs, html, path, stylesheets, options, extra_pages
                     )
                 theirs.close()
                 reports[ours] = pid
@@ -577,6 +584,7 @@ def _render_part_and_exit(
     path: Path,
     stylesheets: Sequence[Path],
     options: dict,
+    extra_pages: int = 0,
 ) -> NoReturn:  # pragma: no cover - runs in a forked child, tested by its results
     """A forked child: render the ``role`` part, trading page counts and running
     strings with the other part through ``peer``, write it to ``path``, tell the
@@ -594,9 +602,10 @@ def _render_part_and_exit(
             except OSError:  # the other part's process has gone
                 raise PdfPartError(PEER_STOPPED) from None
             other_pages, other_strings = _expect(peer, "pages", stopped=PEER_STOPPED)
+            total = pages + other_pages + extra_pages
             if role == "front":
-                return 1, pages + other_pages, {}
-            return other_pages + 1, other_pages + pages, other_strings
+                return 1, total, {}
+            return other_pages + 1, total, other_strings
 
         with _fewer_collections():
             rendered = _render(html, stylesheets=stylesheets, continuity=continuity, **options)

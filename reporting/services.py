@@ -22,11 +22,13 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Max, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.text import slugify
 from kombu.exceptions import OperationalError as BrokerError
 
-from plans.models import Plan, ReportingPeriod
+from plans.models import EXAMPLE_DATA_NOTE, Plan, ReportingPeriod
 from plans.services import save_versioned
+from reporting import appendices
 from reporting.content import ReportContent, report_content
 from reporting.models import CommitteeReport, ReportRender, render_path
 from reporting.pdf import (
@@ -36,6 +38,8 @@ from reporting.pdf import (
     render_pdf,
     render_pdf_in_two,
 )
+from reporting.template import NARRATIVE_FIELDS
+from reporting.word import WordRenderError, html_to_docx
 
 logger = logging.getLogger(__name__)
 
@@ -66,8 +70,9 @@ NOT_SENT = (
 # `renders_requeue`); well above the time a healthy queue takes to start a job.
 REQUEUE_AFTER = dt.timedelta(minutes=2)
 
-# What the clerk edits; the cover and narrative carried over from the previous report.
-REPORT_FIELDS = (
+# What the clerk edits: the cover, the recommendations, and the council's twelve
+# sections (reporting.template), in the order the report prints them.
+COVER_FIELDS = (
     "committee",
     "meeting_date",
     "agenda_item",
@@ -76,15 +81,23 @@ REPORT_FIELDS = (
     "report_of",
     "cabinet_member",
     "contact_officers",
-    "recommendations",
-    "origin",
-    "purpose",
-    "background",
-    "key_issues",
-    "implications",
-    "appendices",
 )
-CARRIED_FIELDS = tuple(f for f in REPORT_FIELDS if f not in ("meeting_date", "agenda_item"))
+REPORT_FIELDS = (
+    *COVER_FIELDS,
+    "recommendations",
+    "deadline_date",
+    "major_policy_item",
+    "cabinet_date",
+    *NARRATIVE_FIELDS,
+    "not_applicable",
+)
+# A new report starts from the previous one's cover and sections; not from its meeting,
+# agenda item or deadlines, which belong to that meeting alone.
+CARRIED_FIELDS = tuple(
+    f
+    for f in REPORT_FIELDS
+    if f not in ("meeting_date", "agenda_item", "deadline_date", "cabinet_date")
+)
 
 
 # Setting up a report -------------------------------------------------------------------
@@ -113,9 +126,16 @@ def _check_period(plan: Plan, period: ReportingPeriod) -> None:
 
 
 def report_create(
-    *, plan: Plan, period: ReportingPeriod, user, reason: str = "report created", **fields
+    *,
+    plan: Plan,
+    period: ReportingPeriod,
+    user,
+    reason: str = "report created",
+    appendix_entries: list[tuple[str, str, str]] | None = None,
+    **fields,
 ) -> CommitteeReport:
-    """Set up a committee report for a plan and period."""
+    """Set up a committee report for a plan and period, with its appendices
+    (`appendices.appendices_set_up`)."""
     _check_period(plan, period)
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
@@ -129,7 +149,9 @@ def report_create(
     report.full_clean()
     report._history_user = report.created_by
     report._change_reason = reason
-    report.save()
+    with transaction.atomic():
+        report.save()
+        appendices.appendices_set_up(report=report, entries=appendix_entries)
     return report
 
 
@@ -245,6 +267,8 @@ def report_html(
             "content": content,
             "preview": preview,
             "part": part,
+            "example_note": EXAMPLE_DATA_NOTE if content.plan.example_data else "",
+            "appendix_labels": {a.kind: a.label for a in appendices.listed(report)},
         },
     )
 
@@ -260,33 +284,105 @@ def report_pdf(report: CommitteeReport, *, generated_at: dt.datetime) -> Rendere
     rendered at once, in about the time of the appendices alone, which are most of a
     long report's pages."""
     options = {"base_url": STATIC_ROOT, "allowed_roots": ALLOWED_ROOTS, "title": report.title}
+    extra = appendices.uploaded_pages(report)
     if settings.REPORT_PDF_PROCESSES < 2 or not CAN_RENDER_IN_PARTS:
         html = report_html(report, generated_at=generated_at)
-        return render_pdf(html, stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET), **options)
+        own = render_pdf(
+            html,
+            stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET),
+            extra_pages=extra,
+            **options,
+        )
+    else:
+        content = report_content(report, generated_at=generated_at)
+        front, back = (
+            report_html(report, generated_at=generated_at, content=content, part=part)
+            for part in ("front", "back")
+        )
+        del content  # only the HTML goes on: the forked parts need none of its objects
+        own = render_pdf_in_two(
+            front,
+            back,
+            front_stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET),
+            back_stylesheets=REPORT_STYLESHEETS,
+            # Beyond this the job's hard time limit has killed this process, and its
+            # parts with it; this bounds a render run outside a worker (the command,
+            # tasks run in the web process without Redis).
+            timeout=settings.CELERY_TASK_TIME_LIMIT,
+            extra_pages=extra,
+            **options,
+        )
+    if not extra:
+        return own
+    stamps = appendix_stamps(report, first=own.page_count + 1, total=own.page_count + extra)
+    data = appendices.merge_appendices(own.data, report, stamps=stamps)
+    return RenderedPdf(data, own.page_count + extra)
+
+
+def appendix_stamps(report: CommitteeReport, *, first: int, total: int) -> bytes:
+    """A page per uploaded appendix page, each that page's size, carrying the report's
+    running footer and its page number ("Page 23 of 40"), to overlay on it. Every word
+    reaches the margins as text of the document (string-set), never as CSS."""
+    footer = f"{report.committee}, {report.meeting_date:%-d %B %Y}"
+    if report.plan.example_data:
+        footer = f"{EXAMPLE_DATA_NOTE}\n{footer}"
+    sizes = appendices.uploaded_page_sizes(report)
+    rules, pages = [], []
+    for offset, (width, height) in enumerate(sizes):
+        rules.append(
+            f"@page p{offset} {{ size: {width:.1f}pt {height:.1f}pt }} "
+            f".p{offset} {{ page: p{offset} }}"
+        )
+        pages.append(
+            f'<div class="p{offset}"><span class="f">{escape(footer)}</span>'
+            f'<span class="n">Page {first + offset} of {total}</span></div>'
+        )
+    html = (
+        '<html lang="en-GB"><head><title>Page numbers</title><style>'
+        "@page { margin: 0 15mm 6mm; "
+        "@bottom-left { content: string(f); white-space: pre-line; width: 72%; "
+        'font-family: "DejaVu Sans"; font-size: 7.5pt; color: #505a5f; vertical-align: bottom } '
+        "@bottom-right { content: string(n); width: 28%; text-align: right; "
+        'font-family: "DejaVu Sans"; font-size: 7.5pt; color: #505a5f; vertical-align: bottom } } '
+        ".f { string-set: f content(text) } .n { string-set: n content(text) } "
+        "div { break-after: page; height: 1px; overflow: hidden; color: transparent } "
+        f"{' '.join(rules)}</style></head><body>{''.join(pages)}</body></html>"
+    )
+    return _plain_pdf(html)
+
+
+def report_docx(report: CommitteeReport, *, generated_at: dt.datetime) -> bytes:
+    """The report as a Word document, from the same HTML as the PDF (reporting.word).
+    Raises `WordRenderError` when its charts cannot be drawn."""
     content = report_content(report, generated_at=generated_at)
-    front, back = (
-        report_html(report, generated_at=generated_at, content=content, part=part)
-        for part in ("front", "back")
-    )
-    del content  # only the HTML goes on: the forked parts need none of its objects
-    return render_pdf_in_two(
-        front,
-        back,
-        front_stylesheets=(*REPORT_STYLESHEETS, COVER_STYLESHEET),
-        back_stylesheets=REPORT_STYLESHEETS,
-        # Beyond this the job's hard time limit has killed this process, and its parts
-        # with it; this bounds a render run outside a worker (the command, tasks run
-        # in the web process without Redis).
-        timeout=settings.CELERY_TASK_TIME_LIMIT,
-        **options,
-    )
+    html = report_html(report, generated_at=generated_at, content=content)
+    footer = [
+        f"{report.committee}, {report.meeting_date:%-d %B %Y}"
+        + (f" · Agenda item No. {report.agenda_item}" if report.agenda_item else ""),
+        f"Position as of {content.period.label} · generated "
+        f"{timezone.localtime(generated_at):%-d %b %Y, %H:%M}",
+    ]
+    if content.plan.example_data:
+        footer.insert(0, EXAMPLE_DATA_NOTE)
+    return html_to_docx(html, title=report.title, footer=footer, to_pdf=_plain_pdf)
+
+
+def _plain_pdf(html: str) -> bytes:
+    """A helper document (the Word version's charts, the appended pages' footers) laid
+    out as the report is, with its fonts and nothing else."""
+    return render_pdf(
+        html,
+        base_url=STATIC_ROOT,
+        allowed_roots=ALLOWED_ROOTS,
+        stylesheets=(STATIC_ROOT / "css" / "fonts.css",),
+    ).data
 
 
 def write_atomically(path: Path, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`: a reader
     sees the old file or the new one, never half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".pdf")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=path.suffix)
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(data)
@@ -452,14 +548,18 @@ def render_run(
     report = render.report
     try:
         data, page_count = report_pdf(report, generated_at=now)
+        word = report_docx(report, generated_at=now)
         stem = download_filename(report).removesuffix(".pdf")
         name = render_path(render, f"{stem}-render-{render.number}.pdf")
+        word_name = render_path(render, f"{stem}-render-{render.number}.docx")
         write_atomically(Path(default_storage.path(name)), data)
+        write_atomically(Path(default_storage.path(word_name)), word)
         done = ReportRender.objects.filter(
             pk=render_id, state=ReportRender.State.RENDERING, started_at=now
         ).update(
             state=ReportRender.State.READY,
             pdf=name,
+            docx=word_name,
             checksum=hashlib.sha256(data).hexdigest(),
             page_count=page_count,
             finished_at=timezone.now(),
@@ -480,6 +580,9 @@ def render_run(
         return False
     except PdfRenderError as error:
         _fail(render_id, now, f"The report's stylesheet or fonts could not be loaded: {error}")
+        return False
+    except WordRenderError as error:
+        _fail(render_id, now, f"The Word version could not be made: {error}")
         return False
     except Exception as error:
         logger.exception("Render %s of report %s failed", render_id, report.pk)

@@ -13,7 +13,15 @@ urlpatterns: list = [
     path("<int:pk>/render/", views.report_render, name="report_render"),
     path("<int:pk>/status/", views.report_status, name="report_status"),
     path("<int:pk>/preview/", views.report_preview, name="report_preview"),
+    path("<int:pk>/appendices/", views.appendix_add, name="appendix_add"),
+    path("appendices/<int:pk>/delete/", views.appendix_delete, name="appendix_delete"),
     path("renders/<int:pk>/download/", views.render_download, name="render_download"),
+    path(
+        "renders/<int:pk>/download.docx",
+        views.render_download,
+        {"kind": "docx"},
+        name="render_download_docx",
+    ),
 ]
 
 # Improvement Board dashboard (read-only, every role)

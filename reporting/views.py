@@ -19,9 +19,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plans import roles
 from plans.models import Plan
 from plans.services import ConflictError
-from reporting import services
-from reporting.forms import EditReportForm, ReportForm
-from reporting.models import CommitteeReport, ReportRender
+from reporting import appendices, services
+from reporting.forms import AppendixForm, EditReportForm, ReportForm
+from reporting.models import CommitteeReport, ReportAppendix, ReportRender
 
 
 def _report(request: HttpRequest, pk: int, *, manage: bool = False) -> CommitteeReport:
@@ -127,11 +127,64 @@ def report_new(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk)
+    return _detail(request, report, AppendixForm())
+
+
+def _detail(
+    request: HttpRequest, report: CommitteeReport, form: AppendixForm, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "reporting/report_detail.html",
-        {**_status_context(request, report), "renders": _renders(report), "nav": "reports"},
+        {
+            **_status_context(request, report),
+            "renders": _renders(report),
+            "nav": "reports",
+            "appendix_entries": report.appendix_entries.all(),
+            "appendix_form": form,
+        },
+        status=status,
     )
+
+
+@login_required
+@require_POST
+def appendix_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """List a new appendix of the report, with its PDF if given."""
+    report = _report(request, pk, manage=True)
+    form = AppendixForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            appendices.appendix_add(
+                report=report,
+                label=form.cleaned_data["label"],
+                title=form.cleaned_data["title"],
+                upload=form.cleaned_data["file"],
+                user=request.user,
+            )
+        except ValidationError as error:
+            named = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+            for field, texts in named.items():
+                for text in texts:
+                    form.add_error(field if field in form.fields else None, text)
+    if form.errors:
+        return _detail(request, report, form, status=400)
+    messages.success(request, "Appendix added. Render the report again to include it.")
+    return redirect(report.get_absolute_url() + "#appendices")
+
+
+@login_required
+@require_POST
+def appendix_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    appendix = get_object_or_404(ReportAppendix.objects.select_related("report"), pk=pk)
+    report = _report(request, appendix.report_id, manage=True)
+    try:
+        appendices.appendix_delete(appendix=appendix, user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Appendix {appendix.label} removed.")
+    return redirect(report.get_absolute_url() + "#appendices")
 
 
 @login_required
@@ -214,25 +267,32 @@ def report_preview(request: HttpRequest, pk: int) -> HttpResponse:
     return HttpResponse(html)
 
 
+DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
 @login_required
 @require_GET
-def render_download(request: HttpRequest, pk: int) -> FileResponse:
+def render_download(request: HttpRequest, pk: int, kind: str = "pdf") -> FileResponse:
+    """A ready render's PDF, or (`kind` "docx") the same report as a Word document."""
     render_ = get_object_or_404(
         ReportRender.objects.select_related("report__plan", "report__period"), pk=pk
     )
     if not roles.can_view_plan(request.user, render_.report.plan):
         raise PermissionDenied
-    if render_.state != ReportRender.State.READY or not render_.pdf:
-        raise Http404("This render has no PDF.")
+    stored = render_.docx if kind == "docx" else render_.pdf
+    label = "Word version" if kind == "docx" else "PDF"
+    if render_.state != ReportRender.State.READY or not stored:
+        raise Http404(f"This render has no {label}.")
     try:
-        handle = render_.pdf.open("rb")
+        handle = stored.open("rb")
     except FileNotFoundError:
-        raise Http404("The PDF file is missing.") from None
+        raise Http404(f"The {label} file is missing.") from None
+    filename = services.download_filename(render_.report)
     response = FileResponse(
         handle,
         as_attachment=True,
-        filename=services.download_filename(render_.report),
-        content_type="application/pdf",
+        filename=filename.removesuffix(".pdf") + ".docx" if kind == "docx" else filename,
+        content_type=DOCX_TYPE if kind == "docx" else "application/pdf",
     )
     response["Cache-Control"] = "private, no-store"
     return response

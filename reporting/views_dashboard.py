@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 
 from improvement import pagecache
 from plans import roles
-from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
+from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
 from reporting import dashboard as board
 
@@ -971,6 +971,18 @@ TABLES: dict[str, Callable[[board.Scope], Table]] = {
 }
 
 
+def _marked_if_example(table: Table, plans: list[Plan]) -> Table:
+    """A table showing an example plan's positions carries a column saying so on every
+    row (`Plan.example_data`), naming the example plans when there are several."""
+    examples = [p.title for p in plans if p.example_data]
+    if not examples:
+        return table
+    note = EXAMPLE_DATA_NOTE if len(plans) == 1 else f"{EXAMPLE_DATA_NOTE} ({'; '.join(examples)})"
+    return Table(
+        table.title, [*table.headers, "Example data"], [[*row, note] for row in table.rows]
+    )
+
+
 def _cell(value):
     """A cell as a spreadsheet should hold it. Text that a spreadsheet would run as a
     formula (starting with =, +, -, @ or a control character) gets a leading quote."""
@@ -1046,6 +1058,8 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     else:
         raise Http404("Choose a plan.")
     table = TABLES[name](scope) if scope is not None else Table(name, [], [])
+    if scope is not None:
+        table = _marked_if_example(table, [at.plan for at in scope.ats])
     parts = ["dashboard", filters.plan.slug if filters.plan else "all-plans"]
     if scope is not None and filters.plan is not None:
         parts.append(slugify(scope.single.period.label))

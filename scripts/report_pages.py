@@ -6,7 +6,8 @@ Loads the example plans into a throwaway SQLite database, sets up the example re
 (cover and narrative from the November 2024 scrutiny report, reporting/examples.py),
 renders it with the same service as the Celery job, and converts chosen pages with
 pdftoppm into docs/screenshots/report-page-N.png: the cover, the progress summary, the
-first page of each later section and the RAG criteria.
+first page of each later part (page 5: the closing sections of the council's template)
+and the RAG criteria.
 """
 
 from __future__ import annotations
@@ -22,11 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
 # The page that opens each part of the report, by the words it starts with.
 PARTS = (
-    "PROGRESS AGAINST THE ACTION PLAN",
-    "EXCEPTIONS: RED, AMBER AND SLIPPED ITEMS",
-    "OUTCOME MEASURES AND PERFORMANCE",
-    "APPENDIX A: THE ACTION PLAN",
-    "APPENDIX B: RAG CRITERIA",
+    "Progress against the action plan",
+    "Exceptions: red, amber and slipped items",
+    "Outcome measures and performance",
+    "APPENDIX 2A: THE ACTION PLAN",
+    "APPENDIX 2C: RAG CRITERIA",
 )
 
 
@@ -45,23 +46,25 @@ def main() -> int:
     from django.utils import timezone
     from pypdf import PdfReader
 
-    from reporting.examples import example_report_create
+    from reporting.models import CommitteeReport
     from reporting.services import report_pdf
 
     call_command("migrate", verbosity=0)
-    call_command("load_examples", verbosity=0)
+    call_command("load_examples", verbosity=0)  # sets up the example report too
+    report = CommitteeReport.objects.get(plan__slug="ilacs-2024")
     pdf = work / "report.pdf"
-    pdf.write_bytes(report_pdf(example_report_create(), generated_at=timezone.now()).data)
+    pdf.write_bytes(report_pdf(report, generated_at=timezone.now()).data)
 
     texts = [page.extract_text() for page in PdfReader(pdf).pages]
 
     def first(part: str) -> int:
         return next(n for n, text in enumerate(texts, start=1) if part in text)
 
-    progress, exceptions, measures, plan, criteria = (first(part) for part in PARTS)
-    # cover, progress summary, exceptions, outcome measures, their trend charts (the
-    # page after the measures table), the action plan, the RAG criteria
-    wanted = [1, progress, exceptions, measures, measures + 1, plan, criteria]
+    progress, exceptions, measures, implications, plan, criteria = (first(part) for part in PARTS)
+    # cover, progress summary (section 4), exceptions, outcome measures, their trend
+    # charts (the page after the measures table), the action plan, the RAG criteria,
+    # and sections 7 to 12 of the council's template
+    wanted = [1, progress, exceptions, measures, measures + 1, plan, criteria, implications]
     for index, page in enumerate(wanted, start=1):
         stem = work / f"page-{page}"
         subprocess.run(

@@ -6,7 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from plans.models import RAG
+from plans.models import EXAMPLE_DATA_NOTE, RAG
 
 register = template.Library()
 
@@ -58,3 +58,44 @@ def grid_cell(cell, plan) -> SafeString:
         return NO_POSITION
     rag = cell.rag or ""
     return _cell(rag, cell.marker, rag_word(rag, plan))
+
+
+# Context names under which pages put what they show; each leads to its plan.
+_SHOWN = ("plan", "report", "action", "measure", "period", "recommendation", "render")
+
+
+def _plans_shown(context) -> list:
+    plans = []
+    for name in _SHOWN:
+        item = context.get(name)
+        for _ in range(3):  # render -> report -> plan, measure -> action -> plan
+            if item is None or hasattr(item, "example_data"):
+                break
+            item = getattr(item, "plan", None) or getattr(item, "report", None)
+        if item is not None and hasattr(item, "example_data"):
+            plans.append(item)
+    plans += [p for p in context.get("plans") or () if hasattr(p, "example_data")]
+    return plans
+
+
+@register.simple_tag(takes_context=True)
+def example_banner(context, within: bool = False) -> SafeString | str:
+    """The banner every page showing an example plan carries (`Plan.example_data`);
+    `within` for one inside a page's content rather than under the site header."""
+    examples = sorted({p.title for p in _plans_shown(context) if p.example_data})
+    if not examples:
+        return ""
+    return format_html(
+        '<div class="banner banner-example{}" role="note"><strong>{}.</strong> {}</div>',
+        "" if within else " container",
+        EXAMPLE_DATA_NOTE,
+        f"Plan: {', '.join(examples)}.",
+    )
+
+
+@register.filter
+def example_mark(plan) -> SafeString | str:
+    """A short marker beside an example plan's name where several plans are listed."""
+    if not getattr(plan, "example_data", False):
+        return ""
+    return format_html(' <span class="example-mark">{}</span>', EXAMPLE_DATA_NOTE)

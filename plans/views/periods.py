@@ -26,7 +26,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from improvement import pagecache
 from plans import periods, roles, services
-from plans.models import RAG, Action, Measure, Plan, Rating, RemedialAction, ReportingPeriod
+from plans.models import (
+    EXAMPLE_DATA_NOTE,
+    RAG,
+    Action,
+    Measure,
+    Plan,
+    Rating,
+    RemedialAction,
+    ReportingPeriod,
+)
 
 DEFAULT_COLUMNS = 4
 MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
@@ -138,6 +147,9 @@ def grid_workbook(grid: periods.PositionGrid) -> bytes:
         "Confirmed positions as of each period. "
         '"Not updated": the previous position carried forward.',
     )
+    if plan.example_data:
+        _text(sheet.cell(row=3, column=1), f"{EXAMPLE_DATA_NOTE}.")
+        sheet.cell(row=3, column=1).font = Font(bold=True, color="942514")
     headers = ["Recommendation", "Ref", "Item", "Kind"] + [p.label for p in grid.periods]
     if grid.movement_from:
         headers.append(f"Movement since {grid.movement_from.label}")

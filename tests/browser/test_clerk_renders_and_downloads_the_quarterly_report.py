@@ -1,5 +1,5 @@
 """Journey 4: a committee clerk sets up the quarterly report for the 2024 example plan,
-renders it, waits until it is ready and downloads the PDF.
+renders it, waits until it is ready and downloads the PDF and its Word version.
 
 With no broker configured (the test default) the render job runs in the web process, as
 in the embedded demo; the page shows the state the job reached either way."""
@@ -45,11 +45,15 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
     page.get_by_label("Recommendations to the committee").fill(
         "The committee notes the progress made against the action plan in Q2 2024/25."
     )
-    page.get_by_label("Purpose and reason for report").fill(
+    page.get_by_label("Purpose and reason for report", exact=True).fill(
         "To update the committee on progress against the plan written after the ILACS "
         "inspection of 2024."
     )
+    # The form is grouped as the council numbers its sections; one is not applicable.
+    group = page.locator("fieldset.report-group").filter(has_text="11. Background documents")
+    group.get_by_label("Background documents: not applicable").check()
     assert axe_violations(page) == []
+    screenshot(page, "report-form")
     page.get_by_role("button", name="Set up report").click()
     page.wait_for_load_state()
 
@@ -66,6 +70,10 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
     expect(history.get_by_role("row").nth(1)).to_contain_text("Ready")
     assert axe_violations(page) == []
     screenshot(page, "report-ready")
+
+    with page.expect_download() as waiting:
+        status.get_by_role("link", name="Download the Word version").click()
+    assert waiting.value.suggested_filename.endswith(".docx")
 
     with page.expect_download() as waiting:
         status.get_by_role("link", name="Download the PDF").click()

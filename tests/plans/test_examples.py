@@ -1,5 +1,6 @@
 """The two example plans load from the seed documents, exactly and idempotently."""
 
+import csv
 import datetime as dt
 import io
 import json
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from audits.models import DipSample, MeasureValue
-from plans.examples import ILLUSTRATIVE
+from plans.examples import ILLUSTRATIVE, INVENTED
 from plans.models import (
     Action,
     DueDateRevision,
@@ -120,8 +121,14 @@ def test_the_2024_plan_has_quarters_and_illustrative_positions(examples):
     ]
     rated = Rating.objects.filter(plan=plan, carried_forward=False)
     assert 20 <= rated.count() <= 60
-    assert all(r.commentary.startswith(ILLUSTRATIVE) for r in rated)
-    assert ILLUSTRATIVE == "Illustrative rating based on the November 2024 scrutiny report: "
+    # Every rating says it is illustrative; the one figure in no document says it was
+    # invented and names no source.
+    assert all(r.commentary.startswith((ILLUSTRATIVE, INVENTED)) for r in rated)
+    assert ILLUSTRATIVE.startswith("Illustrative rating, not the council's")
+    invented = rated.get(commentary__startswith=INVENTED)
+    assert invented.measure.action.ref == "2.1a" and "scrutiny report" not in invented.commentary
+    assert plan.example_data is True
+    assert Plan.objects.get(slug="ofsted-2015").example_data is False
     assert set(rated.values_list("period__label", flat=True)) == {"Q1 2024/25", "Q2 2024/25"}
     mix = Counter(rated.values_list("rag", flat=True))
     assert all(mix[rag] >= 2 for rag in ("blue", "green", "amber", "red"))
@@ -132,24 +139,36 @@ def test_the_2024_plan_has_quarters_and_illustrative_positions(examples):
     assert "Six international social workers started on 2 October 2024" in intl.commentary
     assert intl.suggested_rag == "red"
     assert intl.override_reason.startswith("Six of the fifteen started")
-    housing = rated.get(measure__action__ref="1.4", period__label="Q2 2024/25")
-    assert housing.rag == "green"
-    assert "91.6%" in housing.commentary
-    figure = MeasureValue.objects.get(measure__action__ref="1.4")
-    assert (figure.value, figure.national_average) == (Decimal("91.6"), 89)
+    # 91.6% (accommodation, report 4.10.1) has no measure in the plan to belong to: 1.4's
+    # measure is a scoping milestone.
+    assert not rated.filter(measure__action__ref="1.4").exists()
+    assert not MeasureValue.objects.filter(measure__action__ref="1.4").exists()
+    figure = MeasureValue.objects.get(measure__action__ref="1.12")
+    assert (figure.value, figure.national_average) == (Decimal("46.3"), 56)
     assert plan.actions.get(ref="1.1").status == Action.Status.COMPLETE
 
 
 def test_the_2024_plan_has_slipped_due_dates_with_reasons(examples):
     plan = Plan.objects.get(slug="ilacs-2024")
     slipped = {a.ref: a for a in plan.actions.all() if a.is_slipped}
-    assert set(slipped) == {"2.1", "4.1", "8.3b"}
+    # Only 8.3b: the report gives its new date (March 2025, 4.8); no document revises
+    # 2.1's or 4.1's.
+    assert set(slipped) == {"8.3b"}
     assert (slipped["8.3b"].baseline_due_date, slipped["8.3b"].due_date) == (
         dt.date(2024, 9, 30),
         dt.date(2025, 3, 31),
     )
     revision = DueDateRevision.objects.get(action=slipped["8.3b"])
     assert revision.reason.startswith("Illustrative: Social Work England registration")
+    # A remedial action is due after the position it answers, and only when the report
+    # gives a date: 1.12's answers Q2 and the report gives none.
+    remedial = dict(RemedialAction.objects.filter(plan=plan).values_list("action__ref", "due_date"))
+    assert remedial == {
+        "1.12": None,
+        "4.1": None,
+        "8.3b": dt.date(2025, 3, 31),
+        "1.11": dt.date(2025, 1, 31),
+    }
 
 
 def test_every_illustrative_item_says_so(settings):
@@ -252,8 +271,12 @@ def test_the_2024_table_exports_as_csv(examples, capsys):
     lines = out.splitlines()
     assert lines[0] == (
         "Ref,Outcome,Actions,Outcome measure,Timescale,Action RAG,Accountability,"
-        "Outcome Measure RAG,Target,Tolerance,Method"
+        "Outcome Measure RAG,Target,Tolerance,Method,Example data"
     )
+    rows = list(csv.reader(io.StringIO(out)))
+    assert {row[-1] for row in rows[1:] if not row[0].startswith("What needs to improve?")} == {
+        "Example data: ratings are illustrative, not the council's"
+    }
     assert any(line.startswith("8.3b,") and ",Amber,Transformation Lead," in line for line in lines)
     # The illustrative slip of 8.3b, from September 2024 to March 2025.
     assert any(
@@ -286,12 +309,12 @@ def test_both_example_plans_round_trip_through_an_export(examples):
         recs, actions = structure(original)
         copy_recs, copy_actions = structure(copy)
         assert copy_recs == recs
-        # The due dates revised in the app (the illustrative slips of 2.1, 4.1 and 8.3b)
+        # The due date revised in the app (the illustrative slip of 8.3b)
         # come back with their baseline, due date and revision in a Timescale cell that
         # says so (so its text and the milestones parsed from it differ); everything else,
         # measure methods set by hand (1.4 and 1.12 are performance figures) included, is
         # as it was.
-        revised = {"2.1", "4.1", "8.3b"} if slug == "ilacs-2024" else set()
+        revised = {"8.3b"} if slug == "ilacs-2024" else set()
         assert len(copy_actions) == len(actions)
         for before, after in zip(actions, copy_actions, strict=True):
             if before[1] in revised:

@@ -184,7 +184,7 @@ def test_measure_results_after_the_period_are_left_out():
     assert (performance.national, performance.neighbours) == (56, 52)
 
 
-def test_sections_are_numbered_in_order_and_empty_narratives_left_out():
+def test_every_section_of_the_council_template_is_printed_in_its_numbering():
     built = build_reported_plan(areas=1, actions_per_area=1)
 
     sections = report_sections(built.report)
@@ -192,20 +192,72 @@ def test_sections_are_numbered_in_order_and_empty_narratives_left_out():
     assert [(s.number, s.key) for s in sections] == [
         (1, "origin"),
         (2, "purpose"),
-        (3, "progress"),
-        (4, "exceptions"),
-        (5, "measures"),
+        (3, "timescales"),
+        (4, "background"),
+        (5, "corporate_priorities"),
+        (6, "consultation"),
+        (7, "outcomes"),
+        (8, "reason"),
+        (9, "alternatives"),
+        (10, "implications"),
+        (11, "background_documents"),
+        (12, "appendices"),
     ]
     assert [p.number for p in sections[1].paragraphs] == ["2.1", "2.2"]
+    assert [key for key, _ in sections[3].generated] == ["progress", "exceptions", "measures"]
+    # Nobody wrote section 6: it says so, rather than vanishing from the numbering.
+    assert [(p.number, p.text, p.missing) for p in sections[5].paragraphs] == [
+        ("6.1", "Not yet written.", True)
+    ]
 
 
-def test_paragraphs_that_carry_their_own_number_keep_it():
-    paragraphs = narrative_paragraphs("4.1 First.\n\nSecond\nline two.\r\n\r\nThird.", 4)
+def test_a_section_marked_not_applicable_prints_na_and_parts_continue_the_numbering():
+    built = build_reported_plan(areas=1, actions_per_area=1)
+    report = built.report
+    report.financial_implications = "Investment.\n\nMore investment."
+    report.not_applicable = ["legal_implications", "background_documents"]
+    report.equalities_implications = "No EIA needed."
+    report.major_policy_item = True
+    report.cabinet_date = dt.date(2025, 1, 13)
+
+    sections = {s.key: s for s in report_sections(report)}
+
+    implications = sections["implications"]
+    assert [
+        (b.heading, [(p.number, p.text) for p in b.paragraphs]) for b in implications.blocks
+    ] == [
+        ("Financial Implications", [("10.1", "Investment."), ("10.2", "More investment.")]),
+        ("Legal Implications", [("10.3", "N/A")]),
+        ("Equalities Implications", [("10.4", "No EIA needed.")]),
+    ]
+    documents = sections["background_documents"]
+    assert [(p.number, p.text) for p in documents.paragraphs] == [("11.1", "N/A")]
+    assert "Access to Information) Act 1985" in documents.lead
+    assert sections["timescales"].timescales == (
+        ("Is this a Major Policy Item/Statutory Plan?", "YES"),
+        ("If yes, date for Cabinet meeting", "13 January 2025"),
+    )
+
+
+def test_paragraphs_numbered_by_the_clerk_keep_their_numbers_exactly():
+    paragraphs = narrative_paragraphs(
+        "4.1 First.\n\nContinued\nline two.\r\n\r\n4.1.1 Sub.\n\n4.2 Next.", 4
+    )
 
     assert [(p.number, p.text) for p in paragraphs] == [
-        ("", "4.1 First."),
-        ("4.1", "Second\nline two."),
-        ("4.2", "Third."),
+        ("4.1", "First."),
+        ("", "Continued\nline two."),
+        ("4.1.1", "Sub."),
+        ("4.2", "Next."),
+    ]
+
+
+def test_unnumbered_paragraphs_are_numbered_from_the_given_start():
+    paragraphs = narrative_paragraphs("One.\n\n1. A list item\n- more", 10, first=3)
+
+    assert [(p.number, p.text) for p in paragraphs] == [
+        ("10.3", "One."),
+        ("10.4", "1. A list item\n- more"),
     ]
 
 

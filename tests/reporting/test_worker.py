@@ -115,9 +115,12 @@ def test_the_example_plans_reports_render_through_a_real_worker(worker, clerk):
             assert f"{area.recommendation.ref}. {title}" in text, title
         reds = [e for e in content.exceptions if e.rag == "red"]
         assert reds, "the example should have red items to check"
+        # Where a line breaks at a word's own hyphen, the text read back has
+        # "statistical- neighbour" or "statisticalneighbour": compared without both.
+        bare = re.sub(r"[\s-]", "", text)
         for item in reds:
-            assert flat(item.text) in text, item.text
-            assert flat(item.commentary) in text, item.commentary
+            assert re.sub(r"[\s-]", "", item.text) in bare, item.text
+            assert re.sub(r"[\s-]", "", item.commentary) in bare, item.commentary
         assert render.requested_by == clerk and render.attempts == 1
 
 

@@ -345,6 +345,23 @@ MATRIX: dict[str, Row] = {
         get=readers(),
         post=signed_in(405),
     ),
+    "reports/renders/<int:pk>/download.docx": Row(
+        _url("reporting:render_download_docx", lambda w: w.render.pk),
+        get=readers(),
+        post=signed_in(405),
+    ),
+    # An empty form is refused with its errors (400); nothing is listed.
+    "reports/<int:pk>/appendices/": Row(
+        _url("reporting:appendix_add", lambda w: w.report.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, 400),
+    ),
+    # The world's appendix A is generated: a manager is sent back with the reason.
+    "reports/appendices/<int:pk>/delete/": Row(
+        _url("reporting:appendix_delete", lambda w: w.report.appendix_entries.get(label="A").pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
+    ),
     # The dashboard checks the method before signing in: a POST is refused outright.
     "reports/dashboard/": Row(_url("reporting:dashboard"), get=readers(), post=everyone(405)),
     "reports/dashboard/recommendations/<int:pk>/": Row(

@@ -182,7 +182,7 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
         recommendations=f"The committee is asked to note the progress. {text}".strip(),
         purpose=f"To summarise progress. {text}".strip(),
         background=f"The inspection found weaknesses. {text}".strip(),
-        key_issues=f"Recruitment. {text}".strip(),
+        consultation=f"Recruitment. {text}".strip(),
     )
     render = ReportRender.objects.create(
         report=report,
@@ -194,6 +194,7 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
         page_count=1,
     )
     render.pdf.save("render-1.pdf", ContentFile(minimal_pdf()), save=False)
+    render.docx.save("render-1.docx", ContentFile(b"PK\x03\x04 a Word document"), save=False)
     render.state = ReportRender.State.READY
     render.save()
     return World(

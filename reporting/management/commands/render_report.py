@@ -1,4 +1,4 @@
-"""python manage.py render_report --plan SLUG [--period LABEL] -o out.pdf
+"""python manage.py render_report --plan SLUG [--period LABEL] -o out.pdf [--docx out.docx]
 
 Renders a committee report to PDF synchronously, with the same service the Celery job
 uses, so a PDF can be produced without a worker. The report rendered is the latest one
@@ -21,6 +21,7 @@ from plans.models import Plan
 from reporting import services
 from reporting.models import CommitteeReport
 from reporting.pdf import PdfRenderError
+from reporting.word import WordRenderError
 
 
 class Command(BaseCommand):
@@ -41,6 +42,7 @@ class Command(BaseCommand):
             help="Meeting date (YYYY-MM-DD), when the plan has no report to start from.",
         )
         parser.add_argument("--html", help="Also write the report's HTML to this file.")
+        parser.add_argument("--docx", help="Also write the report as a Word document here.")
 
     def handle(self, *args, **options):
         plan = Plan.objects.filter(slug=options["plan"]).first()
@@ -65,6 +67,12 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         output = Path(options["output"]).resolve()
         services.write_atomically(output, data)
+        if options["docx"]:
+            try:
+                word = services.report_docx(report, generated_at=generated_at)
+            except WordRenderError as error:
+                raise CommandError(str(error)) from error
+            services.write_atomically(Path(options["docx"]).resolve(), word)
         if options["html"]:
             Path(options["html"]).write_text(
                 services.report_html(report, generated_at=generated_at), encoding="utf-8"
