@@ -967,8 +967,10 @@ def test_queries_do_not_grow_with_the_rows(db, django_assert_max_num_queries):
             load(table(*rows(n)), plan=f"plan-{n}")
         first[n] = len(new_plan)
     # A new plan's import also creates the financial year's quarters (one to four, by
-    # today's date), the same for both sizes; 60 rows cost a few more bulk batches.
-    assert first[5] <= 90 and first[60] <= first[5] + 5
+    # today's date), the same for both sizes. The writes are bulk inserts, which SQLite
+    # splits at 999 parameters a statement: there 60 rows take a few more than 5.
+    batches = 0 if connection.vendor == "postgresql" else 10
+    assert first[5] <= 90 and first[60] <= first[5] + batches
 
 
 def test_a_ref_excel_turned_into_a_number_gets_a_hint(db):
