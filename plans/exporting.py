@@ -23,6 +23,7 @@ from decimal import Decimal
 
 from plans.importing import FORMULA_STARTS, measure_method
 from plans.models import Action, Measure, Plan
+from plans.bounds import spreadsheet_text
 from plans.parsing import timescale_with_revision
 from plans.selectors import actions_with_position, measures_with_position
 
@@ -145,7 +146,7 @@ def export_csv(plan: Plan) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     for row in plan_rows(plan):
-        writer.writerow([_csv_safe(cell) for cell in row])
+        writer.writerow([_csv_safe(spreadsheet_text(cell)) for cell in row])
     # With a byte-order mark Excel opens the file as UTF-8 ("–", "’").
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -159,7 +160,7 @@ def export_xlsx(plan: Plan) -> bytes:
     sheet.title = "Action plan"
     rows = plan_rows(plan)
     for row in rows:
-        sheet.append(row)
+        sheet.append([spreadsheet_text(cell) for cell in row])
     wrap = Alignment(wrap_text=True, vertical="top")
     for line in sheet.iter_rows():
         for cell in line:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from plans.bounds import BoundedModelForm
 from plans.models import Plan, ReportingPeriod
 from reporting.models import CommitteeReport
 from reporting.services import REPORT_FIELDS
@@ -14,7 +15,7 @@ NARRATIVE_HINT = (
 )
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(BoundedModelForm):
     """Cover details and narrative sections of a committee report."""
 
     class Meta:

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from improvement import pagecache
 from plans import roles
+from plans.bounds import spreadsheet_text
 from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
 from reporting import dashboard as board
@@ -973,7 +974,9 @@ TABLES: dict[str, Callable[[board.Scope], Table]] = {
 
 def _cell(value):
     """A cell as a spreadsheet should hold it. Text that a spreadsheet would run as a
-    formula (starting with =, +, -, @ or a control character) gets a leading quote."""
+    formula (starting with =, +, -, @ or a control character) gets a leading quote;
+    control characters a spreadsheet cannot hold, stored before forms refused them, go."""
+    value = spreadsheet_text(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

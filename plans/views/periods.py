@@ -24,7 +24,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from improvement import pagecache
-from plans import periods, roles, services
+from plans import bounds, periods, roles, services
+from plans.bounds import BoundedForm
 from plans.models import RAG, Action, Measure, Plan, Rating, ReportingPeriod
 
 DEFAULT_COLUMNS = 4
@@ -118,8 +119,9 @@ _FILLS = {
 
 
 def _text(cell, value: str) -> None:
-    """Write user text as text: a leading "=" must not become a spreadsheet formula."""
-    cell.value = value
+    """Write user text as text: a leading "=" must not become a spreadsheet formula, and
+    a control character stored before forms refused them must not stop the workbook."""
+    cell.value = bounds.spreadsheet_text(value)
     cell.data_type = "s"
 
 
@@ -350,7 +352,7 @@ def period_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(BoundedForm):
     reason = forms.CharField(
         label="Why does this period need to reopen?",
         help_text="Recorded in the period's history with your name.",
@@ -385,13 +387,15 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def _parse_day(text: str) -> dt.date:
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
         try:
-            return dt.datetime.strptime(text.strip(), pattern).date()
+            day = dt.datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             continue
+        bounds.check_date(day)
+        return day
     raise ValidationError(f"{text.strip()!r} is not a date: write 1 March 2016 or 2016-03-01.")
 
 
-class PeriodsForm(forms.Form):
+class PeriodsForm(BoundedForm):
     RULES = [
         ("quarters", "Financial quarters (Q1 = April to June)"),
         ("months", "Calendar months"),
