@@ -21,9 +21,9 @@ import csv
 import io
 from decimal import Decimal
 
+from plans.bounds import spreadsheet_text
 from plans.importing import FORMULA_STARTS, measure_method
 from plans.models import Action, Measure, Plan
-from plans.bounds import spreadsheet_text
 from plans.parsing import timescale_with_revision
 from plans.selectors import actions_with_position, measures_with_position
 
