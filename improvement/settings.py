@@ -1,6 +1,6 @@
 """Settings for the improvement-plan tracker.
 
-Everything comes from environment variables (see README, "Configuration"). With no
+Everything comes from environment variables (see docs/configuration.md). With no
 variables at all you get the embedded default: a SQLite file, Celery tasks run
 in-process, email printed to the console and files on local disk, so that a new user
 needs no servers. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Redis.
@@ -335,7 +335,7 @@ CONTENT_SECURITY_POLICY = {
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 # Only for restoring a backup with loaddata: the dump already holds the history, and
-# the restore must not add entries of its own (README, "Backup and restore").
+# the restore must not add entries of its own (docs/operations.md, "Backup and restore").
 SIMPLE_HISTORY_ENABLED = not envbool("RESTORING_BACKUP", False)
 SIMPLE_HISTORY_REVERT_DISABLED = True
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -1,4 +1,4 @@
-"""A dump of the example data restores without loss (the README's backup procedure)."""
+"""A dump of the example data restores without loss (the backup procedure in docs/operations.md)."""
 
 import pytest
 from django.core.management import call_command

@@ -225,6 +225,9 @@ def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 20
             "plans": plans,
             "plan_filter": plan,
             "errors": errors or {},
+            # Shown again after a refused "Send back", the queue is at the POST-only
+            # address of that button: its forms go back where the reviewer came from.
+            "back": _back(request) if request.method == "POST" else request.get_full_path(),
             "nav": "to_confirm",
         },
         status=status,

@@ -190,6 +190,31 @@ def test_sending_back_without_a_comment_shows_the_error_on_the_queue(proposed, q
     assert (proposed.status, proposed.review_comment) == ("returned", "Evidence missing")
 
 
+def test_confirming_after_a_refused_send_back_ends_on_a_page_that_opens(
+    proposed, action, director, qa_lead, client
+):
+    other = services.rating_record(
+        item=factories.ActionFactory(
+            recommendation=action.recommendation, ref="1.2", owners=[action.owners.get()]
+        ),
+        rag="amber",
+        user=director,
+        commentary="Behind",
+    )
+    client.force_login(qa_lead)
+    queue = reverse("plans:to_confirm") + f"?plan={action.plan.slug}"
+    refused = client.post(
+        reverse("plans:rating_return", args=[proposed.pk]), {"comment": "", "next": queue}
+    )
+    assert refused.status_code == 400
+    nexts = set(re.findall(r'name="next" value="([^"]*)"', refused.content.decode()))
+    assert nexts == {queue.replace("&", "&amp;")}
+
+    confirmed = client.post(reverse("plans:rating_confirm", args=[other.pk]), {"next": nexts.pop()})
+    assert confirmed["Location"] == queue
+    assert client.get(confirmed["Location"]).status_code == 200
+
+
 def test_a_next_address_elsewhere_is_ignored(proposed, qa_lead, client):
     client.force_login(qa_lead)
     response = client.post(
