@@ -147,9 +147,12 @@ class _Forms(HTMLParser):
         elif tag == "select" and name:
             self._select = name
             fields.setdefault(name, None)
-        elif tag == "option" and self._select:
-            if fields.get(self._select) is None or "selected" in attrs:
-                fields[self._select] = attrs.get("value") or ""
+        elif (
+            tag == "option"
+            and self._select
+            and (fields.get(self._select) is None or "selected" in attrs)
+        ):
+            fields[self._select] = attrs.get("value") or ""
 
     def handle_endtag(self, tag):
         if tag == "select":
