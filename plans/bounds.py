@@ -43,6 +43,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # (category Cf: zero-width space and joiners, soft hyphen, byte-order mark, word joiner,
 # bidirectional marks) and letters drawn blank (Hangul fillers, braille blank).
 _BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,200}")
 # Word's Shift+Enter and the form feed are line breaks to whoever typed them.
 _BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 
@@ -122,6 +123,12 @@ def check_text(text: str, *, label: str, limit: int = TEXT_LIMIT) -> str:
     if problem:
         raise ValidationError(problem)
     return text
+
+
+def slug_or_none(text: str) -> str | None:
+    """A slug from a query string, or None if it cannot be one: looked up as it is, a NUL
+    in it is an error on PostgreSQL rather than "no such plan"."""
+    return text if _SLUG.fullmatch(text) else None
 
 
 def spreadsheet_text(value: object) -> object:

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_safe
 
 from improvement import pagecache
 from plans import roles
-from plans.bounds import spreadsheet_text
+from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
 from reporting import dashboard as board
@@ -77,7 +77,7 @@ class Filters:
 def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
     filters = Filters(plan=plan)
     if filters.plan is None and params.get("plan"):
-        filters.plan = Plan.objects.filter(slug=params["plan"]).first()
+        filters.plan = Plan.objects.filter(slug=slug_or_none(params["plan"])).first()
     if filters.plan is not None:
         filters.periods = list(filters.plan.periods.order_by("end"))
         wanted = _int(params.get("period"))

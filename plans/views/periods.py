@@ -48,6 +48,18 @@ def _chosen_periods(request: HttpRequest, plan: Plan) -> tuple[list, list]:
     return available, chosen or available[-DEFAULT_COLUMNS:]
 
 
+def _page_index(number: str, count: int) -> int:
+    """The index of page `number` (as the links write it, from 1) of `count` pages: the
+    nearest page for a number out of range, the first for anything that is not one.
+    Only ASCII digits: "²" is a digit to str.isdigit() but not to int()."""
+    if not (number.isascii() and number.isdigit()):
+        return 0
+    digits = number.lstrip("0") or "0"
+    if len(digits) > len(str(count)):
+        return count - 1
+    return min(max(int(digits), 1), count) - 1
+
+
 @login_required
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The plan page: each recommendation's facets and actions, one column per period.
@@ -62,8 +74,7 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     grid_html = ""
     if chosen:
         pages = pagecache.cached("plan-grid-pages", (plan.pk,), lambda: periods.grid_pages(plan))
-        number = request.GET.get("page", "")
-        index = min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0
+        index = _page_index(request.GET.get("page", ""), len(pages))
         grid_html = pagecache.cached(
             "plan-grid",
             # The dates' suggestions are judged on today.
@@ -210,7 +221,7 @@ def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 20
     plans = Plan.objects.exclude(status=Plan.Status.CLOSED).order_by("title")
     plan = None
     if request.GET.get("plan"):
-        plan = get_object_or_404(Plan, slug=request.GET["plan"])
+        plan = get_object_or_404(Plan, slug=bounds.slug_or_none(request.GET["plan"]))
     ratings = list(periods.ratings_to_confirm(plan))
     today = services.local_today()
     for rating in ratings:
