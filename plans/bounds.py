@@ -8,8 +8,9 @@ these figures: change them here and there together.
 - Dates lie in DATE_MIN..DATE_MAX. Outside it a schedule's rounds or a period's end run
   past the year 9999 that Python's dates can hold, and a typing slip (0202, 9999) is
   far likelier than a plan running a century.
-- Free text has a length limit (TEXT_LIMIT unless the field sets a smaller one), stated
-  in the error.
+- Free text has a length limit, stated in the error: the field's own, else TEXT_LIMIT
+  in a form and LONG_TEXT_LIMIT for a model's unbounded text (admin, report narrative).
+  The database's TextFields have no limit of their own.
 - Control characters other than tab, line feed and carriage return are refused naming
   the field: an .xlsx cell cannot hold them, PostgreSQL refuses NUL, and Word's
   Shift+Enter pastes U+000B without anyone seeing it.
@@ -27,12 +28,16 @@ import unicodedata
 from collections.abc import Callable
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.db import models
 
 DATE_MIN = dt.date(2000, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
 TEXT_LIMIT = 5000
+# A model's unbounded text (an action's wording, a report's narrative) in the admin and
+# model forms: Excel's limit for one cell, the most an import brings in.
+LONG_TEXT_LIMIT = 32_767
 PERIODS_AT_ONCE = 60
 INTEGER_MIN = -(2**31)
 INTEGER_MAX = 2**31 - 1
@@ -156,8 +161,9 @@ def _without_blank(to_python: Callable) -> Callable:
     return clean
 
 
-def bound_field(name: str, field: forms.Field) -> forms.Field:
-    """Add the bounds to one form field, in place, and return it."""
+def bound_field(name: str, field: forms.Field, *, limit: int = TEXT_LIMIT) -> forms.Field:
+    """Add the bounds to one form field, in place, and return it. `limit` is the length
+    limit of a text field that has none."""
     label = _label(name, field)
     if isinstance(field, forms.DateField | forms.DateTimeField):
         field.validators.append(check_date)
@@ -165,7 +171,7 @@ def bound_field(name: str, field: forms.Field) -> forms.Field:
         field.widget, forms.HiddenInput | forms.PasswordInput
     ):
         if field.max_length is None:
-            field.max_length = TEXT_LIMIT
+            field.max_length = limit
         field.validators = [
             validator
             for validator in field.validators
@@ -208,12 +214,21 @@ class BoundedForm(forms.Form):
         bound_form(self)
 
 
+def _model_limit(model, name: str) -> int:
+    try:
+        unbounded_text = isinstance(model._meta.get_field(name), models.TextField)
+    except FieldDoesNotExist:
+        unbounded_text = False
+    return LONG_TEXT_LIMIT if unbounded_text else TEXT_LIMIT
+
+
 class BoundedModelForm(forms.ModelForm):
-    """A model form whose fields carry the bounds (the admin's forms are built on it)."""
+    """A model form whose fields carry the bounds."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        bound_form(self)
+        for name, field in self.fields.items():
+            bound_field(name, field, limit=_model_limit(self._meta.model, name))
 
 
 class BoundedAdmin:
@@ -221,4 +236,6 @@ class BoundedAdmin:
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        return bound_field(db_field.name, field) if field is not None else None
+        if field is None:
+            return None
+        return bound_field(db_field.name, field, limit=_model_limit(db_field.model, db_field.name))

@@ -127,7 +127,7 @@ FIELD_LIMITS = {
 POST_LIMIT = Owner._meta.get_field("post").max_length
 AREA_REF_LIMIT = Recommendation._meta.get_field("ref").max_length
 # Excel's limit for one cell, which bounds the work any one cell can make.
-CELL_LIMIT = 32_767
+CELL_LIMIT = bounds.LONG_TEXT_LIMIT
 AREA_HEADING = re.compile(
     r"^\s*what needs to improve\??\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
 )

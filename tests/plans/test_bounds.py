@@ -407,3 +407,24 @@ def test_an_imported_timescale_outside_the_window_is_refused_by_row_and_column()
     errors = [(e.row, e.column, e.message) for e in raised.value.errors]
     assert [(row, column) for row, column, _ in errors] == [(3, "Timescale"), (4, "Timescale")]
     assert all(WINDOW in message for _, _, message in errors)
+
+
+def test_a_committee_reports_narrative_may_be_long_but_not_endless(client, clerk, plan, period):
+    period.state = ReportingPeriod.State.CLOSED
+    period.save()
+    client.force_login(clerk)
+    data = {
+        "period": period.pk,
+        "committee": "Scrutiny",
+        "meeting_date": "2025-01-20",
+        "access": "public",
+        "title": "Improvement plan progress",
+        "background": "Long background. " * 1000,
+    }
+    response = client.post(reverse("reporting:report_new", args=[plan.slug]), data)
+    assert response.status_code == 302
+    data["background"] = "x" * (bounds.LONG_TEXT_LIMIT + 1)
+    response = client.post(reverse("reporting:report_new", args=[plan.slug]), data)
+    assert "at most 32,767 characters long" in " ".join(
+        response.context["form"].errors["background"]
+    )

@@ -1,7 +1,8 @@
 """No 500 anywhere: every URL of the permission matrix, as every role, with hostile query
 strings and form values, answers with something other than a server error.
 
-- Every URL is fetched (GET) as every role, then as a reader and an administrator with
+- Every URL is fetched (GET) as every role; then as an administrator with each of a few
+  values (SWEEP) in every parameter at once; then as a reader and an administrator with
   hypothesis-generated query strings: the parameters the views read (page, period, plan,
   owner, table, format, …) and those of the page's own GET forms, given huge, negative,
   far-past and far-future, control-character, very long and repeated values.
@@ -98,6 +99,8 @@ NASTY = (
     "%00",
     "１２３",
 )
+# Given to every query parameter at once, for every URL.
+SWEEP = ("9" * 5000, "²", "-1", "99999999999999999999", "nul\x00", "9999-12-31", "x" * 100_000)
 TEXT = st.text(max_size=40)
 VALUE = st.one_of(
     st.sampled_from(NASTY),
@@ -242,6 +245,12 @@ def test_no_url_answers_500_to_any_role_or_query_string(route, world):
     clients = {role: client_as(world, role) for role in QUERY_ROLES}
     base = url.split("?")[0]
     fixed = dict(part.split("=", 1) for part in url.split("?")[1].split("&")) if "?" in url else {}
+
+    # Every parameter at once with each of the values most likely to break a parser.
+    for value in SWEEP:
+        params = fixed | dict.fromkeys(names, value)
+        response = clients["plan_admin"].get(base, params)
+        no_server_error(response, method="GET", url=base, role="plan_admin", payload=params)
 
     @settings(FUZZ, max_examples=GET_EXAMPLES)
     @given(
