@@ -34,8 +34,8 @@ from hypothesis import strategies as st
 from tests.security.test_permission_matrix import MATRIX
 from tests.security.world import ROLES, World
 
-GET_EXAMPLES = 8
-POST_EXAMPLES = 15
+GET_EXAMPLES = 6
+POST_EXAMPLES = 12
 FUZZ = settings(
     max_examples=POST_EXAMPLES,
     deadline=None,
@@ -100,7 +100,7 @@ NASTY = (
     "１２３",
 )
 # Given to every query parameter at once, for every URL.
-SWEEP = ("9" * 5000, "²", "-1", "99999999999999999999", "nul\x00", "9999-12-31", "x" * 100_000)
+SWEEP = ("9" * 5000, "²", "-1", "99999999999999999999", "nul\x00", "9999-12-31")
 TEXT = st.text(max_size=40)
 VALUE = st.one_of(
     st.sampled_from(NASTY),
