@@ -277,20 +277,17 @@ def test_finding_7_4_mb_dip_sample_findings_are_refused_with_the_limit(client, q
     assert DipSample.objects.count() == before
 
 
-def test_finding_7_an_action_updates_override_reason_of_a_zero_width_space_is_refused(
+def _update(client, user, action, **fields):
+    client.force_login(user)
+    data = {"version": action.version, "rag": "green", "commentary": "On track."} | fields
+    return client.post(reverse("plans:action_update", args=[action.pk]), data)
+
+
+def test_finding_7_an_action_updates_due_date_reason_of_a_zero_width_space_is_refused(
     client, director, action, period
 ):
-    client.force_login(director)
-    response = client.post(
-        reverse("plans:action_update", args=[action.pk]),
-        {
-            "version": action.version,
-            "rag": "green",
-            "commentary": "On track.",
-            "override_reason": "\u200b",
-            "due_date_reason": "\u200b",
-            "new_due_date": "2024-12-31",
-        },
+    response = _update(
+        client, director, action, due_date_reason="\u200b", new_due_date="2024-12-31"
     )
     assert response.status_code == 400
     assert "due_date_reason" in response.context["form"].errors
@@ -318,11 +315,7 @@ def test_a_sent_back_rating_needs_a_visible_comment(client, qa_lead, director, a
 
 
 def test_an_action_update_with_a_vertical_tab_names_the_field(client, director, action, period):
-    client.force_login(director)
-    response = client.post(
-        reverse("plans:action_update", args=[action.pk]),
-        {"version": action.version, "rag": "green", "commentary": "Pasted from Word\x0bhere"},
-    )
+    response = _update(client, director, action, commentary="Pasted from Word\x0bhere")
     assert response.status_code == 400
     errors = " ".join(response.context["form"].errors["commentary"])
     assert "Commentary contains a control character (U+000B)" in errors
@@ -333,18 +326,15 @@ def test_an_action_update_with_a_vertical_tab_names_the_field(client, director, 
 def test_an_action_updates_dates_outside_the_window_are_refused(
     client, director, action, period, field
 ):
-    client.force_login(director)
-    response = client.post(
-        reverse("plans:action_update", args=[action.pk]),
-        {
-            "version": action.version,
-            "rag": "amber",
-            "commentary": "Behind.",
-            "recovery": "More staff.",
-            "due_date_reason": "Recruitment",
-            "new_due_date": "2025-03-31",
-            field: "9999-12-31",
-        },
+    response = _update(
+        client,
+        director,
+        action,
+        rag="amber",
+        recovery="More staff.",
+        due_date_reason="Recruitment",
+        new_due_date="2025-03-31",
+        **{field: "9999-12-31"},
     )
     assert response.status_code == 400
     assert WINDOW in " ".join(response.context["form"].errors[field])
