@@ -418,3 +418,16 @@ def test_a_committee_reports_narrative_may_be_long_but_not_endless(client, clerk
     assert "at most 32,767 characters long" in " ".join(
         response.context["form"].errors["background"]
     )
+
+
+@pytest.mark.parametrize("first_due", [dt.date(9999, 12, 31), dt.date(1, 1, 31)])
+def test_finding_1_a_schedule_saved_before_the_window_still_lets_the_pages_show(
+    client, qa_lead, action, first_due
+):
+    measure = factories.MeasureFactory(action=action, text="Monthly dip samples x 3")
+    AuditSchedule.objects.create(
+        measure=measure, cadence="monthly", interval_months=1, rounds=3, first_due=first_due
+    )
+    client.force_login(qa_lead)
+    assert client.get(reverse("audits:overview")).status_code == 200
+    assert client.get(reverse("audits:measure", args=[measure.pk])).status_code == 200
