@@ -14,9 +14,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from plans import services
-from plans.models import Action, Rating
+from plans.models import Action
 
-DIRTY_COMMENTARY = "Recruitment is behind\x0bsee the panel minutes\x00"
+# Not NUL: PostgreSQL never stored one.
+DIRTY_COMMENTARY = "Recruitment is behind\x0bsee the panel minutes\x1f"
 DIRTY_TEXT = "Allocate a PA\x07 to every care leaver"
 
 
@@ -24,10 +25,11 @@ DIRTY_TEXT = "Allocate a PA\x07 to every care leaver"
 def dirty(plan, period, action, plan_admin):
     """A confirmed rating whose commentary, and an action whose text, hold control
     characters, written past every form."""
+    # The service, as the forms before this change passed text to it (on PostgreSQL a
+    # trigger refuses to update a rating afterwards).
     services.rating_record(
-        item=action, rag="amber", user=plan_admin, period=period, commentary="clean"
+        item=action, rag="amber", user=plan_admin, period=period, commentary=DIRTY_COMMENTARY
     )
-    Rating.objects.filter(action=action).update(commentary=DIRTY_COMMENTARY)
     Action.objects.filter(pk=action.pk).update(text=DIRTY_TEXT)
     return plan
 
