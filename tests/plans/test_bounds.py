@@ -330,11 +330,13 @@ def test_an_action_updates_dates_outside_the_window_are_refused(
         client,
         director,
         action,
-        rag="amber",
-        recovery="More staff.",
-        due_date_reason="Recruitment",
-        new_due_date="2025-03-31",
-        **{field: "9999-12-31"},
+        **{
+            "rag": "amber",
+            "recovery": "More staff.",
+            "due_date_reason": "Recruitment",
+            "new_due_date": "2025-03-31",
+        }
+        | {field: "9999-12-31"},
     )
     assert response.status_code == 400
     assert WINDOW in " ".join(response.context["form"].errors[field])
