@@ -167,11 +167,12 @@ def bound_field(name: str, field: forms.Field, *, limit: int = TEXT_LIMIT) -> fo
     label = _label(name, field)
     if isinstance(field, forms.DateField | forms.DateTimeField):
         field.validators.append(check_date)
-    elif isinstance(field, forms.CharField) and not isinstance(
-        field.widget, forms.HiddenInput | forms.PasswordInput
-    ):
+    elif isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):
         if field.max_length is None:
-            field.max_length = limit
+            # A hidden field carries text the page was given (a measure's wording), which
+            # may be as long as any stored text.
+            hidden = isinstance(field.widget, forms.HiddenInput)
+            field.max_length = LONG_TEXT_LIMIT if hidden else limit
         field.validators = [
             validator
             for validator in field.validators

@@ -105,6 +105,15 @@ def test_a_bounded_form_refuses_with_a_message_naming_the_bound(data, field, wor
     assert words in " ".join(form.errors[field])
 
 
+def test_a_hidden_text_field_holds_as_much_as_stored_text_and_no_control_characters():
+    class Hidden(bounds.BoundedForm):
+        source = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    assert Hidden({"source": "w" * bounds.LONG_TEXT_LIMIT}).is_valid()
+    assert not Hidden({"source": "w" * (bounds.LONG_TEXT_LIMIT + 1)}).is_valid()
+    assert not Hidden({"source": "a\x0bb"}).is_valid()
+
+
 def test_a_bounded_form_accepts_ordinary_text_with_tabs_and_line_breaks():
     form = _Form({"reason": "Line one\r\n\tLine two", "day": "2024-03-31", "count": "3"})
     assert form.is_valid(), form.errors
