@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audits import selectors, services
 from audits.models import AuditSchedule, DipSample, MeasureValue
+from plans.bounds import BoundedAdmin
 from plans.models import Measure
 from plans.services import open_period
 
@@ -59,7 +60,7 @@ class AuditScheduleForm(forms.ModelForm):
 
 
 @admin.register(AuditSchedule)
-class AuditScheduleAdmin(SimpleHistoryAdmin):
+class AuditScheduleAdmin(BoundedAdmin, SimpleHistoryAdmin):
     form = AuditScheduleForm
     list_display = ["measure", "cadence", "rounds", "rounds_done", "first_due", "review_date"]
     list_filter = ["cadence", "measure__plan"]
@@ -154,7 +155,7 @@ class DipSampleForm(forms.ModelForm):
 
 
 @admin.register(DipSample)
-class DipSampleAdmin(SimpleHistoryAdmin):
+class DipSampleAdmin(BoundedAdmin, SimpleHistoryAdmin):
     form = DipSampleForm
     list_display = [
         "measure",
@@ -242,7 +243,7 @@ class MeasureValueForm(forms.ModelForm):
 
 
 @admin.register(MeasureValue)
-class MeasureValueAdmin(SimpleHistoryAdmin):
+class MeasureValueAdmin(BoundedAdmin, SimpleHistoryAdmin):
     form = MeasureValueForm
     list_display = ["measure", "as_of", "value", "national_average", "statistical_neighbours"]
     list_filter = ["measure__plan"]

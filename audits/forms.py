@@ -9,6 +9,7 @@ from django import forms
 
 from audits import services
 from audits.models import AuditSchedule
+from plans.bounds import BoundedForm
 from plans.models import RAG, Owner, Plan, Recommendation
 
 
@@ -27,7 +28,7 @@ def _add_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
                 form.add_error(name, message)
 
 
-class DipSampleForm(forms.Form):
+class DipSampleForm(BoundedForm):
     """One dip sample. The result is worked out from the two counts, never typed."""
 
     sampled_on = forms.DateField(label="Date sampled", widget=DateInput())
@@ -110,7 +111,7 @@ class DipSampleEditForm(DipSampleForm):
     )
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(BoundedForm):
     """An audit schedule, usually filled in from the measure's own words."""
 
     cadence = forms.ChoiceField(
@@ -151,7 +152,7 @@ class ScheduleForm(forms.Form):
         return data
 
 
-class MeasureValueForm(forms.Form):
+class MeasureValueForm(BoundedForm):
     """A performance figure with the comparators the committee report quotes."""
 
     as_of = forms.DateField(label="As of", widget=DateInput())
@@ -172,7 +173,7 @@ class MeasureValueForm(forms.Form):
     )
 
 
-class TargetsForm(forms.Form):
+class TargetsForm(BoundedForm):
     """A measure's target, tolerance and direction."""
 
     target = forms.DecimalField(required=False, max_digits=7, decimal_places=2)
@@ -194,7 +195,7 @@ class TargetsForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
 
 
-class OverrideForm(forms.Form):
+class OverrideForm(BoundedForm):
     """A RAG other than the evidence gives, with the reason that must go with it."""
 
     rag = forms.ChoiceField(label="RAG", widget=forms.RadioSelect)
@@ -211,7 +212,7 @@ class OverrideForm(forms.Form):
         ]
 
 
-class OverviewFilterForm(forms.Form):
+class OverviewFilterForm(BoundedForm):
     """The QA overview's filters, read from the query string."""
 
     plan = forms.ModelChoiceField(

@@ -123,9 +123,15 @@ def measure_derived_rag(measure: Measure, result: Result | None = None) -> str:
 
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later; a month's last day stays the last day ("31 Oct",
-    "30 Nov", "31 Dec"), and a day the month lacks becomes its last day."""
+    "30 Nov", "31 Dec"), and a day the month lacks becomes its last day. Past the dates
+    Python holds it stops at the first or last of them: forms keep dates within
+    `plans.bounds`, but a schedule saved before they did must not break every page."""
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
+    if year > dt.MAXYEAR:
+        return dt.date.max
+    if year < dt.MINYEAR:
+        return dt.date.min
     last = calendar.monthrange(year, month)[1]
     if day.day == calendar.monthrange(day.year, day.month)[1]:
         return dt.date(year, month, last)

@@ -21,7 +21,7 @@ from django.utils import dateformat, timezone
 from audits import selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_validator
 from audits.parsing import propose_schedule
-from plans import roles
+from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
 from plans.services import open_period, rating_record, save_versioned
 
@@ -234,6 +234,7 @@ def dip_sample_errors(
     date_error = _not_future(sampled_on, "the sample was taken")
     if date_error:
         errors["sampled_on"] = [date_error]
+    errors |= bounds.date_errors(sampled_on=sampled_on)
     size_ok = sample_size is not None and sample_size >= 1
     if not size_ok:
         errors["sample_size"] = ["The sample size must be at least 1 case file."]
@@ -463,6 +464,7 @@ def measure_value_errors(
     date_error = _not_future(as_of, "of the figure")
     if date_error:
         errors["as_of"] = [date_error]
+    errors |= bounds.date_errors(as_of=as_of)
     if value is None:
         errors["value"] = ["Enter the figure."]
     errors |= _percent_errors(
@@ -605,7 +607,7 @@ def measure_rag_override(*, measure: Measure, user, rag: str, reason: str) -> Ra
     """Rate a measure other than its evidence suggests. The written reason is kept on
     the rating (``override_reason``) and shown wherever the rating is shown."""
     _require_recorder(user, measure)
-    reason = (reason or "").strip()
+    reason = "" if bounds.is_blank(reason) else reason.strip()
     latest = selectors.measure_latest_result(measure)
     derived = selectors.measure_derived_rag(measure, latest)
     errors: dict[str, list[str]] = {}
@@ -712,6 +714,7 @@ def schedule_errors(
         errors["rounds"] = [f"The number of rounds must be between 1 and {MAX_ROUNDS}."]
     if first_due is None:
         errors["first_due"] = ["Enter when the first round is due."]
+    errors |= bounds.date_errors(first_due=first_due, review_date=review_date)
     if not errors and review_date is not None:
         months = CADENCE_MONTHS.get(cadence, interval_months)
         last = selectors.round_dates(first_due=first_due, interval_months=months, rounds=rounds)[-1]

@@ -13,6 +13,7 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from plans import evidence, periods, positions, services
+from plans.bounds import BoundedAdmin
 from plans.models import (
     RAG,
     Action,
@@ -44,7 +45,7 @@ class LabelledInlineFormSet(BaseInlineFormSet):
             field.widget.attrs.setdefault("aria-label", f"{field.label or name}, {row}")
 
 
-class TabularInline(admin.TabularInline):
+class TabularInline(BoundedAdmin, admin.TabularInline):
     formset = LabelledInlineFormSet
 
 
@@ -53,7 +54,7 @@ class RagCriterionInline(TabularInline):
     extra = 0
 
 
-class RecommendationInline(admin.StackedInline):
+class RecommendationInline(BoundedAdmin, admin.StackedInline):
     model = Recommendation
     extra = 0
     fields = ["ref", "position", "title", "outcome_required", "impact_for_children"]
@@ -69,7 +70,7 @@ class PeriodInline(TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(PlanImportAdminMixin, SimpleHistoryAdmin):
+class PlanAdmin(BoundedAdmin, PlanImportAdminMixin, SimpleHistoryAdmin):
     """Import (upload, preview, confirm) on the list; Export on each plan's page."""
 
     list_display = ["title", "slug", "organisation", "framework", "status"]
@@ -100,7 +101,7 @@ class ActionInline(TabularInline):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(SimpleHistoryAdmin):
+class RecommendationAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["ref", "title", "plan"]
     list_filter = ["plan"]
     search_fields = ["ref", "title"]
@@ -108,7 +109,7 @@ class RecommendationAdmin(SimpleHistoryAdmin):
     inlines = [OutcomeInline, ActionInline]
 
 
-class MeasureInline(admin.StackedInline):
+class MeasureInline(BoundedAdmin, admin.StackedInline):
     model = Measure
     extra = 0
     fields = [
@@ -154,7 +155,7 @@ class RevisionInline(TabularInline):
         return False
 
 
-class RemedialInline(admin.StackedInline):
+class RemedialInline(BoundedAdmin, admin.StackedInline):
     model = RemedialAction
     fk_name = "action"
     extra = 0
@@ -243,7 +244,7 @@ class CurrentRagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["ref", "short_text", "plan", "due_date", "status"]
     list_filter = ["plan", "recommendation", CurrentRagFilter, "owners", OverdueFilter, "status"]
     search_fields = ["ref", "text", "owners__post", "timescale_text"]
@@ -300,7 +301,7 @@ def _evidence_save(item: Evidence, user) -> None:
 
 
 @admin.register(Measure)
-class MeasureAdmin(SimpleHistoryAdmin):
+class MeasureAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "method", "target", "tolerance"]
     list_filter = ["plan", "method"]
     search_fields = ["text", "action__ref"]
@@ -310,7 +311,7 @@ class MeasureAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Owner)
-class OwnerAdmin(SimpleHistoryAdmin):
+class OwnerAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["post", "person_name", "email", "user", "merged_into"]
     search_fields = ["post", "person_name", "email"]
     raw_id_fields = ["user"]
@@ -368,7 +369,7 @@ def reopen_periods(modeladmin, request, queryset):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(SimpleHistoryAdmin):
+class ReportingPeriodAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["label", "plan", "start", "end", "state", "closed_at"]
     list_filter = ["plan", "state"]
     readonly_fields = ["state", "closed_at", "closed_by"]
@@ -380,7 +381,7 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(admin.ModelAdmin):
+class ReminderAdmin(BoundedAdmin, admin.ModelAdmin):
     """Reminders sent before periods close: a record, written only by the reminder task."""
 
     list_display = ["owner", "period", "days_before", "items", "claimed_at", "sent_at"]
@@ -395,7 +396,7 @@ class ReminderAdmin(admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
+class RatingAdmin(BoundedAdmin, ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "period", "rag", "status", "carried_forward", "created"]
     list_filter = ["plan", "period", "subject", "rag", "status", "carried_forward"]
     search_fields = ["commentary", "action__ref"]
@@ -410,7 +411,7 @@ class RatingAdmin(ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DueDateRevision)
-class DueDateRevisionAdmin(SimpleHistoryAdmin):
+class DueDateRevisionAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["action", "old_date", "new_date", "created_by", "created"]
     list_select_related = ["action", "created_by"]
     readonly_fields = ["action", "old_date", "new_date", "reason", "created_by", "created"]
@@ -423,14 +424,14 @@ class DueDateRevisionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RemedialAction)
-class RemedialActionAdmin(SimpleHistoryAdmin):
+class RemedialActionAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "responsible", "due_date", "completed_on"]
     list_filter = ["plan"]
     raw_id_fields = ["action", "recommendation"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(SimpleHistoryAdmin):
+class EvidenceAdmin(BoundedAdmin, SimpleHistoryAdmin):
     form = EvidenceAdminForm
     list_display = ["title", "action", "content_type", "size", "created_by", "created"]
     raw_id_fields = ["action", "rating"]

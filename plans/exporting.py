@@ -22,6 +22,7 @@ import csv
 import io
 from decimal import Decimal
 
+from plans.bounds import spreadsheet_text
 from plans.importing import FORMULA_STARTS, measure_method
 from plans.models import EXAMPLE_DATA_NOTE, Action, Measure, Plan
 from plans.parsing import timescale_with_revision
@@ -150,7 +151,7 @@ def export_csv(plan: Plan) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     for row in plan_rows(plan):
-        writer.writerow([_csv_safe(cell) for cell in row])
+        writer.writerow([_csv_safe(spreadsheet_text(cell)) for cell in row])
     # With a byte-order mark Excel opens the file as UTF-8 ("–", "’").
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -164,7 +165,7 @@ def export_xlsx(plan: Plan) -> bytes:
     sheet.title = "Action plan"
     rows = plan_rows(plan)
     for row in rows:
-        sheet.append(row)
+        sheet.append([spreadsheet_text(cell) for cell in row])
     wrap = Alignment(wrap_text=True, vertical="top")
     for line in sheet.iter_rows():
         for cell in line:

@@ -8,12 +8,11 @@ from __future__ import annotations
 from django import forms
 
 from plans import evidence, selectors
+from plans.bounds import TEXT_LIMIT, BoundedForm
 from plans.models import RAG, Plan
 
-TEXT_LIMIT = 5000
 
-
-class MyActionsFilterForm(forms.Form):
+class MyActionsFilterForm(BoundedForm):
     """The filters of My actions, read from the query string so they stay in the URL."""
 
     plan = forms.SlugField(label="Plan", required=False)
@@ -51,7 +50,7 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%Y-%m-%d")
 
 
-class ActionUpdateForm(forms.Form):
+class ActionUpdateForm(BoundedForm):
     """The monthly update of an action. Field names are the keyword arguments of
     `plans.services.action_update`, so its errors land on the right field."""
 

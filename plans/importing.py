@@ -44,7 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from plans import periods, positions, services
+from plans import bounds, periods, positions, services
 from plans.evidence import file_size
 from plans.models import (
     RESERVED_SLUGS,
@@ -127,7 +127,7 @@ FIELD_LIMITS = {
 POST_LIMIT = Owner._meta.get_field("post").max_length
 AREA_REF_LIMIT = Recommendation._meta.get_field("ref").max_length
 # Excel's limit for one cell, which bounds the work any one cell can make.
-CELL_LIMIT = 32_767
+CELL_LIMIT = bounds.LONG_TEXT_LIMIT
 AREA_HEADING = re.compile(
     r"^\s*what needs to improve\??\s*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL
 )
@@ -749,12 +749,20 @@ class _Parser:
         action_rag = self.rag(raw_rags["action_rag"], number, "action_rag")
         measure_rag = self.rag(raw_rags["measure_rag"], number, "measure_rag")
         timescale = parse_timescale(values["timescale"])
+        self.dates_in_window(number, timescale)
         measure = self.measure(number, values, measure_rag, timescale)
         ref = normalise_ref(values["ref"])
         if ref:
             self.start_action(number, ref, values, action_rag, measure, timescale, cells)
         else:
             self.continue_action(number, values, action_rag, measure)
+
+    def dates_in_window(self, number: int, timescale: Timescale) -> None:
+        """Report a timescale date outside the window every form keeps to."""
+        days = (timescale.start, timescale.due, timescale.slipped_from, *timescale.milestones)
+        problem = next((p for day in days if (p := bounds.date_problem(day))), None)
+        if problem:
+            self.error(number, "timescale", problem)
 
     def unreadable(self, number: int, cells: list) -> bool:
         """Report each cell of the row that the import reads and cannot store as it is,

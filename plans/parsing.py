@@ -24,6 +24,8 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Literal
 
+from plans.bounds import control_character
+
 __all__ = [
     "AMBER",
     "BLUE",
@@ -233,19 +235,6 @@ _BULLETS = "•◦▪▫●○■□·‣⁃∙"
 _SPACES = re.compile(r"[^\S\n]+")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\ufeff\u00ad]")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
-
-
-# Control characters other than tab and line breaks: Word's Shift+Enter (U+000B) pasted
-# into a cell, a stray bell or NUL. An .xlsx file cannot hold them and PostgreSQL refuses
-# NUL, so text that has one is refused where it comes in rather than stored.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-
-
-def control_character(text: str) -> str | None:
-    """The first control character in the text other than tab, line feed and carriage
-    return, written as people look it up ("U+000B"), or None if there is none."""
-    found = _CONTROL.search(text)
-    return f"U+{ord(found[0]):04X}" if found else None
 
 
 def clean_cell(value: object) -> str:

@@ -29,7 +29,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import positions, roles, selectors, services
+from plans import bounds, positions, roles, selectors, services
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -46,6 +46,8 @@ from plans.models import Position as PositionRow
 
 log = logging.getLogger(__name__)
 
+# A reviewer's comment on confirming or sending back a rating (the page's maxlength).
+COMMENT_LIMIT = 2000
 FACETS = (Rating.Subject.OUTCOME, Rating.Subject.IMPACT, Rating.Subject.PROGRESS)
 
 
@@ -128,7 +130,14 @@ def periods_create(
     it twice adds nothing. New periods must come after every closed or open period:
     positions build on the one before, so history cannot be inserted behind them. If no
     period is open, the earliest upcoming one opens.
+
+    Every date must lie in the window of `plans.bounds`, and one call creates at most
+    `bounds.PERIODS_AT_ONCE` periods: each is a row written under the plan's lock.
     """
+    given = [start, end, *([] if isinstance(rule, str) else rule)]
+    problems = [problem for day in given if (problem := bounds.date_problem(day))]
+    if problems:
+        raise ValidationError(problems[0])
     if isinstance(rule, str):
         if start is None or end is None:
             raise ValidationError("Give the first and last dates the periods should cover.")
@@ -146,6 +155,11 @@ def periods_create(
         if start is not None and start > min(rule):
             raise ValidationError("The first period would start after it ends.")
         wanted = list(_as_of(rule, start))
+    if len(wanted) > bounds.PERIODS_AT_ONCE:
+        raise ValidationError(
+            f"That would be {len(wanted):,} periods: create at most "
+            f"{bounds.PERIODS_AT_ONCE} at once (five years of months, fifteen of quarters)."
+        )
 
     with transaction.atomic():
         # Lock the plan row so two administrators creating periods at once queue up.
@@ -257,7 +271,7 @@ def period_reopen(*, period: ReportingPeriod, user, reason: str) -> ReportingPer
     """
     if not roles.is_plan_admin(user):
         raise PermissionDenied("Only a plan administrator can reopen a period.")
-    reason = reason.strip()
+    reason = "" if bounds.is_blank(reason) else reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why the period is being reopened."})
     with transaction.atomic():
@@ -332,8 +346,9 @@ def _review(rating: Rating, *, user, comment: str, status: str, verb: str) -> Ra
 def rating_confirm(*, rating: Rating, user, comment: str = "") -> Rating:
     """Confirm a proposed rating (QA leads and plan administrators). From then on it
     counts in reports and the dashboard."""
+    comment = bounds.check_text(comment, label="The comment", limit=COMMENT_LIMIT)
     return _review(
-        rating, user=user, comment=comment.strip(), status=Rating.Status.CONFIRMED, verb="confirmed"
+        rating, user=user, comment=comment, status=Rating.Status.CONFIRMED, verb="confirmed"
     )
 
 
@@ -343,7 +358,10 @@ def rating_return(*, rating: Rating, user, comment: str) -> Rating:
     # Permission first: otherwise anyone's empty POST is answered with the reviewers'
     # queue and its error.
     _require_reviewer(user, rating)
-    comment = comment.strip()
+    try:
+        comment = bounds.check_text(comment, label="The comment", limit=COMMENT_LIMIT)
+    except ValidationError as error:
+        raise ValidationError({"comment": error.messages}) from error
     if not comment:
         raise ValidationError({"comment": "Say why the rating is being sent back."})
     return _review(

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from plans import positions, roles, selectors
+from plans import bounds, positions, roles, selectors
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -138,7 +138,7 @@ def rating_record(
         raise ValidationError("That period belongs to another plan.")
     if period.is_closed:
         raise ValidationError(f"{period.label} is closed: its ratings can no longer change.")
-    if rag_is_better(rag, suggested_rag) and not override_reason.strip():
+    if rag_is_better(rag, suggested_rag) and bounds.is_blank(override_reason):
         # An action's suggestion comes from its dates, a measure's from its evidence: the
         # message names what the form's question names.
         grounds = "The dates suggest" if isinstance(item, Action) else "The evidence suggests"
@@ -246,8 +246,10 @@ def action_revise_due_date(
     expected_version: int,
 ) -> DueDateRevision:
     """Move an action's due date, keeping its baseline and recording the revision."""
-    if not reason.strip():
+    if bounds.is_blank(reason):
         raise ValidationError({"reason": "Say why the due date is changing."})
+    if problem := bounds.date_problem(new_date):
+        raise ValidationError({"new_date": problem})
     if new_date == action.due_date:
         raise ValidationError({"new_date": "That is already the due date."})
     with transaction.atomic():
@@ -483,6 +485,10 @@ def action_update(
                 ]
             if due_date_reason and new_due_date is None:
                 errors["new_due_date"] = ["Give the new due date, or leave the reason empty."]
+            for name, problems in bounds.date_errors(
+                recovery_due=recovery_due, completed_on=completed_on, new_due_date=new_due_date
+            ).items():
+                errors.setdefault(name, []).extend(problems)
             kind = None
             if evidence_file is not None:
                 try:

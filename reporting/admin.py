@@ -3,10 +3,11 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from plans.bounds import BoundedAdmin
 from reporting.models import CommitteeReport, ReportRender
 
 
-class RenderInline(admin.TabularInline):
+class RenderInline(BoundedAdmin, admin.TabularInline):
     model = ReportRender
     extra = 0
     fields = ["number", "state", "page_count", "requested_by", "requested_at", "error"]
@@ -20,7 +21,7 @@ class RenderInline(admin.TabularInline):
 
 
 @admin.register(CommitteeReport)
-class CommitteeReportAdmin(SimpleHistoryAdmin):
+class CommitteeReportAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["committee", "meeting_date", "plan", "period"]
     list_filter = ["plan", "committee"]
     readonly_fields = ["version", "created_by"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from plans.bounds import BoundedModelForm
 from plans.models import Plan, ReportingPeriod
 from reporting.models import CommitteeReport
 from reporting.services import COVER_FIELDS, REPORT_FIELDS
@@ -21,7 +22,7 @@ SECTION_HINT = NARRATIVE_HINT.replace(
 )
 
 
-class ReportForm(forms.ModelForm):
+class ReportForm(BoundedModelForm):
     """Cover details and the council's numbered sections of a committee report.
 
     Each narrative field has a "not applicable" box beside it (`na_<field>`), which

@@ -27,6 +27,7 @@ from django.views.decorators.http import require_safe
 
 from improvement import pagecache
 from plans import roles
+from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
 from reporting import dashboard as board
@@ -76,7 +77,7 @@ class Filters:
 def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
     filters = Filters(plan=plan)
     if filters.plan is None and params.get("plan"):
-        filters.plan = Plan.objects.filter(slug=params["plan"]).first()
+        filters.plan = Plan.objects.filter(slug=slug_or_none(params["plan"])).first()
     if filters.plan is not None:
         filters.periods = list(filters.plan.periods.order_by("end"))
         wanted = _int(params.get("period"))
@@ -985,7 +986,9 @@ def _marked_if_example(table: Table, plans: list[Plan]) -> Table:
 
 def _cell(value):
     """A cell as a spreadsheet should hold it. Text that a spreadsheet would run as a
-    formula (starting with =, +, -, @ or a control character) gets a leading quote."""
+    formula (starting with =, +, -, @ or a control character) gets a leading quote;
+    control characters a spreadsheet cannot hold, stored before forms refused them, go."""
+    value = spreadsheet_text(value)
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value

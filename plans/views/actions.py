@@ -84,7 +84,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _safe_next(request: HttpRequest, value: str) -> str:
-    if value and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() reads anything else ("0", "plans") as the name
+    # of a URL pattern and fails when there is none.
+    if value.startswith("/") and url_has_allowed_host_and_scheme(
         value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return value

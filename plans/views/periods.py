@@ -25,7 +25,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from improvement import pagecache
-from plans import periods, roles, services
+from plans import bounds, periods, roles, services
+from plans.bounds import BoundedForm
 from plans.models import (
     EXAMPLE_DATA_NOTE,
     RAG,
@@ -57,6 +58,18 @@ def _chosen_periods(request: HttpRequest, plan: Plan) -> tuple[list, list]:
     return available, chosen or available[-DEFAULT_COLUMNS:]
 
 
+def _page_index(number: str, count: int) -> int:
+    """The index of page `number` (as the links write it, from 1) of `count` pages: the
+    nearest page for a number out of range, the first for anything that is not one.
+    Only ASCII digits: "²" is a digit to str.isdigit() but not to int()."""
+    if not (number.isascii() and number.isdigit()):
+        return 0
+    digits = number.lstrip("0") or "0"
+    if len(digits) > len(str(count)):
+        return count - 1
+    return min(max(int(digits), 1), count) - 1
+
+
 @login_required
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     """The plan page: each recommendation's facets and actions, one column per period.
@@ -71,8 +84,7 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     grid_html = ""
     if chosen:
         pages = pagecache.cached("plan-grid-pages", (plan.pk,), lambda: periods.grid_pages(plan))
-        number = request.GET.get("page", "")
-        index = min(max(int(number), 1), len(pages)) - 1 if number.isdigit() else 0
+        index = _page_index(request.GET.get("page", ""), len(pages))
         grid_html = pagecache.cached(
             "plan-grid",
             # The dates' suggestions are judged on today.
@@ -128,8 +140,9 @@ _FILLS = {
 
 
 def _text(cell, value: str) -> None:
-    """Write user text as text: a leading "=" must not become a spreadsheet formula."""
-    cell.value = value
+    """Write user text as text: a leading "=" must not become a spreadsheet formula, and
+    a control character stored before forms refused them must not stop the workbook."""
+    cell.value = bounds.spreadsheet_text(value)
     cell.data_type = "s"
 
 
@@ -221,7 +234,7 @@ def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 20
     plans = Plan.objects.exclude(status=Plan.Status.CLOSED).order_by("title")
     plan = None
     if request.GET.get("plan"):
-        plan = get_object_or_404(Plan, slug=request.GET["plan"])
+        plan = get_object_or_404(Plan, slug=bounds.slug_or_none(request.GET["plan"]))
     # What the reviewer weighs beside the rating: the evidence given with it and the
     # action's recovery plan (its open remedial action, written with a Red or Amber).
     ratings = list(
@@ -266,7 +279,8 @@ def confirm_queue(request: HttpRequest) -> HttpResponse:
 
 def _back(request: HttpRequest) -> str:
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    # A path of this site only: redirect() reads anything else ("0") as a pattern name.
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target
@@ -377,7 +391,7 @@ def period_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(BoundedForm):
     reason = forms.CharField(
         label="Why does this period need to reopen?",
         help_text="Recorded in the period's history with your name.",
@@ -412,13 +426,15 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 def _parse_day(text: str) -> dt.date:
     for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
         try:
-            return dt.datetime.strptime(text.strip(), pattern).date()
+            day = dt.datetime.strptime(text.strip(), pattern).date()
         except ValueError:
             continue
+        bounds.check_date(day)
+        return day
     raise ValidationError(f"{text.strip()!r} is not a date: write 1 March 2016 or 2016-03-01.")
 
 
-class PeriodsForm(forms.Form):
+class PeriodsForm(BoundedForm):
     RULES = [
         ("quarters", "Financial quarters (Q1 = April to June)"),
         ("months", "Calendar months"),

@@ -37,7 +37,9 @@ def module_world(request, django_db_setup, django_db_blocker):
 
 
 @pytest.fixture
-def world(module_world, django_db_blocker, settings):
+def world(module_world, django_db_blocker, settings, db):
+    # `db` too: pytest-django sets up the test database only when a collected test asks
+    # for it, so a module run alone (or first) otherwise built the world in var/.
     world, files = module_world
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     # Each test has its own MEDIA_ROOT (tests/conftest.py): put the files back.
