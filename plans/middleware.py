@@ -22,7 +22,14 @@ log = logging.getLogger(__name__)
 def run_daily_jobs_once() -> bool:
     """Close due periods and send due reminders, if nothing has today. True if it ran."""
     key = f"daily-jobs:{services.local_today().isoformat()}"
-    if not caches["throttle"].add(key, True, timeout=2 * 24 * 3600):
+    try:
+        first_today = caches["throttle"].add(key, True, timeout=2 * 24 * 3600)
+    except Exception:
+        # A shared cache that cannot be reached (CACHE_URL's Redis down) must not take
+        # every page down with it: the jobs wait until it answers again.
+        log.warning("the daily jobs' marker cannot be read: not run", exc_info=True)
+        return False
+    if not first_today:
         return False
     try:
         closed = tasks.close_due_periods()

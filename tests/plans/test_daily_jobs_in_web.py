@@ -72,3 +72,12 @@ def test_reminders_go_once_on_their_day(
     period.refresh_from_db()
     assert period.state == "open"
     assert [email.to for email in mail.outbox] == [["director@example.org"]]
+
+
+def test_a_cache_that_cannot_be_reached_leaves_the_pages_up(client, board_member, period):
+    client.force_login(board_member)
+    with mock.patch("plans.middleware.caches") as caches:
+        caches.__getitem__.return_value.add.side_effect = ConnectionError("Redis is down")
+        assert client.get(reverse("plans:plan_list")).status_code == 200
+    period.refresh_from_db()
+    assert period.state == "open"
