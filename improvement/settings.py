@@ -110,11 +110,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # index probes each) high enough to compile them, which costs 100-300 ms per query
     # against a few milliseconds of work. Nothing here scans enough rows to gain by it.
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-# Django's own backends, counting committed changes for the page cache (improvement.db).
-DATABASES["default"]["ENGINE"] = {
-    "django.db.backends.sqlite3": "improvement.db.backends.sqlite3",
-    "django.db.backends.postgresql": "improvement.db.backends.postgresql",
-}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -206,31 +201,33 @@ EMAIL_HOST_PASSWORD = envstr("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "improvement-plans@localhost")
 
-# The page cache (improvement.pagecache): parts of pages kept until the data changes.
-# In memory per process unless CACHE_URL names a Redis server, which the web processes
-# then share. PAGE_CACHE_SECONDS=0 turns it off.
+# Caches. Pages are built from the data at every request; what is cached is counts
+# that must hold across the web processes: the password-reset throttles
+# (improvement.accounts) and the daily jobs' once-a-day marker (plans.middleware), in
+# the "throttle" cache. In memory per process unless CACHE_URL names a Redis server,
+# which the web processes then share. "default" is Django's required one, unused here.
 CACHE_URL = envstr("CACHE_URL")
-
-
-def _cache(name: str, max_entries: int) -> dict:
-    if CACHE_URL:
-        return {
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "default",
+    },
+    "throttle": (
+        {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_URL,
-            "KEY_PREFIX": name,
-            # Redis gone: pages are built without the cache, not kept waiting.
+            "KEY_PREFIX": "throttle",
+            # Redis gone: requests are not kept waiting on it.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
-    return {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": name,
-        "OPTIONS": {"MAX_ENTRIES": max_entries},
-    }
-
-
-# The throttles' counts apart from the page cache, so that culling pages never resets them.
-CACHES = {"default": _cache("", 500), "throttle": _cache("throttle", 10_000)}
-PAGE_CACHE_SECONDS = envint("PAGE_CACHE_SECONDS", 600)
+        if CACHE_URL
+        else {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "throttle",
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    ),
+}
 
 # Celery. Without a broker URL, tasks run in-process (eagerly), so the embedded default
 # needs no Redis; the UI says so.

@@ -917,34 +917,12 @@ class AccountChange(models.Model):
         return f"{self.get_kind_display()}: {self.detail}"
 
 
-class DataVersion(models.Model):
-    """One row that changes whenever a transaction that changed data commits: the key
-    under which pages built from the data are cached (`improvement.pagecache`).
-
-    The database backends of `improvement.db` write it, as the last statement of every
-    transaction that inserted, updated or deleted rows of the product's tables, so the
-    change is committed with the data or not at all, and concurrent transactions take
-    their turn at it in the order they commit. `epoch` is new whenever the row is made
-    anew (a fresh database, a flushed one), so a count that starts again is never
-    mistaken for an old one."""
-
-    value = models.BigIntegerField(default=0)
-    epoch = models.CharField(max_length=32)
-
-    class Meta:
-        verbose_name = "data version"
-
-    def __str__(self) -> str:
-        return f"{self.epoch}:{self.value}"
-
-
 __all__ = [
     "RAG",
     "AccountChange",
     "RAG_ORDER",
     "RESERVED_SLUGS",
     "Action",
-    "DataVersion",
     "DueDateRevision",
     "Evidence",
     "Measure",

@@ -25,7 +25,6 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
-from improvement import pagecache
 from plans import roles
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
@@ -139,28 +138,15 @@ def _filter_choices(filters: Filters) -> dict:
 @require_safe
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    """The plan overview for a plan and period, or all plans side by side.
-
-    Every reader sees the same page for the same filters and day, so its content is
-    built once per change of the data (`improvement.pagecache`); the navigation around
-    it is the reader's own."""
+    """The plan overview for a plan and period, or all plans side by side."""
     _require_reader(request)
-    return _cached_page(request, "dashboard", _filters(request.GET), _dashboard_content)
+    return _page(request, _filters(request.GET), _dashboard_content)
 
 
-def _cached_page(request: HttpRequest, name: str, filters: Filters, build) -> HttpResponse:
-    """A dashboard page whose title and content come from the page cache: the same for
-    every reader (the caller has checked the reader may see it) of the same filters on
-    the same day, until the data changes. `build(filters, today)` makes them.
-
-    The key holds the filters as found, not as written: a value that names nothing is
-    the same page as no value, so made-up links cannot fill the cache."""
-    today = timezone.localdate()
-    found = tuple(
-        getattr(getattr(filters, field), "pk", None)
-        for field in ("plan", "period", "recommendation", "owner")
-    )
-    page = pagecache.cached(name, (found, today), lambda: build(filters, today))
+def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
+    """A dashboard page (the caller has checked the reader may see it), its title and
+    content made by `build(filters, today)` from the data at this request."""
+    page = build(filters, timezone.localdate())
     return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
 
 
@@ -391,9 +377,8 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(request, recommendation.plan)
     filters = _filters(request.GET, plan=recommendation.plan)
     filters.recommendation = recommendation
-    return _cached_page(
+    return _page(
         request,
-        "dashboard-recommendation",
         filters,
         lambda filters, today: _recommendation_content(recommendation, filters, today),
     )
@@ -473,9 +458,8 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     _require_reader(request)
     filters = _filters(request.GET)
     filters.owner = owner
-    return _cached_page(
+    return _page(
         request,
-        "dashboard-owner",
         filters,
         lambda filters, today: _owner_content(owner, filters, today),
     )

@@ -65,9 +65,8 @@ def _serialized_rollback_after_any_flush():
 
 @pytest.fixture(autouse=True)
 def _empty_caches():
-    """Each test starts with empty caches, as a new process does: the page cache
-    (improvement.pagecache), whose parts are keyed to an earlier test's data version,
-    and the throttles' counts (improvement.accounts)."""
+    """Each test starts with empty caches, as a new process does: the throttles' counts
+    (improvement.accounts) and the daily jobs' marker (plans.middleware)."""
     from django.core.cache import caches
 
     for cache in caches.all():

@@ -2,10 +2,17 @@
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from audits.models import DipSample, MeasureValue
-from plans.models import Action, DueDateRevision, Plan, Rating, RemedialAction, ReportingPeriod
+from plans.models import (
+    Action,
+    DueDateRevision,
+    Plan,
+    Position,
+    Rating,
+    RemedialAction,
+    ReportingPeriod,
+)
 
 MODELS = [
     Plan,
@@ -29,6 +36,8 @@ def snapshot() -> dict:
         Action.objects.values_list("pk", "ref", "due_date", "baseline_due_date"),
         key=lambda row: row[0],
     )
+    fields = [f.attname for f in Position._meta.concrete_fields if f.attname != "id"]
+    state["positions"] = sorted(Position.objects.values_list(*fields), key=repr)
     return state
 
 
@@ -36,7 +45,6 @@ def snapshot() -> dict:
 def test_dumpdata_then_loaddata_restores_the_example_data_exactly(tmp_path, settings):
     call_command("load_examples")
     before = snapshot()
-    epoch = connection.data_version().split(":")[0]
     dump = tmp_path / "backup.json"
     call_command(
         "dumpdata",
@@ -47,7 +55,7 @@ def test_dumpdata_then_loaddata_restores_the_example_data_exactly(tmp_path, sett
         "--exclude=sessions",
         "--exclude=admin.logentry",
         "--exclude=axes",
-        "--exclude=plans.dataversion",
+        "--exclude=plans.position",
         "-o",
         str(dump),
     )
@@ -55,7 +63,9 @@ def test_dumpdata_then_loaddata_restores_the_example_data_exactly(tmp_path, sett
     assert Plan.objects.count() == 0
     settings.SIMPLE_HISTORY_ENABLED = False  # what RESTORING_BACKUP=true does
     call_command("loaddata", str(dump))
+    # Positions are left out of the dump (PostgreSQL's trigger refuses rows of a closed
+    # period written by loaddata) and rebuilt from the restored ratings.
+    assert not Position.objects.exists()
+    call_command("rebuild_positions")
+    call_command("rebuild_positions", "--check")
     assert snapshot() == before
-    # The data's version starts a new epoch, so no page cached before the restore (or
-    # between the backup and the restore) is taken for the restored data.
-    assert connection.data_version().split(":")[0] != epoch

@@ -24,7 +24,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from improvement import pagecache
 from plans import bounds, periods, roles, services
 from plans.bounds import BoundedForm
 from plans.models import (
@@ -72,25 +71,16 @@ def _page_index(number: str, count: int) -> int:
 
 @login_required
 def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    """The plan page: each recommendation's facets and actions, one column per period.
-
-    The grid is the same for every reader of the chosen periods and page, so it is
-    built once per change of the data (`improvement.pagecache`)."""
+    """The plan page: each recommendation's facets and actions, one column per period."""
     plan = _readable_plan(request, slug)
     available, chosen = _chosen_periods(request, plan)
-    # Page links keep the periods chosen. Keys hold what was found, not what was
-    # written, so that made-up links cannot fill the cache.
+    # Page links keep the periods chosen.
     query = urlencode([("period", p.pk) for p in chosen]) if "period" in request.GET else ""
     grid_html = ""
     if chosen:
-        pages = pagecache.cached("plan-grid-pages", (plan.pk,), lambda: periods.grid_pages(plan))
+        pages = periods.grid_pages(plan)
         index = _page_index(request.GET.get("page", ""), len(pages))
-        grid_html = pagecache.cached(
-            "plan-grid",
-            # The dates' suggestions are judged on today.
-            (plan.pk, [p.pk for p in chosen], index, bool(query), services.local_today()),
-            lambda: _grid_html(plan, chosen, pages, index, query),
-        )
+        grid_html = _grid_html(plan, chosen, pages, index, query)
     open_period = services.open_period(plan)
     is_admin = roles.is_plan_admin(request.user)
     return render(

@@ -127,7 +127,7 @@ def _assignments(words: list[str]) -> tuple[dict[str, str], list[str]]:
 
 def on_this_machine(*, database_url: str, redis_url: str, media_root: Path) -> dict[str, str]:
     """Values here for the variables whose compose values name the `db` or `redis`
-    container or a path inside the image. Broker and page cache share one Redis database
+    container or a path inside the image. Broker and throttle cache share one Redis database
     (compose gives them two), as the smoke test has one to itself."""
     return {
         "DATABASE_URL": database_url,

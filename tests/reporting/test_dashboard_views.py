@@ -256,18 +256,24 @@ def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
 ):
     client.force_login(board_member)
 
-    def add_plan(number):
+    def add_plan(number, actions=1):
         plan = factories.PlanFactory(slug=f"extra-{number}")
         period = factories.PeriodFactory(
             plan=plan, label="Q3", start=dt.date(2024, 10, 1), end=dt.date(2024, 12, 31)
         )
-        action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=plan))
-        services.rating_record(item=action, rag="green", user=plan_admin, period=period)
+        rec = factories.RecommendationFactory(plan=plan)
+        for _ in range(actions):
+            action = factories.ActionFactory(recommendation=rec)
+            services.rating_record(item=action, rag="green", user=plan_admin, period=period)
 
     add_plan(1)
     two = _count(client, reverse("reporting:dashboard"))
     for number in range(2, 6):
         add_plan(number)
+    assert _count(client, reverse("reporting:dashboard")) == two
+    # and more actions in the plans, not only more plans
+    add_plan(6, actions=12)
+    _grow(built, plan_admin, 6)
     assert _count(client, reverse("reporting:dashboard")) == two
 
 

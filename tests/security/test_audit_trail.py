@@ -29,8 +29,6 @@ SYSTEM_RECORDS = {
     "nobody edits it, and it records when it was sent",
     "plans.Position": "each item's position as of each period, derived from the ratings "
     "(which keep history) and rewritten from them by the services and rebuild_positions",
-    "plans.DataVersion": "a count of commits that changed data, moved by the database "
-    "backend at each one, for the page cache; it holds no data of its own",
     "reporting.ReportRender": "a render job's state, written by the worker; what it renders "
     "(the committee report) has history, and every render is kept with who asked and when",
 }
