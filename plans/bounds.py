@@ -136,6 +136,12 @@ def slug_or_none(text: str) -> str | None:
     return text if _SLUG.fullmatch(text) else None
 
 
+def search_text(text: str) -> str:
+    """Words to search for, from a query string: control characters cannot be in what is
+    stored (and a NUL is an error on PostgreSQL), so they are left out of the search."""
+    return _CONTROL.sub("", text)
+
+
 def spreadsheet_text(value: object) -> object:
     """Stored text as a spreadsheet cell can hold it: vertical tabs and form feeds become
     line breaks and other control characters are dropped. Text stored before the fields

@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plans import people, roles
+from plans import bounds, people, roles
 from plans.models import Owner
 
 User = get_user_model()
@@ -32,7 +32,7 @@ def _require_plan_admin(request: HttpRequest) -> None:
 
 
 def _query(request: HttpRequest) -> str:
-    return request.GET.get("q", "")[:SEARCH_MAX_LENGTH].strip()
+    return bounds.search_text(request.GET.get("q", "")[:SEARCH_MAX_LENGTH]).strip()
 
 
 def _add_errors(form: forms.Form, error: ValidationError) -> None:

@@ -88,3 +88,11 @@ def test_a_plan_asked_for_with_a_nul_is_not_found_rather_than_an_error(plan_admi
     client = Client(raise_request_exception=False)
     client.force_login(plan_admin)
     assert client.get(url).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("url", [reverse("plans:people"), reverse("plans:owner_list")])
+def test_a_search_with_a_nul_searches_for_the_rest(plan_admin, url):
+    client = Client(raise_request_exception=False)
+    client.force_login(plan_admin)
+    response = client.get(url + "?q=Arif%00Dar")
+    assert response.status_code == 200
