@@ -15,12 +15,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods
 
 from plans import evidence, roles, selectors, services
 from plans.forms import ActionUpdateForm, MyActionsFilterForm
 from plans.models import Action, Evidence, RagCriterion, Rating, ReportingPeriod
+from plans.views.common import safe_next
 
 
 def _forbidden(request: HttpRequest, reason: str) -> HttpResponse:
@@ -83,16 +83,6 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _safe_next(request: HttpRequest, value: str) -> str:
-    # A path of this site only: redirect() reads anything else ("0", "plans") as the name
-    # of a URL pattern and fails when there is none.
-    if value.startswith("/") and url_has_allowed_host_and_scheme(
-        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return value
-    return ""
-
-
 def _saved_message(rating: Rating, action: Action) -> str:
     plan = action.plan
     text = f"Update saved: {action.ref} is {plan.rag_label(rating.rag)} for {rating.period.label}."
@@ -122,7 +112,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         )
     today = services.local_today()
     period = services.open_period(plan)
-    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     conflict = None
     status = 200
     if request.method == "POST":

@@ -4,10 +4,22 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
 from plans import roles
 from plans.models import Plan
+
+
+def safe_next(request: HttpRequest, value: str) -> str:
+    """The address to go back to, if it is a path of this site, else "". Only a path:
+    redirect() reads anything else ("0", "plans") as the name of a URL pattern and fails
+    when there is none."""
+    if value.startswith("/") and url_has_allowed_host_and_scheme(
+        value, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return value
+    return ""
 
 
 @require_GET

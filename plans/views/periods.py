@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -36,6 +36,7 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
+from plans.views.common import safe_next
 
 DEFAULT_COLUMNS = 4
 MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
@@ -268,13 +269,7 @@ def confirm_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    # A path of this site only: redirect() reads anything else ("0") as a pattern name.
-    if target.startswith("/") and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("plans:to_confirm")
+    return safe_next(request, request.POST.get("next", "")) or reverse("plans:to_confirm")
 
 
 def _describe(rating: Rating) -> str:
