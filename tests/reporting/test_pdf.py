@@ -22,7 +22,6 @@ from pypdf import PdfReader
 from weasyprint.layout import LayoutContext
 from weasyprint.urls import FatalURLFetchingError
 
-from reporting import pdf as reporting_pdf
 from reporting.charts import as_image, rag_stacked_bars
 from reporting.pdf import (
     RENDER_GC_THRESHOLDS,
@@ -33,6 +32,7 @@ from reporting.pdf import (
     pdf_text,
     render_pdf,
 )
+from reporting.pdf import internals as pdf_internals
 
 PROJECT_STATIC = Path(__file__).resolve().parents[2] / "static"
 
@@ -629,8 +629,8 @@ def by_letter(monkeypatch) -> None:
     svg_module = sys.modules["weasyprint.svg"]
     for tag, draw in list(svg_module.TAGS.items()):
         if draw is svg_module.text:
-            monkeypatch.setitem(svg_module.TAGS, tag, reporting_pdf._SVG_TEXT_BY_LETTER)
-    monkeypatch.setattr(svg_module, "text", reporting_pdf._SVG_TEXT_BY_LETTER)
+            monkeypatch.setitem(svg_module.TAGS, tag, pdf_internals.SVG_TEXT_BY_LETTER)
+    monkeypatch.setattr(svg_module, "text", pdf_internals.SVG_TEXT_BY_LETTER)
 
 
 def test_svg_text_is_laid_out_once_per_text_not_once_per_letter(site, monkeypatch):

@@ -15,7 +15,6 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.utils import timezone
 from pypdf import PdfReader
 
-from reporting import pdf as reporting_pdf
 from reporting import services
 from reporting.pdf import (
     PdfPartError,
@@ -24,6 +23,7 @@ from reporting.pdf import (
     render_pdf,
     render_pdf_in_two,
 )
+from reporting.pdf import parts as pdf_parts
 from tests.reporting.builders import build_reported_plan
 
 pytestmark = pytest.mark.django_db
@@ -258,14 +258,14 @@ def test_a_stylesheet_a_part_cannot_load_fails_the_render(static, earlier_childr
 def make_the_back_part(monkeypatch, misbehave) -> None:
     """Have the process rendering the back part (its HTML says "Back") call
     ``misbehave`` first: the forked child inherits the patched module."""
-    real_render = reporting_pdf._render
+    real_render = pdf_parts._render
 
     def render(html, **kwargs):
         if "Back" in html:
             misbehave()
         return real_render(html, **kwargs)
 
-    monkeypatch.setattr(reporting_pdf, "_render", render)
+    monkeypatch.setattr(pdf_parts, "_render", render)
 
 
 def test_a_part_whose_process_dies_fails_the_render_and_stops_the_other(
@@ -285,7 +285,7 @@ def test_an_interrupted_render_kills_its_parts(static, monkeypatch, earlier_chil
         started.extend(reports.values())
         raise SoftTimeLimitExceeded()
 
-    monkeypatch.setattr(reporting_pdf, "_await_parts", interrupted)
+    monkeypatch.setattr(pdf_parts, "_await_parts", interrupted)
     with pytest.raises(SoftTimeLimitExceeded):
         in_two(static, front=doc("<p>Front</p>" * 2000))
     assert len(started) == 2
