@@ -4,6 +4,7 @@ A typo in a deployment ("DEBUG=ture") must stop the process at start-up, not be 
 as False and surface weeks later.
 """
 
+import datetime as dt
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -40,3 +41,12 @@ def envint(name: str, default: int) -> int:
 
 def envlist(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def envdate(name: str, default: str) -> dt.date:
+    """An ISO date (2026-12-07)."""
+    raw = os.environ.get(name) or default
+    try:
+        return dt.date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a date: use YYYY-MM-DD.") from None

@@ -14,7 +14,7 @@ from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from improvement.env import envbool, envint, envlist, envstr
+from improvement.env import envbool, envdate, envint, envlist, envstr
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(envstr("VAR_DIR", str(BASE_DIR / "var")))
@@ -32,6 +32,12 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS")
 SITE_URL = envstr("SITE_URL", "http://127.0.0.1:8000")
+# The accessibility statement (/accessibility/): who runs this service and whom to tell
+# about a problem, and when the statement was last reviewed (docs/configuration.md).
+ACCESSIBILITY_ORGANISATION = envstr("ACCESSIBILITY_ORGANISATION")
+ACCESSIBILITY_CONTACT_EMAIL = envstr("ACCESSIBILITY_CONTACT_EMAIL")
+ACCESSIBILITY_CONTACT_PHONE = envstr("ACCESSIBILITY_CONTACT_PHONE")
+ACCESSIBILITY_STATEMENT_REVIEWED = envdate("ACCESSIBILITY_STATEMENT_REVIEWED", "2026-12-07")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from improvement import accounts
+from improvement import accounts, pages
 from plans.views import common as plan_views
 from plans.views import people as people_views
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("accounts/welcome/<uidb64>/<token>/", people_views.choose_password, name="invitation"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
+    path("accessibility/", pages.accessibility, name="accessibility"),
     path("plans/", include("plans.urls")),
     path("audits/", include("audits.urls")),
     path("reports/", include("reporting.urls")),

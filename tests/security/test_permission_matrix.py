@@ -115,6 +115,7 @@ MATRIX: dict[str, Row] = {
         post=signed_in(302),
     ),
     "healthz": Row(_url("healthz"), get=everyone(200), post=everyone(405)),
+    "accessibility/": Row(_url("accessibility"), get=everyone(200), post=everyone(405)),
     "accounts/login/": Row(_url("login"), get=everyone(200), post=everyone(200), changes=ROLES),
     "accounts/logout/": Row(
         _url("logout"),
