@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest
 
+from improvement import mfa
 from plans import periods, roles
 
 
@@ -14,6 +15,9 @@ def product(request: HttpRequest) -> dict:
         and (roles.is_plan_admin(user) or getattr(user, "is_staff", False)),
         "debug": settings.DEBUG,
         "nav_for": _NavFor(user),
+        # A session that still owes a second factor sees no navigation: every link
+        # would lead back to the code page.
+        "mfa_owed": mfa.owed(request) if user is not None else None,
     }
 
 

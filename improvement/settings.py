@@ -53,6 +53,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "plans",
     "audits",
     "reporting",
@@ -65,6 +68,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "improvement.mfa.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -137,6 +142,10 @@ LOGOUT_REDIRECT_URL = "login"
 # Login throttling: lock an account/IP pair after repeated failures. The lock ends when
 # AXES_COOLOFF_TIME passes without another attempt, or when the account's password is
 # reset (improvement.accounts), whose page says so.
+# Two-step verification (improvement/mfa.py): required of plan administrators and staff
+# while on; off by default in development so that the demo users sign in with passwords.
+MFA_REQUIRED = envbool("MFA_REQUIRED", not DEBUG)
+OTP_TOTP_ISSUER = envstr("MFA_ISSUER", "Improvement plans")
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = dt.timedelta(minutes=envint("AXES_COOLOFF_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

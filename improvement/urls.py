@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from improvement import accounts, pages
+from improvement import accounts, mfa_views, pages
 from plans.views import common as plan_views
 from plans.views import people as people_views
 
@@ -26,6 +26,9 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("accounts/welcome/<uidb64>/<token>/", people_views.choose_password, name="invitation"),
+    path("accounts/two-step/", mfa_views.manage, name="mfa_manage"),
+    path("accounts/two-step/set-up/", mfa_views.setup, name="mfa_setup"),
+    path("accounts/two-step/code/", mfa_views.verify, name="mfa_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
     path("accessibility/", pages.accessibility, name="accessibility"),

@@ -123,6 +123,13 @@ MATRIX: dict[str, Row] = {
         post=everyone(Redirect("/accounts/login/")),
         changes=ROLES,
     ),
+    "accounts/two-step/": Row(
+        _url("mfa_manage"), get=signed_in(200), post=signed_in(Redirect("/accounts/two-step/"))
+    ),
+    "accounts/two-step/set-up/": Row(_url("mfa_setup"), get=signed_in(200), post=signed_in(200)),
+    "accounts/two-step/code/": Row(
+        _url("mfa_verify"), get=signed_in(Redirect("/")), post=signed_in(Redirect("/"))
+    ),
     "accounts/password_change/": Row(
         _url("password_change"), get=signed_in(200), post=signed_in(200), changes=SIGNED_IN
     ),
