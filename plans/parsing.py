@@ -48,6 +48,7 @@ __all__ = [
     "ref_sort_key",
     "split_accountability",
     "split_refs",
+    "split_responsible",
     "timescale_with_revision",
 ]
 
@@ -1181,3 +1182,46 @@ def ref_sort_key(ref: object) -> tuple[tuple[tuple[int, int, str], ...], str]:
         for part in _REF_PARTS.findall(text)
     )
     return parts, text
+
+
+# --- Person responsible & to be completed by --------------------------------------------
+
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DUE_PHRASE = re.compile(
+    rf"""(?P<sep>\s*[–—-]\s*|\s*:\s*|\s+)
+    (?P<due>
+        (?:(?:audit\s+)?to\s+be\s+completed\s+)?
+        (?:(?:by|before|from)\s+)?(?:the\s+)?(?:(?:end|beginning)\s+(?:of\s+)?)?
+        {_MONTH_WORD}(?:\s*/\s*(?:(?:end|beginning)\s+(?:of\s+)?)?{_MONTH_WORD})?
+        (?:\s+\d{{4}})?(?:\s+for\s+delivery\s+in\s+\S+)?
+      | on-?going
+      | (?:progress\s+to\s+be\s+evident\s+)?
+        by\s+(?:the\s+)?time\s+of\s+(?:the\s+)?next\s+\w+(?:\s+\w+){{0,3}}
+    )\s*[.;]?\s*$""",
+    re.I | re.X,
+)
+
+
+def split_responsible(text: object, *, year: int | None = None) -> tuple[str, str, dt.date | None]:
+    """A "Person responsible & to be completed by" cell as (who, when as written, the
+    date it gives): "Alison Bennett – by end of August 2016" is ("Alison Bennett", "by end
+    of August 2016", 31 August 2016).
+
+    The date is the phrase that ends the cell ("by September 2016", "End July 2016",
+    "On-going", "by time of next action plan update"); the rest is who. A month with no
+    year takes ``year`` (the year of the update the cell comes from). Where the phrase gives
+    several dates ("by end July/beginning August for delivery in September/October") the
+    first is the one it is to be completed by. A cell with no such phrase is all who, and
+    "On-going" or "from October 2016" is kept as written with no date.
+    """
+    cleaned = clean_cell(text).strip()
+    match = _DUE_PHRASE.search(cleaned)
+    if match is None or not match.start():
+        return cleaned, "", None
+    who = cleaned[: match.start()].rstrip(" –—-:")
+    due = match["due"].strip()
+    timescale = parse_timescale(due)
+    if not timescale.milestones and year is not None and not re.search(r"\d{4}", due):
+        timescale = parse_timescale(f"{due} {year}")
+    day = timescale.milestones[0] if timescale.milestones else None
+    return who, due, day

@@ -28,6 +28,7 @@ from plans.parsing import (
     ref_sort_key,
     split_accountability,
     split_refs,
+    split_responsible,
     timescale_with_revision,
 )
 
@@ -1343,3 +1344,49 @@ def test_any_references_can_be_sorted(refs):
 )
 def test_control_characters_other_than_tab_and_line_breaks_are_found(text, found):
     assert control_character(text) == found
+
+
+@pytest.mark.parametrize(
+    ("cell", "who", "when", "day"),
+    [
+        (
+            "Alison Bennett, Nicola Curley, Clare Gregory and Heads of Service – by end of "
+            "August 2016",
+            "Alison Bennett, Nicola Curley, Clare Gregory and Heads of Service",
+            "by end of August 2016",
+            "2016-08-31",
+        ),
+        ("Alison Bennett – End July 2016", "Alison Bennett", "End July 2016", "2016-07-31"),
+        ("Alison Bennett September 2016", "Alison Bennett", "September 2016", "2016-09-30"),
+        (
+            "Alison Bennett: audit to be completed before end September 2016",
+            "Alison Bennett",
+            "audit to be completed before end September 2016",
+            "2016-09-30",
+        ),
+        ("Nicola Curley and Bev Piper – On-going", "Nicola Curley and Bev Piper", "On-going", None),
+        (
+            "Alison Bennett & Claire Gregory/WFD to identify provider by end July/beginning "
+            "August for delivery in September/October",
+            "Alison Bennett & Claire Gregory/WFD to identify provider",
+            "by end July/beginning August for delivery in September/October",
+            "2016-07-31",
+        ),
+        (
+            "Nicola Curley and Heads of Service Progress to be evident by time of next action "
+            "plan update",
+            "Nicola Curley and Heads of Service",
+            "Progress to be evident by time of next action plan update",
+            None,
+        ),
+        (
+            "Tina Hornsby now has the lead for this area of work.",
+            "Tina Hornsby now has the lead for this area of work.",
+            "",
+            None,
+        ),
+        ("", "", "", None),
+    ],
+)
+def test_person_responsible_and_to_be_completed_by_is_read_apart(cell, who, when, day):
+    assert split_responsible(cell, year=2016) == (who, when, day and d(day))
