@@ -518,14 +518,33 @@ def _future_actions(
     return made
 
 
+_WORST_FIRST = (RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE)
+
+
 def _future_action_ratings(period: ReportingPeriod, actions) -> None:
-    for action, rag in actions:
+    """The future actions' RAG cells. A cell the document splits in two colours (12.1:
+    green above yellow) is a list in plan.json: the position is the worse of them, since
+    the action is done only when both parts are, and the commentary says how the cell
+    reads, in order."""
+    for action, cell in actions:
+        if not cell:
+            continue
+        commentary = "RAG as given in the July 2016 update."
+        rag = cell
+        if isinstance(cell, list):
+            rags = [_rag_2015(part) for part in cell]
+            rag = min(rags, key=_WORST_FIRST.index)
+            shown = ", then ".join(period.plan.rag_label(r) for r in rags)
+            commentary = (
+                f"RAG as given in the July 2016 update, where the cell is split in two: "
+                f"{shown}. The position is the worse of the two."
+            )
         if rag:
             services.rating_record(
                 item=action,
                 rag=_rag_2015(rag),
                 user=None,
-                commentary="RAG as given in the July 2016 update.",
+                commentary=commentary,
                 period=period,
                 confirmed=True,
                 created=_at(period.end),

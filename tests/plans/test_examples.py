@@ -258,6 +258,16 @@ def test_the_2015_plan_keeps_future_actions_slippage_and_remedial_actions(exampl
     )
 
 
+def test_the_2015_split_rag_cell_is_held_as_the_document_has_it(examples):
+    # 12.1's future-action RAG cell is green above yellow (issue 22: it was missing).
+    rating = Rating.objects.get(
+        action__plan__slug="ofsted-2015", action__ref="12.1", carried_forward=False
+    )
+    assert rating.rag == "amber"
+    assert rating.period.label == "As of 1 July 2016"
+    assert "the cell is split in two: Green, then Yellow" in rating.commentary
+
+
 def test_the_2015_remedial_actions_have_owner_date_and_action(examples):
     """Issue 22: "Person responsible & to be completed by" was one text, so the dates
     were blank in all 22 and 7 were linked to no action."""
