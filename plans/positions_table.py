@@ -37,7 +37,7 @@ from plans.importing import (
     RowError,
     read_rows,
 )
-from plans.models import Plan, Rating, Recommendation, ReportingPeriod
+from plans.models import EXAMPLE_DATA_NOTE, Plan, Rating, Recommendation, ReportingPeriod
 from plans.parsing import ParseError, clean_cell, parse_rag
 
 FACETS = {
@@ -46,6 +46,8 @@ FACETS = {
     Rating.Subject.PROGRESS: "Actions completed",
 }
 HEADER = ["Recommendation", "Facet"]
+# An example plan's rows say so in a last column, which the import passes over.
+EXAMPLE_COLUMN = "Example data"
 REASON = "import (positions by period)"
 COMMENTARY = "Position as given in the imported positions table."
 
@@ -68,11 +70,12 @@ def positions_rows(plan: Plan) -> list[list[str]]:
     """The table: a header, then three rows per recommendation in the plan's order."""
     periods = list(plan.periods.order_by("start"))
     recorded = _recorded(plan)
-    rows = [HEADER + [p.label for p in periods]]
+    note = [EXAMPLE_DATA_NOTE] if plan.example_data else []
+    rows = [HEADER + [p.label for p in periods] + ([EXAMPLE_COLUMN] if note else [])]
     for rec in plan.recommendations.order_by("position", "pk"):
         for facet, name in FACETS.items():
             cells = [recorded.get((rec.pk, facet, p.pk), "") for p in periods]
-            rows.append([rec.ref, name, *(plan.rag_label(c) if c else "" for c in cells)])
+            rows.append([rec.ref, name, *(plan.rag_label(c) if c else "" for c in cells), *note])
     return rows
 
 
@@ -122,7 +125,7 @@ def import_positions(
     errors: list[RowError] = []
     columns: list[tuple[int, ReportingPeriod]] = []
     for position, label in enumerate(names[2:], start=2):
-        if not label:
+        if not label or label == EXAMPLE_COLUMN:
             continue
         period = periods_by_label.get(label)
         if period is None:

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from plans.importing import ImportFailed
-from plans.models import Plan, Rating
+from plans.models import EXAMPLE_DATA_NOTE, Plan, Rating
 from plans.positions_table import export_positions_csv, import_positions, positions_rows
 
 DOCUMENT = settings.BASE_DIR / "fixtures" / "ofsted-2015" / "action-plan-update-document.txt"
@@ -181,3 +181,12 @@ def test_the_commands_export_and_import_the_positions(plan, tmp_path):
     out = io.StringIO()
     call_command("import_positions", str(path), "--plan", "ofsted-2015", stdout=out)
     assert "228 cells as the plan holds them (unchanged)" in out.getvalue()
+
+
+def test_an_example_plans_positions_say_so_and_still_import_back(plan):
+    example = Plan.objects.get(slug="ilacs-2024")
+    rows = positions_rows(example)
+    assert rows[0][-1] == "Example data"
+    assert {row[-1] for row in rows[1:]} == {EXAMPLE_DATA_NOTE}
+    summary = import_positions(export_positions_csv(example), "p.csv", plan=example)
+    assert summary.recorded == []
