@@ -45,7 +45,13 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
-from plans.parsing import owner_key, parse_rag, parse_timescale, split_accountability
+from plans.parsing import (
+    owner_key,
+    parse_rag,
+    parse_timescale,
+    split_accountability,
+    split_responsible,
+)
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 LONDON = ZoneInfo("Europe/London")
@@ -356,7 +362,8 @@ def load_ofsted_2015() -> str:
             rec.full_clean()
             rec.save()
             recs[row["number"]] = rec
-        actions = _future_actions(plan, data, recs)
+        links = {row["number"]: _remedial_links(row) for row in data["recommendations"]}
+        actions = _future_actions(plan, data, recs, links)
         periods = _periods_2015(plan, data["positions"])
         for period in periods:
             _positions_2015(period, data, recs)
@@ -364,7 +371,7 @@ def load_ofsted_2015() -> str:
                 _future_action_ratings(period, actions)
             if period.end <= JULY_2016_UPDATE:
                 services.period_close(period=period, now=_at(period.end, 17))
-        _remedial_2015(plan, data, recs, actions)
+        _remedial_2015(plan, data, recs, actions, links)
     open_label = services.open_period(plan).label
     return (
         f"{plan.slug}: loaded {len(recs)} recommendations, {len(actions)} actions and "
@@ -456,14 +463,22 @@ def _is_placeholder(item: dict) -> bool:
     )
 
 
-def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, str | None]]:
+def _future_actions(
+    plan: Plan, data: dict, recs: dict, links: dict[int, dict[int, int]]
+) -> list[tuple[Action, str | None]]:
     """Future actions become actions numbered <recommendation>.<n> in document order
     (the document does not number them). Their leads become owners. A due date
-    "[slipped from X]" gives a baseline of X and a recorded revision to the later date."""
+    "[slipped from X]" gives a baseline of X and a recorded revision to the later date,
+    whose reason is the one the document gives in the remedial action that answers it,
+    where there is one."""
     made = []
     for row in data["recommendations"]:
         rec = recs[row["number"]]
         items = [item for item in row["future_actions"] if not _is_placeholder(item)]
+        reasons = {
+            index: _slip_reason(row["remedial_actions"][remedial])
+            for remedial, index in links[row["number"]].items()
+        }
         for n, item in enumerate(items, start=1):
             timescale = parse_timescale(item.get("due") or "")
             baseline = timescale.slipped_from or timescale.due
@@ -495,7 +510,7 @@ def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, st
                 services.action_revise_due_date(
                     action=action,
                     new_date=timescale.due,
-                    reason=SLIPPED_REASON,
+                    reason=reasons.get(n - 1) or SLIPPED_REASON,
                     user=None,
                     expected_version=action.version,
                 )
@@ -503,14 +518,33 @@ def _future_actions(plan: Plan, data: dict, recs: dict) -> list[tuple[Action, st
     return made
 
 
+_WORST_FIRST = (RAG.RED, RAG.AMBER, RAG.GREEN, RAG.BLUE)
+
+
 def _future_action_ratings(period: ReportingPeriod, actions) -> None:
-    for action, rag in actions:
+    """The future actions' RAG cells. A cell the document splits in two colours (12.1:
+    green above yellow) is a list in plan.json: the position is the worse of them, since
+    the action is done only when both parts are, and the commentary says how the cell
+    reads, in order."""
+    for action, cell in actions:
+        if not cell:
+            continue
+        commentary = "RAG as given in the July 2016 update."
+        rag = cell
+        if isinstance(cell, list):
+            rags = [_rag_2015(part) for part in cell]
+            rag = min(rags, key=_WORST_FIRST.index)
+            shown = ", then ".join(period.plan.rag_label(r) for r in rags)
+            commentary = (
+                f"RAG as given in the July 2016 update, where the cell is split in two: "
+                f"{shown}. The position is the worse of the two."
+            )
         if rag:
             services.rating_record(
                 item=action,
                 rag=_rag_2015(rag),
                 user=None,
-                commentary="RAG as given in the July 2016 update.",
+                commentary=commentary,
                 period=period,
                 confirmed=True,
                 created=_at(period.end),
@@ -522,21 +556,106 @@ def _text_key(text: str) -> str:
     return re.sub(r"\W+", " ", text).strip().casefold()
 
 
-def _remedial_2015(plan: Plan, data: dict, recs: dict, actions) -> None:
-    """Remedial actions under their recommendation, and under the future action whose
-    text is the "outstanding action" they answer, where the document repeats it."""
-    by_text = {(a.recommendation_id, _text_key(a.text)): a for a, _rag in actions}
+_SLIPPED_TO = re.compile(r"slipped from (?P<old>\w+ \d{4}) to (?P<new>\w+ \d{4})", re.I)
+_REVIEW_DUE = re.compile(r"\breview", re.I)
+_SHORT = 3
+
+
+def _words(text: str) -> list[str]:
+    return _text_key(text or "").split()
+
+
+def _remedial_links(row: dict) -> dict[int, int]:
+    """Which future action (by its index among the recommendation's actions) each
+    remedial action answers, where the document says so. In order of preference:
+
+    1. The outstanding action repeats the action's words: the same first five words or
+       more, or half its words or more in common (the best match wins).
+    2. It says "has slipped from July 2016 to September 2016": the action whose due date
+       slipped so.
+    3. The action's due date says it is to be reviewed ("see below"), and the outstanding
+       action shares a word of four letters or more with it: the review is this.
+
+    Remedial actions that answer the recommendation as a whole (9, and the first of 14)
+    stay linked to the recommendation only."""
+    items = [item for item in row["future_actions"] if not _is_placeholder(item)]
+    links: dict[int, int] = {}
+    for index, remedial in enumerate(row["remedial_actions"]):
+        outstanding = remedial.get("outstanding") or ""
+        said = _words(outstanding)
+        scores = []
+        for n, item in enumerate(items):
+            words = _words(item["what"])
+            prefix = next(
+                (i for i, (a, b) in enumerate(zip(said, words, strict=False)) if a != b),
+                min(len(said), len(words)),
+            )
+            shared = len(set(said) & set(words)) / max(1, len(set(said) | set(words)))
+            if prefix >= 5 or shared >= 0.5:
+                scores.append((prefix, shared, n))
+        if scores:
+            links[index] = max(scores)[2]
+            continue
+        slip = _SLIPPED_TO.search(outstanding)
+        if slip:
+            old, new = parse_timescale(slip["old"]).due, parse_timescale(slip["new"]).due
+            slipped = [
+                n
+                for n, item in enumerate(items)
+                if (t := parse_timescale(item.get("due") or "")).slipped_from == old
+                and t.due == new
+            ]
+            if len(slipped) == 1:
+                links[index] = slipped[0]
+                continue
+        long_words = {w for w in said if len(w) > _SHORT}
+        reviewed = [
+            n
+            for n, item in enumerate(items)
+            if _REVIEW_DUE.search(item.get("due") or "")
+            and long_words & {w for w in _words(item["what"]) if len(w) > _SHORT}
+        ]
+        if len(reviewed) == 1:
+            links[index] = reviewed[0]
+    return links
+
+
+def _slip_reason(remedial: dict) -> str:
+    """The reason a date slipped, in the document's words: the outstanding action where it
+    says why ("has slipped from July 2016 to September 2016. This follows a decision
+    ..."), else the remedial action required."""
+    outstanding = " ".join((remedial.get("outstanding") or "").split())
+    text = outstanding if "slipped" in outstanding.casefold() else remedial.get("remedial") or ""
+    text = "; ".join(line.strip().rstrip(";") for line in text.split("\n") if line.strip())
+    return f"As the July 2016 update gives it: {text}" if text else ""
+
+
+def _remedial_2015(
+    plan: Plan, data: dict, recs: dict, actions, links: dict[int, dict[int, int]]
+) -> None:
+    """Remedial actions under their recommendation, and under the future action they
+    answer (`_remedial_links`). "Person responsible & to be completed by" is read into
+    who is responsible and by when (`plans.parsing.split_responsible`)."""
+    by_rec: dict[int, list[Action]] = {}
+    for action, _rag in actions:
+        by_rec.setdefault(action.recommendation_id, []).append(action)
     for row in data["recommendations"]:
         rec = recs[row["number"]]
-        for item in row["remedial_actions"]:
-            outstanding = item.get("outstanding") or ""
+        its_actions = by_rec.get(rec.pk, [])
+        for index, item in enumerate(row["remedial_actions"]):
+            who, due_text, due_date = split_responsible(
+                item.get("responsible") or "", year=JULY_2016_UPDATE.year
+            )
+            linked = links[row["number"]].get(index)
             remedial = RemedialAction(
                 plan=plan,
                 recommendation=rec,
-                action=by_text.get((rec.pk, _text_key(outstanding))),
-                outstanding=outstanding,
+                action=its_actions[linked] if linked is not None else None,
+                outstanding=item.get("outstanding") or "",
                 text=item.get("remedial") or "",
-                responsible=(item.get("responsible") or "")[:300],
+                responsible=who,
+                due_text=due_text,
+                due_date=due_date,
                 completed_text=item.get("completed") or "",
             )
             _tag(remedial)

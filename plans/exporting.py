@@ -24,8 +24,13 @@ from decimal import Decimal
 
 from plans.bounds import spreadsheet_text
 from plans.importing import FORMULA_STARTS, measure_method
-from plans.models import EXAMPLE_DATA_NOTE, Action, Measure, Plan
-from plans.parsing import timescale_with_revision
+from plans.models import EXAMPLE_DATA_NOTE, Action, Measure, Owner, Plan
+from plans.parsing import (
+    find_target_tolerance,
+    owner_key,
+    split_accountability,
+    timescale_with_revision,
+)
 from plans.selectors import actions_with_position, measures_with_position
 
 FORMATS = {
@@ -63,11 +68,11 @@ def plan_rows(plan: Plan) -> list[list[str]]:
         .prefetch_related("links")
         .order_by("recommendation__position", "recommendation__pk", "position", "pk")
     )
-    owners: dict[int, list[str]] = {}
+    owners: dict[int, list[Owner]] = {}
     # The through table's order is the order the owners were given in.
     through = Action.owners.through.objects.filter(action__plan=plan).select_related("owner")
     for link in through.order_by("pk"):
-        owners.setdefault(link.action_id, []).append(link.owner.post)
+        owners.setdefault(link.action_id, []).append(link.owner)
     measures: dict[int, list[Measure]] = {}
     for measure in measures_with_position(plan.measures.order_by("position", "pk")):
         measures.setdefault(measure.action_id, []).append(measure)
@@ -106,27 +111,67 @@ def plan_rows(plan: Plan) -> list[list[str]]:
             its_measures = measures.get(action.pk, [])
             # A measure with a timescale of its own was written on a row of its own.
             first = its_measures[0] if its_measures and not its_measures[0].timescale_text else None
+            timescale = timescale_with_revision(
+                action.timescale_text,
+                action.start_date,
+                action.due_date,
+                action.baseline_due_date,
+            )
             action_cells = {
                 "Ref": action.ref,
                 "Outcome": outcome,
                 "Actions": action.text,
-                "Timescale": timescale_with_revision(
-                    action.timescale_text,
-                    action.start_date,
-                    action.due_date,
-                    action.baseline_due_date,
-                ),
+                "Timescale": timescale,
                 "Action RAG": rag(action.current_rag),
-                "Accountability": "; ".join(owners.get(action.pk, [])),
+                "Accountability": accountability_cell(action, owners.get(action.pk, [])),
                 "Links": "; ".join(r.ref for r in action.links.all()),
                 "Why": action.why,
                 "Difference": action.difference,
                 "Lead": action.lead,
             }
+            if timescale == action.timescale_text and in_one_row(action, its_measures):
+                # Measures with a date each, split from one row (1.3), go back into one.
+                cells = _measure_cells(its_measures[0], rag)
+                cells["Outcome measure"] = "\n".join(m.text for m in its_measures)
+                cells["Target"] = cells["Tolerance"] = cells["Method"] = ""
+                action_cells["Timescale"] = "\n".join(m.timescale_text for m in its_measures)
+                rows.append(row(**action_cells, **cells))
+                continue
             rows.append(row(**action_cells, **_measure_cells(first, rag)))
             for measure in its_measures[1:] if first else its_measures:
                 rows.append(row(Timescale=measure.timescale_text, **_measure_cells(measure, rag)))
     return rows
+
+
+def accountability_cell(action: Action, owners: list[Owner]) -> str:
+    """The Accountability cell: as the plan wrote it while it still names the action's
+    owners ("Service Director Practice"), else their posts joined with "; "."""
+    written = action.accountability
+    if written and [owner_key(p) for p in split_accountability(written)] == [
+        owner_key(o.post) for o in owners
+    ]:
+        return written
+    return "; ".join(o.post for o in owners)
+
+
+def in_one_row(action: Action, measures: list[Measure]) -> bool:
+    """Whether the measures are the paragraphs of one Outcome measure cell, each with its
+    date in the Timescale cell beside it, as the importer splits them: two or more, each
+    with one line of text and of timescale, the action's timescale their dates in order,
+    one RAG, and targets and methods their words give."""
+    if len(measures) < 2 or " ".join(m.timescale_text for m in measures) != " ".join(
+        action.timescale_text.split()
+    ):
+        return False
+    return all(
+        m.timescale_text
+        and "\n" not in m.text
+        and "\n" not in m.timescale_text
+        and getattr(m, "current_rag", None) == getattr(measures[0], "current_rag", None)
+        and m.method == measure_method(m.text)
+        and (m.target, m.tolerance) == find_target_tolerance(m.text)
+        for m in measures
+    )
 
 
 def _measure_cells(measure: Measure | None, rag) -> dict[str, str]:

@@ -202,6 +202,8 @@ class ParsedAction:
     rag: str
     rag_row: int = 0
     measures: list[ParsedMeasure] = field(default_factory=list)
+    # The Accountability cell as written (rows that continue it joined with a space).
+    accountability: str = ""
 
 
 @dataclass
@@ -753,7 +755,8 @@ class _Parser:
         measure = self.measure(number, values, measure_rag, timescale)
         ref = normalise_ref(values["ref"])
         if ref:
-            self.start_action(number, ref, values, action_rag, measure, timescale, cells)
+            measures = self.split_measure(measure, values)
+            self.start_action(number, ref, values, action_rag, measures, timescale, cells)
         else:
             self.continue_action(number, values, action_rag, measure)
 
@@ -857,6 +860,45 @@ class _Parser:
             method=method,
         )
 
+    def split_measure(
+        self, measure: ParsedMeasure | None, values: dict[str, str]
+    ) -> list[ParsedMeasure]:
+        """The measures of an action's row: one per paragraph of the Outcome measure cell
+        when the Timescale cell has as many paragraphs, each one date, as 1.3 of the 2024
+        plan has four measures with four dates in one row. Each keeps its own text, date
+        and target; the row's RAG, Target and Tolerance cells (if any) go to each. Any
+        other cell is one measure, as written."""
+        if measure is None:
+            return []
+        texts = [line for line in measure.text.split("\n") if line.strip()]
+        dates = [line for line in values["timescale"].split("\n") if line.strip()]
+        if len(texts) < 2 or len(texts) != len(dates):
+            return [measure]
+        timescales = [parse_timescale(line) for line in dates]
+        if any(len(t.milestones) != 1 or t.needs_review for t in timescales):
+            return [measure]
+        given = {}
+        for key in ("target", "tolerance"):
+            try:
+                given[key] = parse_percent(values.get(key, ""))
+            except ParseError:
+                given[key] = None  # reported already, with the whole cell
+        parts = []
+        for text, timescale in zip(texts, timescales, strict=True):
+            found_target, found_tolerance = find_target_tolerance(text)
+            parts.append(
+                ParsedMeasure(
+                    row=measure.row,
+                    text=text,
+                    timescale=timescale,
+                    rag=measure.rag,
+                    target=found_target if given["target"] is None else given["target"],
+                    tolerance=found_tolerance if given["tolerance"] is None else given["tolerance"],
+                    method=measure.method,
+                )
+            )
+        return parts
+
     def method(self, text: str, row: int) -> str:
         """A Method cell: a method's name as the app shows it ("Dip sample", "Performance
         data") or a word of it ("performance", "milestone"), any case; blank = not given."""
@@ -896,7 +938,7 @@ class _Parser:
         ref: str,
         values: dict[str, str],
         rag: str,
-        measure: ParsedMeasure | None,
+        measures: list[ParsedMeasure],
         timescale: Timescale,
         cells: list,
     ) -> None:
@@ -915,11 +957,9 @@ class _Parser:
         self.seen_refs[key] = number
         if values["outcome"]:
             self.outcome_ref, self.outcome_text = ref, values["outcome"]
+        # A blank Accountability cell stays blank, also for a sub-ref that only adds a
+        # measure ("1.1a"): the plan names no one there, and the import does not guess.
         owners = self.posts(number, values["accountability"])
-        if not owners and not values["actions"] and self.action is not None:
-            # A sub-ref that only adds a measure ("1.1a") sits in the merged cells of the
-            # action above, so the same posts are accountable for it.
-            owners = list(self.action.owners)
         self.action = ParsedAction(
             row=number,
             ref=ref,
@@ -934,10 +974,11 @@ class _Parser:
             timescale=self.timescale(number, timescale),
             rag=rag,
             rag_row=number,
-            measures=[measure] if measure else [],
+            measures=measures,
+            accountability=values["accountability"],
         )
-        if measure is not None:
-            measure.in_action_row = True
+        if len(measures) == 1:
+            measures[0].in_action_row = True
         self.rec.actions.append(self.action)
 
     def continue_action(
@@ -976,6 +1017,8 @@ class _Parser:
         for owner in self.posts(number, values["accountability"]):
             if owner_key(owner) not in {owner_key(o) for o in action.owners}:
                 action.owners.append(owner)
+        if values["accountability"]:
+            action.accountability = f"{action.accountability} {values['accountability']}".strip()
         for key in ("why", "difference", "lead"):
             if values[key]:
                 joined = "\n".join(filter(None, [getattr(action, key), values[key]]))
@@ -1290,9 +1333,14 @@ class _Writer:
                 # timescale and dates as the plan has, so nothing changes.
                 timescale = parsed.timescale = parse_timescale(action.timescale_text)
         milestones = [d.isoformat() for d in timescale.milestones]
+        # A measure's own dates add to the action's those the action's cell does not
+        # already give (a measure split from the action's row repeats them).
+        own = set(milestones)
         for measure in parsed.measures:
             if not measure.in_action_row:
-                milestones += [d.isoformat() for d in measure.timescale.milestones]
+                milestones += [
+                    d.isoformat() for d in measure.timescale.milestones if d.isoformat() not in own
+                ]
         values = {
             "ref": parsed.ref,
             "recommendation": rec,
@@ -1302,6 +1350,7 @@ class _Writer:
             "why": parsed.why,
             "difference": parsed.difference,
             "lead": parsed.lead,
+            "accountability": parsed.accountability,
             "timescale_text": timescale.text,
             "timescale_needs_review": timescale.needs_review,
             "start_date": timescale.start,
@@ -1322,6 +1371,15 @@ class _Writer:
             # since the last import stays while the cell that gave the old one is the same.
             revision_from = action.due_date
             values["due_date"] = timescale.due
+        if (
+            not created
+            and parsed.owners
+            and parsed.accountability == "; ".join(parsed.owners)
+            and {owner_key(p) for p in parsed.owners} == {o.key for o in action.owners.all()}
+        ):
+            # The cell an export writes for owners set in the app (or by an older import):
+            # the same owners, so the cell as written is kept and nothing changes.
+            values["accountability"] = action.accountability
         changed = self._assign(action, values)
         owners = [self.owner(name) for name in parsed.owners]
         links = [self.recs[ref] for ref in parsed.links]

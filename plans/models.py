@@ -304,6 +304,12 @@ class Action(TimeStamped, Versioned):
         max_length=300, blank=True, help_text="Named lead(s) as written in the plan."
     )
     owners = models.ManyToManyField(Owner, related_name="actions", blank=True)
+    accountability = models.TextField(
+        "accountability as written",
+        blank=True,
+        help_text="The Accountability cell as the imported plan writes it "
+        '("Service Director Practice"); the owners are matched from it leniently.',
+    )
     links = models.ManyToManyField(
         Recommendation,
         related_name="linked_actions",
@@ -376,6 +382,17 @@ class Action(TimeStamped, Versioned):
         from plans import positions
 
         return positions.is_slipped(self)
+
+    @property
+    def accountability_as_written(self) -> str:
+        """The Accountability cell as the plan wrote it, where it reads otherwise than the
+        owners' posts ("Service Director Practice" for "Service Director - Practice");
+        blank where they read the same."""
+        written = " ".join(self.accountability.split())
+        if not written:
+            return ""
+        posts = [o.post for o in self.owners.all()]
+        return "" if written in {"", "; ".join(posts), " ".join(posts)} else written
 
     @property
     def milestone_dates(self) -> list[dt.date]:

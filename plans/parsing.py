@@ -48,6 +48,7 @@ __all__ = [
     "ref_sort_key",
     "split_accountability",
     "split_refs",
+    "split_responsible",
     "timescale_with_revision",
 ]
 
@@ -375,7 +376,8 @@ class Timescale:
     ``milestones`` holds one due date per date or range in the cell, in the order written,
     so that they can be matched to the measures listed in the same row. ``due`` is the
     latest milestone: the date by which everything in the cell should be done. ``start``
-    is the earliest start the cell gives ("June 24 – Dec 24", "From Jan 2016"), if any.
+    is given by a range or "From …" ("June 24 – Dec 24", "From Jan 2016"): the first day
+    of the first date written, so "Sep 24 Nov 24 - Feb 25" starts on 1 September 2024.
     ``needs_review`` says that a person should check the dates against the text.
     """
 
@@ -492,7 +494,9 @@ def parse_timescale(text: object) -> Timescale:
       the same row reads "review progress ... after 12 months" with "Sep 25". It could also
       mean "to the end of 2024/25" (March 2025), so the reading is flagged for review.
     - Several dates for several measures ("Mar 24 Apr 24 Sep 24 Mar – Dec 25") give one
-      milestone each, in the order written (a range gives its end).
+      milestone each, in the order written (a range gives its end). When such a cell has
+      a range, the start is the first date's first day (1 March 2024 here), not the
+      range's: the work starts with the first thing due.
     - "From Jan 2016" is a start only; "End May 2016 [new action]" and "Dec 2016 – unchanged"
       are plain due dates; "[slipped from June 2016]" sets ``slipped_from``, and so does the
       earlier date in "Feb 2016 … New target date end September 2016".
@@ -515,7 +519,7 @@ def parse_timescale(text: object) -> Timescale:
     unresolved = _resolve_years(items, anchor)
     starts, milestones, dates_review = _dates(items)
 
-    start = min(starts) if starts else None
+    start = _start(items, starts)
     due = max(milestones) if milestones else None
     backwards = start is not None and due is not None and start > due
     if backwards:
@@ -531,6 +535,21 @@ def parse_timescale(text: object) -> Timescale:
         or (slip is not None and slipped_from is None)
     )
     return Timescale(shown, start, due, tuple(milestones), slipped_from, review)
+
+
+def _start(items: list[_Item], starts: list[dt.date]) -> dt.date | None:
+    """The start of a cell that gives one: the first day of the first date written.
+
+    A cell gives a start with a range or "From …". Where a date comes before the range, as
+    in "Sep 24 Nov 24 - Feb 25" (staff in place by September, then dip samples from
+    November), the work begins with it, so the start is 1 September 2024, not the start
+    of the range; a range that begins earlier still ("Jul 24 Apr – Jun 24") gives its own
+    start. A cell of single dates ("May 24 June 24") gives none.
+    """
+    if not starts:
+        return None
+    first = next((d for item in items if (d := item.first.start()) is not None), None)
+    return min(starts) if first is None else min(first, min(starts))
 
 
 def _new_target(shown: str) -> Timescale | None:
@@ -1123,12 +1142,20 @@ _REF_SEPARATORS = re.compile(r"[;,/&\n]|\s+and\s+", re.I)
 _REF_PARTS = re.compile(r"[0-9]+|[^\W\d_]+")
 
 
+_SPACED_SUFFIX = re.compile(r"(?<=\d) (?=[^\W\d_]$)")
+
+
 def normalise_ref(text: object) -> str:
-    """A reference as written, tidied: outer space and a trailing full stop go, and runs of
-    spaces become one. "8.3 a" stays "8.3 a" because that is how the plan prints it;
-    ``ref_sort_key`` puts it in its place beside "8.3b".
+    """A reference, tidied: outer space and a trailing full stop go, runs of spaces become
+    one, and a space before a one-letter suffix goes: "8.3 a" is "8.3a".
+
+    The 2024 plan prints "8.3 a" once beside "8.3b", "1.1a" and every other sub-ref
+    written without a space; the space is a typing slip, not a different kind of ref, and
+    keeping it made 8.3a the one ref that had to be typed with a space to be found. A
+    space between letters and a number ("OR 2", an area's cross-reference) is kept.
     """
-    return " ".join(_one_line(text).split()).rstrip(".").strip()
+    tidied = " ".join(_one_line(text).split()).rstrip(".").strip()
+    return _SPACED_SUFFIX.sub("", tidied)
 
 
 def split_refs(text: object) -> list[str]:
@@ -1144,7 +1171,7 @@ def split_refs(text: object) -> list[str]:
 
 def ref_sort_key(ref: object) -> tuple[tuple[tuple[int, int, str], ...], str]:
     """Sort references as a reader expects: 1.2 < 1.10 < 2.1, 1.1 < 1.1a < 1.1b < 1.2,
-    8.3 < 8.3 a < 8.3b < 8.4, and 2.1.3 after 2.1.
+    8.3 < 8.3a < 8.3b < 8.4, and 2.1.3 after 2.1.
 
     Numbers compare as numbers and come before letters at the same place; dots and spaces
     only separate parts. The tidied text breaks ties, so the order is total.
@@ -1155,3 +1182,46 @@ def ref_sort_key(ref: object) -> tuple[tuple[tuple[int, int, str], ...], str]:
         for part in _REF_PARTS.findall(text)
     )
     return parts, text
+
+
+# --- Person responsible & to be completed by --------------------------------------------
+
+_MONTH_WORD = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_DUE_PHRASE = re.compile(
+    rf"""(?P<sep>\s*[–—-]\s*|\s*:\s*|\s+)
+    (?P<due>
+        (?:(?:audit\s+)?to\s+be\s+completed\s+)?
+        (?:(?:by|before|from)\s+)?(?:the\s+)?(?:(?:end|beginning)\s+(?:of\s+)?)?
+        {_MONTH_WORD}(?:\s*/\s*(?:(?:end|beginning)\s+(?:of\s+)?)?{_MONTH_WORD})?
+        (?:\s+\d{{4}})?(?:\s+for\s+delivery\s+in\s+\S+)?
+      | on-?going
+      | (?:progress\s+to\s+be\s+evident\s+)?
+        by\s+(?:the\s+)?time\s+of\s+(?:the\s+)?next\s+\w+(?:\s+\w+){{0,3}}
+    )\s*[.;]?\s*$""",
+    re.I | re.X,
+)
+
+
+def split_responsible(text: object, *, year: int | None = None) -> tuple[str, str, dt.date | None]:
+    """A "Person responsible & to be completed by" cell as (who, when as written, the
+    date it gives): "Alison Bennett – by end of August 2016" is ("Alison Bennett", "by end
+    of August 2016", 31 August 2016).
+
+    The date is the phrase that ends the cell ("by September 2016", "End July 2016",
+    "On-going", "by time of next action plan update"); the rest is who. A month with no
+    year takes ``year`` (the year of the update the cell comes from). Where the phrase gives
+    several dates ("by end July/beginning August for delivery in September/October") the
+    first is the one it is to be completed by. A cell with no such phrase is all who, and
+    "On-going" or "from October 2016" is kept as written with no date.
+    """
+    cleaned = clean_cell(text).strip()
+    match = _DUE_PHRASE.search(cleaned)
+    if match is None or not match.start():
+        return cleaned, "", None
+    who = cleaned[: match.start()].rstrip(" –—-:")
+    due = match["due"].strip()
+    timescale = parse_timescale(due)
+    if not timescale.milestones and year is not None and not re.search(r"\d{4}", due):
+        timescale = parse_timescale(f"{due} {year}")
+    day = timescale.milestones[0] if timescale.milestones else None
+    return who, due, day

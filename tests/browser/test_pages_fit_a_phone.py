@@ -26,6 +26,8 @@ def examples(monkeypatch, roles_present):
         "plan": plan,
         "action": Action.objects.filter(plan=plan, owners__user__username="director").first(),
         "measure": Measure.objects.filter(plan=plan).first(),
+        # Its Accountability cell reads otherwise than its owner's post (issue 22).
+        "written": Action.objects.get(plan=plan, ref="4.2"),
     }
 
 
@@ -47,6 +49,7 @@ def pages(examples) -> dict[str, list[str]]:
             f"/reports/dashboard/?plan={plan.slug}",
             f"/reports/dashboard/recommendations/{rec.pk}/?plan={plan.slug}",
             "/plans/ofsted-2015/",
+            f"/plans/actions/{examples['written'].pk}/",
         ],
         "clerk": ["/reports/", f"/reports/new/{plan.slug}/"],
     }

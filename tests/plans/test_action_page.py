@@ -97,6 +97,22 @@ def test_it_shows_the_recommendation_outcome_owners_and_dates(client, board_memb
     assert "Starts 1 Apr 2024; due 31 Mar 2025" in page
 
 
+def test_the_accountability_cell_is_shown_as_the_plan_writes_it(client, board_member, action):
+    # Issue 22: "Service Director Practice" is matched leniently to "Service Director -
+    # Practice" and shown as written.
+    owner = factories.OwnerFactory(post="Head of Service - Practice")
+    action.owners.set([owner])
+    action.accountability = "Head of Service Practice"
+    action.save()
+    client.force_login(board_member)
+    page = client.get(url(action)).content.decode()
+    assert "Head of Service - Practice" in page
+    assert "The plan writes: “Head of Service Practice”" in page
+    action.accountability = "Head of Service - Practice"
+    action.save()
+    assert "The plan writes" not in client.get(url(action)).content.decode()
+
+
 def test_measures_show_their_latest_result_and_what_it_suggests(client, director, action):
     measure = factories.MeasureFactory(action=action, text="Dip sample of plans", target=90)
     factories.DipSampleFactory(measure=measure, sampled_on=dt.date(2024, 9, 1), compliant=9)

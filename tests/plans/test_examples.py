@@ -73,13 +73,13 @@ def test_the_2024_plan_is_the_whole_ilacs_table_with_its_criteria(examples):
     assert plan.requires_signoff is False
     assert plan.recommendations.count() == 8
     assert plan.actions.count() == 56
-    assert plan.measures.count() == 57
+    assert plan.measures.count() == 60  # 1.3's four measures, a date each
     assert list(plan.recommendations.values_list("ref", flat=True)) == [str(n) for n in range(1, 9)]
     first = plan.recommendations.get(ref="1")
     assert first.title.startswith("The quality of support, advice, and guidance for care leavers")
     assert plan.recommendations.get(ref="8").title.startswith("Service capacity")
     refs = set(plan.actions.values_list("ref", flat=True))
-    assert {"1.1", "1.1a", "1.1b", "1.15a", "2.1a", "4.1b", "5.2c", "8.3 a", "8.3b", "8.8"} <= refs
+    assert {"1.1", "1.1a", "1.1b", "1.15a", "2.1a", "4.1b", "5.2c", "8.3a", "8.3b", "8.8"} <= refs
 
     action = plan.actions.get(ref="1.1")
     assert sorted(o.post for o in action.owners.all()) == ["Head of Service", "Service Director QA"]
@@ -227,7 +227,11 @@ def test_the_2015_plan_keeps_future_actions_slippage_and_remedial_actions(exampl
     )
     revision = slipped.revisions.get()
     assert (revision.old_date, revision.new_date) == (dt.date(2016, 6, 30), dt.date(2016, 8, 31))
-    assert revision.reason == "slipped (as recorded in the July 2016 update)"
+    # The reason the document gives, in the remedial action that answers it (issue 22).
+    assert revision.reason.startswith(
+        "As the July 2016 update gives it: Evaluation workshops to be programmed in"
+    )
+    assert "delay in implementing the new quality assurance service structure" in revision.reason
     # Every slipped due date in the document: 21 "[slipped from …]" and 2.3's
     # "Feb 2016 to achieve 80% compliance  New target date end September 2016".
     assert DueDateRevision.objects.filter(action__plan=plan).count() == 22
@@ -247,7 +251,50 @@ def test_the_2015_plan_keeps_future_actions_slippage_and_remedial_actions(exampl
     assert remedial.count() == 22
     linked = remedial.get(outstanding__startswith="Evaluation process to measure impact")
     assert linked.action == plan.actions.get(ref="2.2")
-    assert linked.responsible.startswith("Alison Bennett, Nicola Curley")
+    assert (linked.responsible, linked.due_text, linked.due_date) == (
+        "Alison Bennett, Nicola Curley, Clare Gregory and Heads of Service",
+        "by end of August 2016",
+        dt.date(2016, 8, 31),
+    )
+
+
+def test_the_2015_split_rag_cell_is_held_as_the_document_has_it(examples):
+    # 12.1's future-action RAG cell is green above yellow (issue 22: it was missing).
+    rating = Rating.objects.get(
+        action__plan__slug="ofsted-2015", action__ref="12.1", carried_forward=False
+    )
+    assert rating.rag == "amber"
+    assert rating.period.label == "As of 1 July 2016"
+    assert "the cell is split in two: Green, then Yellow" in rating.commentary
+
+
+def test_the_2015_remedial_actions_have_owner_date_and_action(examples):
+    """Issue 22: "Person responsible & to be completed by" was one text, so the dates
+    were blank in all 22 and 7 were linked to no action."""
+    remedial = RemedialAction.objects.filter(plan__slug="ofsted-2015").select_related("action")
+    assert remedial.count() == 22
+    # 15 give a date; "On-going" (2), "from October 2016", "by time of next action plan
+    # update", the two cells that name no date and 18's empty cell give none, and keep
+    # what they say.
+    assert remedial.exclude(due_date=None).count() == 15
+    assert set(remedial.filter(due_date=None).values_list("due_text", flat=True)) == {
+        "",
+        "On-going",
+        "on-going",
+        "from October 2016",
+        "Progress to be evident by time of next action plan update",
+    }
+    # 20 answer a future action; 9's and the first of 14's answer the recommendation.
+    unlinked = remedial.filter(action=None)
+    assert sorted(r.recommendation.ref for r in unlinked) == ["14", "9"]
+    website = remedial.get(recommendation__ref="17")
+    assert website.action.text.startswith("Website developed in partnership")
+    live = remedial.get(recommendation__ref="1")
+    assert live.action.timescale_text == "September 2016 [slipped from July 2016]"
+    reason = live.action.revisions.get().reason
+    assert "This follows a decision to develop performance dashboards in Clickview" in reason
+    provider = remedial.get(responsible__startswith="Alison Bennett & Claire Gregory/WFD")
+    assert provider.due_date == dt.date(2016, 7, 31)  # "by end July/beginning August"
 
 
 def test_loading_twice_changes_nothing(examples):

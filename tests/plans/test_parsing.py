@@ -28,6 +28,7 @@ from plans.parsing import (
     ref_sort_key,
     split_accountability,
     split_refs,
+    split_responsible,
     timescale_with_revision,
 )
 
@@ -339,7 +340,8 @@ def test_several_dates_for_several_measures_give_milestones_in_order():
         d("2024-09-30"),
         d("2025-12-31"),
     )
-    assert (timescale.start, timescale.due) == (d("2025-03-01"), d("2025-12-31"))
+    # The start is the first date's (issue 22: 8.4 starts in March 2024, not 2025).
+    assert (timescale.start, timescale.due) == (d("2024-03-01"), d("2025-12-31"))
     assert not timescale.needs_review
 
 
@@ -556,7 +558,7 @@ ILACS_2024_TIMESCALES = [
     ("Aug 24", None, "2024-08-31", ["2024-08-31"], False),
     (
         "April and May 24 Jan 25 – Mar 25",
-        "2025-01-01",
+        "2024-04-01",
         "2025-03-31",
         ["2024-04-30", "2024-05-31", "2025-03-31"],
         False,
@@ -604,7 +606,7 @@ ILACS_2024_TIMESCALES = [
     ("Sep 24 – Mar 25", "2024-09-01", "2025-03-31", ["2025-03-31"], False),
     (
         "June 24 May 24 Sep - Dec 24",
-        "2024-09-01",
+        "2024-06-01",
         "2024-12-31",
         ["2024-06-30", "2024-05-31", "2024-12-31"],
         False,
@@ -618,7 +620,7 @@ ILACS_2024_TIMESCALES = [
     ),
     (
         "Sep 24 Nov 24 - Feb 25",
-        "2024-11-01",
+        "2024-09-01",
         "2025-02-28",
         ["2024-09-30", "2025-02-28"],
         False,
@@ -646,7 +648,7 @@ ILACS_2024_TIMESCALES = [
     ("Sept 24", None, "2024-09-30", ["2024-09-30"], False),
     (
         "Sep 24 Oct-Dec24 Feb – May 25",
-        "2024-10-01",
+        "2024-09-01",
         "2025-05-31",
         ["2024-09-30", "2024-12-31", "2025-05-31"],
         False,
@@ -655,7 +657,7 @@ ILACS_2024_TIMESCALES = [
     ("Nov 24 - Apr 25", "2024-11-01", "2025-04-30", ["2025-04-30"], False),
     (
         "Oct 24 Dec 24 - Sep 25",
-        "2024-12-01",
+        "2024-10-01",
         "2025-09-30",
         ["2024-10-31", "2025-09-30"],
         False,
@@ -670,7 +672,7 @@ ILACS_2024_TIMESCALES = [
     ("June 24-\nJune 25", "2024-06-01", "2025-06-30", ["2025-06-30"], False),
     (
         "Sep 24\nOct24\nJan- Jun25\nJuly 24",
-        "2025-01-01",
+        "2024-09-01",
         "2025-06-30",
         ["2024-09-30", "2024-10-31", "2025-06-30", "2024-07-31"],
         False,
@@ -694,7 +696,7 @@ ILACS_2024_TIMESCALES = [
     ("Apr 24 Dec 24", None, "2024-12-31", ["2024-04-30", "2024-12-31"], False),
     (
         "Mar 24 Apr 24 Sep 24 Mar – Dec 25",
-        "2025-03-01",
+        "2024-03-01",
         "2025-12-31",
         ["2024-03-31", "2024-04-30", "2024-09-30", "2025-12-31"],
         False,
@@ -1227,9 +1229,18 @@ def test_cross_references_are_split_and_tidied(text, refs):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("  8.3 a ", "8.3 a"), ("8.3   a", "8.3 a"), ("1.1.", "1.1"), ("1.10", "1.10")],
+    [
+        ("  8.3 a ", "8.3a"),
+        ("8.3   a", "8.3a"),
+        ("1.1.", "1.1"),
+        ("1.10", "1.10"),
+        ("OR 2", "OR 2"),
+        ("8.3 ab", "8.3 ab"),
+    ],
 )
-def test_a_reference_is_kept_as_written_with_spaces_tidied(text, expected):
+def test_a_reference_is_tidied_and_a_spaced_suffix_joined(text, expected):
+    # Issue 22: "8.3 a" kept a space no other sub-ref has; a letter after a number joins
+    # it, a space between letters and a number stays.
     assert normalise_ref(text) == expected
 
 
@@ -1333,3 +1344,49 @@ def test_any_references_can_be_sorted(refs):
 )
 def test_control_characters_other_than_tab_and_line_breaks_are_found(text, found):
     assert control_character(text) == found
+
+
+@pytest.mark.parametrize(
+    ("cell", "who", "when", "day"),
+    [
+        (
+            "Alison Bennett, Nicola Curley, Clare Gregory and Heads of Service – by end of "
+            "August 2016",
+            "Alison Bennett, Nicola Curley, Clare Gregory and Heads of Service",
+            "by end of August 2016",
+            "2016-08-31",
+        ),
+        ("Alison Bennett – End July 2016", "Alison Bennett", "End July 2016", "2016-07-31"),
+        ("Alison Bennett September 2016", "Alison Bennett", "September 2016", "2016-09-30"),
+        (
+            "Alison Bennett: audit to be completed before end September 2016",
+            "Alison Bennett",
+            "audit to be completed before end September 2016",
+            "2016-09-30",
+        ),
+        ("Nicola Curley and Bev Piper – On-going", "Nicola Curley and Bev Piper", "On-going", None),
+        (
+            "Alison Bennett & Claire Gregory/WFD to identify provider by end July/beginning "
+            "August for delivery in September/October",
+            "Alison Bennett & Claire Gregory/WFD to identify provider",
+            "by end July/beginning August for delivery in September/October",
+            "2016-07-31",
+        ),
+        (
+            "Nicola Curley and Heads of Service Progress to be evident by time of next action "
+            "plan update",
+            "Nicola Curley and Heads of Service",
+            "Progress to be evident by time of next action plan update",
+            None,
+        ),
+        (
+            "Tina Hornsby now has the lead for this area of work.",
+            "Tina Hornsby now has the lead for this area of work.",
+            "",
+            None,
+        ),
+        ("", "", "", None),
+    ],
+)
+def test_person_responsible_and_to_be_completed_by_is_read_apart(cell, who, when, day):
+    assert split_responsible(cell, year=2016) == (who, when, day and d(day))

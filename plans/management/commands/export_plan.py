@@ -1,4 +1,4 @@
-"""python manage.py export_plan --plan SLUG --format xlsx|csv -o PATH|-"""
+"""python manage.py export_plan --plan SLUG --format xlsx|csv [--layout positions] -o PATH|-"""
 
 import sys
 from pathlib import Path
@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from plans.exporting import export_plan
 from plans.importing import find_plan
+from plans.positions_table import export_positions_csv
 
 
 class Command(BaseCommand):
@@ -16,12 +17,23 @@ class Command(BaseCommand):
         parser.add_argument("--plan", required=True, help="the plan's slug or exact title")
         parser.add_argument("--format", choices=["xlsx", "csv"], default="xlsx")
         parser.add_argument("-o", "--output", required=True, help="file path, or - for stdout")
+        parser.add_argument(
+            "--layout",
+            choices=["table", "positions"],
+            default="table",
+            help="table: the action table; positions: the recommendations' positions by "
+            "period, as CSV (import_positions reads it back)",
+        )
 
-    def handle(self, *args, plan, format, output, **options):
+    def handle(self, *args, plan, format, output, layout, **options):
         found = find_plan(plan)
         if found is None:
             raise CommandError(f"No plan with the slug or title {plan!r}.")
-        data = export_plan(found, format)
+        if layout == "positions":
+            format = "csv"
+            data = export_positions_csv(found)
+        else:
+            data = export_plan(found, format)
         if output == "-":
             if format == "csv":
                 self.stdout.write(data.decode("utf-8-sig"), ending="")
