@@ -79,10 +79,17 @@ def test_board_members_land_on_the_dashboard(client, board_member):
 
 def test_the_overview_shows_the_figures_and_accessible_charts(client, built, board_member):
     client.force_login(board_member)
+    # One plan: its overview straight away, as of its latest closed period (Q2).
     html = client.get(reverse("reporting:dashboard")).content.decode()
-    # One plan: its overview straight away, as of its open period.
+    assert "Position as of <strong>Q2 2024/25</strong>" in html
+    assert "Movement compared with Q1 2024/25" in html
+    # The open period, Q3, when asked for.
+    html = client.get(reverse("reporting:dashboard"), {"period": _q3(built)}).content.decode()
     assert "Position as of <strong>Q3 2024/25</strong>" in html
-    assert '<span class="figure">2</span> overdue actions' in html
+    assert (
+        '<span class="figure">2</span> overdue actions</a> <span class="small">as of 31 Dec 2024'
+        in html
+    )
     assert '<span class="figure">1</span> slipped actions' in html
     assert '<span class="figure">2</span> measures below target' in html
     assert '<span class="figure">3</span> items not updated this period' in html
@@ -128,12 +135,21 @@ def test_the_owner_drill_down_keeps_the_plan_and_period_it_was_opened_with(
     assert "table=actions&amp;format=csv" in html and f"period={q2.pk}&amp;owner" in html
 
 
+def _q3(built) -> int:
+    return built["periods"][2].pk
+
+
+def _drill_down(client, built) -> str:
+    rec = built["recs"][0]
+    url = reverse("reporting:dashboard_recommendation", args=[rec.pk])
+    return client.get(url, {"period": _q3(built)}).content.decode()
+
+
 def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
     client, built, board_member
 ):
     client.force_login(board_member)
-    rec = built["recs"][0]
-    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    html = _drill_down(client, built)
     assert "red in Q3 2024/25" in html  # 1.1's commentary
     assert "M2 dip sample" in html and "below target" in html
     assert html.count('class="chart chart-measure"') == 2  # each measure's results over time
@@ -148,8 +164,7 @@ def test_an_overridden_measure_rag_shows_its_reason_in_the_drill_down(
     m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
     measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
     client.force_login(board_member)
-    rec = built["recs"][0]
-    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    html = _drill_down(client, built)
     row = html[html.index('href="#measure-' + str(m2.pk)) :]
     row = row[: row.index("</tr>")]
     assert '<span class="rag rag-amber">Amber</span>' in row
@@ -165,7 +180,9 @@ def test_an_override_travels_with_the_rag_to_the_overview_lists_and_downloads(
     m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
     measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
     client.force_login(board_member)
-    html = client.get(reverse("reporting:dashboard") + f"?plan={built['plan'].slug}")
+    html = client.get(
+        reverse("reporting:dashboard"), {"plan": built["plan"].slug, "period": _q3(built)}
+    )
     html = html.content.decode()
     below = html[html.index('id="below-target"') : html.index('id="not-updated"')]
     row = below[below.index("M2 dip sample") :]
@@ -281,7 +298,8 @@ def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
 
 
 def _export(client, built, table: str, fmt: str, **params):
-    query = {"plan": built["plan"].slug, "table": table, "format": fmt} | params
+    query = {"plan": built["plan"].slug, "period": _q3(built), "table": table, "format": fmt}
+    query |= params
     response = client.get(reverse("reporting:dashboard_export"), query)
     assert response.status_code == 200
     return response
@@ -300,7 +318,14 @@ def test_the_overdue_table_downloads_as_csv(client, built, board_member):
         'filename="dashboard-board-plan-q3-202425-overdue.csv"' in response["Content-Disposition"]
     )
     rows = _csv_rows(response)
-    assert rows[0] == ["Ref", "Action", "Recommendation", "Accountable", "Due", "Days overdue"]
+    assert rows[0] == [
+        "Ref",
+        "Action",
+        "Recommendation",
+        "Accountable",
+        "Due",
+        "Days overdue as of 31 Dec 2024",
+    ]
     assert [(row[0], row[4], row[5]) for row in rows[1:]] == [
         ("2.2", "2024-06-30", "184"),
         ("1.1", "2024-11-30", "31"),
@@ -403,7 +428,7 @@ def test_every_table_on_the_pages_offers_both_downloads(client, built, board_mem
     pages = [
         reverse("reporting:dashboard"),
         reverse("reporting:dashboard") + f"?plan={plan.slug}",
-        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
+        reverse("reporting:dashboard_recommendation", args=[rec.pk]) + f"?period={_q3(built)}",
         reverse("reporting:dashboard_owner", args=[owner.pk]) + f"?plan={plan.slug}",
     ]
     offered: dict[str, set[str]] = {}
