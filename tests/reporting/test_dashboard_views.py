@@ -470,3 +470,90 @@ def test_an_unknown_table_is_not_found(client, built, board_member):
     url = reverse("reporting:dashboard_export")
     assert client.get(url, {"plan": built["plan"].slug, "table": "secrets"}).status_code == 404
     assert client.get(url, {"table": "overdue", "format": "csv"}).status_code == 404
+
+
+# Choice of periods, owners and bad values ---------------------------------------------
+
+
+def test_compare_with_offers_each_earlier_period_and_follows_the_choice(
+    client, built, board_member
+):
+    client.force_login(board_member)
+    q1, q2, q3 = built["periods"]
+    url = reverse("reporting:dashboard")
+    html = client.get(url, {"period": q3.pk}).content.decode()
+    select = html[
+        html.index('id="f-compare"') : html.index("</select>", html.index('id="f-compare"'))
+    ]
+    assert '<option value="">The period before</option>' in select
+    assert f'<option value="{q1.pk}" >Q1 2024/25</option>' in select
+    assert f'value="{q3.pk}"' not in select  # only earlier periods
+    assert "Movement compared with Q2 2024/25" in html
+    html = client.get(url, {"period": q3.pk, "compare": q1.pk}).content.decode()
+    assert "Movement compared with Q1 2024/25" in html
+    assert "Movement since Q1 2024/25" in html
+    assert f'<option value="{q1.pk}" selected>Q1 2024/25</option>' in html
+    # Links from the page keep the choice.
+    assert f"compare={q1.pk}" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "abc"}, "The period in the link is not one of this plan"),
+        ({"period": "999999"}, "The period in the link is not one of this plan"),
+        ({"compare": "x"}, "“Compare with” must be a period before the one shown"),
+        ({"compare": "LATER"}, "“Compare with” must be a period before the one shown"),
+        ({"recommendation": "0"}, "The recommendation in the link is not in this plan"),
+        ({"owner": "999999"}, "The owner in the link was not found"),
+        ({"owner": "1e9"}, "The owner in the link was not found"),
+        ({"plan": "no-such-plan"}, "The plan in the link was not found"),
+    ],
+)
+def test_a_bad_value_in_the_link_is_said_on_the_page_not_an_error(
+    client, built, board_member, params, message
+):
+    client.force_login(board_member)
+    if params.get("compare") == "LATER":
+        params = {"period": built["periods"][1].pk, "compare": _q3(built)}
+    response = client.get(reverse("reporting:dashboard"), {"plan": built["plan"].slug} | params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_the_owner_filter_lists_each_owner_once_following_merges(
+    client, built, board_member, plan_admin
+):
+    from plans import people
+
+    a12 = built["actions"][1]
+    kept = factories.OwnerFactory(post="Corporate Leadership Team (CLT)", person_name="")
+    duplicate = factories.OwnerFactory(post="CLT")
+    a12.owners.add(duplicate)
+    built["actions"][3].owners.add(kept)
+    people.owners_merge(duplicate=duplicate, kept=kept, by=plan_admin)
+    built["owner"].person_name = "Alex Example"
+    built["owner"].save()
+    client.force_login(board_member)
+    url = reverse("reporting:dashboard")
+    html = client.get(url, {"period": _q3(built)}).content.decode()
+    select = html[html.index('id="f-owner"') : html.index("</select>", html.index('id="f-owner"'))]
+    assert select.count("Corporate Leadership Team (CLT)") == 1
+    assert ">CLT<" not in select
+    # The owner's display name: the post and who holds it.
+    assert "Head of Service – Care Leavers (Alex Example)" in select
+    # An old link naming the duplicate shows the kept owner's actions.
+    html = client.get(url, {"period": _q3(built), "owner": duplicate.pk}).content.decode()
+    assert f'<option value="{kept.pk}" selected>' in html
+    assert "Actions of Corporate Leadership Team (CLT) only" in html
+
+
+def test_measures_without_results_are_listed_in_one_line_not_charted(client, built, board_member):
+    factories.MeasureFactory(action=built["actions"][0], text="M4 nothing recorded yet")
+    client.force_login(board_member)
+    html = _drill_down(client, built)
+    assert html.count('class="chart chart-measure"') == 2
+    line = html[html.index('<p class="no-results">') :]
+    line = line[: line.index("</p>")]
+    assert line.startswith('<p class="no-results">No results yet for: ')
+    assert "M4 nothing recorded yet" in line and "M1 dip sample" not in line
