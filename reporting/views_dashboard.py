@@ -495,9 +495,12 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
                 "groups": groups,
                 "actions": actions,
                 "measures": measures,
-                # A chart with nothing to draw only takes room: those are listed in one line.
+                # A measure with no rating, result or commentary, and a chart with nothing
+                # to draw, only take room: those are listed by reference in one line.
+                "tabled": [m for m in measures if not _empty(m)],
+                "untouched": _by_action([m for m in measures if _empty(m)]),
                 "charted": [m for m in measures if m.points],
-                "uncharted": [m for m in measures if not m.points],
+                "uncharted": _by_action([m for m in measures if not m.points and not _empty(m)]),
             }
         )
     _queries(context, filters)
@@ -506,6 +509,22 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
         "dashboard",
         "body": render_to_string("reporting/_dashboard_recommendation_body.html", context),
     }
+
+
+def _empty(measure) -> bool:
+    """Nothing to show for the measure yet: no rating, no result and no commentary."""
+    return not (measure.pos_rag or measure.points or (measure.pos_commentary or "").strip())
+
+
+def _by_action(measures: list) -> list[tuple[Action, int]]:
+    """Measures as (action, how many of its measures), in order: "1.6 (2 measures)"."""
+    counted: list[tuple[Action, int]] = []
+    for measure in measures:
+        if counted and counted[-1][0].pk == measure.action_id:
+            counted[-1] = (counted[-1][0], counted[-1][1] + 1)
+        else:
+            counted.append((measure.action, 1))
+    return counted
 
 
 def _measure_chart(measure, plan: Plan) -> SafeString:

@@ -548,12 +548,27 @@ def test_the_owner_filter_lists_each_owner_once_following_merges(
     assert "Actions of Corporate Leadership Team (CLT) only" in html
 
 
-def test_measures_without_results_are_listed_in_one_line_not_charted(client, built, board_member):
-    factories.MeasureFactory(action=built["actions"][0], text="M4 nothing recorded yet")
+def test_measures_with_nothing_to_show_are_listed_in_one_line_not_a_row_or_chart_each(
+    client, built, board_member, plan_admin
+):
+    a12 = built["actions"][1]
+    factories.MeasureFactory(action=a12, text="M4 nothing recorded yet")
+    factories.MeasureFactory(action=a12, text="M5 nothing recorded yet")
+    rated = factories.MeasureFactory(action=built["actions"][0], text="M6 rated, no results")
+    services.rating_record(
+        item=rated, rag="green", user=plan_admin, commentary="On track", period=built["periods"][2]
+    )
     client.force_login(board_member)
     html = _drill_down(client, built)
-    assert html.count('class="chart chart-measure"') == 2
-    line = html[html.index('<p class="no-results">') :]
-    line = line[: line.index("</p>")]
-    assert line.startswith('<p class="no-results">No results yet for: ')
-    assert "M4 nothing recorded yet" in line and "M1 dip sample" not in line
+    assert html.count('class="chart chart-measure"') == 2  # M1 and M2 have results
+
+    def line(start: str) -> str:
+        text = html[html.index(f'<p class="no-results">{start}') :]
+        return text[: text.index("</p>")]
+
+    untouched = line("Not rated yet, with no results or commentary: ")
+    assert f">{a12.ref}</a> (2 measures)." in untouched
+    assert "M4 nothing" not in html  # neither a row nor a chart
+    no_results = line("No results yet for: ")
+    assert f">{rated.action.ref}</a>." in no_results
+    assert "M6 rated, no results" in html  # its row stays: it has a rating
