@@ -554,7 +554,10 @@ def _measure_chart(measure, plan: Plan) -> SafeString:
 def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     """An owner's actions with their RAG and commentary: in one plan when the filter
     names it, otherwise in every plan, each as of its current period."""
-    owner = get_object_or_404(Owner, pk=pk)
+    # A merged duplicate's page is the kept owner's: its actions moved there.
+    owner = owner_followed(pk)
+    if owner is None:
+        raise Http404("No such owner.")
     _require_reader(request)
     filters = _filters(request.GET)
     filters.owner = owner

@@ -546,6 +546,10 @@ def test_the_owner_filter_lists_each_owner_once_following_merges(
     html = client.get(url, {"period": _q3(built), "owner": duplicate.pk}).content.decode()
     assert f'<option value="{kept.pk}" selected>' in html
     assert "Actions of Corporate Leadership Team (CLT) only" in html
+    # And the duplicate's own page is the kept owner's.
+    page = client.get(reverse("reporting:dashboard_owner", args=[duplicate.pk]))
+    assert page.status_code == 200
+    assert "<title>Corporate Leadership Team (CLT): dashboard" in page.content.decode()
 
 
 def test_measures_with_nothing_to_show_are_listed_in_one_line_not_a_row_or_chart_each(
