@@ -6,10 +6,13 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from plans import evidence, periods, positions, services
@@ -52,13 +55,36 @@ class TabularInline(BoundedAdmin, admin.TabularInline):
 class RagCriterionInline(TabularInline):
     model = RagCriterion
     extra = 0
+    classes = ["collapse"]  # set once when the plan is imported; shown on request
 
 
-class RecommendationInline(BoundedAdmin, admin.StackedInline):
-    model = Recommendation
-    extra = 0
-    fields = ["ref", "position", "title", "outcome_required", "impact_for_children"]
-    show_change_link = True
+def _add_link(model: str, label: str, **initial) -> str:
+    query = "&".join(f"{key}={value}" for key, value in initial.items())
+    return format_html(
+        '<a class="addlink" href="{}?{}">{}</a>', reverse(f"admin:plans_{model}_add"), query, label
+    )
+
+
+def _linked_rows(model: str, rows, columns) -> str:
+    """A short table of `rows`, each linking to its own edit page: a plan's edit page
+    lists its recommendations, and a recommendation's its actions, instead of editing
+    them all inline on one very long page."""
+    head = format_html_join("", '<th scope="col">{}</th>', ((title,) for title, _ in columns))
+    body = format_html_join(
+        "",
+        '<tr><td><a href="{}">{}</a></td>{}</tr>',
+        (
+            (
+                reverse(f"admin:plans_{model}_change", args=[row.pk]),
+                row.ref,
+                format_html_join("", "<td>{}</td>", ((value(row),) for _, value in columns[1:])),
+            )
+            for row in rows
+        ),
+    )
+    return format_html(
+        '<table class="linked-rows"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>', head, body
+    )
 
 
 class PeriodInline(TabularInline):
@@ -77,7 +103,58 @@ class PlanAdmin(BoundedAdmin, PlanImportAdminMixin, SimpleHistoryAdmin):
     list_filter = ["status", "framework"]
     search_fields = ["title", "slug", "organisation"]
     prepopulated_fields = {"slug": ["title"]}
-    inlines = [RecommendationInline, PeriodInline, RagCriterionInline]
+    readonly_fields = ["recommendation_list"]
+    # Short sections; each recommendation is edited on its own page (with its outcomes
+    # and a list of its actions), not all of them inline here.
+    fieldsets = [
+        (None, {"fields": ["title", "slug", "organisation", "status"]}),
+        (
+            "Inspection",
+            {
+                "fields": [
+                    "framework",
+                    ("inspection_start", "inspection_end"),
+                    "judgement",
+                    "introduction",
+                ]
+            },
+        ),
+        (
+            "Ratings",
+            {
+                "fields": [
+                    "amber_label",
+                    "requires_signoff",
+                    ("suggest_amber_after_days", "suggest_red_after_days"),
+                ]
+            },
+        ),
+        ("Source", {"fields": ["source", "example_data"], "classes": ["collapse"]}),
+        ("Recommendations", {"fields": ["recommendation_list"]}),
+    ]
+    inlines = [PeriodInline, RagCriterionInline]
+
+    @admin.display(description="Recommendations")
+    def recommendation_list(self, obj: Plan) -> str:
+        if obj.pk is None:
+            return "Save the plan first, then add its recommendations."
+        rows = obj.recommendations.annotate(
+            outcome_count=Count("outcomes", distinct=True),
+            action_count=Count("actions", distinct=True),
+        ).order_by("position", "pk")
+        table = _linked_rows(
+            "recommendation",
+            rows,
+            [
+                ("Ref", None),
+                ("Title", lambda r: Truncator(r.title).chars(120)),
+                ("Outcomes", lambda r: r.outcome_count),
+                ("Actions", lambda r: r.action_count),
+            ],
+        )
+        return format_html(
+            "{}<p>{}</p>", table, _add_link("recommendation", "Add a recommendation", plan=obj.pk)
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -91,22 +168,39 @@ class OutcomeInline(TabularInline):
     fields = ["ref", "position", "text"]
 
 
-class ActionInline(TabularInline):
-    model = Action
-    fk_name = "recommendation"
-    extra = 0
-    fields = ["ref", "position", "text", "outcome", "timescale_text", "due_date", "status"]
-    readonly_fields = ["due_date"]
-    show_change_link = True
-
-
 @admin.register(Recommendation)
 class RecommendationAdmin(BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["ref", "title", "plan"]
     list_filter = ["plan"]
     search_fields = ["ref", "title"]
     list_select_related = ["plan"]
-    inlines = [OutcomeInline, ActionInline]
+    readonly_fields = ["action_list"]
+    fieldsets = [
+        (None, {"fields": ["plan", ("ref", "position"), "title"]}),
+        ("What the inspection asked for", {"fields": ["outcome_required", "impact_for_children"]}),
+        ("Actions", {"fields": ["action_list"]}),
+    ]
+    # Outcomes are short: edited here. Actions each have their own page.
+    inlines = [OutcomeInline]
+
+    @admin.display(description="Actions")
+    def action_list(self, obj: Recommendation) -> str:
+        if obj.pk is None:
+            return "Save the recommendation first, then add its actions."
+        rows = obj.actions.select_related("outcome").order_by("position", "pk")
+        table = _linked_rows(
+            "action",
+            rows,
+            [
+                ("Ref", None),
+                ("Action", lambda a: Truncator(a.text).chars(120)),
+                ("Outcome", lambda a: a.outcome.ref if a.outcome else ""),
+                ("Due", lambda a: f"{a.due_date:%-d %b %Y}" if a.due_date else a.timescale_text),
+                ("Status", lambda a: a.get_status_display()),
+            ],
+        )
+        add = _add_link("action", "Add an action", plan=obj.plan_id, recommendation=obj.pk)
+        return format_html("{}<p>{}</p>", table, add)
 
 
 class MeasureInline(BoundedAdmin, admin.StackedInline):

@@ -30,8 +30,8 @@ from django.db import transaction
 
 from audits.models import DipSample, MeasureValue
 from audits.services import measure_rag_derive
+from plans import people, services
 from plans import periods as plan_periods
-from plans import services
 from plans.importing import apply_import, parse_file
 from plans.models import (
     RAG,
@@ -117,6 +117,7 @@ def load_ilacs_2024() -> str:
             plan.full_clean()
             plan.save()
         summary = apply_import(parse_file(csv_path.read_bytes(), csv_path.name), plan=plan)
+        _merge_abbreviations(plan)
         _criteria(plan, meta["rag_criteria"])
         positions = ""
         if not plan.periods.exists():
@@ -125,6 +126,25 @@ def load_ilacs_2024() -> str:
     changes = sum(summary.created.values()) + sum(summary.updated.values())
     state = "loaded" if created else f"imported again ({changes} changes)"
     return f"{plan.slug}: {state}, {plan.actions.count()} actions{positions}"
+
+
+# "Corporate Leadership Team (CLT)": a post written out with its abbreviation.
+_WITH_ABBREVIATION = re.compile(r"^.+\((?P<short>[A-Z]{2,10})\)$")
+
+
+def _merge_abbreviations(plan: Plan) -> None:
+    """The plan names some posts in full with their abbreviation ("Corporate Leadership
+    Team (CLT)") and elsewhere by the abbreviation alone ("CLT", "CLT CSLT"): one post
+    each, as the plan itself says, so the abbreviation's owner is merged into the full
+    one (`plans.people.owners_merge`: actions move, history kept; an import naming the
+    abbreviation again finds the full one)."""
+    owners = list(Owner.objects.filter(actions__plan=plan, merged_into__isnull=True).distinct())
+    by_key = {owner.key: owner for owner in owners}
+    for owner in owners:
+        match = _WITH_ABBREVIATION.match(owner.post)
+        short = by_key.get(owner_key(match["short"])) if match else None
+        if short is not None and short.pk != owner.pk:
+            people.owners_merge(duplicate=short, kept=owner, by=None)
 
 
 def _assign(obj, values: dict) -> bool:

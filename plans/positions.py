@@ -43,6 +43,15 @@ def local_today() -> dt.date:
     return timezone.localdate()
 
 
+def overdue_as_of(period: ReportingPeriod | None = None, *, today: dt.date) -> dt.date:
+    """The date "overdue" is judged on, on every page that shows it: today, or, for a
+    page about a period that has ended (the dashboard or a report as of a closed
+    quarter), that period's end. The pages say "overdue as of <this date>" beside the
+    figure, so 304 days as of 31 Dec 2024 and 705 as of today are read as what they are.
+    Pages about the work now (My actions, an action and its update) pass no period."""
+    return today if period is None else min(period.end, today)
+
+
 def is_overdue(action: Action, *, today: dt.date) -> bool:
     """An open action whose due date has passed."""
     return (
@@ -52,8 +61,14 @@ def is_overdue(action: Action, *, today: dt.date) -> bool:
     )
 
 
+def days_past(due: dt.date | None, as_of: dt.date) -> int:
+    """How many days `due` is before `as_of` (an `overdue_as_of` date); 0 if not before."""
+    return (as_of - due).days if due is not None and due < as_of else 0
+
+
 def days_overdue(action: Action, *, today: dt.date) -> int:
-    return (today - action.due_date).days if is_overdue(action, today=today) else 0
+    """Days an open action is past its due date as of `today` (an `overdue_as_of` date)."""
+    return days_past(action.due_date, today) if is_overdue(action, today=today) else 0
 
 
 def is_slipped(action: Action) -> bool:

@@ -349,6 +349,7 @@ class MyActions:
     plans: list[Plan]
     has_posts: bool
     page: Page  # of the rows matching the filters; `groups` holds this page's rows
+    overdue_as_of: dt.date | None = None
 
 
 def _row_matches(row: MyActionRow, filters: MyActionsFilters) -> bool:
@@ -386,17 +387,18 @@ def my_actions(
     periods = open_periods({action.plan_id for action in actions})
     attach_open_positions(actions, periods)
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
+    as_of = positions.overdue_as_of(today=today)
     rows = []
     for action in actions:
         is_open = action.status == Action.Status.OPEN
         period = periods.get(action.plan_id)
-        overdue = positions.is_overdue(action, today=today)
+        overdue = positions.is_overdue(action, today=as_of)
         rows.append(
             MyActionRow(
                 action=action,
                 period=period,
                 overdue=overdue,
-                days_overdue=positions.days_overdue(action, today=today),
+                days_overdue=positions.days_overdue(action, today=as_of),
                 due_soon=is_open
                 and action.due_date is not None
                 and today <= action.due_date <= soon,
@@ -432,6 +434,7 @@ def my_actions(
         plans=plans,
         has_posts=bool(actions) or Owner.objects.filter(user=user).exists(),
         page=shown,
+        overdue_as_of=as_of,
     )
 
 

@@ -76,8 +76,11 @@ def local_today() -> dt.date:
     return positions.local_today()
 
 
-def action_is_overdue(action: Action, *, today: dt.date | None = None) -> bool:
-    return positions.is_overdue(action, today=today or local_today())
+def action_overdue(action: Action, *, today: dt.date | None = None) -> tuple[int, dt.date]:
+    """Days overdue now and the date they are judged on (`plans.positions.overdue_as_of`
+    with no period: an action's own pages are about the work now)."""
+    as_of = positions.overdue_as_of(today=today or local_today())
+    return positions.days_overdue(action, today=as_of), as_of
 
 
 def action_days_behind(action: Action, *, today: dt.date | None = None) -> int:

@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from audits.models import DipSample, MeasureValue
-from plans import periods, selectors
+from plans import periods, positions, selectors
 from plans.models import (
     RAG,
     Action,
@@ -222,6 +223,7 @@ class ReportContent:
     action_chart: SafeString | str
     measure_chart: SafeString | str
     trend_chart: SafeString | str
+    overdue_as_of: dt.date  # `plans.positions.overdue_as_of`: the period's end once ended
 
     @property
     def total_action_cells(self) -> list[int]:
@@ -387,6 +389,7 @@ def report_content(
     earlier = [p for p in history if p.end < period.end]
     previous = earlier[-1] if earlier else None
     cutoff = _frozen_at(period)
+    as_of = positions.overdue_as_of(period, today=timezone.localdate(generated_at))
     labels = {key: plan.rag_label(key) for key in RAG.values}
 
     actions = list(
@@ -505,7 +508,7 @@ def report_content(
                     and due > action.baseline_due_date
                 ),
                 # A row with no action text only carries a measure: no date of its own.
-                overdue=bool(action.text.strip() and not complete and due and due < period.end),
+                overdue=bool(action.text.strip() and not complete and due and due < as_of),
                 complete=complete,
                 show_outcome=show_outcome,
                 measures=measure_rows.get(action.pk, []),
@@ -610,6 +613,7 @@ def report_content(
             else ""
         ),
         trend_chart=_trend_chart(plan, history, labels),
+        overdue_as_of=as_of,
     )
 
 

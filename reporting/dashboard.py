@@ -96,6 +96,14 @@ class PlanAt:
         return self.as_of < self.today
 
     @property
+    def since_previous(self) -> tuple[int, ...]:
+        """Ids of the periods after `previous` up to `period`, newest first (as a
+        window): a rating of its own in one of them is what can move an item's position
+        between the two."""
+        after = self.previous.end if self.previous else dt.date.min
+        return tuple(p.pk for p in reversed(self.periods) if after < p.end <= self.period.end)
+
+    @property
     def cutoff(self) -> dt.datetime:
         """The end of the as-of day, London time: anything recorded later is not seen."""
         day_after = self.as_of + dt.timedelta(days=1)
@@ -121,10 +129,20 @@ def started_periods(periods: Iterable[ReportingPeriod]) -> list[ReportingPeriod]
 
 
 def default_period(periods: Sequence[ReportingPeriod]) -> ReportingPeriod | None:
-    """The period the board looks at unless told otherwise: the open one, else the
-    latest closed one."""
-    open_ = [p for p in periods if p.state == ReportingPeriod.State.OPEN]
-    return open_[0] if open_ else (periods[-1] if periods else None)
+    """The period the board looks at unless told otherwise: the latest closed one (an
+    open period is still being updated, so its figures are mostly "not updated"), else
+    the open one while the plan has no closed period yet."""
+    closed = [p for p in periods if p.is_closed]
+    if closed:
+        return closed[-1]
+    return periods[-1] if periods else None
+
+
+def earlier_periods(
+    periods: Sequence[ReportingPeriod], period: ReportingPeriod
+) -> list[ReportingPeriod]:
+    """The started periods before `period` (oldest first): what it can be compared with."""
+    return [p for p in started_periods(periods) if p.end < period.end]
 
 
 def plan_at(
@@ -132,26 +150,31 @@ def plan_at(
     periods: Iterable[ReportingPeriod],
     period: ReportingPeriod | None = None,
     *,
+    compare: ReportingPeriod | None = None,
     today: dt.date | None = None,
 ) -> PlanAt | None:
-    """The plan as of `period` (by default its open period, else its latest closed one);
-    None when the plan has no started period. `periods` are the plan's periods, loaded
-    once by the caller."""
+    """The plan as of `period` (by default its latest closed period, see
+    `default_period`), compared with `compare` (by default the period before; it must be
+    an earlier started period); None when the plan has no started period. `periods` are
+    the plan's periods, loaded once by the caller."""
     today = today or timezone.localdate()
     started = started_periods(periods)
     period = period or default_period(started)
     if period is None or period.pk not in {p.pk for p in started}:
         return None
     index = next(i for i, p in enumerate(started) if p.pk == period.pk)
-    previous = started[index - 1] if index else None
+    before = index - 1
+    if compare is not None and compare.pk in {p.pk for p in started[:index]}:
+        before = next(i for i, p in enumerate(started) if p.pk == compare.pk)
+    previous = started[before] if before >= 0 else None
     return PlanAt(
         plan=plan,
         period=period,
         periods=tuple(started),
         previous=previous,
         window=_window(started, index),
-        previous_window=_window(started, index - 1) if previous else (),
-        as_of=min(period.end, today),
+        previous_window=_window(started, before) if previous else (),
+        as_of=positions.overdue_as_of(period, today=today),
         today=today,
     )
 
@@ -359,13 +382,9 @@ def distributions(scope: Scope) -> dict[int, Distribution]:
 
 
 def _newer(scope: Scope) -> dict[int, tuple[int, ...]]:
-    """Each plan's window without its previous period's window: the periods after the
-    previous one (the period itself; see `_rated_since_previous`)."""
-    previous = scope.windows(previous=True)
-    return {
-        at.plan.pk: tuple(pk for pk in at.window if pk not in previous[at.plan.pk])
-        for at in scope.ats
-    }
+    """Each plan's periods after the one compared with, up to its period
+    (`PlanAt.since_previous`; see `_rated_since_previous`)."""
+    return {at.plan.pk: at.since_previous for at in scope.ats}
 
 
 def _since(key: str, scope: Scope):

@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
-from plans import roles
+from plans import positions, roles
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
@@ -48,20 +48,24 @@ def _int(value: str | None) -> int | None:
 
 @dataclass
 class Filters:
-    """The dashboard's filters as read from the query string; unknown values are
-    ignored so that an old link still opens."""
+    """The dashboard's filters as read from the query string. A value that names
+    nothing (an old or mistyped link) is left out and said in `problems`, so the page
+    still opens and tells the reader what it shows instead."""
 
     plan: Plan | None = None
     period: ReportingPeriod | None = None
+    compare: ReportingPeriod | None = None  # as asked for; None: the period before
     recommendation: Recommendation | None = None
     owner: Owner | None = None
     periods: list[ReportingPeriod] | None = None  # the plan's periods, loaded once
+    problems: list[str] = field(default_factory=list)
 
     def query(self, **changes) -> str:
         """The query string for these filters with some changed (None removes one)."""
         values = {
             "plan": self.plan.slug if self.plan else None,
             "period": self.period.pk if self.period else None,
+            "compare": self.compare.pk if self.compare else None,
             "recommendation": self.recommendation.pk if self.recommendation else None,
             "owner": self.owner.pk if self.owner else None,
         }
@@ -73,23 +77,68 @@ class Filters:
         return query.urlencode()
 
 
+def _chosen_period(
+    params: QueryDict, name: str, periods: list[ReportingPeriod]
+) -> tuple[ReportingPeriod | None, bool]:
+    """The started period the query string names under `name`, and whether it named
+    one that is not there (a bad value)."""
+    raw = params.get(name, "")
+    if not raw:
+        return None, False
+    wanted = _int(raw)
+    found = next((p for p in periods if p.pk == wanted), None)
+    return found, found is None
+
+
 def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
     filters = Filters(plan=plan)
+    problems = filters.problems
     if filters.plan is None and params.get("plan"):
         filters.plan = Plan.objects.filter(slug=slug_or_none(params["plan"])).first()
+        if filters.plan is None:
+            problems.append("The plan in the link was not found: showing all plans.")
     if filters.plan is not None:
         filters.periods = list(filters.plan.periods.order_by("end"))
-        wanted = _int(params.get("period"))
-        filters.period = next((p for p in filters.periods if p.pk == wanted), None)
+        started = board.started_periods(filters.periods)
+        filters.period, bad = _chosen_period(params, "period", started)
+        if bad:
+            problems.append(
+                "The period in the link is not one of this plan's open or closed periods: "
+                "showing the latest closed period."
+            )
+        shown = filters.period or board.default_period(started)
+        filters.compare, bad = _chosen_period(params, "compare", started)
+        if bad or (filters.compare and shown and filters.compare.end >= shown.end):
+            filters.compare = None
+            problems.append(
+                "“Compare with” must be a period before the one shown: "
+                "compared with the period before instead."
+            )
         rec_id = _int(params.get("recommendation"))
         if rec_id:
             filters.recommendation = Recommendation.objects.filter(
                 pk=rec_id, plan=filters.plan
             ).first()
-    owner_id = _int(params.get("owner"))
-    if owner_id:
-        filters.owner = Owner.objects.filter(pk=owner_id).first()
+        if params.get("recommendation") and filters.recommendation is None:
+            problems.append(
+                "The recommendation in the link is not in this plan: showing all recommendations."
+            )
+    if params.get("owner"):
+        filters.owner = owner_followed(_int(params.get("owner")))
+        if filters.owner is None:
+            problems.append("The owner in the link was not found: showing everyone.")
     return filters
+
+
+def owner_followed(pk: int | None) -> Owner | None:
+    """The owner with id `pk`, or the owner it was merged into (following merges), so
+    that a link to a merged duplicate shows the kept owner."""
+    owner = Owner.objects.filter(pk=pk).first() if pk else None
+    seen = set()
+    while owner is not None and owner.merged_into_id and owner.pk not in seen:
+        seen.add(owner.pk)
+        owner = owner.merged_into
+    return owner
 
 
 def _require_reader(request: HttpRequest, plan: Plan | None = None) -> None:
@@ -103,7 +152,9 @@ def _require_reader(request: HttpRequest, plan: Plan | None = None) -> None:
 
 
 def _scope(filters: Filters, today: dt.date) -> board.Scope | None:
-    at = board.plan_at(filters.plan, filters.periods or [], filters.period, today=today)
+    at = board.plan_at(
+        filters.plan, filters.periods or [], filters.period, compare=filters.compare, today=today
+    )
     if at is None:
         return None
     return board.Scope((at,), filters.recommendation, filters.owner)
@@ -120,14 +171,27 @@ def _svg(markup: str) -> SafeString:
 
 def _filter_choices(filters: Filters) -> dict:
     plans = list(Plan.objects.order_by("status", "title"))
-    choices: dict = {"plans": plans, "periods": [], "recommendations": [], "owners": []}
+    choices: dict = {
+        "plans": plans,
+        "periods": [],
+        "compare": [],
+        "recommendations": [],
+        "owners": [],
+    }
     if filters.plan is not None:
-        choices["periods"] = board.started_periods(filters.periods or [])
+        started = board.started_periods(filters.periods or [])
+        choices["periods"] = started
+        shown = filters.period or board.default_period(started)
+        if shown is not None:
+            choices["compare"] = board.earlier_periods(started, shown)
         choices["recommendations"] = list(filters.plan.recommendations.order_by("position", "pk"))
         # From the plan's actions to their owners: a third of the time of asking, owner
-        # by owner, whether any of their actions is in the plan.
+        # by owner, whether any of their actions is in the plan. A merge moves the
+        # duplicate's actions to the kept owner, so each owner is listed once.
         choices["owners"] = list(
-            Owner.objects.filter(actions__plan=filters.plan).distinct().order_by("post")
+            Owner.objects.filter(actions__plan=filters.plan, merged_into__isnull=True)
+            .distinct()
+            .order_by("post", "person_name", "pk")
         )
     return choices
 
@@ -140,7 +204,12 @@ def _filter_choices(filters: Filters) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The plan overview for a plan and period, or all plans side by side."""
     _require_reader(request)
-    return _page(request, _filters(request.GET), _dashboard_content)
+    filters = _filters(request.GET)
+    if filters.plan is None and not request.GET.get("plan"):
+        only = list(Plan.objects.all()[:2])
+        if len(only) == 1:  # one plan: its overview straight away
+            filters = _filters(request.GET, plan=only[0])
+    return _page(request, filters, _dashboard_content)
 
 
 def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
@@ -153,10 +222,6 @@ def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
 def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     """The dashboard's title and content, as HTML."""
     choices = _filter_choices(filters)
-    if filters.plan is None and len(choices["plans"]) == 1:
-        filters.plan = choices["plans"][0]
-        filters.periods = list(filters.plan.periods.order_by("end"))
-        choices = _filter_choices(filters)
     context = {"filters": filters, "choices": choices, "today": today}
     context["query"] = filters.query()
     if filters.plan is None:
@@ -173,6 +238,18 @@ def _dashboard_content(filters: Filters, today: dt.date) -> dict:
         "page_title": title,
         "body": render_to_string("reporting/_dashboard_body.html", context),
     }
+
+
+def _mark_overdue(actions: Iterable[Action]) -> None:
+    """Each action's days overdue as of its plan's as-of date (`PlanAt.as_of`, the
+    `plans.positions.overdue_as_of` rule), judged on the due date as it stood then."""
+    for action in actions:
+        action.days_overdue = (
+            # `overdue_actions` are all open and not annotated with `is_open`.
+            positions.days_past(action.due_as_of, action.as_of)
+            if getattr(action, "is_open", True)
+            else 0
+        )
 
 
 def _cells(counts: dict[str, int]) -> list[int]:
@@ -291,8 +368,7 @@ def _overview(scope: board.Scope) -> dict:
     trend = board.trend(at, scope, distribution)
     worsened = [board.Direction.WORSENED]
     overdue = list(board.overdue_actions(scope)[:LIST_LIMIT])
-    for action in overdue:
-        action.days_overdue = (action.as_of - action.due_as_of).days
+    _mark_overdue(overdue)
     headers = _rag_headers(plan)
     return {
         "at": at,
@@ -396,6 +472,7 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
     if scope is not None:
         filters.period = scope.single.period
         actions = list(board.detailed_actions(scope))
+        _mark_overdue(actions)
         measure_ids = list(scope.measures().values_list("pk", flat=True))
         results = board.measure_results(measure_ids, scope.single.as_of)
         measures = board.detailed_measures(scope, results)
@@ -408,7 +485,8 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
             groups.append((None, by_outcome[None]))
         for measure in measures:
             measure.points = results.get(measure.pk, [])
-            measure.chart = _measure_chart(measure, plan)
+            if measure.points:
+                measure.chart = _measure_chart(measure, plan)
         context.update(
             {
                 "at": scope.single,
@@ -417,6 +495,12 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
                 "groups": groups,
                 "actions": actions,
                 "measures": measures,
+                # A measure with no rating, result or commentary, and a chart with nothing
+                # to draw, only take room: those are listed by reference in one line.
+                "tabled": [m for m in measures if not _empty(m)],
+                "untouched": _by_action([m for m in measures if _empty(m)]),
+                "charted": [m for m in measures if m.points],
+                "uncharted": _by_action([m for m in measures if not m.points and not _empty(m)]),
             }
         )
     _queries(context, filters)
@@ -425,6 +509,22 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
         "dashboard",
         "body": render_to_string("reporting/_dashboard_recommendation_body.html", context),
     }
+
+
+def _empty(measure) -> bool:
+    """Nothing to show for the measure yet: no rating, no result and no commentary."""
+    return not (measure.pos_rag or measure.points or (measure.pos_commentary or "").strip())
+
+
+def _by_action(measures: list) -> list[tuple[Action, int]]:
+    """Measures as (action, how many of its measures), in order: "1.6 (2 measures)"."""
+    counted: list[tuple[Action, int]] = []
+    for measure in measures:
+        if counted and counted[-1][0].pk == measure.action_id:
+            counted[-1] = (counted[-1][0], counted[-1][1] + 1)
+        else:
+            counted.append((measure.action, 1))
+    return counted
 
 
 def _measure_chart(measure, plan: Plan) -> SafeString:
@@ -454,7 +554,10 @@ def _measure_chart(measure, plan: Plan) -> SafeString:
 def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     """An owner's actions with their RAG and commentary: in one plan when the filter
     names it, otherwise in every plan, each as of its current period."""
-    owner = get_object_or_404(Owner, pk=pk)
+    # A merged duplicate's page is the kept owner's: its actions moved there.
+    owner = owner_followed(pk)
+    if owner is None:
+        raise Http404("No such owner.")
     _require_reader(request)
     filters = _filters(request.GET)
     filters.owner = owner
@@ -484,6 +587,7 @@ def _owner_content(owner: Owner, filters: Filters, today) -> dict:
         if filters.plan is not None:
             filters.period = scope.single.period
         actions = list(board.detailed_actions(scope))
+        _mark_overdue(actions)
         groups: list[tuple[board.PlanAt, list[Action]]] = []
         for at in scope.ats:
             mine = [a for a in actions if a.plan_id == at.plan.pk]
@@ -682,12 +786,13 @@ def table_overdue(scope: board.Scope) -> Table:
                 action.recommendation.ref,
                 _owners(action),
                 action.due_as_of,
-                (action.as_of - action.due_as_of).days,
+                positions.days_past(action.due_as_of, action.as_of),
             ]
         )
+    as_of = ", ".join(sorted({f"{at.as_of.day} {at.as_of:%b %Y}" for at in scope.ats}))
     return Table(
         "Overdue actions",
-        ["Ref", "Action", "Recommendation", "Accountable", "Due", "Days overdue"],
+        ["Ref", "Action", "Recommendation", "Accountable", "Due", f"Days overdue as of {as_of}"],
         rows,
     )
 

@@ -30,6 +30,22 @@ def rag_badge(rag: str | None, plan=None, suffix: str = "") -> str:
     return _badge(rag, rag_word(rag, plan), suffix)
 
 
+@register.simple_tag
+def overdue_tag(days: int, as_of) -> SafeString | str:
+    """Days overdue with the date they are judged on (`plans.positions.overdue_as_of`),
+    written the same way on every page; nothing when the item is not overdue."""
+    if not days:
+        return ""
+    unit = "day" if days == 1 else "days"
+    return format_html(
+        '<span class="tag tag-overdue">{} {} overdue</span> '
+        '<span class="small muted overdue-as-of">as of {}</span>',
+        days,
+        unit,
+        f"{as_of.day} {as_of:%b %Y}",
+    )
+
+
 @register.filter
 def rag_label(rag: str | None, plan=None) -> str:
     return rag_word(rag or "", plan)

@@ -76,7 +76,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_edit": roles.can_edit_action(request.user, action),
             "suggested_rag": services.action_suggested_rag(action, today=today),
             "days_behind": services.action_days_behind(action, today=today),
-            "overdue": services.action_is_overdue(action, today=today),
+            "overdue": services.action_overdue(action, today=today),
             "today": today,
             "nav": "plans",
         },
@@ -209,7 +209,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
             "last": last,
             "suggested_rag": services.action_suggested_rag(action, today=today),
             "days_behind": services.action_days_behind(action, today=today),
-            "overdue": services.action_is_overdue(action, today=today),
+            "overdue": services.action_overdue(action, today=today),
             "proposed": plan.requires_signoff and not roles.can_confirm_ratings(request.user, plan),
             "conflict": conflict,
             "criteria": {

@@ -77,7 +77,7 @@ def test_a_board_member_drills_into_a_recommendation_and_back_and_finds_nothing_
 
     plans_table.get_by_role("link", name=plan.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(plan.title)
-    expect(page.get_by_role("main")).to_contain_text("Position as of Q3 2024/25")
+    expect(page.get_by_role("main")).to_contain_text("Position as of Q2 2024/25")
     by_rec = page.get_by_role("table", name="by RAG, per recommendation")
     assert edit_controls(page) == []
     assert axe_violations(page) == []
@@ -93,7 +93,7 @@ def test_a_board_member_drills_into_a_recommendation_and_back_and_finds_nothing_
 
     page.get_by_role("link", name=f"← Dashboard: {plan.title}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(plan.title)
-    expect(page.get_by_role("main")).to_contain_text("Position as of Q3 2024/25")
+    expect(page.get_by_role("main")).to_contain_text("Position as of Q2 2024/25")
     assert page.url.startswith(dashboard_url)
 
     # The drill-down reaches an action's own page: still nothing to change there.

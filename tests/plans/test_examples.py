@@ -385,3 +385,18 @@ def test_both_example_plans_round_trip_through_an_export(examples):
         assert again.updated == {}
         assert DueDateRevision.objects.filter(action__plan=original).count() == revisions
         assert structure(original) == [recs, actions]
+
+
+def test_posts_the_plan_writes_in_full_and_by_abbreviation_are_one_owner(examples):
+    """The plan writes "Corporate Leadership Team (CLT)" and elsewhere "CLT": one post,
+    so the dashboard's owner filter lists it once."""
+    for short, full in (
+        ("CLT", "Corporate Leadership Team (CLT)"),
+        ("CSLT", "Children's Services Leadership Team (CSLT)"),
+    ):
+        duplicate = Owner.objects.get(key=owner_key(short))
+        kept = Owner.objects.get(key=owner_key(full))
+        assert duplicate.merged_into == kept
+        assert not duplicate.actions.exists()
+        assert kept.actions.filter(plan__slug="ilacs-2024", ref="8.3").exists()
+        assert duplicate.history.first().history_change_reason.startswith("merged")

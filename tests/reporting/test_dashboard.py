@@ -167,19 +167,83 @@ def scope_for(built, label: str, **filters) -> board.Scope:
     return board.Scope((board.plan_at(plan, periods, period, today=TODAY),), **filters)
 
 
-def test_the_plan_is_looked_at_as_of_its_open_period_by_default(built):
+def test_the_plan_is_looked_at_as_of_its_latest_closed_period_by_default(built):
     plan = built["plan"]
     at = board.plan_at(plan, list(plan.periods.all()), today=TODAY)
-    assert at.period.label == "Q3 2024/25"
+    assert at.period.label == "Q2 2024/25"  # not Q3, open and mostly not updated yet
+    assert at.previous.label == "Q1 2024/25"
+    assert at.as_of == dt.date(2024, 9, 30)  # the period has ended; judged on its end
+
+
+def test_the_open_period_is_the_default_until_a_period_has_closed():
+    q1 = ReportingPeriod(pk=1, label="Q1", end=dt.date(2024, 6, 30), state="open")
+    q2 = ReportingPeriod(pk=2, label="Q2", end=dt.date(2024, 9, 30), state="upcoming")
+    assert board.default_period([q1]) == q1
+    assert board.default_period([]) is None
+    q1.state, q2.state = "closed", "open"
+    assert board.default_period([q1, q2]) == q1
+
+
+def test_the_window_of_an_open_period_reaches_back_to_the_latest_closed_one(built):
+    plan = built["plan"]
+    q3 = built["periods"][2]
+    at = board.plan_at(plan, list(plan.periods.all()), q3, today=TODAY)
     assert at.previous.label == "Q2 2024/25"
     # Q2 is closed, so Q3's positions are found in Q2 and Q3 only.
     assert set(at.window) == {p.pk for p in built["periods"][1:]}
-    assert at.as_of == dt.date(2024, 12, 31)  # the period has ended; judged on its end
+    assert at.as_of == dt.date(2024, 12, 31)
+
+
+def test_a_period_can_be_compared_with_any_earlier_one(built):
+    plan = built["plan"]
+    q1, q2, q3 = built["periods"]
+    periods = list(plan.periods.all())
+    at = board.plan_at(plan, periods, q3, compare=q1, today=TODAY)
+    assert at.previous == q1
+    assert set(at.since_previous) == {q2.pk, q3.pk}
+    # Not earlier than the period: the period before instead.
+    assert board.plan_at(plan, periods, q2, compare=q3, today=TODAY).previous == q1
+    assert board.plan_at(plan, periods, q2, compare=q2, today=TODAY).previous == q1
+    assert [p.label for p in board.earlier_periods(periods, q3)] == ["Q1 2024/25", "Q2 2024/25"]
+
+
+def test_movement_compared_with_an_earlier_period_agrees_with_the_periods_module(built):
+    """Q3 against Q1 skips Q2, where 1.1 and 2.1 moved: their movement must be counted
+    from Q1, not lost because Q2's ratings are outside Q3's window."""
+    plan = built["plan"]
+    q1, _, q3 = built["periods"]
+    scope = board.Scope(
+        (board.plan_at(plan, list(plan.periods.all()), q3, compare=q1, today=TODAY),)
+    )
+    reference = plan_periods.movement(plan, q1, q3)
+    ours = board.movement_counts(scope)[plan.pk]
+    for direction in board.Direction:
+        assert ours.actions[direction] + ours.measures[direction] == len(
+            [i for i in reference.items("action", "measure") if i.direction == direction]
+        )
+    moving = [d for d in board.Direction if d != board.Direction.UNCHANGED]
+    listed = {
+        (kind, item.pk, item.direction)
+        for kind in ("action", "measure")
+        for item in board.moved(scope, kind, moving)
+    }
+    expected = {
+        (i.kind, i.item_id, i.direction)
+        for i in reference.items("action", "measure")
+        if i.direction != board.Direction.UNCHANGED
+    }
+    assert listed == expected
+    assert (
+        "action",
+        built["actions"][2].pk,
+        board.Direction.COMPLETED,
+    ) in listed  # 2.1: Green in Q1, Blue in Q2
 
 
 def test_an_open_period_still_running_is_judged_on_today(built):
     plan = built["plan"]
-    at = board.plan_at(plan, list(plan.periods.all()), today=dt.date(2024, 11, 1))
+    q3 = built["periods"][2]
+    at = board.plan_at(plan, list(plan.periods.all()), q3, today=dt.date(2024, 11, 1))
     assert at.as_of == dt.date(2024, 11, 1)
 
 
@@ -527,10 +591,13 @@ def test_plans_side_by_side_are_each_at_their_own_period(built, plan_admin):
     )
     services.rating_record(item=action, rag="amber", user=plan_admin, period=period)
     ats = board.plans_at([built["plan"], other], today=TODAY)
+    # The board plan at its latest closed period (Q2), the other at its open one.
+    assert [at.period.label for at in ats] == ["Q2 2024/25", "Q3 2024/25"]
     scope = board.Scope(tuple(ats))
     distributions = board.distributions(scope)
     assert distributions[other.pk].actions == counts(amber=1)
-    assert distributions[built["plan"].pk].actions == counts(blue=1, green=1, red=1, not_rated=1)
+    assert distributions[built["plan"].pk].actions == counts(blue=1, amber=2, not_rated=1)
     flags = board.flag_counts(scope)
-    assert (flags[other.pk].overdue, flags[built["plan"].pk].overdue) == (1, 2)
+    # As of 30 Sep 2024 only 2.2 (due 30 Jun 2024) is overdue in the board plan.
+    assert (flags[other.pk].overdue, flags[built["plan"].pk].overdue) == (1, 1)
     assert board.movement_counts(scope)[other.pk] is None

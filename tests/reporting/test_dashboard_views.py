@@ -79,10 +79,17 @@ def test_board_members_land_on_the_dashboard(client, board_member):
 
 def test_the_overview_shows_the_figures_and_accessible_charts(client, built, board_member):
     client.force_login(board_member)
+    # One plan: its overview straight away, as of its latest closed period (Q2).
     html = client.get(reverse("reporting:dashboard")).content.decode()
-    # One plan: its overview straight away, as of its open period.
+    assert "Position as of <strong>Q2 2024/25</strong>" in html
+    assert "Movement compared with Q1 2024/25" in html
+    # The open period, Q3, when asked for.
+    html = client.get(reverse("reporting:dashboard"), {"period": _q3(built)}).content.decode()
     assert "Position as of <strong>Q3 2024/25</strong>" in html
-    assert '<span class="figure">2</span> overdue actions' in html
+    assert (
+        '<span class="figure">2</span> overdue actions</a> <span class="small">as of 31 Dec 2024'
+        in html
+    )
     assert '<span class="figure">1</span> slipped actions' in html
     assert '<span class="figure">2</span> measures below target' in html
     assert '<span class="figure">3</span> items not updated this period' in html
@@ -128,12 +135,21 @@ def test_the_owner_drill_down_keeps_the_plan_and_period_it_was_opened_with(
     assert "table=actions&amp;format=csv" in html and f"period={q2.pk}&amp;owner" in html
 
 
+def _q3(built) -> int:
+    return built["periods"][2].pk
+
+
+def _drill_down(client, built) -> str:
+    rec = built["recs"][0]
+    url = reverse("reporting:dashboard_recommendation", args=[rec.pk])
+    return client.get(url, {"period": _q3(built)}).content.decode()
+
+
 def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
     client, built, board_member
 ):
     client.force_login(board_member)
-    rec = built["recs"][0]
-    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    html = _drill_down(client, built)
     assert "red in Q3 2024/25" in html  # 1.1's commentary
     assert "M2 dip sample" in html and "below target" in html
     assert html.count('class="chart chart-measure"') == 2  # each measure's results over time
@@ -148,8 +164,7 @@ def test_an_overridden_measure_rag_shows_its_reason_in_the_drill_down(
     m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
     measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
     client.force_login(board_member)
-    rec = built["recs"][0]
-    html = client.get(reverse("reporting:dashboard_recommendation", args=[rec.pk])).content.decode()
+    html = _drill_down(client, built)
     row = html[html.index('href="#measure-' + str(m2.pk)) :]
     row = row[: row.index("</tr>")]
     assert '<span class="rag rag-amber">Amber</span>' in row
@@ -165,7 +180,9 @@ def test_an_override_travels_with_the_rag_to_the_overview_lists_and_downloads(
     m2 = built["plan"].measures.get(text="M2 dip sample")  # 70% against 90 +/- 10: Red
     measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
     client.force_login(board_member)
-    html = client.get(reverse("reporting:dashboard") + f"?plan={built['plan'].slug}")
+    html = client.get(
+        reverse("reporting:dashboard"), {"plan": built["plan"].slug, "period": _q3(built)}
+    )
     html = html.content.decode()
     below = html[html.index('id="below-target"') : html.index('id="not-updated"')]
     row = below[below.index("M2 dip sample") :]
@@ -281,7 +298,8 @@ def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
 
 
 def _export(client, built, table: str, fmt: str, **params):
-    query = {"plan": built["plan"].slug, "table": table, "format": fmt} | params
+    query = {"plan": built["plan"].slug, "period": _q3(built), "table": table, "format": fmt}
+    query |= params
     response = client.get(reverse("reporting:dashboard_export"), query)
     assert response.status_code == 200
     return response
@@ -300,7 +318,14 @@ def test_the_overdue_table_downloads_as_csv(client, built, board_member):
         'filename="dashboard-board-plan-q3-202425-overdue.csv"' in response["Content-Disposition"]
     )
     rows = _csv_rows(response)
-    assert rows[0] == ["Ref", "Action", "Recommendation", "Accountable", "Due", "Days overdue"]
+    assert rows[0] == [
+        "Ref",
+        "Action",
+        "Recommendation",
+        "Accountable",
+        "Due",
+        "Days overdue as of 31 Dec 2024",
+    ]
     assert [(row[0], row[4], row[5]) for row in rows[1:]] == [
         ("2.2", "2024-06-30", "184"),
         ("1.1", "2024-11-30", "31"),
@@ -403,7 +428,7 @@ def test_every_table_on_the_pages_offers_both_downloads(client, built, board_mem
     pages = [
         reverse("reporting:dashboard"),
         reverse("reporting:dashboard") + f"?plan={plan.slug}",
-        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
+        reverse("reporting:dashboard_recommendation", args=[rec.pk]) + f"?period={_q3(built)}",
         reverse("reporting:dashboard_owner", args=[owner.pk]) + f"?plan={plan.slug}",
     ]
     offered: dict[str, set[str]] = {}
@@ -445,3 +470,109 @@ def test_an_unknown_table_is_not_found(client, built, board_member):
     url = reverse("reporting:dashboard_export")
     assert client.get(url, {"plan": built["plan"].slug, "table": "secrets"}).status_code == 404
     assert client.get(url, {"table": "overdue", "format": "csv"}).status_code == 404
+
+
+# Choice of periods, owners and bad values ---------------------------------------------
+
+
+def test_compare_with_offers_each_earlier_period_and_follows_the_choice(
+    client, built, board_member
+):
+    client.force_login(board_member)
+    q1, q2, q3 = built["periods"]
+    url = reverse("reporting:dashboard")
+    html = client.get(url, {"period": q3.pk}).content.decode()
+    select = html[
+        html.index('id="f-compare"') : html.index("</select>", html.index('id="f-compare"'))
+    ]
+    assert '<option value="">The period before</option>' in select
+    assert f'<option value="{q1.pk}" >Q1 2024/25</option>' in select
+    assert f'value="{q3.pk}"' not in select  # only earlier periods
+    assert "Movement compared with Q2 2024/25" in html
+    html = client.get(url, {"period": q3.pk, "compare": q1.pk}).content.decode()
+    assert "Movement compared with Q1 2024/25" in html
+    assert "Movement since Q1 2024/25" in html
+    assert f'<option value="{q1.pk}" selected>Q1 2024/25</option>' in html
+    # Links from the page keep the choice.
+    assert f"compare={q1.pk}" in html
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"period": "abc"}, "The period in the link is not one of this plan"),
+        ({"period": "999999"}, "The period in the link is not one of this plan"),
+        ({"compare": "x"}, "“Compare with” must be a period before the one shown"),
+        ({"compare": "LATER"}, "“Compare with” must be a period before the one shown"),
+        ({"recommendation": "0"}, "The recommendation in the link is not in this plan"),
+        ({"owner": "999999"}, "The owner in the link was not found"),
+        ({"owner": "1e9"}, "The owner in the link was not found"),
+        ({"plan": "no-such-plan"}, "The plan in the link was not found"),
+    ],
+)
+def test_a_bad_value_in_the_link_is_said_on_the_page_not_an_error(
+    client, built, board_member, params, message
+):
+    client.force_login(board_member)
+    if params.get("compare") == "LATER":
+        params = {"period": built["periods"][1].pk, "compare": _q3(built)}
+    response = client.get(reverse("reporting:dashboard"), {"plan": built["plan"].slug} | params)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+
+
+def test_the_owner_filter_lists_each_owner_once_following_merges(
+    client, built, board_member, plan_admin
+):
+    from plans import people
+
+    a12 = built["actions"][1]
+    kept = factories.OwnerFactory(post="Corporate Leadership Team (CLT)", person_name="")
+    duplicate = factories.OwnerFactory(post="CLT")
+    a12.owners.add(duplicate)
+    built["actions"][3].owners.add(kept)
+    people.owners_merge(duplicate=duplicate, kept=kept, by=plan_admin)
+    built["owner"].person_name = "Alex Example"
+    built["owner"].save()
+    client.force_login(board_member)
+    url = reverse("reporting:dashboard")
+    html = client.get(url, {"period": _q3(built)}).content.decode()
+    select = html[html.index('id="f-owner"') : html.index("</select>", html.index('id="f-owner"'))]
+    assert select.count("Corporate Leadership Team (CLT)") == 1
+    assert ">CLT<" not in select
+    # The owner's display name: the post and who holds it.
+    assert "Head of Service – Care Leavers (Alex Example)" in select
+    # An old link naming the duplicate shows the kept owner's actions.
+    html = client.get(url, {"period": _q3(built), "owner": duplicate.pk}).content.decode()
+    assert f'<option value="{kept.pk}" selected>' in html
+    assert "Actions of Corporate Leadership Team (CLT) only" in html
+    # And the duplicate's own page is the kept owner's.
+    page = client.get(reverse("reporting:dashboard_owner", args=[duplicate.pk]))
+    assert page.status_code == 200
+    assert "<title>Corporate Leadership Team (CLT): dashboard" in page.content.decode()
+
+
+def test_measures_with_nothing_to_show_are_listed_in_one_line_not_a_row_or_chart_each(
+    client, built, board_member, plan_admin
+):
+    a12 = built["actions"][1]
+    factories.MeasureFactory(action=a12, text="M4 nothing recorded yet")
+    factories.MeasureFactory(action=a12, text="M5 nothing recorded yet")
+    rated = factories.MeasureFactory(action=built["actions"][0], text="M6 rated, no results")
+    services.rating_record(
+        item=rated, rag="green", user=plan_admin, commentary="On track", period=built["periods"][2]
+    )
+    client.force_login(board_member)
+    html = _drill_down(client, built)
+    assert html.count('class="chart chart-measure"') == 2  # M1 and M2 have results
+
+    def line(start: str) -> str:
+        text = html[html.index(f'<p class="no-results">{start}') :]
+        return text[: text.index("</p>")]
+
+    untouched = line("Not rated yet, with no results or commentary: ")
+    assert f">{a12.ref}</a> (2 measures)." in untouched
+    assert "M4 nothing" not in html  # neither a row nor a chart
+    no_results = line("No results yet for: ")
+    assert f">{rated.action.ref}</a>." in no_results
+    assert "M6 rated, no results" in html  # its row stays: it has a rating
