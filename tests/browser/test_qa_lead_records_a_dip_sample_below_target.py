@@ -13,8 +13,8 @@ from tests import factories
 from tests.browser.conftest import (
     PLAYWRIGHT_MISSING,
     axe_violations,
-    follow_nav,
     fill_date,
+    follow_nav,
     open_quarter,
     sign_in,
 )
