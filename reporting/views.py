@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plans import bounds, roles
 from plans.models import Plan
 from plans.services import ConflictError
-from reporting import appendices, services
+from reporting import appendices, services, stale
 from reporting.forms import AppendixForm, EditReportForm, ReportForm
 from reporting.models import CommitteeReport, ReportAppendix, ReportRender
 
@@ -142,6 +142,8 @@ def _detail(
             "nav": "reports",
             "appendix_entries": report.appendix_entries.all(),
             "appendix_form": form,
+            "stale_references": stale.stale_references(report),
+            "previous_period": stale.previous_period(report),
         },
         status=status,
     )
