@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from plans.services import ConflictError
 from reporting import appendices, services
@@ -156,3 +157,24 @@ def test_a_board_member_cannot_approve(client, built, board_member):
     assert approve(client, built.report).status_code == 403
     built.report.refresh_from_db()
     assert not built.report.is_approved
+
+
+def pdf_pages(report) -> list[str]:
+    render = ReportRender.objects.create(
+        report=report, number=ReportRender.objects.filter(report=report).count() + 1
+    )
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+    return [" ".join(p.extract_text().split()) for p in PdfReader(render.pdf.open("rb")).pages]
+
+
+def test_every_page_of_a_draft_pdf_says_draft_and_an_approved_one_does_not(built, clerk):
+    pages = pdf_pages(built.report)
+    assert "DRAFT: NOT YET APPROVED" in pages[0].upper()
+    for number, text in enumerate(pages[1:], start=2):
+        assert "DRAFT ·" in text, number
+
+    report = services.report_approve(
+        report=built.report, expected_version=built.report.version, user=clerk
+    )
+    assert not any("DRAFT" in text for text in pdf_pages(report))
