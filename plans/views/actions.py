@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -92,11 +93,10 @@ def _saved_message(rating: Rating, action: Action) -> str:
 
 
 def _keep_upload(
-    form: ActionUpdateForm, kept: evidence.Kept | None, *, user_id: int, action_id: int
+    upload: UploadedFile | None, kept: evidence.Kept | None, *, user_id: int, action_id: int
 ) -> evidence.Kept | None:
     """The file to carry through the page shown again with errors: the one just chosen
     if it is one we accept (replacing any kept before), else the one kept before."""
-    upload = form.files.get("evidence_file")
     if upload is None:
         return kept
     new = evidence.evidence_keep(upload, user_id=user_id, action_id=action_id)
@@ -191,7 +191,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect(f"{action.get_absolute_url()}#rating-{rating.pk}")
         else:
             status = 400
-        kept = _keep_upload(form, kept, **owner)
+        kept = _keep_upload(request.FILES.get("evidence_file"), kept, **owner)
         # The period may have closed or moved on since the form was loaded.
         period = services.open_period(plan)
     else:

@@ -123,6 +123,18 @@ def test_do_not_attach_drops_the_kept_file(client, director, on_time, settings):
     assert kept_files(settings) == []
 
 
+def test_a_file_chosen_when_someone_else_saved_first_is_kept_too(client, director, on_time):
+    client.force_login(director)
+    response = post(client, on_time, version=on_time.version + 3, evidence_file=pdf())
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else updated 2.1" in page
+    assert "Your file Audit_summary.pdf is kept with it." in page
+    on_time.refresh_from_db()
+    post(client, on_time, evidence_kept=kept_token(page))
+    assert Evidence.objects.get().file.name.endswith("Audit_summary.pdf")
+
+
 def test_a_refused_file_is_not_kept(client, director, on_time, settings):
     client.force_login(director)
     fake = SimpleUploadedFile("report.pdf", b"MZ not a pdf", "application/pdf")
