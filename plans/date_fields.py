@@ -100,7 +100,7 @@ class DayMonthYearField(forms.DateField):
                 raise ValidationError(f"{self._name}: the year must have 4 numbers, like 2025")
             try:
                 return dt.date(int(year), int(month), int(day))
-            except ValueError:
+            except (ValueError, OverflowError):  # 31 2 2025; a day of twenty digits
                 raise ValidationError(f"{self._name} must be a real date") from None
         value = str(value or "").strip()
         if not value:
