@@ -10,14 +10,8 @@ from django import forms
 from audits import services
 from audits.models import AuditSchedule
 from plans.bounds import BoundedForm
+from plans.date_fields import DayMonthYearField
 from plans.models import RAG, Owner, Plan, Recommendation
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
 
 
 def _add_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
@@ -31,7 +25,7 @@ def _add_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
 class DipSampleForm(BoundedForm):
     """One dip sample. The result is worked out from the two counts, never typed."""
 
-    sampled_on = forms.DateField(label="Date sampled", widget=DateInput())
+    sampled_on = DayMonthYearField(label="Date sampled", noun="the date sampled")
     sample_size = forms.IntegerField(
         label="Case files sampled",
         widget=forms.NumberInput(attrs={"min": 1, "inputmode": "numeric"}),
@@ -127,11 +121,11 @@ class ScheduleForm(BoundedForm):
         label="Number of rounds",
         widget=forms.NumberInput(attrs={"min": 1, "max": services.MAX_ROUNDS}),
     )
-    first_due = forms.DateField(label="First round due", widget=DateInput())
-    review_date = forms.DateField(
+    first_due = DayMonthYearField(label="First round due", noun="the date the first round is due")
+    review_date = DayMonthYearField(
         label="Review date (optional)",
+        noun="the review date",
         required=False,
-        widget=DateInput(),
         help_text="When the results are reviewed after the last round.",
     )
     source_text = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -155,7 +149,7 @@ class ScheduleForm(BoundedForm):
 class MeasureValueForm(BoundedForm):
     """A performance figure with the comparators the committee report quotes."""
 
-    as_of = forms.DateField(label="As of", widget=DateInput())
+    as_of = DayMonthYearField(label="As of", noun="the date the figure is as of")
     value = forms.DecimalField(label="Figure", max_digits=9, decimal_places=2)
     national_average = forms.DecimalField(
         label="National average (optional)", required=False, max_digits=9, decimal_places=2

@@ -75,8 +75,42 @@ class _UsernameWithinLimit:
         return username
 
 
-class SignInForm(_UsernameWithinLimit, auth_forms.AuthenticationForm):
+# What a missing answer says on the sign-in and password pages, instead of Django's
+# "This field is required.".
+REQUIRED = {
+    "username": "Enter your username",
+    "password": "Enter your password",
+    "email": "Enter the e-mail address your account uses",
+    "old_password": "Enter your current password",
+    "new_password1": "Enter a new password",
+    "new_password2": "Enter the new password again",
+}
+
+
+class _PlainRequired:
+    """Each required field of the form says what to enter when it is left empty."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name in REQUIRED:
+                field.error_messages["required"] = REQUIRED[name]
+
+
+class SignInForm(_PlainRequired, _UsernameWithinLimit, auth_forms.AuthenticationForm):
     """The sign-in page's form."""
+
+
+class ResetRequestForm(_PlainRequired, auth_forms.PasswordResetForm):
+    """Asking for a password reset link."""
+
+
+class NewPasswordForm(_PlainRequired, auth_forms.SetPasswordForm):
+    """Choosing a password through a reset or invitation link."""
+
+
+class ChangePasswordForm(_PlainRequired, auth_forms.PasswordChangeForm):
+    """Changing one's password while signed in."""
 
 
 class AdminSignInForm(_UsernameWithinLimit, AdminAuthenticationForm):
@@ -154,6 +188,8 @@ def password_reset_refusal(*, email: str, address: str | None) -> str:
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset request, throttled (password_reset_refusal)."""
 
+    form_class = ResetRequestForm
+
     def form_valid(self, form):
         refusal = password_reset_refusal(
             email=form.cleaned_data["email"], address=client_address(self.request)
@@ -170,6 +206,8 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Django's new-password step. A password chosen through a reset link also ends a
     sign-in lock-out of the account's user name: whoever holds the mailbox has shown
     that they are the account's owner, and the guesses were at the old password."""
+
+    form_class = NewPasswordForm
 
     def form_valid(self, form):
         response = super().form_valid(form)

@@ -25,7 +25,16 @@ urlpatterns = [
         accounts.PasswordResetConfirmView.as_view(),
         name="password_reset_confirm",
     ),
-    path("accounts/welcome/<uidb64>/<token>/", people_views.choose_password, name="invitation"),
+    path(
+        "accounts/welcome/<uidb64>/<token>/",
+        people_views.ChoosePasswordView.as_view(form_class=accounts.NewPasswordForm),
+        name="invitation",
+    ),
+    path(
+        "accounts/password_change/",
+        auth_views.PasswordChangeView.as_view(form_class=accounts.ChangePasswordForm),
+        name="password_change",
+    ),
     path("accounts/two-step/", mfa_views.manage, name="mfa_manage"),
     path("accounts/two-step/set-up/", mfa_views.setup, name="mfa_setup"),
     path("accounts/two-step/code/", mfa_views.verify, name="mfa_verify"),

@@ -167,10 +167,43 @@ def _without_blank(to_python: Callable) -> Callable:
     return clean
 
 
+_DJANGO_REQUIRED = str(forms.Field.default_error_messages["required"])
+_DJANGO_INVALID_CHOICES = {
+    str(forms.ChoiceField.default_error_messages["invalid_choice"]),
+    str(forms.ModelChoiceField.default_error_messages["invalid_choice"]),
+}
+
+
+def _lowered(label: str) -> str:
+    """A label inside a sentence: "Date sampled" becomes "date sampled"; "RAG" stays."""
+    return label if label[1:2].isupper() else label[:1].lower() + label[1:]
+
+
+def required_message(label: str, field: forms.Field) -> str:
+    """What a missing answer says when the form gives nothing better than Django's
+    "This field is required.": what to do, naming the field."""
+    if isinstance(field, forms.BooleanField):
+        return f"Tick “{label}” to go on"
+    if isinstance(field, forms.FileField):
+        return f"Choose a file for {_lowered(label)}"
+    if isinstance(field, forms.ChoiceField | forms.ModelChoiceField):
+        return f"Choose {_lowered(label)}"
+    return f"Enter {_lowered(label)}"
+
+
+def _plain_messages(label: str, field: forms.Field) -> None:
+    if str(field.error_messages.get("required")) == _DJANGO_REQUIRED:
+        field.error_messages["required"] = required_message(label, field)
+    if str(field.error_messages.get("invalid_choice")) in _DJANGO_INVALID_CHOICES:
+        field.error_messages["invalid_choice"] = f"Choose {_lowered(label)} from the options given"
+
+
 def bound_field(name: str, field: forms.Field, *, limit: int = TEXT_LIMIT) -> forms.Field:
     """Add the bounds to one form field, in place, and return it. `limit` is the length
-    limit of a text field that has none."""
+    limit of a text field that has none. Django's default "This field is required." and
+    "Select a valid choice" become messages naming the field."""
     label = _label(name, field)
+    _plain_messages(label, field)
     if isinstance(field, forms.DateField | forms.DateTimeField):
         field.validators.append(check_date)
     elif isinstance(field, forms.CharField) and not isinstance(field.widget, forms.PasswordInput):

@@ -10,16 +10,21 @@ check in the view.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.core.validators import URLValidator
 from django.http import FileResponse
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from plans.models import Evidence
@@ -253,3 +258,101 @@ def evidence_response(evidence: Evidence) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- A file kept through a form's errors -------------------------------------------------
+#
+# A browser never keeps a chosen file when a page comes back with errors, so a director
+# who attached evidence and mistyped a date would lose it without noticing. A file that
+# passed `evidence_check` is kept in storage instead, and the form carries a signed token
+# naming it, for this user and this action only, for KEPT_SECONDS. A kept file is
+# deleted when the update is saved; those never used are deleted by the next `evidence_keep`
+# once they are older than KEPT_SECONDS.
+
+KEPT_DIR = "kept-evidence"
+KEPT_SECONDS = 24 * 60 * 60
+_KEPT_SALT = "plans.evidence.kept"
+
+
+@dataclass(frozen=True)
+class Kept:
+    """A kept file: its token for the form and the name the person chose."""
+
+    token: str
+    name: str
+
+
+def evidence_keep(upload: UploadedFile, *, user_id: int, action_id: int) -> Kept | None:
+    """Keep an upload through a form's errors, or None if it is not a file we accept
+    (then its own error says why, and nothing is stored)."""
+    try:
+        evidence_check(upload)
+    except ValidationError:
+        return None
+    evidence_kept_sweep()
+    name = safe_name(upload.name or "")
+    upload.seek(0)
+    # Flat, so that nothing is left behind when a file is deleted: "<32 hex>-<name>".
+    path = default_storage.save(f"{KEPT_DIR}/{secrets.token_hex(16)}-{name}", upload)
+    upload.seek(0)
+    token = signing.dumps({"u": user_id, "a": action_id, "p": path}, salt=_KEPT_SALT)
+    return Kept(token=token, name=name)
+
+
+def _kept_path(token: str, *, user_id: int, action_id: int) -> str | None:
+    try:
+        value = signing.loads(token, salt=_KEPT_SALT, max_age=KEPT_SECONDS)
+    except signing.BadSignature:  # also raised for an expired token
+        return None
+    if not isinstance(value, dict) or value.get("u") != user_id or value.get("a") != action_id:
+        return None
+    path = value.get("p")
+    if not isinstance(path, str) or not path.startswith(f"{KEPT_DIR}/") or ".." in path:
+        return None
+    return path
+
+
+def _kept_name(path: str) -> str:
+    return os.path.basename(path)[33:]
+
+
+def evidence_kept(token: str, *, user_id: int, action_id: int) -> Kept | None:
+    """The kept file a form's token names, if it is this user's for this action and
+    still stored."""
+    path = _kept_path(token, user_id=user_id, action_id=action_id)
+    if path is None or not default_storage.exists(path):
+        return None
+    return Kept(token=token, name=_kept_name(path))
+
+
+def evidence_kept_upload(token: str, *, user_id: int, action_id: int) -> UploadedFile | None:
+    """The kept file as an upload, to be checked and saved like a new one."""
+    path = _kept_path(token, user_id=user_id, action_id=action_id)
+    if path is None or not default_storage.exists(path):
+        return None
+    with default_storage.open(path, "rb") as stored:
+        content = stored.read()
+    return SimpleUploadedFile(_kept_name(path), content)
+
+
+def evidence_kept_discard(token: str, *, user_id: int, action_id: int) -> None:
+    """Delete a kept file (once saved as evidence, or no longer wanted)."""
+    path = _kept_path(token, user_id=user_id, action_id=action_id)
+    if path is not None:
+        default_storage.delete(path)
+
+
+def evidence_kept_sweep(*, now: dt.datetime | None = None) -> int:
+    """Delete kept files older than KEPT_SECONDS; returns how many."""
+    now = now or timezone.now()
+    try:
+        _, names = default_storage.listdir(KEPT_DIR)
+    except FileNotFoundError:
+        return 0
+    deleted = 0
+    for name in names:
+        path = f"{KEPT_DIR}/{name}"
+        if (now - default_storage.get_modified_time(path)).total_seconds() > KEPT_SECONDS:
+            default_storage.delete(path)
+            deleted += 1
+    return deleted

@@ -9,6 +9,7 @@ from django import forms
 
 from plans import evidence, selectors
 from plans.bounds import TEXT_LIMIT, BoundedForm
+from plans.date_fields import DayMonthYearField, DayMonthYearWidget
 from plans.models import RAG, Plan
 
 
@@ -43,13 +44,6 @@ class MyActionsFilterForm(BoundedForm):
         )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
 class ActionUpdateForm(BoundedForm):
     """The monthly update of an action. Field names are the keyword arguments of
     `plans.services.action_update`, so its errors land on the right field."""
@@ -79,12 +73,14 @@ class ActionUpdateForm(BoundedForm):
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=TEXT_LIMIT,
     )
-    recovery_due = forms.DateField(label="By when", required=False, widget=DateInput())
-    completed_on = forms.DateField(
+    recovery_due = DayMonthYearField(
+        label="By when", noun="the date it will be back on track", required=False
+    )
+    completed_on = DayMonthYearField(
         label="Date completed",
+        noun="the date completed",
         help_text="Blue means complete.",
         required=False,
-        widget=DateInput(),
     )
     evidence_file = forms.FileField(label="Attach a file", required=False)
     evidence_link = forms.URLField(
@@ -100,7 +96,7 @@ class ActionUpdateForm(BoundedForm):
         required=False,
         max_length=200,
     )
-    new_due_date = forms.DateField(label="New due date", required=False, widget=DateInput())
+    new_due_date = DayMonthYearField(label="New due date", noun="the new due date", required=False)
     due_date_reason = forms.CharField(
         label="Why is the due date changing?",
         required=False,
@@ -127,7 +123,9 @@ class ActionUpdateForm(BoundedForm):
             if self.is_bound and name in self.errors:
                 described.append(f"id_{name}-error")
                 form_field.widget.attrs["aria-invalid"] = "true"
-            if described and name != "rag":
+            # A group of inputs (the radios, a date's boxes) is described on its fieldset.
+            grouped = name == "rag" or isinstance(form_field.widget, DayMonthYearWidget)
+            if described and not grouped:
                 form_field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def add_service_error(self, error) -> None:

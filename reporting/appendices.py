@@ -119,6 +119,7 @@ def appendix_add(
     *, report: CommitteeReport, label: str, title: str, upload: UploadedFile | None, user=None
 ) -> ReportAppendix:
     """List a new appendix after the others, with its PDF if given."""
+    report.check_editable()
     label, title = label.strip(), title.strip()
     if not label or not title:
         raise ValidationError("An appendix needs its label (1, 2a…) and its title.")
@@ -149,6 +150,7 @@ def appendix_add(
 
 def appendix_delete(*, appendix: ReportAppendix, user=None) -> None:
     """Remove an uploaded appendix (the generated ones stay: they are the report)."""
+    appendix.report.check_editable()
     if appendix.kind != ReportAppendix.Kind.UPLOAD:
         raise ValidationError("The generated appendices are part of the report.")
     if appendix.file:

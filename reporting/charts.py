@@ -113,6 +113,28 @@ def _truncate(text: str, max_width: float, size: float) -> str:
     return text  # pragma: no cover - the whole text fitted after all
 
 
+def _wrap(text: str, max_width: float, size: float, *, max_lines: int = 8) -> list[str]:
+    """``text`` in lines of whole words that fit ``max_width``: a long title is read in
+    full, not cut to "…to ensu…". Only past ``max_lines`` is the last line cut, and a
+    single word wider than a line is cut to fit it."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split():
+        candidate = f"{line} {word}" if line else word
+        if _text_width(candidate, size) <= max_width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = _truncate(word, max_width, size)
+    if line:
+        lines.append(line)
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1 :])
+        lines = [*lines[: max_lines - 1], _truncate(rest, max_width, size)]
+    return lines or [""]
+
+
 def _nice_step(raw: float, *, whole: bool = False) -> float:
     """A round tick step (1, 2, 2.5 or 5 times a power of ten) of at least ``raw``.
 
@@ -289,10 +311,19 @@ def rag_stacked_bars(
         counts = _rag_counts(raw_counts)
         total = sum(counts.values())
         sentences.append(_rag_sentence(row_label, counts, names))
-        shown = _truncate(row_label, label_width - 4, 12)
+        lines = _wrap(row_label, label_width - 4, 12)
+        shown = (
+            _text(lines[0])
+            if len(lines) == 1
+            else "".join(
+                f'<tspan x="0" dy="{0 if index == 0 else 14}">{_text(line)}</tspan>'
+                for index, line in enumerate(lines)
+            )
+        )
+        label_bottom = y + 14 * len(lines) + 6
         row = [
             f"<title>{_text(row_label)}</title>",
-            f'<text x="0" y="{y + 14}">{_text(shown)}</text>',
+            f'<text x="0" y="{y + 14}">{shown}</text>',
             f'<text x="{_n(width)}" y="{y + 14}" text-anchor="end" font-weight="bold">'
             f"{total}</text>",
         ]
@@ -335,7 +366,7 @@ def rag_stacked_bars(
                 f'fill="{SECONDARY_TEXT_COLOUR}">{_text(words)}</text>'
             )
             y += 14
-        y += 10
+        y = max(y, label_bottom) + 10
         parts.append(f'<g class="row">{"".join(row)}</g>')
 
     legend, legend_height = _rag_legend(names, y + 4, width)

@@ -179,7 +179,8 @@ class AreaSummary:
 
 @dataclass
 class Exception_:
-    """A Red or Amber item or a slipped due date, with what is being done about it."""
+    """A Red or Amber item, with whether its due date slipped or passed, and what is
+    being done about it."""
 
     kind: str  # "action" or "measure"
     ref: str
@@ -647,6 +648,9 @@ def _facet_positions(
     return [facet.label for facet in used], result
 
 
+EXCEPTION_RAGS = (RAG.RED, RAG.AMBER)
+
+
 def _exceptions(areas: list[AreaSummary], cutoff: dt.datetime | None) -> list[Exception_]:
     found = []
     for area in areas:
@@ -664,7 +668,7 @@ def _facet_exceptions(area: AreaSummary, cutoff: dt.datetime | None) -> list[Exc
     ]
     found = []
     for position in area.facets:
-        if position.rag not in (RAG.RED, RAG.AMBER):
+        if position.rag not in EXCEPTION_RAGS:
             continue
         found.append(
             Exception_(
@@ -689,7 +693,10 @@ def _item_exceptions(rows: list[ActionRow]) -> list[Exception_]:
     found = []
     for row in rows:
         action = row.action
-        if row.rag in (RAG.RED, RAG.AMBER) or row.slipped or row.overdue:
+        # Only what the plan's owners say is off track: a Green or Blue item whose date
+        # slipped or passed is on track by their rating, and an item never rated is listed
+        # under "Not yet rated". Slipped and overdue are shown on the Red and Amber items.
+        if row.rag in EXCEPTION_RAGS:
             found.append(
                 Exception_(
                     kind="action",
@@ -707,7 +714,7 @@ def _item_exceptions(rows: list[ActionRow]) -> list[Exception_]:
                 )
             )
         for measure in row.measures:
-            if measure.rag in (RAG.RED, RAG.AMBER):
+            if measure.rag in EXCEPTION_RAGS:
                 commentary = measure.commentary
                 if measure.mitigation and measure.mitigation not in commentary:
                     commentary = "\n".join(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from plans.bounds import BoundedModelForm
+from plans.bounds import BoundedForm, BoundedModelForm, bound_field
+from plans.date_fields import DayMonthYearField
 from plans.models import Plan, ReportingPeriod
 from reporting.models import CommitteeReport
 from reporting.services import COVER_FIELDS, REPORT_FIELDS
@@ -55,9 +56,6 @@ class ReportForm(BoundedModelForm):
             **dict.fromkeys(NARRATIVE_FIELDS, SECTION_HINT),
         }
         widgets = {
-            "meeting_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "deadline_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "cabinet_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "access": forms.RadioSelect,
             "title": forms.TextInput(attrs={"size": 80}),
             "committee": forms.TextInput(attrs={"size": 60}),
@@ -76,6 +74,19 @@ class ReportForm(BoundedModelForm):
             state=ReportingPeriod.State.UPCOMING
         ).order_by("-end")
         self.fields["period"].empty_label = None
+        self.fields["period"].error_messages["invalid_choice"] = (
+            "Choose one of the plan's periods that has started"
+        )
+        for name, noun in DATE_NOUNS.items():
+            old = self.fields[name]
+            self.fields[name] = bound_field(
+                name,
+                DayMonthYearField(
+                    label=old.label, noun=noun, required=old.required, help_text=old.help_text
+                ),
+            )
+        for name, message in REQUIRED.items():
+            self.fields[name].error_messages["required"] = message
         self.fields["period"].label_from_instance = _period_choice
         marked = set(self.instance.not_applicable or []) if self.instance.pk else set()
         marked |= set(self.initial.get("not_applicable") or [])
@@ -134,13 +145,34 @@ class ReportForm(BoundedModelForm):
         return fields
 
 
+# How the errors name the report's dates (GOV.UK: "Enter the …", "… must include a month").
+DATE_NOUNS = {
+    "meeting_date": "the report's meeting date",
+    "deadline_date": "the deadline date",
+    "cabinet_date": "the date of the Cabinet meeting",
+}
+# What a missing required field says, in the clerk's words.
+REQUIRED = {
+    "period": "Choose the period whose position the report shows",
+    "committee": "Enter the committee the report goes to",
+    "title": "Enter the report's title",
+    "access": "Choose whether the report is public or exempt",
+}
+
+
 def _period_choice(period: ReportingPeriod) -> str:
     state = "" if period.is_closed else f" ({period.get_state_display().lower()}: a draft)"
     return f"{period.label}, to {period.end:%-d %B %Y}{state}"
 
 
 class EditReportForm(ReportForm):
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    version = forms.IntegerField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "The form is incomplete: reload the report and make your change again",
+            "invalid": "The form is incomplete: reload the report and make your change again",
+        },
+    )
     reason = forms.CharField(
         label="What changed (optional)",
         required=False,
@@ -149,11 +181,19 @@ class EditReportForm(ReportForm):
     )
 
 
-class AppendixForm(forms.Form):
+class AppendixForm(BoundedForm):
     """An appendix the clerk adds: its label and title, and the PDF if it is to hand."""
 
-    label = forms.CharField(max_length=10, help_text="As section 12 names it: 1, 2a, C…")
-    title = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"size": 60}))
+    label = forms.CharField(
+        max_length=10,
+        help_text="As section 12 names it: 1, 2a, C…",
+        error_messages={"required": "Enter the appendix's label, as section 12 names it"},
+    )
+    title = forms.CharField(
+        max_length=300,
+        widget=forms.TextInput(attrs={"size": 60}),
+        error_messages={"required": "Enter the appendix's title"},
+    )
     file = forms.FileField(
         required=False,
         label="PDF (optional)",

@@ -24,6 +24,10 @@ class CommitteeReport(TimeStamped, Versioned):
         PUBLIC = "public", "Public report"
         EXEMPT = "exempt", "Exempt report"
 
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        APPROVED = "approved", "Approved"
+
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="committee_reports")
     period = models.ForeignKey(
         ReportingPeriod, on_delete=models.PROTECT, related_name="committee_reports"
@@ -74,10 +78,40 @@ class CommitteeReport(TimeStamped, Versioned):
         blank=True,
         related_name="+",
     )
+    # Draft until a clerk or plan administrator approves it; an approved report is not
+    # edited until it is moved back to draft (reporting.services.report_approve).
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["-meeting_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="draft", approved_at__isnull=True)
+                | Q(status="approved", approved_at__isnull=False),
+                name="%(app_label)s_%(class)s_approved_has_a_time",
+            )
+        ]
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
+
+    def check_editable(self) -> None:
+        """An approved report is what the committee was sent: refuse a change to it."""
+        if self.is_approved:
+            raise ValidationError(
+                "This report is approved, so it cannot be changed. Move it back to draft "
+                "first, saying why; it will need approving again."
+            )
 
     def __str__(self) -> str:
         return f"{self.committee}, {self.meeting_date:%d %B %Y}"

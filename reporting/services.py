@@ -169,11 +169,44 @@ def report_update(
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown report fields: {sorted(unknown)}")
+    CommitteeReport.objects.get(pk=report.pk).check_editable()
     if period is not None:
         _check_period(report.plan, period)
         report.period = period
     for name, value in fields.items():
         setattr(report, name, value)
+    return save_versioned(report, expected_version=expected_version, user=user, reason=reason)
+
+
+def report_approve(*, report: CommitteeReport, expected_version: int, user) -> CommitteeReport:
+    """Approve a draft report: who and when are kept on it and in its history. Its
+    period must have closed, so that the positions it shows can no longer change."""
+    if report.is_approved:
+        raise ValidationError("This report is already approved.")
+    if not report.period.is_closed:
+        raise ValidationError(
+            f"{report.period.label} is still open, so its positions can still change: "
+            "approve the report once the period has closed."
+        )
+    report.status = CommitteeReport.Status.APPROVED
+    report.approved_by = user
+    report.approved_at = timezone.now()
+    return save_versioned(report, expected_version=expected_version, user=user, reason="approved")
+
+
+def report_to_draft(
+    *, report: CommitteeReport, expected_version: int, user, reason: str
+) -> CommitteeReport:
+    """Move an approved report back to draft so that it can be changed, saying why."""
+    if not report.is_approved:
+        raise ValidationError("This report is already a draft.")
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why the approved report needs changing."})
+    report.status = CommitteeReport.Status.DRAFT
+    report.approved_by = None
+    report.approved_at = None
+    reason = f"moved back to draft: {reason}"
     return save_versioned(report, expected_version=expected_version, user=user, reason=reason)
 
 

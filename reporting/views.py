@@ -16,17 +16,17 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plans import roles
+from plans import bounds, roles
 from plans.models import Plan
 from plans.services import ConflictError
-from reporting import appendices, services
+from reporting import appendices, services, stale
 from reporting.forms import AppendixForm, EditReportForm, ReportForm
 from reporting.models import CommitteeReport, ReportAppendix, ReportRender
 
 
 def _report(request: HttpRequest, pk: int, *, manage: bool = False) -> CommitteeReport:
     report = get_object_or_404(
-        CommitteeReport.objects.select_related("plan", "period", "created_by"), pk=pk
+        CommitteeReport.objects.select_related("plan", "period", "created_by", "approved_by"), pk=pk
     )
     allowed = (
         roles.can_manage_reports(request.user, report.plan)
@@ -142,6 +142,8 @@ def _detail(
             "nav": "reports",
             "appendix_entries": report.appendix_entries.all(),
             "appendix_form": form,
+            "stale_references": stale.stale_references(report),
+            "previous_period": stale.previous_period(report),
         },
         status=status,
     )
@@ -188,9 +190,65 @@ def appendix_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve the report, and render it again so that its PDF no longer says Draft."""
+    report = _report(request, pk, manage=True)
+    try:
+        services.report_approve(
+            report=report, expected_version=_posted_version(request), user=request.user
+        )
+    except ConflictError:
+        messages.error(request, "Someone changed the report meanwhile: check it and approve again.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        services.render_request(report=report, user=request.user)
+        messages.success(
+            request,
+            "Report approved. It is being rendered again, without the Draft marking.",
+        )
+    return redirect(report)
+
+
+@login_required
+@require_POST
+def report_to_draft(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move an approved report back to draft, with the reason, so that it can be changed."""
+    report = _report(request, pk, manage=True)
+    try:
+        services.report_to_draft(
+            report=report,
+            expected_version=_posted_version(request),
+            user=request.user,
+            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
+        )
+    except ConflictError:
+        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "The report is a draft again: it can be changed.")
+    return redirect(report)
+
+
+def _posted_version(request: HttpRequest) -> int:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return 0  # never a stored version: reported as a change made meanwhile
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def report_edit(request: HttpRequest, pk: int) -> HttpResponse:
     report = _report(request, pk, manage=True)
+    if report.is_approved:
+        messages.error(
+            request,
+            "This report is approved, so it cannot be changed. Move it back to draft first.",
+        )
+        return redirect(report)
     conflict = None
     if request.method == "POST":
         form = EditReportForm(request.POST, instance=report, plan=report.plan)

@@ -144,3 +144,28 @@ def test_a_completed_password_reset_lifts_the_lock(client, director, settings):
     )
     assert signed_in.status_code == 302
     assert not AccessAttempt.objects.filter(username="director").exists()
+
+
+def test_an_empty_sign_in_says_what_to_enter(client, db):
+    response = client.post(reverse("login"), {"username": "", "password": ""})
+    page = response.content.decode()
+    assert "Enter your username" in page and "Enter your password" in page
+    assert "This field is required" not in page
+
+
+def test_an_empty_reset_request_and_new_password_say_what_to_enter(client, director):
+    page = client.post(reverse("password_reset"), {"email": ""}).content.decode()
+    assert "Enter the e-mail address your account uses" in page
+    client.post(reverse("password_reset"), {"email": director.email})
+    path = re.search(r"/accounts/reset/[^\s]+/", mail.outbox[0].body).group(0)
+    form = client.get(path, follow=True)
+    page = client.post(form.redirect_chain[-1][0], {}).content.decode()
+    assert "Enter a new password" in page and "Enter the new password again" in page
+    assert "This field is required" not in page
+
+
+def test_changing_a_password_with_nothing_entered_says_what_to_enter(client, director):
+    client.force_login(director)
+    page = client.post(reverse("password_change"), {}).content.decode()
+    assert "Enter your current password" in page
+    assert "This field is required" not in page

@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -91,6 +92,21 @@ def _saved_message(rating: Rating, action: Action) -> str:
     return text
 
 
+def _keep_upload(
+    upload: UploadedFile | None, kept: evidence.Kept | None, *, user_id: int, action_id: int
+) -> evidence.Kept | None:
+    """The file to carry through the page shown again with errors: the one just chosen
+    if it is one we accept (replacing any kept before), else the one kept before."""
+    if upload is None:
+        return kept
+    new = evidence.evidence_keep(upload, user_id=user_id, action_id=action_id)
+    if new is None:  # refused: its error says why, and an earlier file stays kept
+        return kept
+    if kept is not None:
+        evidence.evidence_kept_discard(kept.token, user_id=user_id, action_id=action_id)
+    return new
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
@@ -114,11 +130,21 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     period = services.open_period(plan)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     conflict = None
+    kept = None
     status = 200
     if request.method == "POST":
         form = ActionUpdateForm(request.POST, request.FILES, plan=plan)
+        owner = {"user_id": request.user.pk, "action_id": action.pk}
+        kept_token = request.POST.get("evidence_kept", "")
+        if kept_token and request.POST.get("evidence_kept_remove"):
+            evidence.evidence_kept_discard(kept_token, **owner)
+            kept_token = ""
+        kept = evidence.evidence_kept(kept_token, **owner) if kept_token else None
         if form.is_valid():
             data = form.cleaned_data
+            upload = data["evidence_file"]
+            if upload is None and kept is not None:
+                upload = evidence.evidence_kept_upload(kept.token, **owner)
             loaded_period = (
                 ReportingPeriod.objects.filter(pk=data["period"], plan=plan).first()
                 if data["period"]
@@ -135,7 +161,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
                     recovery=data["recovery"],
                     recovery_due=data["recovery_due"],
                     completed_on=data["completed_on"],
-                    evidence_file=data["evidence_file"],
+                    evidence_file=upload,
                     evidence_link=data["evidence_link"],
                     evidence_title=data["evidence_title"],
                     new_due_date=data["new_due_date"],
@@ -152,18 +178,20 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
                 fresh["version"] = str(error.current.version)
                 form = ActionUpdateForm(fresh, plan=plan)
                 form.is_valid()
-                conflict["had_file"] = bool(data["evidence_file"])
                 status = 409
             except ValidationError as error:
                 form.add_service_error(error)
                 status = 400
             else:
+                if kept is not None:
+                    evidence.evidence_kept_discard(kept.token, **owner)
                 messages.success(request, _saved_message(rating, action))
                 if next_url:
                     return redirect(f"{next_url}#action-{action.pk}")
                 return redirect(f"{action.get_absolute_url()}#rating-{rating.pk}")
         else:
             status = 400
+        kept = _keep_upload(request.FILES.get("evidence_file"), kept, **owner)
         # The period may have closed or moved on since the form was loaded.
         period = services.open_period(plan)
     else:
@@ -217,6 +245,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
             },
             "next": next_url,
             "evidence_limits": evidence.describe_limits(),
+            "kept": kept,
             "today": today,
             "nav": "my_actions",
         },

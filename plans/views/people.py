@@ -380,6 +380,3 @@ class ChoosePasswordView(auth_views.PasswordResetConfirmView):
             f"Your password is set. Sign in with your username, {form.user.get_username()}.",
         )
         return response
-
-
-choose_password = ChoosePasswordView.as_view()

@@ -26,6 +26,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from plans import bounds, periods, roles, services
 from plans.bounds import BoundedForm
+from plans.date_fields import DayMonthYearField
 from plans.models import (
     EXAMPLE_DATA_NOTE,
     RAG,
@@ -426,17 +427,17 @@ class PeriodsForm(BoundedForm):
         ("dates", 'Dated positions ("as of 1 March 2016")'),
     ]
     rule = forms.ChoiceField(choices=RULES, widget=forms.RadioSelect, initial="quarters")
-    start = forms.DateField(
+    start = DayMonthYearField(
         label="From",
+        noun="the first day",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Quarters and months: the first day to cover. Dated positions: when the "
         "first one starts (optional).",
     )
-    end = forms.DateField(
+    end = DayMonthYearField(
         label="To",
+        noun="the last day",
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Quarters and months: the last day to cover.",
     )
     dates = forms.CharField(

@@ -81,12 +81,12 @@ def test_a_typed_result_is_ignored(client, qa_lead, measure):
     ("overrides", "field", "message"),
     [
         ({"sample_size": "0"}, "sample_size", "at least 1 case file"),
-        ({"sample_size": ""}, "sample_size", "This field is required"),
+        ({"sample_size": ""}, "sample_size", "Enter case files sampled"),
         ({"compliant": "-1"}, "compliant", "cannot be negative"),
         ({"compliant": "11"}, "compliant", "cannot be more than the sample size (10)"),
         ({"compliant": "nine"}, "compliant", "Enter a whole number"),
         ({"sampled_on": "2099-01-01"}, "sampled_on", "cannot be in the future"),
-        ({"sampled_on": "31/02/2024"}, "sampled_on", "Enter a valid date"),
+        ({"sampled_on": "31/02/2024"}, "sampled_on", "The date sampled must be a real date"),
         ({"case_codes": "Jane Smith"}, "case_codes", "never names"),
         ({"case_codes": "BLOGGS"}, "case_codes", "at least one digit"),
     ],
@@ -101,7 +101,7 @@ def test_each_bad_input_gives_a_field_error_and_saves_nothing(
     assert message in response.context["form"].errors[field][0]
     html = response.content.decode()
     assert "There is a problem: nothing was saved" in html
-    assert f'href="#id_{field}"' in html
+    assert f'href="#{response.context["form"][field].id_for_label}"' in html
     assert not DipSample.objects.exists()
     assert not Rating.objects.exists()
 

@@ -167,3 +167,11 @@ def page_overflow(page) -> int:
         "() => Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
         " - window.innerWidth"
     )
+
+
+def fill_date(page, legend: str, day) -> None:
+    """Type a date into a day, month and year group, as a person would."""
+    group = page.get_by_role("group", name=legend)
+    group.get_by_label("Day").fill(str(day.day))
+    group.get_by_label("Month").fill(str(day.month))
+    group.get_by_label("Year").fill(str(day.year))

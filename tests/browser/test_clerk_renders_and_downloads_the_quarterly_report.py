@@ -4,6 +4,7 @@ renders it, waits until it is ready and downloads the PDF and its Word version.
 With no broker configured (the test default) the render job runs in the web process, as
 in the embedded demo; the page shows the state the job reached either way."""
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,13 @@ from plans.models import Plan
 from reporting.models import ReportRender
 from reporting.pdf import pdf_text
 from tests import factories
-from tests.browser.conftest import PLAYWRIGHT_MISSING, axe_violations, follow_nav, sign_in
+from tests.browser.conftest import (
+    PLAYWRIGHT_MISSING,
+    axe_violations,
+    fill_date,
+    follow_nav,
+    sign_in,
+)
 
 # Without playwright this module is skipped, with the reason, rather than failing to import.
 expect = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_MISSING).expect
@@ -39,7 +46,7 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
         str(plan.periods.get(label="Q2 2024/25").pk)
     )
     page.get_by_label("Committee", exact=True).fill(COMMITTEE)
-    page.get_by_label("Meeting date").fill("2024-11-11")
+    fill_date(page, "Meeting date", dt.date(2024, 11, 11))
     page.get_by_label("Agenda item number").fill("6")
     page.get_by_label("Report of").fill("Executive Director for Children and Young People")
     page.get_by_label("Recommendations to the committee").fill(

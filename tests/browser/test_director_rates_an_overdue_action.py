@@ -9,7 +9,13 @@ from django.utils.dateformat import format as date_format
 from plans import roles, services
 from plans.models import Action, Rating
 from tests import factories
-from tests.browser.conftest import PLAYWRIGHT_MISSING, axe_violations, open_quarter, sign_in
+from tests.browser.conftest import (
+    PLAYWRIGHT_MISSING,
+    axe_violations,
+    fill_date,
+    open_quarter,
+    sign_in,
+)
 
 # Without playwright this module is skipped, with the reason, rather than failing to import.
 expect = pytest.importorskip("playwright.sync_api", reason=PLAYWRIGHT_MISSING).expect
@@ -71,7 +77,7 @@ def test_a_director_rates_an_overdue_action_amber_and_sees_it_in_the_timeline_an
         "Most care leavers are allocated; the gap is three cases with agency cover."
     )
     page.get_by_text("Propose a new due date").click()
-    page.get_by_label("New due date").fill(NEW_DUE.isoformat())
+    fill_date(page, "New due date", NEW_DUE)
     page.get_by_label("Why is the due date changing?").fill(
         "Recruitment round closed without an appointment; re-advertised in October."
     )

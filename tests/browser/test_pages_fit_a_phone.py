@@ -43,7 +43,13 @@ def pages(examples) -> dict[str, list[str]]:
             f"/plans/recommendations/{rec.pk}/",
             "/plans/",
         ],
-        "qa": ["/audits/", f"/audits/measures/{measure.pk}/", "/plans/to-confirm/"],
+        "qa": [
+            "/audits/",
+            f"/audits/measures/{measure.pk}/",
+            f"/audits/measures/{measure.pk}/samples/new/",
+            f"/audits/measures/{measure.pk}/values/new/",
+            "/plans/to-confirm/",
+        ],
         "board": [
             "/reports/dashboard/",
             f"/reports/dashboard/?plan={plan.slug}",

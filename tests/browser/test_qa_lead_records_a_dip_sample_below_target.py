@@ -13,6 +13,7 @@ from tests import factories
 from tests.browser.conftest import (
     PLAYWRIGHT_MISSING,
     axe_violations,
+    fill_date,
     follow_nav,
     open_quarter,
     sign_in,
@@ -81,7 +82,7 @@ def test_a_qa_lead_records_a_dip_sample_below_target_with_mitigation_and_the_mea
     assert axe_violations(page) == []
 
     page.get_by_role("link", name="Record a dip sample").click()
-    page.get_by_label("Date sampled").fill(SAMPLED.isoformat())
+    fill_date(page, "Date sampled", SAMPLED)
     page.get_by_label("Case files sampled").fill("10")
     page.get_by_label("Of which compliant").fill("7")
     page.get_by_label("Findings").fill(

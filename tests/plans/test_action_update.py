@@ -638,3 +638,33 @@ def test_two_concurrent_updates_from_the_same_version_save_exactly_one():
     assert action.history.count() == history_before + 1
     saved = Rating.objects.get(action=action)
     assert RemedialAction.objects.filter(action=action).count() == (saved.rag == "amber")
+
+
+def test_a_new_due_date_is_typed_as_day_month_and_year(client, director, on_time):
+    client.force_login(director)
+    later = on_time.due_date + dt.timedelta(days=30)
+    page = client.get(url(on_time)).content.decode()
+    assert 'name="new_due_date_day"' in page and 'type="date"' not in page
+    assert "For example, 27 3 2025." in page
+    response = post(
+        client,
+        on_time,
+        new_due_date_day=str(later.day),
+        new_due_date_year=str(later.year),
+        due_date_reason="Rephased.",
+    )
+    assert response.status_code == 400
+    assert "The new due date must include a month" in response.content.decode()
+    response = post(
+        client,
+        on_time,
+        new_due_date_day=str(later.day),
+        new_due_date_month=str(later.month),
+        new_due_date_year=str(later.year),
+        due_date_reason="Rephased.",
+        rag="amber",
+        recovery="Agency cover.",
+    )
+    assert response.status_code == 302
+    on_time.refresh_from_db()
+    assert on_time.due_date == later

@@ -87,8 +87,8 @@ class _Form(bounds.BoundedForm):
 @pytest.mark.parametrize(
     ("data", "field", "words"),
     [
-        ({"reason": "\u200b"}, "reason", "This field is required."),
-        ({"reason": "\u200b\u200c \ufeff"}, "reason", "This field is required."),
+        ({"reason": "\u200b"}, "reason", "Enter why it changed"),
+        ({"reason": "\u200b\u200c \ufeff"}, "reason", "Enter why it changed"),
         ({"reason": "a\x0bb"}, "reason", "Why it changed contains a control character (U+000B)"),
         ({"reason": "ok", "note": "n\x00"}, "note", "Note contains a control character (U+0000)"),
         ({"reason": "x" * 5001}, "reason", "at most 5,000 characters long; this is 5,001"),

@@ -185,15 +185,26 @@ def test_legend_names_every_rating_in_words():
     ]
 
 
-def test_long_row_labels_are_cut_with_an_ellipsis_and_kept_whole_in_the_title():
+def test_long_row_labels_wrap_onto_lines_of_whole_words_and_push_the_next_row_down():
     label = "2 Supervision is regular, reflective and recorded on the child's file"
-    root = parse(rag_stacked_bars([(label, {"green": 1})], title="Ratings"))
-    row = root.find(f"{SVG}g[@class='row']")
+    root = parse(rag_stacked_bars([(label, {"green": 1}), ("3 Next", {"red": 1})], title="R"))
+    first, second = root.findall(f"{SVG}g[@class='row']")
 
-    assert row.find(f"{SVG}title").text == label
-    shown = row.find(f"{SVG}text").text
-    assert shown.endswith("\u2026")
-    assert label.startswith(shown[:-1])
+    assert first.find(f"{SVG}title").text == label
+    lines = [tspan.text for tspan in first.iter(f"{SVG}tspan")]
+    assert len(lines) > 1
+    assert " ".join(lines) == label  # every word, none cut
+    label_bottom = float(first.find(f"{SVG}text").get("y")) + 14 * (len(lines) - 1)
+    assert float(second.find(f"{SVG}rect").get("y")) > label_bottom
+
+
+def test_a_label_too_long_for_eight_lines_ends_with_an_ellipsis():
+    label = " ".join(["recommendation"] * 40)
+    root = parse(rag_stacked_bars([(label, {"green": 1})], title="R"))
+    lines = [tspan.text for tspan in root.iter(f"{SVG}tspan")]
+
+    assert len(lines) == 8
+    assert lines[-1].endswith("\u2026")
 
 
 def test_counts_too_narrow_for_their_segment_are_written_in_words_under_the_bar():

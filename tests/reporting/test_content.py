@@ -133,16 +133,29 @@ def test_a_due_date_revised_after_the_period_closed_is_not_in_its_report():
     assert not row(content, fourth.ref).slipped
 
 
-def test_an_open_action_past_its_due_date_is_an_exception():
+def test_an_action_past_its_due_date_is_an_exception_only_if_rated_red_or_amber():
     built = build_reported_plan(areas=1, actions_per_area=4)
-    fourth = built.actions[3]
-    type(fourth).objects.filter(pk=fourth.pk).update(
+    second, fourth = built.actions[1], built.actions[3]
+    type(fourth).objects.filter(pk__in=[second.pk, fourth.pk]).update(
         due_date=dt.date(2024, 8, 31), baseline_due_date=dt.date(2024, 8, 31)
     )
 
-    exceptions = {(e.kind, e.ref): e for e in content_of(built).exceptions}
+    content = content_of(built)
+    exceptions = {(e.kind, e.ref): e for e in content.exceptions}
 
-    assert exceptions[("action", fourth.ref)].overdue
+    assert row(content, fourth.ref).overdue and row(content, fourth.ref).rag == "green"
+    assert ("action", fourth.ref) not in exceptions
+    assert exceptions[("action", second.ref)].overdue
+    assert exceptions[("action", second.ref)].rag == "amber"
+
+
+def test_exceptions_hold_only_red_and_amber_items():
+    built = build_reported_plan(areas=2, actions_per_area=4)
+
+    content = content_of(built)
+
+    assert content.exceptions
+    assert {e.rag for e in content.exceptions} <= {"red", "amber"}
 
 
 def test_items_not_updated_this_period_are_listed_separately_with_their_last_update():

@@ -477,3 +477,29 @@ def test_each_outcome_measure_gives_its_rating_and_figures_above_its_chart(built
     assert "4 other measures have a target but no result recorded yet" in html
     cards = html[html.index('<div class="measure-cards">') :]
     assert cards.count('<img class="chart-image"') == 2
+
+
+def test_long_area_titles_are_printed_whole_and_long_tables_repeat_their_headers():
+    """An area's title is never cut ("…to ensu…") and the action plan's table, running
+    over several landscape pages, has its column headings at the top of each."""
+    built = build_reported_plan(areas=3, actions_per_area=9)
+    long_title = (
+        "The quality of support, advice, and guidance for care leavers, including those "
+        "with additional vulnerabilities, to ensure that this is timely, consistent, and "
+        "responsive to levels of need"
+    )
+    type(built.recommendations[0]).objects.filter(pk=built.recommendations[0].pk).update(
+        title=long_title
+    )
+    render = queued(built.report)
+    services.render_run(render_id=render.pk)
+    render.refresh_from_db()
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(render.pdf.open("rb")).pages]
+    text = " ".join(pages)
+
+    assert f"1. {long_title}" in text
+    start = next(i for i, page in enumerate(pages) if "THE ACTION PLAN, POSITION AS OF" in page)
+    appendix = [page for page in pages[start:] if "RAG CRITERIA" not in page]
+    assert len(appendix) >= 2, "the action plan should run over more than one page"
+    for page in appendix:
+        assert "Ref Outcome Actions Outcome measure Timescale" in page

@@ -189,6 +189,46 @@ def test_a_report_needs_a_committee_and_a_meeting_date(client, built, clerk):
     assert "There is a problem" in response.content.decode()
 
 
+def test_each_missing_answer_says_what_to_enter_in_plain_english(client, built, clerk):
+    client.force_login(clerk)
+
+    response = client.post(reverse("reporting:report_new", args=[built.plan.slug]), {})
+
+    errors = response.context["form"].errors
+    assert errors["committee"] == ["Enter the committee the report goes to"]
+    assert errors["meeting_date"] == ["Enter the report's meeting date"]
+    assert errors["title"] == ["Enter the report's title"]
+    assert errors["period"] == ["Choose the period whose position the report shows"]
+    assert errors["access"] == ["Choose whether the report is public or exempt"]
+    assert "This field is required" not in response.content.decode()
+
+
+def test_the_meeting_date_is_typed_as_day_month_and_year(client, built, clerk):
+    client.force_login(clerk)
+    page = client.get(reverse("reporting:report_new", args=[built.plan.slug])).content.decode()
+    assert 'name="meeting_date_day"' in page and 'type="date"' not in page
+    fields = {
+        "period": built.q2.pk,
+        "committee": "Corporate Parenting Committee",
+        "access": "public",
+        "title": "Improvement plan progress",
+    }
+    url = reverse("reporting:report_new", args=[built.plan.slug])
+
+    response = client.post(url, fields | {"meeting_date_day": "20", "meeting_date_year": "2025"})
+    assert response.context["form"].errors["meeting_date"] == [
+        "The report's meeting date must include a month"
+    ]
+    assert 'value="20"' in response.content.decode()
+
+    response = client.post(
+        url,
+        fields | {"meeting_date_day": "20", "meeting_date_month": "1", "meeting_date_year": "2025"},
+    )
+    report = CommitteeReport.objects.get(committee="Corporate Parenting Committee")
+    assert response.status_code == 302 and report.meeting_date == dt.date(2025, 1, 20)
+
+
 def test_another_plans_period_is_refused(client, built, clerk):
     other = factories.PeriodFactory(label="Elsewhere")
     client.force_login(clerk)

@@ -304,6 +304,7 @@ def test_the_walker_finds_the_fields_of_the_forms_that_post_elsewhere(world):
     """The POST-only addresses get their fields from the pages that hold their forms."""
     route = "audits/measures/<int:pk>/schedules/confirm/"
     fields = posted_fields(world, route, MATRIX[route].url(world))
-    assert {"cadence", "rounds", "first_due"} <= set(fields)
+    day_month_year = {"first_due_day", "first_due_month", "first_due_year"}
+    assert {"cadence", "rounds", *day_month_year} <= set(fields)
     route = "plans/ratings/<int:pk>/return/"
     assert "comment" in posted_fields(world, route, MATRIX[route].url(world))

@@ -332,6 +332,17 @@ MATRIX: dict[str, Row] = {
         post=only(REPORT_MANAGERS, 200),
         changes=REPORT_MANAGERS,
     ),
+    # An empty POST has no version: the manager is sent back to the report, unchanged.
+    "reports/<int:pk>/approve/": Row(
+        _url("reporting:report_approve", lambda w: w.report.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
+    ),
+    "reports/<int:pk>/to-draft/": Row(
+        _url("reporting:report_to_draft", lambda w: w.report.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
+    ),
     "reports/<int:pk>/render/": Row(
         _url("reporting:report_render", lambda w: w.report.pk),
         get=signed_in(405),
