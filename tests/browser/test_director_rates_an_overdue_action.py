@@ -14,6 +14,7 @@ from tests.browser.conftest import (
     axe_violations,
     fill_date,
     open_quarter,
+    page_overflow,
     sign_in,
 )
 
@@ -60,7 +61,7 @@ def test_a_director_rates_an_overdue_action_amber_and_sees_it_in_the_timeline_an
     sign_in(page, "director")
     page.get_by_role("link", name="My actions").click()
     row = page.locator(f"#action-{action.pk}")
-    expect(row.get_by_text("Overdue by")).to_be_visible()
+    expect(row.get_by_text("54 days overdue")).to_be_visible()
     assert axe_violations(page) == []
     screenshot(page, "my-actions")
 
@@ -110,5 +111,38 @@ def test_a_director_rates_an_overdue_action_amber_and_sees_it_in_the_timeline_an
 
     rating = Rating.objects.get(action=action)
     assert (rating.rag, rating.created_by) == ("amber", director)
+    action.refresh_from_db()
+    assert action.due_date == NEW_DUE
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_new_due_date_in_the_past_is_refused_then_a_later_one_is_saved(page, screenshot, width):
+    director = factories.UserFactory(
+        username="director", first_name="Dana", last_name="Reid", role=roles.SERVICE_DIRECTOR
+    )
+    action = _overdue_action_of(director)
+    page.set_viewport_size({"width": width, "height": 900})
+
+    sign_in(page, "director")
+    page.goto(f"/plans/actions/{action.pk}/update/")
+    page.get_by_label("Red").check()
+    page.get_by_label("Commentary").fill("Both advisers left; the posts are re-advertised.")
+    page.get_by_label("What will bring it back on track?").fill("Agency cover from next month.")
+    page.get_by_text("Propose a new due date").click()
+    fill_date(page, "New due date", TODAY - dt.timedelta(days=3))
+    page.get_by_label("Why is the due date changing?").fill("Recruitment failed.")
+    page.get_by_role("button", name="Save update").click()
+    page.wait_for_load_state()
+
+    expect(page.get_by_role("alert")).to_contain_text("The new due date is in the past")
+    assert page_overflow(page) == 0
+    assert axe_violations(page) == []
+    screenshot(page, f"rating-form-past-due-date-{width}")
+    assert not Rating.objects.filter(action=action).exists()
+
+    fill_date(page, "New due date", NEW_DUE)
+    page.get_by_role("button", name="Save update").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("status").first).to_contain_text("Update saved: 1.1 is Red")
     action.refresh_from_db()
     assert action.due_date == NEW_DUE
