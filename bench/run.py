@@ -5,8 +5,8 @@ the import and report benchmarks. Prints one JSON object per line, each with at 
     .venv/bin/python bench/run.py                      # throwaway SQLite, modest size
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/improvement_dev .venv/bin/python bench/run.py
 
-Database: with a PostgreSQL DATABASE_URL, a database named improvement_dashboard_bench on
-the same server (created, migrated, filled and dropped afterwards; BENCH_KEEP_DB=1
+Database: with a PostgreSQL DATABASE_URL, a database named improvement_dashboard_bench (or
+BENCH_DB) on the same server (created, migrated, filled and dropped afterwards; BENCH_KEEP_DB=1
 keeps it and BENCH_REUSE_DB=1 reuses a kept one of the same size). Otherwise a SQLite
 file in a temporary folder.
 
@@ -43,7 +43,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "improvement_dashboard_bench"
+# BENCH_DB names another database, for runs side by side on one server.
+BENCH_DB = os.environ.get("BENCH_DB", "improvement_dashboard_bench")
 # Pages that were once cached, whose figures are also printed as `*_uncached_*`.
 ONCE_CACHED_PAGES = ("dashboard", "dashboard_across_plans", "plan_page")
 
