@@ -29,6 +29,7 @@ from django.db.models import (
     Exists,
     F,
     FilteredRelation,
+    FloatField,
     OuterRef,
     Prefetch,
     Q,
@@ -695,49 +696,44 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
     The result is the one the measure's RAG follows (the order of
     `audits.selectors.Result.order_key`): the latest dip sample unless a performance
     figure is later, the latest figure unless a sample is on the same day or later.
-    Each measure's latest sample and latest figure are found by one index lookup each,
-    on (measure, date); the checks on them are lookups by primary key."""
+    Each measure's latest sample and latest figure up to the date are found by index
+    lookups on (measure, date), once each; which of them counts, and whether it misses
+    the target, is a comparison in the same row."""
     as_of = scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
-    sample = (
-        DipSample.objects.filter(measure_id=OuterRef("pk"), sampled_on__lte=OuterRef("plan_as_of"))
-        .order_by("-sampled_on", "-pk")
-        .values("pk")[:1]
-    )
-    value = (
-        MeasureValue.objects.filter(measure_id=OuterRef("pk"), as_of__lte=OuterRef("plan_as_of"))
-        .order_by("-as_of", "-pk")
-        .values("pk")[:1]
-    )
+
+    def latest(model, day: str, name: str) -> Subquery:
+        rows = model.objects.filter(measure_id=OuterRef("pk"), **{f"{day}__lte": OuterRef("as_of")})
+        return Subquery(rows.order_by(f"-{day}", "-pk").values(name)[:1])
+
     measures = (
         scope.measures()
         .filter(target__isnull=False)
-        .annotate(plan_as_of=as_of)
-        .annotate(sample_id=Subquery(sample), value_id=Subquery(value))
-    )
-    # The sample counts unless the latest figure is later; the figure unless the latest
-    # sample is on the same day or later.
-    sample_counts = DipSample.objects.filter(pk=OuterRef("sample_id")).exclude(
-        Exists(
-            MeasureValue.objects.filter(
-                pk=OuterRef(OuterRef("value_id")), as_of__gt=OuterRef("sampled_on")
+        .alias(as_of=as_of)
+        .alias(
+            latest_sample_on=latest(DipSample, "sampled_on", "sampled_on"),
+            latest_sample_result=latest(DipSample, "sampled_on", "result"),
+            latest_value_on=latest(MeasureValue, "as_of", "as_of"),
+            latest_value=latest(MeasureValue, "as_of", "value"),
+        )
+        # The sample counts unless the latest figure is later; the figure unless the
+        # latest sample is on the same day or later.
+        .alias(
+            latest_result=Case(
+                When(
+                    Q(latest_sample_on__isnull=False)
+                    & (
+                        Q(latest_value_on__isnull=True)
+                        | Q(latest_sample_on__gte=F("latest_value_on"))
+                    ),
+                    then=F("latest_sample_result"),
+                ),
+                default=F("latest_value"),
+                output_field=FloatField(),
             )
         )
     )
-    value_counts = MeasureValue.objects.filter(pk=OuterRef("value_id")).exclude(
-        Exists(
-            DipSample.objects.filter(
-                pk=OuterRef(OuterRef("sample_id")), sampled_on__gte=OuterRef("as_of")
-            )
-        )
-    )
-    below = Q(
-        Exists(sample_counts.filter(result__lt=OuterRef("target")))
-        | Exists(value_counts.filter(value__lt=OuterRef("target"))),
-        higher_is_better=True,
-    ) | Q(
-        Exists(sample_counts.filter(result__gt=OuterRef("target")))
-        | Exists(value_counts.filter(value__gt=OuterRef("target"))),
-        higher_is_better=False,
+    below = Q(latest_result__lt=F("target"), higher_is_better=True) | Q(
+        latest_result__gt=F("target"), higher_is_better=False
     )
     return measures.filter(below)
 
