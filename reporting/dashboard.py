@@ -864,7 +864,21 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
                 output_field=DateField(),
             )
         )
-        .annotate(done=Count("dip_samples", filter=Q(dip_samples__sampled_on__lte=F("plan_as_of"))))
+        .annotate(
+            # Counted schedule by schedule on its index: cheaper than joining every sample.
+            done=Coalesce(
+                Subquery(
+                    DipSample.objects.filter(
+                        schedule_id=OuterRef("pk"), sampled_on__lte=OuterRef("plan_as_of")
+                    )
+                    .order_by()
+                    .values("schedule_id")
+                    .annotate(n=Count("pk"))
+                    .values("n")
+                ),
+                0,
+            )
+        )
         .order_by("measure_id", "first_due", "pk")
         .values_list(
             "measure_id",

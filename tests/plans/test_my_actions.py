@@ -316,8 +316,9 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_actions(
 ):
     _populate(owner, director, plan, count)
     client.force_login(director)
-    # session, user, roles, actions, owners, open periods, positions (rows of
-    # plans.Position, which say whether the action was rated this period), last updates
+    # session, user, roles, plans, periods, every action's values joined to its row of
+    # plans.Position (which says whether it was rated this period), the page's actions
+    # with their last updates, their owners
     with django_assert_num_queries(8):
         response = client.get(URL)
     shown = min(count, selectors.MY_ACTIONS_PAGE_SIZE)
