@@ -354,6 +354,28 @@ def test_a_long_list_comes_a_page_at_a_time_in_order(client, director, owner, re
     assert _shown_refs(client.get(f"{URL}?page=first").content.decode())[0] == "3.001"
 
 
+def test_a_row_on_a_later_page_has_its_position_last_update_and_co_owners(
+    client, director, owner, rec, period
+):
+    # Only the page's actions are loaded in full: what each row shows must still be its own.
+    size = selectors.MY_ACTIONS_PAGE_SIZE
+    for number in range(1, size + 2):
+        make(rec, owner, f"3.{number:03d}")
+    last = Action.objects.get(ref=f"3.{size + 1:03d}")
+    last.owners.add(factories.OwnerFactory(post="Head of Service – Fostering"))
+    services.rating_record(item=last, rag="red", user=director)
+    client.force_login(director)
+
+    second = client.get(f"{URL}?page=2").content.decode()
+
+    assert _shown_refs(second) == [last.ref]
+    assert '<span class="rag rag-red">Red</span>' in second
+    assert f"{TODAY.day} {TODAY:%b %Y}" in second  # last update
+    assert "Shared with Head of Service – Fostering" in second
+    # The filters read every action's position, not only the page's.
+    assert _shown_refs(client.get(f"{URL}?rag=red").content.decode()) == [last.ref]
+
+
 def test_the_page_links_keep_the_filters(client, director, owner, rec, period):
     size = selectors.MY_ACTIONS_PAGE_SIZE
     for number in range(1, 2 * size + 11):
