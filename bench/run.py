@@ -5,8 +5,8 @@ the import and report benchmarks. Prints one JSON object per line, each with at 
     .venv/bin/python bench/run.py                      # throwaway SQLite, modest size
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/improvement_dev .venv/bin/python bench/run.py
 
-Database: with a PostgreSQL DATABASE_URL, a database named improvement_dashboard_bench on
-the same server (created, migrated, filled and dropped afterwards; BENCH_KEEP_DB=1
+Database: with a PostgreSQL DATABASE_URL, a database named improvement_dashboard_bench (or
+BENCH_DB) on the same server (created, migrated, filled and dropped afterwards; BENCH_KEEP_DB=1
 keeps it and BENCH_REUSE_DB=1 reuses a kept one of the same size). Otherwise a SQLite
 file in a temporary folder.
 
@@ -20,7 +20,9 @@ Server time is measured in this process with Django's test client (the whole req
 middleware, session, views, templates), median of BENCH_REQUESTS requests after three
 warm-up requests, and compared with a trivial authenticated page (the password-change
 form: the same middleware, session and base template, almost no queries) in the same
-run: the ratio is what matters on a machine shared with other work. Settings are
+run: the ratio is what matters on a machine shared with other work. Each page's
+`*_vs_trivial_beside_ratio` is against the trivial page requested alternately with it,
+so that both see the same load. Settings are
 production ones (DEBUG off, collected static files), not development ones.
 
 Every page is built from the data at every request (there is no page cache). The
@@ -43,7 +45,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-BENCH_DB = "improvement_dashboard_bench"
+# BENCH_DB names another database, for runs side by side on one server.
+BENCH_DB = os.environ.get("BENCH_DB", "improvement_dashboard_bench")
 # Pages that were once cached, whose figures are also printed as `*_uncached_*`.
 ONCE_CACHED_PAGES = ("dashboard", "dashboard_across_plans", "plan_page")
 
@@ -236,17 +239,27 @@ def passthrough(command: list[str], env: dict) -> None:
         log(f"bench: {Path(command[-1]).name} exited with {process.returncode}")
 
 
-def _median_ms(client, url: str, count: int) -> tuple[float, int]:
+def _median_ms(client, url: str, count: int, beside=None) -> tuple[float, int, float | None]:
+    """The median time of `count` requests of `url` after three warm-up requests, the
+    size of the response, and, with `beside` (a client and URL: the trivial page), the
+    median of as many requests of it made alternately with them: on a machine shared
+    with other work both then see the same load, and their ratio is steadier than one
+    against a trivial page timed at another moment."""
     for _ in range(3):
         response = client.get(url)
         if response.status_code != 200:
             raise RuntimeError(f"{url} answered {response.status_code}")
-    times = []
+    times, alongside = [], []
     for _ in range(count):
         started = time.perf_counter()
         client.get(url)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), len(response.content)
+        if beside is not None:
+            started = time.perf_counter()
+            beside[0].get(beside[1])
+            alongside.append((time.perf_counter() - started) * 1000)
+    trivial = statistics.median(alongside) if alongside else None
+    return statistics.median(times), len(response.content), trivial
 
 
 def _queries(client, url: str) -> int:
@@ -290,17 +303,22 @@ def server_timings(args, slugs: list[str], common: dict) -> None:
         ("plan_page", board_client, reverse("plans:plan", args=[slugs[0]])),
         ("my_actions", director_client, reverse("plans:my_actions")),
     ]
-    trivial, _ = _median_ms(board_client, trivial_url, args.requests)
+    trivial, _, _ = _median_ms(board_client, trivial_url, args.requests)
     emit("trivial_page_median_ms", round(trivial, 1), "ms", **common)
     for name, client, url in pages:
-        log(f"bench: {args.requests} requests of {url}")
-        median, size = _median_ms(client, url, args.requests)
+        log(f"bench: {args.requests} requests of {url}, each followed by the trivial page")
+        median, size, beside = _median_ms(
+            client, url, args.requests, beside=(board_client, trivial_url)
+        )
         queries = _queries(client, url)
         extra = {**common, "queries": queries, "bytes": size, "requests": args.requests}
         if name == "my_actions":
             extra["actions"] = owner.actions.filter(plan__slug__in=slugs).count()
         emit(f"{name}_median_ms", round(median, 1), "ms", **extra)
         emit(f"{name}_vs_trivial_ratio", round(median / trivial, 1), "x", **common)
+        # Against the trivial page timed alternately with this page (see `_median_ms`).
+        emit(f"{name}_trivial_beside_median_ms", round(beside, 1), "ms", **common)
+        emit(f"{name}_vs_trivial_beside_ratio", round(median / beside, 1), "x", **common)
         if name in ONCE_CACHED_PAGES:
             emit(f"{name}_uncached_median_ms", round(median, 1), "ms", **extra)
             emit(f"{name}_uncached_vs_trivial_ratio", round(median / trivial, 1), "x", **common)

@@ -461,8 +461,8 @@ def positions_by_period(
     periods: Sequence[ReportingPeriod],
     *,
     confirmed_only: bool = True,
-    actions: QuerySet[Action] | None = None,
-    recommendations: QuerySet[Recommendation] | None = None,
+    actions: QuerySet[Action] | Sequence[int] | None = None,
+    recommendations: QuerySet[Recommendation] | Sequence[int] | None = None,
     measures: bool = True,
 ) -> list[dict[ItemKey, Position]]:
     """Every item's position as of each period (in the order given), read from
@@ -478,12 +478,18 @@ def positions_by_period(
     else:
         rows = rows.filter(rating__isnull=False)
         fields = ("rag", "carried_forward", "rating_period_id", "status")
+    # The rows wanted, said positively, so that a page of the grid is found on the
+    # (period, item) keys rather than by reading every row of the periods.
+    wanted = Q(subject=Rating.Subject.ACTION)
     if actions is not None:
-        rows = rows.exclude(Q(subject=Rating.Subject.ACTION) & ~Q(action__in=actions))
+        wanted &= Q(action__in=actions)
+    facets = Q(subject__in=FACETS)
     if recommendations is not None:
-        rows = rows.exclude(Q(subject__in=FACETS) & ~Q(recommendation__in=recommendations))
-    if not measures:
-        rows = rows.exclude(subject=Rating.Subject.MEASURE)
+        facets &= Q(recommendation__in=recommendations)
+    wanted |= facets
+    if measures:
+        wanted |= Q(subject=Rating.Subject.MEASURE)
+    rows = rows.filter(wanted)
     column = {p.pk: i for i, p in enumerate(periods)}
     found: list[dict[ItemKey, Position]] = [{} for _ in periods]
     values = rows.order_by().values_list(
@@ -880,13 +886,13 @@ def position_grid(
         parts = [(s.recommendation, s.start, s.total) for s in page.slices]
         ids = list(ordered.values_list("pk", flat=True)[page.offset : page.offset + page.size])
         actions = Action.objects.filter(pk__in=ids)
-    recommendations = Recommendation.objects.filter(pk__in=[rec.pk for rec, _, _ in parts])
     columns = positions_by_period(
         plan,
         periods,
         confirmed_only=confirmed_only,
-        actions=actions,
-        recommendations=recommendations,
+        # Ids rather than queries where there are ids: found by key, not by a scan.
+        actions=actions if page is None else ids,
+        recommendations=[rec.pk for rec, _, _ in parts],
         measures=False,
     )
     used_facets = _used_facets(plan, periods[-1], confirmed_only=confirmed_only) if periods else []

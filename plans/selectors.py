@@ -16,8 +16,10 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    FilteredRelation,
     Max,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
 )
@@ -85,7 +87,8 @@ def position_rows(
     else:
         rows = rows.filter(rating__isnull=False)
     if period is not None:
-        return rows.filter(period_id=period.pk)
+        # One row at most: no ordering (Position's default one joins periods and plans).
+        return rows.filter(period_id=period.pk).order_by()
     return rows.order_by("-period__end")
 
 
@@ -230,6 +233,48 @@ def open_periods(plan_ids) -> dict[int, ReportingPeriod]:
     }
 
 
+# The Position columns My actions reads, in this order.
+_POSITION = (
+    "rating_id",
+    "rag",
+    "rated_at",
+    "status",
+    "carried_forward",
+    "rated_in_period",
+    "period_id",
+)
+
+
+def _open_and_latest_periods(plan_ids) -> tuple[dict[int, ReportingPeriod], dict[int, int]]:
+    """For the plans given: {plan id: its open period} for those that have one, and
+    {plan id: id of the period positions are read as of}: the open one, or the latest
+    where none is open. One query."""
+    opened: dict[int, ReportingPeriod] = {}
+    at: dict[int, int] = {}
+    for period in ReportingPeriod.objects.filter(plan_id__in=list(plan_ids)).order_by("-end"):
+        at.setdefault(period.plan_id, period.pk)
+        if period.state == ReportingPeriod.State.OPEN:
+            opened.setdefault(period.plan_id, period)
+    at.update({plan_id: period.pk for plan_id, period in opened.items()})
+    return opened, at
+
+
+def _set_open_position(action: Action, period: ReportingPeriod | None, row) -> None:
+    """Set on an action what `attach_open_positions` sets, from its Position row
+    (`_POSITION` values; None where it has none) as of its plan's open period, or as of
+    its latest one where `period`, the open one, is None."""
+    action.open_period_id = period.pk if period else None
+    action.current_rag = action.current_rated_at = None
+    action.current_status = action.current_carried = None
+    action.rated_in_period = False
+    if row is None or row[0] is None:
+        return
+    _, rag, rated_at, status, carried, rated, period_id = row
+    action.current_rag, action.current_rated_at = rag, rated_at
+    action.current_status, action.current_carried = status, carried
+    action.rated_in_period = bool(rated) and period_id == action.open_period_id
+
+
 def attach_open_positions(actions: Sequence[Action], periods: dict[int, ReportingPeriod]) -> None:
     """Set on each action of any number of plans what `actions_with_position` annotates
     for one period, each as of its own plan's open period in `periods` (or its latest
@@ -238,11 +283,7 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     rating someone made, not carried forward). Three queries at most, however many
     actions there are: the positions are rows of `plans.Position`, read by key."""
     for action in actions:
-        period = periods.get(action.plan_id)
-        action.open_period_id = period.pk if period else None
-        action.current_rag = action.current_rated_at = None
-        action.current_status = action.current_carried = None
-        action.rated_in_period = False
+        _set_open_position(action, periods.get(action.plan_id), None)
         action.last_updated = None
     if not actions:
         return
@@ -252,24 +293,12 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     at = {plan_id: period.pk for plan_id, period in periods.items()}
     without = {action.plan_id for action in actions} - set(at)
     if without:
-        for plan_id, period_id in (
-            ReportingPeriod.objects.filter(plan_id__in=without)
-            .order_by("plan_id", "-end")
-            .values_list("plan_id", "pk")
-        ):
-            at.setdefault(plan_id, period_id)
-    rows = Position.objects.filter(
-        action_id__in=ids, period_id__in=set(at.values()), rating__isnull=False
-    ).values_list(
-        "action_id", "period_id", "rag", "rated_at", "status", "carried_forward", "rated_in_period"
-    )
-    for action_id, period_id, rag, rated_at, status, carried, rated in rows.order_by():
+        at.update(_open_and_latest_periods(without)[1])
+    rows = Position.objects.filter(action_id__in=ids, period_id__in=set(at.values()))
+    for action_id, *row in rows.order_by().values_list("action_id", *_POSITION):
         action = by_pk[action_id]
-        if period_id != at.get(action.plan_id):
-            continue
-        action.current_rag, action.current_rated_at = rag, rated_at
-        action.current_status, action.current_carried = status, carried
-        action.rated_in_period = rated and period_id == action.open_period_id
+        if row[-1] == at.get(action.plan_id):
+            _set_open_position(action, periods.get(action.plan_id), row)
     updated = (
         Rating.objects.filter(action_id__in=ids, carried_forward=False)
         .values("action_id")
@@ -352,17 +381,41 @@ class MyActions:
     overdue_as_of: dt.date | None = None
 
 
-def _row_matches(row: MyActionRow, filters: MyActionsFilters) -> bool:
-    action = row.action
-    if filters.plan and action.plan.slug != filters.plan:
+def _matches(
+    fact: _Facts, plans: dict[int, Plan], flags: tuple[bool, bool, bool], filters: MyActionsFilters
+) -> bool:
+    overdue, _, needs_update = flags
+    rag = fact.current_rag
+    if filters.plan and plans[fact.plan_id].slug != filters.plan:
         return False
-    if filters.rag == NO_RATING and action.current_rag:
+    if filters.rag == NO_RATING and rag:
         return False
-    if filters.rag and filters.rag != NO_RATING and action.current_rag != filters.rag:
+    if filters.rag and filters.rag != NO_RATING and rag != filters.rag:
         return False
-    if filters.overdue and not row.overdue:
+    if filters.overdue and not overdue:
         return False
-    return not (filters.needs_update and not row.needs_update)
+    return not (filters.needs_update and not needs_update)
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the counts and the filters of My actions need of one action, read as plain
+    values for all of them (the rows shown are loaded in full)."""
+
+    pk: int
+    plan_id: int
+    status: str
+    due_date: dt.date | None
+    # Its Position row as of the open period (`_POSITION` values), None if it has none.
+    position: tuple | None
+
+    @property
+    def current_rag(self) -> str | None:
+        return self.position[1] if self.position else None
+
+    def rated_in(self, period: ReportingPeriod | None) -> bool:
+        """A rating of its own in `period` (the open one)."""
+        return bool(self.position and period and self.position[5] and self.position[6] == period.pk)
 
 
 def my_actions(
@@ -372,67 +425,109 @@ def my_actions(
     plans, each with its position as of its plan's open period and its flags, grouped by
     plan and recommendation. The counts are of all the user's actions, whatever the
     filters. The rows matching the filters are shown `MY_ACTIONS_PAGE_SIZE` at a time:
-    `page` is the page asked for (a number that is not a page gives the nearest one). A
-    fixed number of queries, however many actions or ratings there are."""
+    `page` is the page asked for (a number that is not a page gives the nearest one).
+
+    A fixed number of queries, however many actions or ratings there are, and work in
+    proportion to the page: the flags, counts and filters are worked out from plain
+    values of every action joined to its `plans.Position` row as of its plan's open
+    period, and only the actions on the page are loaded as objects, with their owners
+    and last update."""
     from plans import roles
 
     filters = filters or MyActionsFilters()
     mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
-    actions = list(
-        Action.objects.filter(Exists(mine), plan__status=Plan.Status.ACTIVE)
-        .select_related("plan", "recommendation")
-        .prefetch_related("owners")
-        .order_by("plan__title", "plan_id", "recommendation__position", "position", "pk")
-    )
-    periods = open_periods({action.plan_id for action in actions})
-    attach_open_positions(actions, periods)
+    plans = {
+        plan.pk: plan
+        for plan in Plan.objects.filter(
+            Exists(Action.objects.filter(Exists(mine), plan_id=OuterRef("pk"))),
+            status=Plan.Status.ACTIVE,
+        ).order_by("title", "pk")
+    }
+    periods, at = _open_and_latest_periods(plans)
+    for period in periods.values():
+        period.plan = plans[period.plan_id]
+    facts = [
+        _Facts(pk, plan_id, status, due_date, tuple(position) if position[0] is not None else None)
+        for pk, plan_id, status, due_date, *position in (
+            Action.objects.filter(Exists(mine), plan_id__in=list(plans))
+            .alias(
+                pos=FilteredRelation(
+                    "positions", condition=Q(positions__period_id__in=sorted(at.values()))
+                )
+            )
+            .order_by("plan__title", "plan_id", "recommendation__position", "position", "pk")
+            .values_list("pk", "plan_id", "status", "due_date", *(f"pos__{n}" for n in _POSITION))
+        )
+    ]
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
     as_of = positions.overdue_as_of(today=today)
-    rows = []
-    for action in actions:
-        is_open = action.status == Action.Status.OPEN
-        period = periods.get(action.plan_id)
-        overdue = positions.is_overdue(action, today=as_of)
-        rows.append(
-            MyActionRow(
-                action=action,
-                period=period,
-                overdue=overdue,
-                days_overdue=positions.days_overdue(action, today=as_of),
-                due_soon=is_open
-                and action.due_date is not None
-                and today <= action.due_date <= soon,
-                needs_update=is_open and period is not None and not action.rated_in_period,
-                can_edit=roles.can_edit_action(user, action),
-                co_owners=[owner for owner in action.owners.all() if owner.user_id != user.pk],
+    flags: dict[int, tuple[bool, bool, bool]] = {}  # overdue, due soon, needs an update
+    deadlines: dict[int, Deadline] = {}
+    for fact in facts:
+        is_open = fact.status == Action.Status.OPEN
+        period = periods.get(fact.plan_id)
+        rated = bool(
+            fact.position and fact.position[5] and period and fact.position[6] == period.pk
+        )
+        needs_update = is_open and period is not None and not rated
+        flags[fact.pk] = (
+            positions.is_overdue(fact, today=as_of),
+            is_open and fact.due_date is not None and today <= fact.due_date <= soon,
+            needs_update,
+        )
+        if needs_update:
+            deadlines.setdefault(period.pk, Deadline(period=period, count=0)).count += 1
+    matching = [fact for fact in facts if _matches(fact, plans, flags[fact.pk], filters)]
+    shown = Paginator(matching, MY_ACTIONS_PAGE_SIZE).get_page(page)
+    on_page = [fact.pk for fact in shown.object_list]
+    loaded = (
+        Action.objects.filter(pk__in=on_page)
+        .select_related("recommendation")
+        .prefetch_related("owners")
+        .annotate(
+            last_updated=Subquery(
+                Rating.objects.filter(action_id=OuterRef("pk"), carried_forward=False)
+                .order_by()
+                .values("action_id")
+                .annotate(last=Max("created"))
+                .values("last")
             )
         )
-    deadlines: dict[int, Deadline] = {}
-    for row in rows:
-        if row.needs_update:
-            deadlines.setdefault(row.period.pk, Deadline(period=row.period, count=0)).count += 1
-    matching = [row for row in rows if _row_matches(row, filters)]
-    shown = Paginator(matching, MY_ACTIONS_PAGE_SIZE).get_page(page)
+        .in_bulk()
+    )
     groups: list[PlanGroup] = []
-    for row in shown.object_list:
-        action = row.action
+    for fact in shown.object_list:
+        action = loaded[fact.pk]
+        action.plan = plans[action.plan_id]
+        period = periods.get(action.plan_id)
+        _set_open_position(action, period, fact.position)
+        overdue, due_soon, needs_update = flags[fact.pk]
+        row = MyActionRow(
+            action=action,
+            period=period,
+            overdue=overdue,
+            days_overdue=positions.days_overdue(action, today=as_of),
+            due_soon=due_soon,
+            needs_update=needs_update,
+            can_edit=roles.can_edit_action(user, action),
+            co_owners=[owner for owner in action.owners.all() if owner.user_id != user.pk],
+        )
         if not groups or groups[-1].plan.pk != action.plan_id:
-            groups.append(PlanGroup(plan=action.plan, period=row.period))
+            groups.append(PlanGroup(plan=action.plan, period=period))
         recs = groups[-1].recommendations
         if not recs or recs[-1].recommendation.pk != action.recommendation_id:
             recs.append(RecommendationGroup(recommendation=action.recommendation))
         recs[-1].rows.append(row)
-    plans = sorted({a.plan_id: a.plan for a in actions}.values(), key=lambda p: (p.title, p.pk))
     return MyActions(
         groups=groups,
-        total=len(rows),
+        total=len(facts),
         shown=len(matching),
-        overdue=sum(row.overdue for row in rows),
-        due_soon=sum(row.due_soon for row in rows),
-        needs_update=sum(row.needs_update for row in rows),
+        overdue=sum(flag[0] for flag in flags.values()),
+        due_soon=sum(flag[1] for flag in flags.values()),
+        needs_update=sum(flag[2] for flag in flags.values()),
         deadlines=sorted(deadlines.values(), key=lambda d: (d.period.end, d.period.pk)),
-        plans=plans,
-        has_posts=bool(actions) or Owner.objects.filter(user=user).exists(),
+        plans=list(plans.values()),
+        has_posts=bool(facts) or Owner.objects.filter(user=user).exists(),
         page=shown,
         overdue_as_of=as_of,
     )

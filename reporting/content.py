@@ -19,7 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Exists, F, OuterRef, Prefetch, Subquery
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
@@ -31,6 +31,7 @@ from plans.models import (
     DueDateRevision,
     Measure,
     Plan,
+    Position,
     RagCriterion,
     Rating,
     ReportingPeriod,
@@ -308,27 +309,27 @@ def _chart_counts(counts: dict[str, int]) -> dict[str, int]:
 
 def _position_annotations(key: str, period: ReportingPeriod) -> dict:
     """The confirmed position's commentary, and when the item was last updated (a
-    rating of its own rather than one carried forward)."""
-    # The last update: the newest confirmed rating of its own up to the period, which
-    # is not the position where the position was carried forward.
-    own = Rating.objects.confirmed().filter(
-        period__plan_id=period.plan_id,
-        period__end__lte=period.end,
-        carried_forward=False,
-        **{key: OuterRef("pk")},
+    rating of its own rather than one carried forward), read from `plans.Position`.
+
+    A period's row holds a confirmed rating of the item's own exactly when its
+    confirmed position is a rating of that period that was not carried forward:
+    closing carries a position forward only into a period with no confirmed rating of
+    the item's own, and nothing is confirmed in a closed period. So the last update up
+    to the period is in the newest such row, and "updated in the period" is the
+    period's own row saying so."""
+    own = Position.objects.filter(
+        confirmed_period_id=F("period_id"), confirmed_carried_forward=False, **{key: OuterRef("pk")}
     )
     return {
         "current_commentary": selectors.position_value(
             key, "commentary", period=period, confirmed_only=True
         ),
         "last_updated_label": Subquery(
-            own.order_by(*selectors.NEWEST_POSITION_FIRST).values("period__label")[:1]
+            own.filter(period__plan_id=period.plan_id, period__end__lte=period.end)
+            .order_by("-period__end")
+            .values("period__label")[:1]
         ),
-        "updated_in_period": Exists(
-            Rating.objects.confirmed().filter(
-                period=period, carried_forward=False, **{key: OuterRef("pk")}
-            )
-        ),
+        "updated_in_period": Exists(own.filter(period_id=period.pk)),
     }
 
 

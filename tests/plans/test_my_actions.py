@@ -318,8 +318,9 @@ def test_the_page_makes_the_same_number_of_queries_for_5_or_500_actions(
 ):
     _populate(owner, director, plan, count)
     client.force_login(director)
-    # session, user, roles, actions, owners, open periods, positions (rows of
-    # plans.Position, which say whether the action was rated this period), last updates
+    # session, user, roles, plans, periods, every action's values joined to its row of
+    # plans.Position (which says whether it was rated this period), the page's actions
+    # with their last updates, their owners
     with django_assert_num_queries(8):
         response = client.get(URL)
     shown = min(count, selectors.MY_ACTIONS_PAGE_SIZE)
@@ -353,6 +354,28 @@ def test_a_long_list_comes_a_page_at_a_time_in_order(client, director, owner, re
     # A page that is not there gives the nearest one, not an error.
     assert _shown_refs(client.get(f"{URL}?page=99").content.decode())[0] == f"3.{size + 1:03d}"
     assert _shown_refs(client.get(f"{URL}?page=first").content.decode())[0] == "3.001"
+
+
+def test_a_row_on_a_later_page_has_its_position_last_update_and_co_owners(
+    client, director, owner, rec, period
+):
+    # Only the page's actions are loaded in full: what each row shows must still be its own.
+    size = selectors.MY_ACTIONS_PAGE_SIZE
+    for number in range(1, size + 2):
+        make(rec, owner, f"3.{number:03d}")
+    last = Action.objects.get(ref=f"3.{size + 1:03d}")
+    last.owners.add(factories.OwnerFactory(post="Head of Service – Fostering"))
+    services.rating_record(item=last, rag="red", user=director)
+    client.force_login(director)
+
+    second = client.get(f"{URL}?page=2").content.decode()
+
+    assert _shown_refs(second) == [last.ref]
+    assert '<span class="rag rag-red">Red</span>' in second
+    assert f"{TODAY.day} {TODAY:%b %Y}" in second  # last update
+    assert "Shared with Head of Service – Fostering" in second
+    # The filters read every action's position, not only the page's.
+    assert _shown_refs(client.get(f"{URL}?rag=red").content.decode()) == [last.ref]
 
 
 def test_the_page_links_keep_the_filters(client, director, owner, rec, period):

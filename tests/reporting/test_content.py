@@ -50,6 +50,33 @@ def test_proposed_ratings_do_not_count(director):
     assert row(content, fourth.ref).rag == "green"
 
 
+def test_only_a_confirmed_rating_of_its_own_is_an_update_in_the_period(director, qa_lead):
+    built = build_reported_plan()
+    built.plan.requires_signoff = True
+    built.plan.save()
+    fourth, fifth, sixth = built.actions[3:6]
+    services.rating_record(item=fourth, rag="red", user=director, period=built.q3)
+    confirmed = services.rating_record(item=fifth, rag="red", user=director, period=built.q3)
+    periods.rating_confirm(rating=confirmed, user=qa_lead)
+    built.report.period = built.q3
+
+    content = content_of(built, period=built.q3)
+
+    # Proposed only: not an update yet; the last update is still Q2's own rating.
+    assert not row(content, fourth.ref).updated_in_period
+    assert row(content, fourth.ref).last_updated == "Q2 2024/25"
+    assert row(content, fifth.ref).updated_in_period
+    assert row(content, fifth.ref).last_updated == "Q3 2024/25"
+    assert not row(content, sixth.ref).updated_in_period
+    # Closing carries the fourth's confirmed position forward: still not an update.
+    services.period_close(period=built.q3)
+    built.q3.refresh_from_db()
+    content = content_of(built, period=built.q3)
+    assert not row(content, fourth.ref).updated_in_period
+    assert row(content, fourth.ref).last_updated == "Q2 2024/25"
+    assert row(content, fifth.ref).last_updated == "Q3 2024/25"
+
+
 def test_the_report_says_how_many_ratings_await_confirmation(director, qa_lead):
     built = build_reported_plan()
     built.plan.requires_signoff = True
