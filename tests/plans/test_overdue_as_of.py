@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import positions
+from plans import positions, services
 from plans.models import ReportingPeriod
 from reporting.content import report_content
 from reporting.services import report_html
@@ -89,7 +89,11 @@ def test_the_same_action_shows_the_same_days_overdue_on_every_page(
     assert '<td class="num">30</td>' in overdue
 
 
-def test_the_report_of_a_running_period_judges_overdue_on_its_generation_day(plan, running, late):
+def test_the_report_of_a_running_period_judges_overdue_on_its_generation_day(
+    plan, running, late, director
+):
+    # Exceptions list Red and Amber items, marked where they are overdue.
+    services.rating_record(item=late, rag="amber", user=director, confirmed=True)
     report = factories.CommitteeReportFactory(plan=plan, period=running)
     content = report_content(report, generated_at=timezone.now())
     assert content.overdue_as_of == TODAY
