@@ -22,9 +22,13 @@ import csv
 import io
 from decimal import Decimal
 
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from plans import bounds, periods
 from plans.bounds import spreadsheet_text
 from plans.importing import FORMULA_STARTS, measure_method
-from plans.models import EXAMPLE_DATA_NOTE, Action, Measure, Owner, Plan
+from plans.models import EXAMPLE_DATA_NOTE, RAG, Action, Measure, Owner, Plan
 from plans.parsing import (
     find_target_tolerance,
     owner_key,
@@ -342,4 +346,81 @@ def import_template_xlsx() -> bytes:
         guide.column_dimensions[letter].width = width
     buffer = io.BytesIO()
     workbook.save(buffer)
+    return buffer.getvalue()
+
+
+_FILLS = {
+    RAG.BLUE: ("1D70B8", "FFFFFF"),
+    RAG.GREEN: ("00703C", "FFFFFF"),
+    RAG.AMBER: ("F47738", "0B0C0C"),
+    RAG.RED: ("D4351C", "FFFFFF"),
+}
+
+
+def _text(cell, value: str) -> None:
+    """Write user text as text: a leading "=" must not become a spreadsheet formula, and
+    a control character stored before forms refused them must not stop the workbook."""
+    cell.value = bounds.spreadsheet_text(value)
+    cell.data_type = "s"
+
+
+def grid_workbook(grid: periods.PositionGrid) -> bytes:
+    """The grid as an XLSX workbook: RAG words in coloured cells, "(not updated)" where a
+    position is an earlier one carried forward."""
+    plan = grid.plan
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Positions"
+    _text(sheet.cell(row=1, column=1), plan.title)
+    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
+    _text(
+        sheet.cell(row=2, column=1),
+        "Confirmed positions as of each period. "
+        '"Not updated": the previous position carried forward.',
+    )
+    if plan.example_data:
+        _text(sheet.cell(row=3, column=1), f"{EXAMPLE_DATA_NOTE}.")
+        sheet.cell(row=3, column=1).font = Font(bold=True, color="942514")
+    headers = ["Recommendation", "Ref", "Item", "Kind"] + [p.label for p in grid.periods]
+    if grid.movement_from:
+        headers.append(f"Movement since {grid.movement_from.label}")
+    headers.append("Dates suggest")
+    for column, header in enumerate(headers, start=1):
+        cell = sheet.cell(row=4, column=column)
+        _text(cell, header)
+        cell.font = Font(bold=True)
+    row = 5
+    first_period_column = 5
+    for section in grid.sections:
+        rec = section.recommendation
+        for item in section.rows:
+            _text(sheet.cell(row=row, column=1), f"{rec.ref}. {rec.title}")
+            _text(sheet.cell(row=row, column=2), item.ref)
+            _text(sheet.cell(row=row, column=3), item.text)
+            _text(sheet.cell(row=row, column=4), item.kind_label)
+            for offset, position in enumerate(item.cells):
+                cell = sheet.cell(row=row, column=first_period_column + offset)
+                if position is None:
+                    _text(cell, "")
+                    continue
+                word = plan.rag_label(position.rag)
+                _text(cell, f"{word} ({position.marker})" if position.marker else word)
+                if position.rag in _FILLS:
+                    fill, colour = _FILLS[position.rag]
+                    cell.fill = PatternFill("solid", fgColor=fill)
+                    cell.font = Font(bold=True, color=colour)
+            column = first_period_column + len(item.cells)
+            if grid.movement_from:
+                _text(sheet.cell(row=row, column=column), item.direction.label)
+                column += 1
+            if item.suggested_rag:
+                _text(sheet.cell(row=row, column=column), plan.rag_label(item.suggested_rag))
+            row += 1
+    sheet.freeze_panes = sheet.cell(row=5, column=first_period_column)
+    for letter, width in zip("ABCD", (36, 8, 60, 18), strict=True):
+        sheet.column_dimensions[letter].width = width
+    for line in sheet.iter_rows(min_row=5, min_col=3, max_col=3):
+        line[0].alignment = Alignment(wrap_text=True, vertical="top")
+    buffer = io.BytesIO()
+    book.save(buffer)
     return buffer.getvalue()

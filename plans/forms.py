@@ -5,9 +5,12 @@ these fields by name."""
 
 from __future__ import annotations
 
-from django import forms
+import datetime as dt
 
-from plans import evidence, selectors
+from django import forms
+from django.core.exceptions import ValidationError
+
+from plans import bounds, evidence, selectors
 from plans.bounds import TEXT_LIMIT, BoundedForm
 from plans.date_fields import DayMonthYearField, DayMonthYearWidget
 from plans.models import RAG, Plan
@@ -119,7 +122,7 @@ class ActionUpdateForm(BoundedForm):
         for name, form_field in self.fields.items():
             described = []
             if form_field.help_text:
-                described.append(f"id_{name}-hint")
+                described.append(f"id_{name}_helptext")
             if self.is_bound and name in self.errors:
                 described.append(f"id_{name}-error")
                 form_field.widget.attrs["aria-invalid"] = "true"
@@ -135,3 +138,68 @@ class ActionUpdateForm(BoundedForm):
                 self.add_error(name if name in self.fields else None, messages)
         else:
             self.add_error(None, error.messages)
+
+
+class ReopenForm(BoundedForm):
+    reason = forms.CharField(
+        label="Why does this period need to reopen?",
+        help_text="Recorded in the period's history with your name.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+    )
+
+
+def _parse_day(text: str) -> dt.date:
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
+        try:
+            day = dt.datetime.strptime(text.strip(), pattern).date()
+        except ValueError:
+            continue
+        bounds.check_date(day)
+        return day
+    raise ValidationError(f"{text.strip()!r} is not a date: write 1 March 2016 or 2016-03-01.")
+
+
+class PeriodsForm(BoundedForm):
+    RULES = [
+        ("quarters", "Financial quarters (Q1 = April to June)"),
+        ("months", "Calendar months"),
+        ("dates", 'Dated positions ("as of 1 March 2016")'),
+    ]
+    rule = forms.ChoiceField(choices=RULES, widget=forms.RadioSelect, initial="quarters")
+    start = DayMonthYearField(
+        label="From",
+        noun="the first day",
+        required=False,
+        help_text="Quarters and months: the first day to cover. Dated positions: when the "
+        "first one starts (optional).",
+    )
+    end = DayMonthYearField(
+        label="To",
+        noun="the last day",
+        required=False,
+        help_text="Quarters and months: the last day to cover.",
+    )
+    dates = forms.CharField(
+        label="Dates of the positions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One a line, e.g. 1 November 2015.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rule") == "dates":
+            lines = [line for line in (data.get("dates") or "").splitlines() if line.strip()]
+            if not lines:
+                self.add_error("dates", "Give at least one date.")
+            else:
+                try:
+                    data["parsed_dates"] = [_parse_day(line) for line in lines]
+                except ValidationError as error:
+                    self.add_error("dates", error)
+        else:
+            for name in ("start", "end"):
+                if not data.get(name) and name not in self.errors:
+                    self.add_error(name, "Enter a date.")
+        return data

@@ -174,12 +174,6 @@ def measures_with_position(
     return with_position(queryset, key="measure", period=period, confirmed_only=confirmed_only)
 
 
-def rag_counts(items) -> dict[str, int]:
-    """Counts per RAG value (every value present, zero where none) of annotated items."""
-    counts = Counter((getattr(item, "current_rag", None) or "") for item in items)
-    return {value: counts.get(value, 0) for value in RAG.values}
-
-
 def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
     """Confirmed RAG counts of actions and measures, per recommendation and for the plan,
     computed with two queries."""
@@ -214,10 +208,6 @@ def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
             for rec_id, kinds in per_rec.items()
         },
     }
-
-
-def overdue_actions(plan: Plan, *, today: dt.date) -> QuerySet[Action]:
-    return Action.objects.filter(positions.open_q(), positions.overdue_q(today), plan=plan)
 
 
 # --- My actions and the action page ------------------------------------------------------

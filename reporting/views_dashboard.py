@@ -19,7 +19,6 @@ from django.db.models import Exists, OuterRef
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
@@ -1166,9 +1165,3 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response
-
-
-def export_url(table: str, fmt: str, query: str) -> str:
-    base = reverse("reporting:dashboard_export")
-    extra = f"table={table}&format={fmt}"
-    return f"{base}?{query}&{extra}" if query else f"{base}?{extra}"

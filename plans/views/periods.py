@@ -7,10 +7,6 @@ Every write goes through `plans.periods` or `plans.services`; permissions throug
 
 from __future__ import annotations
 
-import datetime as dt
-import io
-
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -21,15 +17,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
 
 from plans import bounds, periods, roles, services
-from plans.bounds import BoundedForm
-from plans.date_fields import DayMonthYearField
+from plans.exporting import grid_workbook
+from plans.forms import PeriodsForm, ReopenForm
 from plans.models import (
-    EXAMPLE_DATA_NOTE,
-    RAG,
     Action,
     Measure,
     Plan,
@@ -121,83 +113,6 @@ def _grid_html(plan: Plan, chosen: list, pages: list, index: int, query: str) ->
             "pages": pages if len(pages) > 1 else [],
         },
     )
-
-
-_FILLS = {
-    RAG.BLUE: ("1D70B8", "FFFFFF"),
-    RAG.GREEN: ("00703C", "FFFFFF"),
-    RAG.AMBER: ("F47738", "0B0C0C"),
-    RAG.RED: ("D4351C", "FFFFFF"),
-}
-
-
-def _text(cell, value: str) -> None:
-    """Write user text as text: a leading "=" must not become a spreadsheet formula, and
-    a control character stored before forms refused them must not stop the workbook."""
-    cell.value = bounds.spreadsheet_text(value)
-    cell.data_type = "s"
-
-
-def grid_workbook(grid: periods.PositionGrid) -> bytes:
-    """The grid as an XLSX workbook: RAG words in coloured cells, "(not updated)" where a
-    position is an earlier one carried forward."""
-    plan = grid.plan
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Positions"
-    _text(sheet.cell(row=1, column=1), plan.title)
-    sheet.cell(row=1, column=1).font = Font(bold=True, size=14)
-    _text(
-        sheet.cell(row=2, column=1),
-        "Confirmed positions as of each period. "
-        '"Not updated": the previous position carried forward.',
-    )
-    if plan.example_data:
-        _text(sheet.cell(row=3, column=1), f"{EXAMPLE_DATA_NOTE}.")
-        sheet.cell(row=3, column=1).font = Font(bold=True, color="942514")
-    headers = ["Recommendation", "Ref", "Item", "Kind"] + [p.label for p in grid.periods]
-    if grid.movement_from:
-        headers.append(f"Movement since {grid.movement_from.label}")
-    headers.append("Dates suggest")
-    for column, header in enumerate(headers, start=1):
-        cell = sheet.cell(row=4, column=column)
-        _text(cell, header)
-        cell.font = Font(bold=True)
-    row = 5
-    first_period_column = 5
-    for section in grid.sections:
-        rec = section.recommendation
-        for item in section.rows:
-            _text(sheet.cell(row=row, column=1), f"{rec.ref}. {rec.title}")
-            _text(sheet.cell(row=row, column=2), item.ref)
-            _text(sheet.cell(row=row, column=3), item.text)
-            _text(sheet.cell(row=row, column=4), item.kind_label)
-            for offset, position in enumerate(item.cells):
-                cell = sheet.cell(row=row, column=first_period_column + offset)
-                if position is None:
-                    _text(cell, "")
-                    continue
-                word = plan.rag_label(position.rag)
-                _text(cell, f"{word} ({position.marker})" if position.marker else word)
-                if position.rag in _FILLS:
-                    fill, colour = _FILLS[position.rag]
-                    cell.fill = PatternFill("solid", fgColor=fill)
-                    cell.font = Font(bold=True, color=colour)
-            column = first_period_column + len(item.cells)
-            if grid.movement_from:
-                _text(sheet.cell(row=row, column=column), item.direction.label)
-                column += 1
-            if item.suggested_rag:
-                _text(sheet.cell(row=row, column=column), plan.rag_label(item.suggested_rag))
-            row += 1
-    sheet.freeze_panes = sheet.cell(row=5, column=first_period_column)
-    for letter, width in zip("ABCD", (36, 8, 60, 18), strict=True):
-        sheet.column_dimensions[letter].width = width
-    for line in sheet.iter_rows(min_row=5, min_col=3, max_col=3):
-        line[0].alignment = Alignment(wrap_text=True, vertical="top")
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
 
 
 @login_required
@@ -377,15 +292,6 @@ def period_close(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-class ReopenForm(BoundedForm):
-    reason = forms.CharField(
-        label="Why does this period need to reopen?",
-        help_text="Recorded in the period's history with your name.",
-        widget=forms.Textarea(attrs={"rows": 4}),
-        max_length=2000,
-    )
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
@@ -407,62 +313,6 @@ def period_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         {"plan": period.plan, "period": period, "form": form, "nav": "plans"},
         status=400 if form.errors else 200,
     )
-
-
-def _parse_day(text: str) -> dt.date:
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
-        try:
-            day = dt.datetime.strptime(text.strip(), pattern).date()
-        except ValueError:
-            continue
-        bounds.check_date(day)
-        return day
-    raise ValidationError(f"{text.strip()!r} is not a date: write 1 March 2016 or 2016-03-01.")
-
-
-class PeriodsForm(BoundedForm):
-    RULES = [
-        ("quarters", "Financial quarters (Q1 = April to June)"),
-        ("months", "Calendar months"),
-        ("dates", 'Dated positions ("as of 1 March 2016")'),
-    ]
-    rule = forms.ChoiceField(choices=RULES, widget=forms.RadioSelect, initial="quarters")
-    start = DayMonthYearField(
-        label="From",
-        noun="the first day",
-        required=False,
-        help_text="Quarters and months: the first day to cover. Dated positions: when the "
-        "first one starts (optional).",
-    )
-    end = DayMonthYearField(
-        label="To",
-        noun="the last day",
-        required=False,
-        help_text="Quarters and months: the last day to cover.",
-    )
-    dates = forms.CharField(
-        label="Dates of the positions",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One a line, e.g. 1 November 2015.",
-    )
-
-    def clean(self):
-        data = super().clean()
-        if data.get("rule") == "dates":
-            lines = [line for line in (data.get("dates") or "").splitlines() if line.strip()]
-            if not lines:
-                self.add_error("dates", "Give at least one date.")
-            else:
-                try:
-                    data["parsed_dates"] = [_parse_day(line) for line in lines]
-                except ValidationError as error:
-                    self.add_error("dates", error)
-        else:
-            for name in ("start", "end"):
-                if not data.get(name) and name not in self.errors:
-                    self.add_error(name, "Enter a date.")
-        return data
 
 
 @login_required
