@@ -911,6 +911,7 @@ class AccountChange(models.Model):
         ROLE_REMOVED = "role_removed", "Role removed"
         OWNER_LINKED = "owner_linked", "Post linked"
         OWNER_UNLINKED = "owner_unlinked", "Post unlinked"
+        TWO_STEP_RESET = "two_step_reset", "Two-step verification reset"
 
     person = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="account_changes"

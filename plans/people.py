@@ -23,6 +23,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from plans import roles
 from plans.models import AccountChange, Action, Owner, Reminder
@@ -211,6 +213,36 @@ def invitation_resend(*, person, by) -> None:
             by=by,
         )
         _send_invitation(person, by=by, role_names=sorted(names))
+
+
+def has_two_step(person) -> bool:
+    """Whether the person has an authenticator app set up (improvement/mfa.py)."""
+    return TOTPDevice.objects.filter(user=person, confirmed=True).exists()
+
+
+def two_step_reset(*, person, by, reason: str) -> None:
+    """Remove a person's authenticator app and recovery codes, for someone who has lost
+    both: they set two-step verification up again at their next sign-in (or may leave it
+    off, where it is not required of them). Needs a reason, is recorded, and is refused
+    for one's own account, which another plan administrator resets."""
+    if person.pk == by.pk:
+        raise ValidationError(
+            "You cannot reset your own two-step verification: ask another plan administrator."
+        )
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why, for example how the person proved who they are"})
+    if not has_two_step(person):
+        raise ValidationError(f"{display_name(person)} has no two-step verification to reset.")
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=person).delete()
+        StaticDevice.objects.filter(user=person).delete()
+        _record(
+            person=person,
+            kind=AccountChange.Kind.TWO_STEP_RESET,
+            detail="authenticator app and recovery codes removed",
+            by=by,
+            reason=reason.strip(),
+        )
 
 
 def _send_invitation(user, *, by, role_names: list[str]) -> None:

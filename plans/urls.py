@@ -17,6 +17,11 @@ urlpatterns = [
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("people/<int:pk>/roles/", people.person_roles, name="person_roles"),
     path("people/<int:pk>/invite-again/", people.person_invite_again, name="person_invite_again"),
+    path(
+        "people/<int:pk>/two-step-reset/",
+        people.person_two_step_reset,
+        name="person_two_step_reset",
+    ),
     path("people/owners/", people.owner_list, name="owner_list"),
     path("people/owners/<int:pk>/link/", people.owner_link, name="owner_link"),
     path("people/owners/<int:pk>/unlink/", people.owner_unlink, name="owner_unlink"),

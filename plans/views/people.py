@@ -196,6 +196,7 @@ def _person_page(request: HttpRequest, person, form: RolesForm, *, status: int =
             "posts": person.owner_posts.order_by("post"),
             "changes": person.account_changes.select_related("created_by")[:50],
             "is_self": person.pk == request.user.pk,
+            "has_two_step": people.has_two_step(person),
             "nav": "people",
         },
         status=status,
@@ -253,6 +254,26 @@ def person_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"The invitation has been sent again to {person.email}.")
+    return redirect("plans:person", person.pk)
+
+
+@login_required
+@require_POST
+def person_two_step_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Remove the person's authenticator app and recovery codes (they lost both)."""
+    _require_plan_admin(request)
+    person = get_object_or_404(User, pk=pk)
+    reason = request.POST.get("reason", "")[:REASON_MAX_LENGTH]
+    try:
+        people.two_step_reset(person=person, by=request.user, reason=reason)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            f"Two-step verification is reset for {people.display_name(person)}: they set it "
+            "up again at their next sign-in.",
+        )
     return redirect("plans:person", person.pk)
 
 

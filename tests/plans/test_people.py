@@ -371,3 +371,55 @@ def test_two_administrators_merging_the_same_pair_both_ways_end_with_one_merge()
     assert Owner.objects.get(pk=dar.pk).merged_into_id == darr.pk
     assert Owner.objects.get(pk=darr.pk).merged_into_id is None
     assert set(Action.objects.values_list("owners", flat=True)) == {darr.pk}
+
+
+# --- Resetting two-step verification ---------------------------------------------------
+
+
+def _with_two_step(user):
+    from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    device = StaticDevice.objects.create(user=user, name="Recovery codes", confirmed=True)
+    StaticToken.objects.create(device=device, token="0123456789abcdef")
+    return user
+
+
+def test_a_plan_administrator_resets_someones_two_step_verification_with_a_reason(
+    director, plan_admin
+):
+    from django_otp.plugins.otp_static.models import StaticDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    _with_two_step(director)
+
+    people.two_step_reset(person=director, by=plan_admin, reason="Lost phone; ID checked")
+
+    assert not TOTPDevice.objects.filter(user=director).exists()
+    assert not StaticDevice.objects.filter(user=director).exists()
+    change = director.account_changes.get()
+    assert change.kind == AccountChange.Kind.TWO_STEP_RESET
+    assert (change.created_by, change.reason) == (plan_admin, "Lost phone; ID checked")
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "message"),
+    [
+        ("plan_admin", "Lost phone", "cannot reset your own"),
+        ("director", "  ", "Say why"),
+    ],
+)
+def test_a_reset_needs_a_reason_and_another_administrator(
+    request, plan_admin, director, who, reason, message
+):
+    person = _with_two_step(request.getfixturevalue(who))
+    with pytest.raises(ValidationError, match=message):
+        people.two_step_reset(person=person, by=plan_admin, reason=reason)
+    assert people.has_two_step(person)
+    assert not person.account_changes.exists()
+
+
+def test_there_is_nothing_to_reset_without_an_app(director, plan_admin):
+    with pytest.raises(ValidationError, match="no two-step verification to reset"):
+        people.two_step_reset(person=director, by=plan_admin, reason="Lost phone")

@@ -186,3 +186,33 @@ def test_the_invitation_is_sent_again_from_the_person_page(admin_client, plan_ad
     response = admin_client.post(reverse("plans:person_invite_again", args=[user.pk]), follow=True)
     assert "The invitation has been sent again to sam@example.org." in text(response)
     assert len(mail.outbox) == 2
+
+
+def test_the_person_page_offers_a_reset_of_two_step_verification(client, plan_admin, director):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=director, name="Authenticator app", confirmed=True)
+    client.force_login(plan_admin)
+    url = reverse("plans:person", args=[director.pk])
+    assert "Reset two-step verification" in client.get(url).content.decode()
+
+    response = client.post(
+        reverse("plans:person_two_step_reset", args=[director.pk]),
+        {"reason": "Lost phone; checked in person"},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Two-step verification is reset" in page
+    assert "Reset two-step verification" not in page
+    assert "Lost phone; checked in person" in page  # in the history
+    assert not TOTPDevice.objects.filter(user=director).exists()
+
+
+def test_ones_own_page_shows_no_reset(client, plan_admin):
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    TOTPDevice.objects.create(user=plan_admin, name="Authenticator app", confirmed=True)
+    client.force_login(plan_admin)
+    page = client.get(reverse("plans:person", args=[plan_admin.pk])).content.decode()
+    assert "Reset two-step verification" not in page

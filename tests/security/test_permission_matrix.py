@@ -248,6 +248,13 @@ MATRIX: dict[str, Row] = {
         get=signed_in(405),
         post=only(ADMINS, Redirect("/plans/people/{director}/")),
     ),
+    "plans/people/<int:pk>/two-step-reset/": Row(
+        # The director has no authenticator app: the administrator's POST is refused with
+        # a message and changes nothing.
+        _url("plans:person_two_step_reset", lambda w: w.users["director"].pk),
+        get=signed_in(405),
+        post=only(ADMINS, Redirect("/plans/people/{director}/")),
+    ),
     "plans/people/owners/": Row(
         _url("plans:owner_list"), get=only(ADMINS, 200), post=signed_in(405)
     ),
