@@ -279,7 +279,10 @@ def test_the_compose_stack_serves_a_rating_and_a_worker_rendered_report(stack, t
             new,
             new.form(field_name="committee"),
             committee=COMMITTEE,
-            meeting_date="2024-11-11",
+            # The date as a person types it: day, month and year boxes.
+            meeting_date_day="11",
+            meeting_date_month="11",
+            meeting_date_year="2024",
             agenda_item="6",
             report_of="Executive Director for Children and Young People",
             recommendations="The committee notes the progress made in Q2 2024/25.",
