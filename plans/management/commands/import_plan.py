@@ -1,11 +1,9 @@
 """python manage.py import_plan PATH --plan "Plan title" [--dry-run] [--user NAME]"""
 
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.importing import ImportFailed, check_file_size, import_file
+from plans.management.importing import importer_named, source_file
 
 
 class Command(BaseCommand):
@@ -22,14 +20,8 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded in history as the importer")
 
     def handle(self, *args, path, plan, dry_run, user, **options):
-        source = Path(path)
-        if not source.is_file():
-            raise CommandError(f"No file at {source}.")
-        importer = None
-        if user:
-            importer = get_user_model().objects.filter(username=user).first()
-            if importer is None:
-                raise CommandError(f"No user called {user!r}.")
+        source = source_file(path)
+        importer = importer_named(user)
         try:
             check_file_size(source.stat().st_size)
             summary = import_file(

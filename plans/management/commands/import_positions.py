@@ -1,11 +1,9 @@
 """python manage.py import_positions PATH --plan SLUG [--dry-run] [--user NAME]"""
 
-from pathlib import Path
-
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.importing import ImportFailed, check_file_size, find_plan
+from plans.management.importing import importer_named, source_file
 from plans.positions_table import import_positions
 
 
@@ -22,17 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--user", help="username recorded as the one who rated")
 
     def handle(self, *args, path, plan, dry_run, user, **options):
-        source = Path(path)
-        if not source.is_file():
-            raise CommandError(f"No file at {source}.")
+        source = source_file(path)
         found = find_plan(plan)
         if found is None:
             raise CommandError(f"No plan with the slug or title {plan!r}.")
-        importer = None
-        if user:
-            importer = get_user_model().objects.filter(username=user).first()
-            if importer is None:
-                raise CommandError(f"No user called {user!r}.")
+        importer = importer_named(user)
         try:
             check_file_size(source.stat().st_size)
             summary = import_positions(
