@@ -35,7 +35,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from plans import roles
+from plans import people, roles
 
 SESSION_KEY = "second_factor"
 # What the session still owes, kept under SESSION_KEY.
@@ -63,8 +63,9 @@ def recovery_device(user) -> StaticDevice | None:
     return StaticDevice.objects.filter(user=user, name=RECOVERY_NAME).first()
 
 
-def has_second_factor(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+# Whether the user has an authenticator app set up, and taking it away with the
+# recovery codes: the rules the People pages use too.
+has_second_factor = people.has_two_step
 
 
 @receiver(user_logged_in, dispatch_uid="improvement.mfa.owed_at_sign_in")
@@ -249,7 +250,4 @@ def confirm_app(user, key: str, code: str) -> TOTPDevice | None:
         )
 
 
-def remove_second_factor(user) -> None:
-    with transaction.atomic():
-        TOTPDevice.objects.filter(user=user).delete()
-        StaticDevice.objects.filter(user=user).delete()
+remove_second_factor = people.remove_two_step

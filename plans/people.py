@@ -220,6 +220,14 @@ def has_two_step(person) -> bool:
     return TOTPDevice.objects.filter(user=person, confirmed=True).exists()
 
 
+def remove_two_step(person) -> None:
+    """Delete the person's authenticator app and recovery codes (the person turning it
+    off themselves, or `two_step_reset`)."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=person).delete()
+        StaticDevice.objects.filter(user=person).delete()
+
+
 def two_step_reset(*, person, by, reason: str) -> None:
     """Remove a person's authenticator app and recovery codes, for someone who has lost
     both: they set two-step verification up again at their next sign-in (or may leave it
@@ -234,8 +242,7 @@ def two_step_reset(*, person, by, reason: str) -> None:
     if not has_two_step(person):
         raise ValidationError(f"{display_name(person)} has no two-step verification to reset.")
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=person).delete()
-        StaticDevice.objects.filter(user=person).delete()
+        remove_two_step(person)
         _record(
             person=person,
             kind=AccountChange.Kind.TWO_STEP_RESET,
