@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -29,7 +30,9 @@ def admin_client(client, plan_admin):
 
 
 def text(response) -> str:
-    return re.sub(r"\s+", " ", response.content.decode())
+    """The page with runs of white space collapsed and entities read, so that a
+    name such as O'Neill (escaped as O&#x27;Neill) is found as written."""
+    return html.unescape(re.sub(r"\s+", " ", response.content.decode()))
 
 
 def test_the_people_page_lists_roles_and_posts_and_searches(admin_client, owner, qa_lead):

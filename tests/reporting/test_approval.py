@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from plans.services import ConflictError
@@ -116,7 +117,7 @@ def test_the_pdf_says_draft_until_the_report_is_approved(built, clerk):
     approved = services.report_html(report, generated_at=now)
     assert "Draft: not yet approved" not in approved
     assert 'class="running-status"' not in approved
-    assert f"Approved by {clerk.get_full_name() or clerk.username}" in approved
+    assert escape(f"Approved by {clerk.get_full_name() or clerk.username}") in approved
 
 
 def test_the_clerk_approves_on_the_report_page_and_it_is_rendered_again(client, built, clerk):
