@@ -5,6 +5,7 @@ from django.http import HttpRequest
 
 from improvement import mfa
 from plans import periods, roles
+from sso import provider
 
 
 def product(request: HttpRequest) -> dict:
@@ -18,6 +19,7 @@ def product(request: HttpRequest) -> dict:
         # A session that still owes a second factor sees no navigation: every link
         # would lead back to the code page.
         "mfa_owed": mfa.owed(request) if user is not None else None,
+        "sso": {"enabled": provider.enabled(), "only": settings.SSO_ONLY},
     }
 
 

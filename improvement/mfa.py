@@ -49,10 +49,18 @@ RECOVERY_NAME = "Recovery codes"
 
 def is_required(user) -> bool:
     """Whether ``user`` must use a second factor: plan administrators and staff, while
-    MFA_REQUIRED is on."""
+    MFA_REQUIRED is on; and the emergency accounts, the only ones with passwords, in
+    single-sign-on-only mode, whatever MFA_REQUIRED says."""
+    if settings.SSO_ONLY and user.get_username() in settings.SSO_EMERGENCY_ACCOUNTS:
+        return True
     return settings.MFA_REQUIRED and (
         user.is_staff or user.is_superuser or roles.is_plan_admin(user)
     )
+
+
+# Whoever signs in through the council's identity provider gives their second factor
+# there (Entra ID's conditional access), not here.
+SSO_BACKEND = "sso.backends.SignInBackend"
 
 
 def app_device(user) -> TOTPDevice | None:
@@ -72,6 +80,9 @@ has_second_factor = people.has_two_step
 def _owed_at_sign_in(sender, request, user, **kwargs) -> None:
     """Work out what a new session owes before it may see a page."""
     if request is None or not hasattr(request, "session"):
+        return
+    if getattr(user, "backend", None) == SSO_BACKEND:
+        request.session.pop(SESSION_KEY, None)
         return
     if has_second_factor(user):
         request.session[SESSION_KEY] = VERIFY

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "plans",
     "audits",
     "reporting",
+    "sso",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "improvement.mfa.SecondFactorMiddleware",
+    "sso.middleware.SessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -126,7 +128,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sso.backends.PasswordBackend",
+    "sso.backends.SignInBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -135,6 +138,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "improvement.accounts.MaximumLengthValidator"},
 ]
+# Single sign-on with OpenID Connect (sso/, docs/sso.md): on when OIDC_ISSUER and
+# OIDC_CLIENT_ID are set. The issuer's discovery document gives the endpoints; the
+# authorization code flow uses PKCE; roles follow the provider's groups at every sign-in
+# and the session is checked with the provider every OIDC_SESSION_REFRESH_SECONDS.
+OIDC_ISSUER = envstr("OIDC_ISSUER").rstrip("/")
+OIDC_RP_CLIENT_ID = envstr("OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = envstr("OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = envstr("OIDC_SCOPES", "openid profile email")
+OIDC_USE_PKCE = True
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = envint("OIDC_SESSION_REFRESH_SECONDS", 15 * 60)
+OIDC_TIMEOUT = envint("OIDC_TIMEOUT_SECONDS", 10)
+# The role everyone signing in through the provider has, besides their groups' (a role
+# name, e.g. "Board member"); none when empty.
+OIDC_DEFAULT_ROLE = envstr("OIDC_DEFAULT_ROLE")
+if bool(OIDC_ISSUER) != bool(OIDC_RP_CLIENT_ID) or (OIDC_ISSUER and not OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "Single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together."
+    )
+# Local passwords refused except for these emergency administrator accounts (user
+# names), which must then use two-step verification.
+SSO_ONLY = envbool("SSO_ONLY", False)
+SSO_EMERGENCY_ACCOUNTS = envlist("SSO_EMERGENCY_ACCOUNTS")
+if SSO_ONLY and not OIDC_ISSUER:
+    raise ImproperlyConfigured("SSO_ONLY=true needs single sign-on set up (OIDC_ISSUER).")
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -39,6 +39,7 @@ urlpatterns = [
     path("accounts/two-step/set-up/", mfa_views.setup, name="mfa_setup"),
     path("accounts/two-step/code/", mfa_views.verify, name="mfa_verify"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("oidc/", include("sso.urls")),
     path("healthz", plan_views.healthz, name="healthz"),
     path("accessibility/", pages.accessibility, name="accessibility"),
     path("plans/", include("plans.urls")),
