@@ -37,6 +37,7 @@ from plans.models import (
     RAG,
     Action,
     Measure,
+    Organisation,
     Owner,
     Plan,
     RagCriterion,
@@ -101,7 +102,7 @@ def load_ilacs_2024() -> str:
             plan,
             {
                 "title": meta["title"],
-                "organisation": meta["organisation"],
+                "organisation_id": Organisation.named(meta["organisation"]).pk,
                 "framework": meta["framework"],
                 "inspection_start": dt.date.fromisoformat(meta["inspection_start"]),
                 "inspection_end": dt.date.fromisoformat(meta["inspection_end"]),
@@ -357,7 +358,7 @@ def load_ofsted_2015() -> str:
         plan = Plan(
             slug=data["slug"],
             title=data["title"],
-            organisation=data["organisation"],
+            organisation=Organisation.named(data["organisation"]),
             framework=data["framework"],
             judgement=data.get("judgement") or "",
             introduction=data.get("introduction", ""),

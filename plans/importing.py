@@ -1571,6 +1571,7 @@ def apply_import(
     plan: Plan | None = None,
     title: str = "",
     user=None,
+    organisation=None,
     dry_run: bool = False,
     budget: ImportBudget | None = None,
 ) -> ImportSummary:
@@ -1588,6 +1589,7 @@ def apply_import(
                     title=title,
                     slug=_unique_slug(title),
                     amber_label=parsed.amber_label,
+                    organisation=_new_plan_organisation(organisation, user),
                 )
                 plan._history_user, plan._change_reason = user, REASON
                 plan.full_clean()
@@ -1621,6 +1623,18 @@ def _new_plan_title(title: str) -> str:
     return title
 
 
+def _new_plan_organisation(organisation, user):
+    """A new plan belongs to the organisation named, else the importer's own."""
+    from plans.access import default_organisation
+
+    organisation = organisation or default_organisation(user)
+    if organisation is None:
+        raise ImportFailed(
+            [RowError(None, None, "Say which organisation owns the new plan (--organisation).")]
+        )
+    return organisation
+
+
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:70] or "plan"
     slug, n = base, 2
@@ -1641,6 +1655,7 @@ def import_file(
     *,
     plan_name: str,
     user=None,
+    organisation=None,
     dry_run: bool = False,
 ) -> ImportSummary:
     """Parse and apply in one call: what the command and the admin's confirm step do.
@@ -1655,6 +1670,7 @@ def import_file(
         plan=find_plan(plan_name),
         title=plan_name,
         user=user,
+        organisation=organisation,
         dry_run=dry_run,
         budget=budget,
     )

@@ -15,6 +15,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
 # Printed wherever an example plan's ratings appear: page banners, the report's cover
@@ -75,6 +76,55 @@ RESERVED_SLUGS = frozenset(
 )
 
 
+class Organisation(TimeStamped):
+    """A council, or a partner such as a health board, whose people read plans.
+
+    A plan belongs to one organisation and may be shared with partner organisations;
+    a person belongs to one organisation (`Membership`) and sees the plans of their
+    organisation and those shared with it (`plans.access.visible_plans`).
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def named(cls, name: str) -> Organisation:
+        """The organisation called `name`, made if there is none (examples, imports)."""
+        organisation = cls.objects.filter(name=name).first()
+        if organisation is None:
+            base = slugify(name)[:70] or "organisation"
+            slug, n = base, 2
+            while cls.objects.filter(slug=slug).exists():
+                slug, n = f"{base}-{n}", n + 1
+            organisation = cls.objects.create(name=name, slug=slug)
+        return organisation
+
+
+class Membership(TimeStamped):
+    """The organisation a person works for. Without one a person sees no plans."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="memberships"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "user"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation}"
+
+
 class Plan(TimeStamped):
     """An improvement plan written after an inspection."""
 
@@ -85,7 +135,18 @@ class Plan(TimeStamped):
 
     slug = models.SlugField(max_length=80, unique=True)
     title = models.CharField(max_length=300)
-    organisation = models.CharField(max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="plans",
+        help_text="The organisation that owns the plan; its people see it.",
+    )
+    partners = models.ManyToManyField(
+        Organisation,
+        blank=True,
+        related_name="shared_plans",
+        help_text="Partner organisations the plan is shared with; their people see it too.",
+    )
     framework = models.CharField(
         max_length=100, blank=True, help_text="Inspection framework, e.g. ILACS."
     )
@@ -115,7 +176,7 @@ class Plan(TimeStamped):
         help_text="The plan's ratings are illustrative, not the council's: every page, PDF "
         "and export that shows them says so.",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[partners])
 
     class Meta:
         ordering = ["title"]
@@ -945,6 +1006,8 @@ __all__ = [
     "Evidence",
     "Measure",
     "MaxValueValidator",
+    "Membership",
+    "Organisation",
     "Outcome",
     "Owner",
     "Plan",

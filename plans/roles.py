@@ -42,8 +42,11 @@ def is_plan_admin(user) -> bool:
 
 
 def can_view_plan(user, plan: Plan) -> bool:
-    """Every signed-in user with a role reads every plan; nobody else reads any."""
-    return has_role(user, *ALL_ROLES)
+    """A signed-in user with a role reads the plans they can see (their organisation's
+    and those shared with it: `plans.access`); nobody else reads any."""
+    from plans import access
+
+    return has_role(user, *ALL_ROLES) and access.sees_plan(user, plan)
 
 
 def owns_action(user, action: Action) -> bool:

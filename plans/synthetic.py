@@ -52,6 +52,7 @@ from plans.models import (
     Action,
     DueDateRevision,
     Measure,
+    Organisation,
     Outcome,
     Owner,
     Plan,
@@ -338,7 +339,7 @@ class _PlanBuilder:
         plan = Plan(
             slug=_slug(self.seed, self.index),
             title=title if not round_ else f"{title} ({round_ + 1})",
-            organisation=ORGANISATION,
+            organisation=Organisation.named(ORGANISATION),
             framework=framework,
             inspection_start=self.first - dt.timedelta(days=70),
             inspection_end=self.first - dt.timedelta(days=60),

@@ -7,11 +7,14 @@ import factory
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
+from django.utils.text import slugify
 
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans.models import (
     Action,
     Measure,
+    Membership,
+    Organisation,
     Outcome,
     Owner,
     Plan,
@@ -20,6 +23,17 @@ from plans.models import (
     ReportingPeriod,
 )
 from reporting.models import CommitteeReport
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """Every plan and user is of "Example Council" unless a test says otherwise."""
+
+    class Meta:
+        model = Organisation
+        django_get_or_create = ["name"]
+
+    name = "Example Council"
+    slug = factory.LazyAttribute(lambda o: slugify(o.name))
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -35,6 +49,16 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", "pw-for-tests-1")
 
     @factory.post_generation
+    def organisation(self, create, extracted, **kwargs):
+        """The user's organisation: Example Council by default; `organisation=False`
+        for a person with no organisation."""
+        if not create or extracted is False:
+            return
+        if extracted is None:
+            extracted = OrganisationFactory()
+        Membership.objects.update_or_create(user=self, defaults={"organisation": extracted})
+
+    @factory.post_generation
     def role(self, create, extracted, **kwargs):
         if create and extracted:
             self.groups.add(Group.objects.get(name=extracted))
@@ -48,7 +72,7 @@ class PlanFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"plan-{n}")
     title = factory.Sequence(lambda n: f"Improvement plan {n}")
-    organisation = "Example Council"
+    organisation = factory.SubFactory(OrganisationFactory)
     framework = "ILACS"
     requires_signoff = False
 

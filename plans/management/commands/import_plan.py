@@ -1,9 +1,11 @@
-"""python manage.py import_plan PATH --plan "Plan title" [--dry-run] [--user NAME]"""
+"""python manage.py import_plan PATH --plan "Plan title" [--dry-run] [--user NAME]
+[--organisation NAME]"""
 
 from django.core.management.base import BaseCommand, CommandError
 
 from plans.importing import ImportFailed, check_file_size, import_file
 from plans.management.importing import importer_named, source_file
+from plans.models import Organisation
 
 
 class Command(BaseCommand):
@@ -18,14 +20,24 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="report what would change; write nothing"
         )
         parser.add_argument("--user", help="username recorded in history as the importer")
+        parser.add_argument(
+            "--organisation",
+            help="name of the organisation that owns a new plan (made if there is none); "
+            "default: the importer's, or the only one",
+        )
 
-    def handle(self, *args, path, plan, dry_run, user, **options):
+    def handle(self, *args, path, plan, dry_run, user, organisation, **options):
         source = source_file(path)
         importer = importer_named(user)
         try:
             check_file_size(source.stat().st_size)
             summary = import_file(
-                source.read_bytes(), source.name, plan_name=plan, user=importer, dry_run=dry_run
+                source.read_bytes(),
+                source.name,
+                plan_name=plan,
+                user=importer,
+                organisation=Organisation.named(organisation) if organisation else None,
+                dry_run=dry_run,
             )
         except ImportFailed as failure:
             for error in failure.errors:

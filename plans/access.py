@@ -1,0 +1,69 @@
+"""Which plans a person may see: the plan-visibility rule, written once.
+
+A plan belongs to one organisation and may be shared with partner organisations. A
+person sees the plans of their organisation (`Membership`) and those shared with it;
+a person without a membership sees none; a superuser sees every plan. Roles
+(`plans.roles`) then say what a person may do within the plans they see.
+
+Every list, count, export and download starts from `visible_plans(user)`, and every
+page reached by a plan's id or slug asks `roles.can_view_plan`, which uses it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from plans.models import Membership, Organisation, Plan
+
+
+def organisation_id(user) -> int | None:
+    """The id of the user's organisation, or None; cached on the user for the request."""
+    if user is None or not user.is_authenticated:
+        return None
+    if not hasattr(user, "_organisation_id"):
+        user._organisation_id = (
+            Membership.objects.filter(user=user).values_list("organisation_id", flat=True).first()
+        )
+    return user._organisation_id
+
+
+def visible_plans(user) -> QuerySet[Plan]:
+    """The plans the user may see: their organisation's own and those shared with it."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Plan.objects.none()
+    if user.is_superuser:
+        return Plan.objects.all()
+    org = organisation_id(user)
+    if org is None:
+        return Plan.objects.none()
+    shared = Plan.partners.through.objects.filter(organisation_id=org).values("plan_id")
+    return Plan.objects.filter(Q(organisation_id=org) | Q(pk__in=shared))
+
+
+def sees_plan(user, plan: Plan) -> bool:
+    """May the user see this one plan? Asked without a query once the user's
+    organisation is known, except for a plan shared with a partner."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    org = organisation_id(user)
+    if org is None:
+        return False
+    if plan.organisation_id == org:
+        return True
+    return visible_plans(user).filter(pk=plan.pk).exists()
+
+
+def default_organisation(user) -> Organisation | None:
+    """The organisation a new plan belongs to when none is named: the user's own, else
+    the installation's only organisation; a new installation's first one is made, named
+    as the service's organisation (ACCESSIBILITY_ORGANISATION) or "Council"."""
+    org = organisation_id(user)
+    if org is not None:
+        return Organisation.objects.get(pk=org)
+    only = list(Organisation.objects.all()[:2])
+    if not only:
+        return Organisation.named(settings.ACCESSIBILITY_ORGANISATION or "Council")
+    return only[0] if len(only) == 1 else None
