@@ -152,6 +152,8 @@ OIDC_TIMEOUT = envint("OIDC_TIMEOUT_SECONDS", 10)
 # The role everyone signing in through the provider has, besides their groups' (a role
 # name, e.g. "Board member"); none when empty.
 OIDC_DEFAULT_ROLE = envstr("OIDC_DEFAULT_ROLE")
+# The organisation (its name) of whoever's groups map to none.
+OIDC_DEFAULT_ORGANISATION = envstr("OIDC_DEFAULT_ORGANISATION")
 if bool(OIDC_ISSUER) != bool(OIDC_RP_CLIENT_ID) or (OIDC_ISSUER and not OIDC_RP_CLIENT_SECRET):
     raise ImproperlyConfigured(
         "Single sign-on needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together."

@@ -5,8 +5,9 @@ from sso.models import ExternalIdentity, GroupMapping
 
 @admin.register(GroupMapping)
 class GroupMappingAdmin(admin.ModelAdmin):
-    list_display = ("group_id", "description", "role")
-    list_select_related = ("role",)
+    list_display = ("group_id", "description", "role", "organisation")
+    list_select_related = ("role", "organisation")
+    list_filter = ("role", "organisation")
     search_fields = ("group_id", "description")
 
 

@@ -43,8 +43,8 @@ class ExternalIdentity(models.Model):
 
 class GroupMapping(models.Model):
     """A provider group (for Entra ID, the group's object id as the `groups` claim gives
-    it) and the role it gives in the product. Applied at every sign-in: someone taken out
-    of the group loses the role at their next one."""
+    it) and the role and organisation it gives in the product. Applied at every sign-in:
+    someone taken out of the group loses the role at their next one."""
 
     group_id = models.CharField(
         "provider group id",
@@ -56,9 +56,18 @@ class GroupMapping(models.Model):
     role = models.ForeignKey(
         Group, on_delete=models.PROTECT, related_name="provider_groups", null=True, blank=True
     )
+    organisation = models.ForeignKey(
+        "plans.Organisation",
+        on_delete=models.PROTECT,
+        related_name="provider_groups",
+        null=True,
+        blank=True,
+        help_text="The organisation whose plans (and plans shared with it) members see.",
+    )
 
     class Meta:
         ordering = ["group_id"]
 
     def __str__(self) -> str:
-        return f"{self.description or self.group_id} → {self.role or 'no role'}"
+        gives = ", ".join(str(thing) for thing in (self.role, self.organisation) if thing)
+        return f"{self.description or self.group_id} → {gives or 'nothing'}"

@@ -1,6 +1,8 @@
 """Signing a person in from the provider's claims: find or make their user by the
 provider's stable ids, keep their name and address up to date, and give them the roles
-their provider groups map to."""
+and the organisation their provider groups map to (the provider is the truth for them:
+a role or organisation given by hand to someone who signs in this way is replaced at
+their next sign-in)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from plans.models import Membership, Organisation
 from sso.models import ExternalIdentity, GroupMapping
 
 logger = logging.getLogger(__name__)
@@ -88,6 +91,43 @@ def roles_for(group_ids: list[str]) -> list[Group]:
     return sorted(roles, key=lambda role: role.name)
 
 
+def organisation_for(group_ids: list[str]) -> Organisation | None:
+    """The organisation the provider groups map to, else OIDC_DEFAULT_ORGANISATION; None
+    when neither names one (the person then sees no plans). Groups that map to two
+    organisations refuse the sign-in: a person belongs to one."""
+    organisations = {
+        mapping.organisation
+        for mapping in GroupMapping.objects.filter(
+            group_id__in=group_ids, organisation__isnull=False
+        )
+        .select_related("organisation")
+        .order_by()
+    }
+    if len(organisations) > 1:
+        raise SignInRefused(
+            "Your groups at the council's sign-in service give you more than one "
+            "organisation here. Ask a plan administrator to correct the group mapping."
+        )
+    if organisations:
+        return organisations.pop()
+    if settings.OIDC_DEFAULT_ORGANISATION:
+        default = Organisation.objects.filter(name=settings.OIDC_DEFAULT_ORGANISATION).first()
+        if default is None:
+            logger.warning(
+                "Single sign-on: OIDC_DEFAULT_ORGANISATION names %r, which is not an organisation",
+                settings.OIDC_DEFAULT_ORGANISATION,
+            )
+        return default
+    return None
+
+
+def membership_apply(user, organisation: Organisation | None) -> None:
+    if organisation is None:
+        Membership.objects.filter(user=user).delete()
+    else:
+        Membership.objects.update_or_create(user=user, defaults={"organisation": organisation})
+
+
 def group_ids(claims: dict) -> list[str]:
     """The `groups` claim. Entra ID leaves it out for someone in too many groups (over
     200) and says where to fetch them instead: refused, since the roles would be wrong;
@@ -108,6 +148,7 @@ def user_sign_in(*, issuer: str, claims: dict):
     """The user these verified ID token claims belong to, made on their first sign-in,
     with their name, address and roles as the provider now has them."""
     groups = group_ids(claims)
+    organisation = organisation_for(groups)
     identity = identity_find(issuer=issuer, claims=claims)
     first_name, last_name = _names(claims)
     email = _address(claims)
@@ -136,4 +177,5 @@ def user_sign_in(*, issuer: str, claims: dict):
     identity.last_login = timezone.now()
     identity.save()
     user.groups.set(roles_for(groups))
+    membership_apply(user, organisation)
     return user

@@ -130,6 +130,7 @@ def sso_settings(settings, identity_provider):
     settings.OIDC_RP_CLIENT_ID = CLIENT_ID
     settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
     settings.OIDC_DEFAULT_ROLE = ""
+    settings.OIDC_DEFAULT_ORGANISATION = ""
     settings.SSO_ONLY = False
     settings.SSO_EMERGENCY_ACCOUNTS = []
     return settings

@@ -10,14 +10,17 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from plans import roles
+from plans import access, roles
+from plans.models import Membership
 from sso.models import ExternalIdentity, GroupMapping
+from tests import factories
 from tests.sso.conftest import ProviderBrowser, product_path, sign_in
 
 pytestmark = pytest.mark.django_db
 
 DIRECTORS = "0b5e3f6a-1111-4c2d-8e9f-directors000"
 CLERKS = "7c4d2e1f-2222-4b3a-9d8e-clerks000000"
+HEALTH_BOARD = "5d6e7f80-3333-4a1b-8c2d-icb000000000"
 _numbers = itertools.count(1)
 
 
@@ -35,11 +38,31 @@ def person(identity_provider):
 
 
 @pytest.fixture
-def mappings(db):
-    GroupMapping.objects.create(
-        group_id=DIRECTORS, role=Group.objects.get(name=roles.SERVICE_DIRECTOR)
-    )
-    GroupMapping.objects.create(group_id=CLERKS, role=Group.objects.get(name=roles.COMMITTEE_CLERK))
+def council(db):
+    return factories.OrganisationFactory(name="Northshire Council")
+
+
+@pytest.fixture
+def health_board(db):
+    return factories.OrganisationFactory(name="Northshire Health Board")
+
+
+@pytest.fixture
+def mappings(council, health_board):
+    """Entra group ids to roles and organisations, as a plan administrator sets them in
+    the admin."""
+    for group_id, role, organisation in (
+        (DIRECTORS, roles.SERVICE_DIRECTOR, council),
+        (CLERKS, roles.COMMITTEE_CLERK, council),
+        (HEALTH_BOARD, roles.BOARD_MEMBER, health_board),
+    ):
+        GroupMapping.objects.create(
+            group_id=group_id, role=Group.objects.get(name=role), organisation=organisation
+        )
+
+
+def organisation_of(user) -> str | None:
+    return Membership.objects.filter(user=user).values_list("organisation__name", flat=True).first()
 
 
 def role_names(user) -> set[str]:
@@ -53,9 +76,14 @@ def expire_session(client) -> None:
     session.save()
 
 
-def test_first_sign_in_makes_the_user_with_their_groups_role(
-    client, sso_settings, identity_provider, person, mappings
+def test_first_sign_in_makes_the_user_with_their_groups_role_and_organisation(
+    client, sso_settings, identity_provider, person, mappings, council
 ):
+    childrens = factories.PlanFactory(title="Children's services plan", organisation=council)
+    factories.PlanFactory(
+        title="Adults' plan of another council",
+        organisation=factories.OrganisationFactory(name="Southshire Council"),
+    )
     username = person(
         groups=[DIRECTORS], email="a.khan@council.example", first_name="Aisha", last_name="Khan"
     )
@@ -76,6 +104,8 @@ def test_first_sign_in_makes_the_user_with_their_groups_role(
     )
     assert not user.has_usable_password()
     assert role_names(user) == {roles.SERVICE_DIRECTOR}
+    assert organisation_of(user) == "Northshire Council"
+    assert list(access.visible_plans(user)) == [childrens]
     assert client.get("/plans/").status_code == 200
 
 
@@ -95,6 +125,50 @@ def test_a_changed_group_changes_the_role_at_the_next_sign_in(
     assert response.status_code == 302
     assert User.objects.get().pk == user.pk
     assert role_names(user) == {roles.COMMITTEE_CLERK}
+
+
+def test_a_person_moved_to_a_partner_group_moves_organisation_at_the_next_sign_in(
+    client, sso_settings, identity_provider, person, mappings
+):
+    username = person(groups=[DIRECTORS])
+    browser = ProviderBrowser()
+    sign_in(client, browser, username)
+    identity_provider.person(username, groups=[HEALTH_BOARD])
+    client.post("/accounts/logout/")
+
+    sign_in(client, browser, None)
+
+    user = User.objects.get()
+    assert role_names(user) == {roles.BOARD_MEMBER}
+    assert organisation_of(user) == "Northshire Health Board"
+
+
+def test_someone_whose_groups_leave_every_organisation_loses_their_membership(
+    client, sso_settings, identity_provider, person, mappings
+):
+    username = person(groups=[DIRECTORS])
+    browser = ProviderBrowser()
+    sign_in(client, browser, username)
+    identity_provider.person(username, groups=[])
+    client.post("/accounts/logout/")
+
+    sign_in(client, browser, None)
+
+    user = User.objects.get()
+    assert role_names(user) == set()
+    assert organisation_of(user) is None
+
+
+def test_groups_that_give_two_organisations_are_refused_with_a_page(
+    client, sso_settings, person, mappings
+):
+    username = person(groups=[DIRECTORS, HEALTH_BOARD])
+
+    response, _ = sign_in(client, ProviderBrowser(), username)
+
+    assert response.status_code == 403
+    assert "more than one organisation" in response.text
+    assert not User.objects.exists()
 
 
 def test_the_refresh_applies_a_changed_group_without_signing_out(
