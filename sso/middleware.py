@@ -6,9 +6,11 @@ signed out. An account disabled at the provider so loses access within that inte
 from __future__ import annotations
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.deprecation import MiddlewareMixin
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from mozilla_django_oidc.middleware import SessionRefresh as _SessionRefresh
 
 from sso import provider, views
@@ -58,6 +60,23 @@ class SessionRefresh(_SessionRefresh):
         if not provider.enabled():
             return None
         try:
-            return super().process_request(request)
+            response = super().process_request(request)
         except provider.ProviderUnavailable:
             return views.refused(request, views.UNAVAILABLE, status=503)
+        if response is not None and request.headers.get("HX-Request"):
+            return self._reload_page(request)
+        return response
+
+    @staticmethod
+    def _reload_page(request):
+        """An htmx request cannot follow the redirect to the provider (another origin):
+        the browser loads the page it is on again instead, which then goes to the
+        provider as a whole page."""
+        page = request.headers.get("HX-Current-URL", "")
+        if not url_has_allowed_host_and_scheme(
+            page, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            page = reverse("home")
+        response = HttpResponse()
+        response["HX-Redirect"] = page
+        return response

@@ -190,6 +190,24 @@ def test_the_refresh_applies_a_changed_group_without_signing_out(
     assert role_names(User.objects.get()) == {roles.COMMITTEE_CLERK}
 
 
+def test_an_htmx_request_after_the_interval_reloads_its_page_to_go_to_the_provider(
+    client, sso_settings, person
+):
+    sign_in(client, ProviderBrowser(), person())
+    expire_session(client)
+
+    fragment = client.get(
+        "/plans/", headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/plans/"}
+    )
+    elsewhere = client.get(
+        "/plans/", headers={"HX-Request": "true", "HX-Current-URL": "https://evil.example/"}
+    )
+
+    assert fragment.status_code == 200
+    assert fragment["HX-Redirect"] == "http://testserver/plans/"
+    assert elsewhere["HX-Redirect"] == "/"
+
+
 def test_someone_in_no_mapped_group_gets_the_default_role(client, sso_settings, person, mappings):
     sso_settings.OIDC_DEFAULT_ROLE = roles.BOARD_MEMBER
     username = person(groups=["an-unmapped-group"])
