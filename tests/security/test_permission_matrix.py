@@ -123,6 +123,13 @@ MATRIX: dict[str, Row] = {
         post=everyone(Redirect("/accounts/login/")),
         changes=ROLES,
     ),
+    # Single sign-on is off unless configured (tests/sso tests it on).
+    "oidc/authenticate/": Row(
+        _url("oidc_authentication_init"), get=everyone(404), post=everyone(405)
+    ),
+    "oidc/callback/": Row(
+        _url("oidc_authentication_callback"), get=everyone(404), post=everyone(405)
+    ),
     "accounts/two-step/": Row(
         _url("mfa_manage"), get=signed_in(200), post=signed_in(Redirect("/accounts/two-step/"))
     ),

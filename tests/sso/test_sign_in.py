@@ -310,6 +310,18 @@ def test_an_answer_from_another_browser_is_refused_with_a_page(client, sso_setti
     assert not User.objects.exists()
 
 
+def test_the_account_page_sends_a_provider_user_to_their_council_for_passwords(
+    client, sso_settings, person
+):
+    sign_in(client, ProviderBrowser(), person())
+
+    page = client.get("/accounts/two-step/").text
+
+    assert "You sign in with your council account" in page
+    assert "Set up two-step verification" not in page
+    assert "Change your password" not in page
+
+
 def test_a_provider_sign_in_is_not_asked_for_a_second_factor_here(client, sso_settings, person):
     sso_settings.MFA_REQUIRED = True
     GroupMapping.objects.create(
