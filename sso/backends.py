@@ -110,5 +110,10 @@ class SignInBackend(OIDCAuthenticationBackend):
         and its userinfo endpoint gives none of them."""
         return payload
 
+    def get_user(self, user_id):
+        """Django's rule, which mozilla-django-oidc's own lacks: a user switched off here
+        loses their session at once, not at the next refresh."""
+        return ModelBackend.get_user(self, user_id)
+
     def get_or_create_user(self, access_token, id_token, payload):
         return services.user_sign_in(issuer=settings.OIDC_ISSUER, claims=payload)

@@ -235,6 +235,26 @@ def test_an_account_disabled_at_the_provider_is_refused_at_the_refresh(
     assert client.get("/plans/")["Location"].startswith("/accounts/login/")
 
 
+def test_a_user_switched_off_here_loses_their_session_at_once(client, sso_settings, person):
+    sign_in(client, ProviderBrowser(), person())
+    User.objects.update(is_active=False)
+
+    assert client.get("/plans/")["Location"].startswith("/accounts/login/")
+
+
+def test_a_user_switched_off_here_cannot_sign_in_through_the_provider(client, sso_settings, person):
+    username = person()
+    browser = ProviderBrowser()
+    sign_in(client, browser, username)
+    client.post("/accounts/logout/")
+    User.objects.update(is_active=False)
+
+    response, _ = sign_in(client, browser, None)
+
+    assert response.status_code == 403
+    assert "Your account here is switched off" in response.text
+
+
 def test_a_renamed_person_keeps_their_user(client, sso_settings, identity_provider, person):
     username = person(email="j.smith@council.example", last_name="Smith")
     browser = ProviderBrowser()

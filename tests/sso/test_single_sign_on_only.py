@@ -42,6 +42,13 @@ def test_with_single_sign_on_the_page_offers_the_council_account(client, sso_set
     assert "Or with a username and password" in page
 
 
+def test_the_sign_in_page_with_single_sign_on_makes_no_query(
+    client, sso_settings, django_assert_num_queries
+):
+    with django_assert_num_queries(0):
+        assert client.get("/accounts/login/").status_code == 200
+
+
 def test_the_council_account_sign_in_starts_with_a_pkce_challenge(client, sso_settings):
     response = client.get("/oidc/authenticate/")
 
