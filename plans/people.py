@@ -283,14 +283,15 @@ def roles_set(*, person, role_names, by, reason: str = "") -> tuple[list[str], l
     """Give `person` exactly these roles. Returns (given, removed), by name.
 
     A plan administrator cannot remove their own administrator role: that could leave
-    nobody able to give it back."""
+    nobody able to give it back. `by` is None for a change the identity provider makes
+    at a sign-in (their groups there, sso.services)."""
     wanted = {g.name for g in _groups(role_names)}
     with transaction.atomic():
         person = User.objects.select_for_update().get(pk=person.pk)
         held = set(person.groups.filter(name__in=roles.ALL_ROLES).values_list("name", flat=True))
         removed = sorted(held - wanted)
         given = sorted(wanted - held)
-        if person.pk == by.pk and roles.PLAN_ADMINISTRATOR in removed:
+        if by is not None and person.pk == by.pk and roles.PLAN_ADMINISTRATOR in removed:
             raise ValidationError(
                 {
                     "roles": "You cannot remove your own Plan administrator role. Ask "

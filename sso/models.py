@@ -5,6 +5,8 @@ from django.contrib.auth.models import Group
 from django.db import models
 from django.db.models import Q
 
+from plans.roles import ALL_ROLES
+
 
 class ExternalIdentity(models.Model):
     """A person's account at the identity provider, linked to their user here.
@@ -54,7 +56,12 @@ class GroupMapping(models.Model):
     )
     description = models.CharField(max_length=255, blank=True)
     role = models.ForeignKey(
-        Group, on_delete=models.PROTECT, related_name="provider_groups", null=True, blank=True
+        Group,
+        on_delete=models.PROTECT,
+        related_name="provider_groups",
+        null=True,
+        blank=True,
+        limit_choices_to={"name__in": ALL_ROLES},
     )
     organisation = models.ForeignKey(
         "plans.Organisation",

@@ -14,11 +14,15 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.utils import timezone
 
+from plans import people
 from plans.models import Membership, Organisation
+from plans.roles import ALL_ROLES
 from sso.models import ExternalIdentity, GroupMapping
 
 logger = logging.getLogger(__name__)
 
+# The reason the account's history gives for a role the provider's groups gave or took.
+BY_GROUPS = "Their groups at the council's sign-in service"
 USERNAME_MAX_LENGTH: int = get_user_model()._meta.get_field("username").max_length
 
 
@@ -80,7 +84,7 @@ def roles_for(group_ids: list[str]) -> list[Group]:
         .order_by()
     }
     if settings.OIDC_DEFAULT_ROLE:
-        default = Group.objects.filter(name=settings.OIDC_DEFAULT_ROLE).first()
+        default = Group.objects.filter(name=settings.OIDC_DEFAULT_ROLE, name__in=ALL_ROLES).first()
         if default is None:
             logger.warning(
                 "Single sign-on: OIDC_DEFAULT_ROLE names %r, which is not a role",
@@ -176,6 +180,8 @@ def user_sign_in(*, issuer: str, claims: dict):
     identity.oid = claims.get("oid", "")
     identity.last_login = timezone.now()
     identity.save()
-    user.groups.set(roles_for(groups))
+    people.roles_set(
+        person=user, role_names=[role.name for role in roles_for(groups)], by=None, reason=BY_GROUPS
+    )
     membership_apply(user, organisation)
     return user

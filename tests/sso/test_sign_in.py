@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from plans import access, roles
-from plans.models import Membership
+from plans.models import AccountChange, Membership
+from sso import services
 from sso.models import ExternalIdentity, GroupMapping
 from tests import factories
 from tests.sso.conftest import ProviderBrowser, product_path, sign_in
@@ -125,6 +126,13 @@ def test_a_changed_group_changes_the_role_at_the_next_sign_in(
     assert response.status_code == 302
     assert User.objects.get().pk == user.pk
     assert role_names(user) == {roles.COMMITTEE_CLERK}
+    history = AccountChange.objects.filter(person=user).order_by("pk")
+    assert [(change.kind, change.detail, change.created_by) for change in history] == [
+        (AccountChange.Kind.ROLE_GIVEN, roles.SERVICE_DIRECTOR, None),
+        (AccountChange.Kind.ROLE_GIVEN, roles.COMMITTEE_CLERK, None),
+        (AccountChange.Kind.ROLE_REMOVED, roles.SERVICE_DIRECTOR, None),
+    ]
+    assert {change.reason for change in history} == {services.BY_GROUPS}
 
 
 def test_a_person_moved_to_a_partner_group_moves_organisation_at_the_next_sign_in(
