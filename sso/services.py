@@ -11,7 +11,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from plans import people
@@ -147,10 +147,19 @@ def group_ids(claims: dict) -> list[str]:
     return [str(group) for group in groups]
 
 
-@transaction.atomic
 def user_sign_in(*, issuer: str, claims: dict):
     """The user these verified ID token claims belong to, made on their first sign-in,
-    with their name, address and roles as the provider now has them."""
+    with their name, address, roles and organisation as the provider now has them."""
+    try:
+        return _user_sign_in(issuer=issuer, claims=claims)
+    except IntegrityError:
+        # A first sign-in of the same person at the same moment (two tabs) made their
+        # user first: this one, rolled back, now finds it.
+        return _user_sign_in(issuer=issuer, claims=claims)
+
+
+@transaction.atomic
+def _user_sign_in(*, issuer: str, claims: dict):
     groups = group_ids(claims)
     organisation = organisation_for(groups)
     identity = identity_find(issuer=issuer, claims=claims)
