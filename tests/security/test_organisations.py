@@ -57,8 +57,9 @@ LISTS = {
         "plan_admin",
     ),
     "dashboard export, an owner's actions": (
-        lambda w: reverse("reporting:dashboard_export")
-        + f"?table=actions&format=csv&owner={w.owner.pk}",
+        lambda w: (
+            reverse("reporting:dashboard_export") + f"?table=actions&format=csv&owner={w.owner.pk}"
+        ),
         "plan_admin",
     ),
     "admin, plans": (lambda w: "/admin/plans/plan/", "plan_admin"),
@@ -138,9 +139,12 @@ def test_the_admin_does_not_open_an_unseen_plans_records(world):
         response = outsider.get(url)
         # Django's admin sends a missing object back to the index, with a message.
         assert response.status_code == 302 and response["Location"] == "/admin/", url
-    assert _client(world, "plan_admin").get(
-        f"/admin/plans/action/{world.action.pk}/change/"
-    ).status_code == 200
+    assert (
+        _client(world, "plan_admin")
+        .get(f"/admin/plans/action/{world.action.pk}/change/")
+        .status_code
+        == 200
+    )
 
 
 def test_visible_plans_is_the_rule_the_pages_use(world):

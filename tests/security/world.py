@@ -6,9 +6,10 @@ committee report with a ready PDF. All of that is the council's ("Example Counci
 Two more organisations test access by organisation: a neighbouring council owns a joint
 plan and shares it with a health board. Their officers (`OUTSIDERS`: the neighbour's
 plan administrator and the health board's partner officer, a plan administrator there)
-see the joint plan only, and the council's people do not see it. Everything user-written goes through the services,
-as it would in the browser, and every free-text field carries `text`, so the XSS tests
-can put a payload wherever people type.
+see the joint plan only, and the council's people do not see it.
+
+Everything user-written goes through the services, as it would in the browser, and every
+free-text field carries `text`, so the XSS tests can put a payload wherever people type.
 """
 
 from __future__ import annotations
@@ -248,9 +249,7 @@ def _other_organisations(users: dict[str, User]) -> tuple[Plan, Action]:
     factories.PeriodFactory(
         plan=joint, label="Q2 2024/25", start=dt.date(2024, 7, 1), end=dt.date(2024, 9, 30)
     )
-    recommendation = factories.RecommendationFactory(
-        plan=joint, ref="1", title="Joint assessments"
-    )
+    recommendation = factories.RecommendationFactory(plan=joint, ref="1", title="Joint assessments")
     action = factories.ActionFactory(
         recommendation=recommendation,
         ref="1a",
