@@ -322,6 +322,7 @@ def recent_results(measure_ids: list[int], *, count: int) -> dict[int, list[Resu
 
 def qa_overview(
     *,
+    plans: QuerySet[Plan] | None = None,
     plan: Plan | None = None,
     recommendation: Recommendation | None = None,
     owner: Owner | None = None,
@@ -329,10 +330,13 @@ def qa_overview(
     today: dt.date | None = None,
     recent: int = RECENT_RESULTS,
 ) -> list[OverviewRow]:
-    """Every audited measure, filtered, with its latest result, derived and current RAG,
-    recent results for the trend, and what is due next. Five queries."""
+    """Every audited measure (of `plans`, the plans the reader sees, if given), filtered,
+    with its latest result, derived and current RAG, recent results for the trend, and
+    what is due next. Five queries."""
     today = today or timezone.localdate()
     measures = audited_measures()
+    if plans is not None:
+        measures = measures.filter(plan__in=plans)
     if plan is not None:
         measures = measures.filter(plan=plan)
     if recommendation is not None:
@@ -378,10 +382,12 @@ def qa_overview(
     return rows
 
 
-def overview_filter_choices() -> dict[str, QuerySet]:
+def overview_filter_choices(plans: QuerySet[Plan] | None = None) -> dict[str, QuerySet]:
     """What the overview can be filtered by: plans, recommendations and owners that have
-    audited measures."""
+    audited measures (in `plans`, the plans the reader sees, if given)."""
     measures = audited_measures()
+    if plans is not None:
+        measures = measures.filter(plan__in=plans)
     return {
         "plans": Plan.objects.filter(Exists(measures.filter(plan=OuterRef("pk")))),
         "recommendations": Recommendation.objects.filter(

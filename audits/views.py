@@ -16,13 +16,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audits import charts, forms, selectors, services
 from audits.models import DipSample
-from plans import roles
+from plans import access, roles
 from plans.models import Measure
 from plans.services import ConflictError, open_period
 
 
 def _measure(request: HttpRequest, pk: int, *, write: bool = False) -> Measure:
     measure = get_object_or_404(Measure.objects.select_related("plan", "action"), pk=pk)
+    access.require_visible(request.user, measure.plan)
     if not roles.can_view_plan(request.user, measure.plan):
         raise PermissionDenied
     if write and not roles.can_record_samples(request.user, measure.plan):
@@ -45,10 +46,12 @@ def overview(request: HttpRequest) -> HttpResponse:
     """Every audited measure with its latest result, RAG, trend and next audit due."""
     if not roles.has_role(request.user, *roles.ALL_ROLES):
         raise PermissionDenied
-    choices = selectors.overview_filter_choices()
+    visible = access.visible_plans(request.user)
+    choices = selectors.overview_filter_choices(visible)
     form = forms.OverviewFilterForm(request.GET or None, choices=choices)
     filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
     rows = selectors.qa_overview(
+        plans=visible,
         plan=filters.get("plan"),
         recommendation=filters.get("recommendation"),
         owner=filters.get("owner"),
@@ -77,6 +80,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Measure.DoesNotExist:
         raise Http404("No such measure.") from None
     measure = page.measure
+    access.require_visible(request.user, measure.plan)
     if not roles.can_view_plan(request.user, measure.plan):
         raise PermissionDenied
     can_record = roles.can_record_samples(request.user, measure.plan)

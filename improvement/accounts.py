@@ -18,6 +18,7 @@ import logging
 from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth import backends as auth_backends
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
@@ -25,6 +26,8 @@ from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+from sso.backends import password_allowed
 
 logger = logging.getLogger(__name__)
 
@@ -213,3 +216,22 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
         response = super().form_valid(form)
         axes_reset(username=form.user.get_username())
         return response
+
+
+class ModelBackend(auth_backends.ModelBackend):
+    """Django's backend, loading the person's organisation (`plans.Membership`) with
+    them on each request: `plans.access` reads it without a query of its own. In
+    single-sign-on-only mode it refuses every account but the emergency ones
+    (`sso.backends.password_allowed`), both at sign-in and for a session made before."""
+
+    def user_can_authenticate(self, user) -> bool:
+        return super().user_can_authenticate(user) and password_allowed(user)
+
+    def get_user(self, user_id):
+        user = (
+            get_user_model()
+            ._default_manager.select_related("membership")
+            .filter(pk=user_id)
+            .first()
+        )
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -128,7 +128,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "sso.backends.PasswordBackend",
+    "improvement.accounts.ModelBackend",
     "sso.backends.SignInBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [

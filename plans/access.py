@@ -12,9 +12,11 @@ page reached by a plan's id or slug asks `roles.can_view_plan`, which uses it.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.http import Http404
 
-from plans.models import Membership, Organisation, Plan
+from plans.models import Action, Membership, Organisation, Owner, Plan
 
 
 def organisation_id(user) -> int | None:
@@ -22,9 +24,16 @@ def organisation_id(user) -> int | None:
     if user is None or not user.is_authenticated:
         return None
     if not hasattr(user, "_organisation_id"):
-        user._organisation_id = (
-            Membership.objects.filter(user=user).values_list("organisation_id", flat=True).first()
-        )
+        if get_user_model().membership.is_cached(user):
+            # Loaded with the user (`improvement.accounts.ModelBackend`): no query.
+            membership = getattr(user, "membership", None)
+            user._organisation_id = membership.organisation_id if membership else None
+        else:
+            user._organisation_id = (
+                Membership.objects.filter(user=user)
+                .values_list("organisation_id", flat=True)
+                .first()
+            )
     return user._organisation_id
 
 
@@ -53,7 +62,27 @@ def sees_plan(user, plan: Plan) -> bool:
         return False
     if plan.organisation_id == org:
         return True
-    return visible_plans(user).filter(pk=plan.pk).exists()
+    return plan.pk in shared_plan_ids(user)
+
+
+def shared_plan_ids(user) -> frozenset[int]:
+    """The ids of the plans shared with the user's organisation, cached on the user."""
+    if not hasattr(user, "_shared_plan_ids"):
+        org = organisation_id(user)
+        user._shared_plan_ids = frozenset(
+            Plan.partners.through.objects.filter(organisation_id=org).values_list(
+                "plan_id", flat=True
+            )
+            if org is not None
+            else ()
+        )
+    return user._shared_plan_ids
+
+
+def require_visible(user, plan: Plan) -> None:
+    """A plan the user may not see is, for them, not there: 404, as for a wrong id."""
+    if not sees_plan(user, plan):
+        raise Http404("No such plan.")
 
 
 def default_organisation(user) -> Organisation | None:
@@ -67,3 +96,39 @@ def default_organisation(user) -> Organisation | None:
     if not only:
         return Organisation.named(settings.ACCESSIBILITY_ORGANISATION or "Council")
     return only[0] if len(only) == 1 else None
+
+
+def visible_people(user) -> QuerySet:
+    """The accounts a plan administrator manages: the people of their organisation
+    (a superuser: everyone)."""
+    User = get_user_model()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return User.objects.none()
+    if user.is_superuser:
+        return User.objects.all()
+    org = organisation_id(user)
+    if org is None:
+        return User.objects.none()
+    return User.objects.filter(membership__organisation_id=org)
+
+
+def visible_owners(user) -> QuerySet[Owner]:
+    """The posts a person may see: those accountable for actions in the plans they see,
+    those held by people of their organisation, and posts with no actions held by
+    nobody (a new or merged post); a superuser sees every post."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Owner.objects.none()
+    if user.is_superuser:
+        return Owner.objects.all()
+    org = organisation_id(user)
+    if org is None:
+        return Owner.objects.none()
+    in_plans = Action.owners.through.objects.filter(action__plan__in=visible_plans(user)).values(
+        "owner_id"
+    )
+    unused = ~Exists(Action.owners.through.objects.filter(owner_id=OuterRef("pk")))
+    return Owner.objects.filter(
+        Q(pk__in=in_plans)
+        | Q(user__membership__organisation_id=org)
+        | (Q(user__isnull=True) & unused)
+    )

@@ -76,6 +76,12 @@ def _tag(obj, reason: str = EXAMPLE) -> None:
     obj._change_reason = reason
 
 
+def example_organisation() -> Organisation:
+    """The council that owns the example plans (made if there is none)."""
+    meta = json.loads((FIXTURES / "ilacs-2024" / "plan.json").read_text(encoding="utf-8"))
+    return Organisation.named(meta["organisation"])
+
+
 def load_examples() -> list[str]:
     """Load both example plans; returns a line per plan saying what happened."""
     return [load_ilacs_2024(), load_ofsted_2015()]

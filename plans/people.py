@@ -26,8 +26,8 @@ from django.utils.http import urlsafe_base64_encode
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from plans import roles
-from plans.models import AccountChange, Action, Owner, Reminder
+from plans import access, roles
+from plans.models import AccountChange, Action, Membership, Owner, Reminder
 
 User = get_user_model()
 USERNAME_MAX_LENGTH: int = User._meta.get_field("username").max_length
@@ -174,6 +174,10 @@ def user_invite(*, name: str, email: str, role_names, by) -> User:
             user.full_clean(exclude=["password"])
             user.save()
             user.groups.add(*groups)
+            # They join the inviting administrator's organisation, and see its plans.
+            organisation = access.default_organisation(by)
+            if organisation is not None:
+                Membership.objects.create(user=user, organisation=organisation)
             _record(
                 person=user,
                 kind=AccountChange.Kind.INVITED,

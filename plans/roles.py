@@ -1,12 +1,16 @@
 """The five roles, as Django groups, and the one rule for who may edit what.
 
 Groups are created by a data migration (plans/migrations/0002_roles.py). Object-level
-rules are functions here, called by views, admin, import and tasks alike.
+rules are functions here, called by views, admin, import and tasks alike. Roles apply
+within the plans a person can see (`plans.access`): every rule about a plan asks that
+first.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+from plans import access
 
 if TYPE_CHECKING:
     from plans.models import Action, Plan
@@ -44,8 +48,6 @@ def is_plan_admin(user) -> bool:
 def can_view_plan(user, plan: Plan) -> bool:
     """A signed-in user with a role reads the plans they can see (their organisation's
     and those shared with it: `plans.access`); nobody else reads any."""
-    from plans import access
-
     return has_role(user, *ALL_ROLES) and access.sees_plan(user, plan)
 
 
@@ -62,7 +64,7 @@ def owns_action(user, action: Action) -> bool:
 def can_edit_action(user, action: Action) -> bool:
     """Rate an action or revise its due date: its accountable owners and plan
     administrators, and only while the plan is active."""
-    if action.plan.status != "active":
+    if action.plan.status != "active" or not access.sees_plan(user, action.plan):
         return False
     if is_plan_admin(user):
         return True
@@ -70,12 +72,12 @@ def can_edit_action(user, action: Action) -> bool:
 
 
 def can_confirm_ratings(user, plan: Plan) -> bool:
-    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR)
+    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR) and access.sees_plan(user, plan)
 
 
 def can_record_samples(user, plan: Plan) -> bool:
-    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR)
+    return has_role(user, QA_LEAD, PLAN_ADMINISTRATOR) and access.sees_plan(user, plan)
 
 
 def can_manage_reports(user, plan: Plan) -> bool:
-    return has_role(user, COMMITTEE_CLERK, PLAN_ADMINISTRATOR)
+    return has_role(user, COMMITTEE_CLERK, PLAN_ADMINISTRATOR) and access.sees_plan(user, plan)

@@ -422,16 +422,18 @@ def my_actions(
     values of every action joined to its `plans.Position` row as of its plan's open
     period, and only the actions on the page are loaded as objects, with their owners
     and last update."""
-    from plans import roles
+    from plans import access, roles
 
     filters = filters or MyActionsFilters()
     mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
     plans = {
         plan.pk: plan
-        for plan in Plan.objects.filter(
+        for plan in access.visible_plans(user)
+        .filter(
             Exists(Action.objects.filter(Exists(mine), plan_id=OuterRef("pk"))),
             status=Plan.Status.ACTIVE,
-        ).order_by("title", "pk")
+        )
+        .order_by("title", "pk")
     }
     periods, at = _open_and_latest_periods(plans)
     for period in periods.values():

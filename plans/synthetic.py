@@ -52,6 +52,7 @@ from plans.models import (
     Action,
     DueDateRevision,
     Measure,
+    Membership,
     Organisation,
     Outcome,
     Owner,
@@ -263,6 +264,7 @@ def _user(username: str, role: str, first: str, last: str):
         user.set_unusable_password()
         user.save()
         user.groups.add(Group.objects.get(name=role))
+        Membership.objects.create(user=user, organisation=Organisation.named(ORGANISATION))
     return user
 
 

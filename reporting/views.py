@@ -16,7 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plans import bounds, roles
+from plans import access, bounds, roles
 from plans.models import Plan
 from plans.services import ConflictError
 from reporting import appendices, services, stale
@@ -28,6 +28,7 @@ def _report(request: HttpRequest, pk: int, *, manage: bool = False) -> Committee
     report = get_object_or_404(
         CommitteeReport.objects.select_related("plan", "period", "created_by", "approved_by"), pk=pk
     )
+    access.require_visible(request.user, report.plan)
     allowed = (
         roles.can_manage_reports(request.user, report.plan)
         if manage
@@ -81,8 +82,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
         render_number=Subquery(latest.values("number")[:1]),
         render_finished=Subquery(latest.values("finished_at")[:1]),
     )
-    plans = Plan.objects.order_by("status", "title").prefetch_related(
-        Prefetch("committee_reports", queryset=reports)
+    plans = (
+        access.visible_plans(request.user)
+        .order_by("status", "title")
+        .prefetch_related(Prefetch("committee_reports", queryset=reports))
     )
     rows = [
         {"plan": plan, "can_manage": roles.can_manage_reports(request.user, plan)}
@@ -96,6 +99,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_new(request: HttpRequest, slug: str) -> HttpResponse:
     plan = get_object_or_404(Plan, slug=slug)
+    access.require_visible(request.user, plan)
     if not roles.can_manage_reports(request.user, plan):
         raise PermissionDenied
     if request.method == "POST":
@@ -335,6 +339,7 @@ def render_download(request: HttpRequest, pk: int, kind: str = "pdf") -> FileRes
     render_ = get_object_or_404(
         ReportRender.objects.select_related("report__plan", "report__period"), pk=pk
     )
+    access.require_visible(request.user, render_.report.plan)
     if not roles.can_view_plan(request.user, render_.report.plan):
         raise PermissionDenied
     stored = render_.docx if kind == "docx" else render_.pdf

@@ -1,8 +1,10 @@
 """The Improvement Board dashboard: read-only pages for every signed-in role.
 
 Filters (plan, period, recommendation, owner) live in the query string, so a link
-shows the same view to whoever opens it. Every table can be downloaded as CSV or XLSX
-through one export view that takes the table's name and the same filters.
+shows the same view to whoever opens it, within the plans the reader can see
+(`plans.access`): nothing from another plan is listed or counted. Every table can be
+downloaded as CSV or XLSX through one export view that takes the table's name and the
+same filters.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -24,7 +26,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
-from plans import positions, roles
+from plans import access, positions, roles
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import charts
@@ -58,6 +60,8 @@ class Filters:
     owner: Owner | None = None
     periods: list[ReportingPeriod] | None = None  # the plan's periods, loaded once
     problems: list[str] = field(default_factory=list)
+    # The plans the reader can see: every plan shown, chosen or counted is one of them.
+    visible: QuerySet[Plan] = field(default_factory=Plan.objects.none)
 
     def query(self, **changes) -> str:
         """The query string for these filters with some changed (None removes one)."""
@@ -89,11 +93,12 @@ def _chosen_period(
     return found, found is None
 
 
-def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
-    filters = Filters(plan=plan)
+def _filters(request: HttpRequest, *, plan: Plan | None = None) -> Filters:
+    params = request.GET
+    filters = Filters(plan=plan, visible=access.visible_plans(request.user))
     problems = filters.problems
     if filters.plan is None and params.get("plan"):
-        filters.plan = Plan.objects.filter(slug=slug_or_none(params["plan"])).first()
+        filters.plan = filters.visible.filter(slug=slug_or_none(params["plan"])).first()
         if filters.plan is None:
             problems.append("The plan in the link was not found: showing all plans.")
     if filters.plan is not None:
@@ -123,16 +128,16 @@ def _filters(params: QueryDict, *, plan: Plan | None = None) -> Filters:
                 "The recommendation in the link is not in this plan: showing all recommendations."
             )
     if params.get("owner"):
-        filters.owner = owner_followed(_int(params.get("owner")))
+        filters.owner = owner_followed(_int(params.get("owner")), request.user)
         if filters.owner is None:
             problems.append("The owner in the link was not found: showing everyone.")
     return filters
 
 
-def owner_followed(pk: int | None) -> Owner | None:
-    """The owner with id `pk`, or the owner it was merged into (following merges), so
-    that a link to a merged duplicate shows the kept owner."""
-    owner = Owner.objects.filter(pk=pk).first() if pk else None
+def owner_followed(pk: int | None, user) -> Owner | None:
+    """The owner with id `pk`, if `user` may see it, or the owner it was merged into
+    (following merges), so that a link to a merged duplicate shows the kept owner."""
+    owner = access.visible_owners(user).filter(pk=pk).first() if pk else None
     seen = set()
     while owner is not None and owner.merged_into_id and owner.pk not in seen:
         seen.add(owner.pk)
@@ -141,6 +146,8 @@ def owner_followed(pk: int | None) -> Owner | None:
 
 
 def _require_reader(request: HttpRequest, plan: Plan | None = None) -> None:
+    if plan is not None:
+        access.require_visible(request.user, plan)
     allowed = (
         roles.can_view_plan(request.user, plan)
         if plan is not None
@@ -169,7 +176,7 @@ def _svg(markup: str) -> SafeString:
 
 
 def _filter_choices(filters: Filters) -> dict:
-    plans = list(Plan.objects.order_by("status", "title"))
+    plans = list(filters.visible.order_by("status", "title"))
     choices: dict = {
         "plans": plans,
         "periods": [],
@@ -203,11 +210,11 @@ def _filter_choices(filters: Filters) -> dict:
 def dashboard(request: HttpRequest) -> HttpResponse:
     """The plan overview for a plan and period, or all plans side by side."""
     _require_reader(request)
-    filters = _filters(request.GET)
+    filters = _filters(request)
     if filters.plan is None and not request.GET.get("plan"):
-        only = list(Plan.objects.all()[:2])
+        only = list(filters.visible[:2])
         if len(only) == 1:  # one plan: its overview straight away
-            filters = _filters(request.GET, plan=only[0])
+            filters = _filters(request, plan=only[0])
     return _page(request, filters, _dashboard_content)
 
 
@@ -450,7 +457,7 @@ def dashboard_recommendation(request: HttpRequest, pk: int) -> HttpResponse:
     measures with their results over time against target."""
     recommendation = get_object_or_404(Recommendation.objects.select_related("plan"), pk=pk)
     _require_reader(request, recommendation.plan)
-    filters = _filters(request.GET, plan=recommendation.plan)
+    filters = _filters(request, plan=recommendation.plan)
     filters.recommendation = recommendation
     return _page(
         request,
@@ -554,11 +561,11 @@ def dashboard_owner(request: HttpRequest, pk: int) -> HttpResponse:
     """An owner's actions with their RAG and commentary: in one plan when the filter
     names it, otherwise in every plan, each as of its current period."""
     # A merged duplicate's page is the kept owner's: its actions moved there.
-    owner = owner_followed(pk)
+    owner = owner_followed(pk, request.user)
     if owner is None:
         raise Http404("No such owner.")
     _require_reader(request)
-    filters = _filters(request.GET)
+    filters = _filters(request)
     filters.owner = owner
     return _page(
         request,
@@ -571,7 +578,7 @@ def _owner_content(owner: Owner, filters: Filters, today) -> dict:
     if filters.plan is not None:
         scope = _scope(filters, today)
     else:
-        plans = Plan.objects.filter(
+        plans = filters.visible.filter(
             Exists(Action.owners.through.objects.filter(owner=owner, action__plan=OuterRef("pk")))
         ).order_by("title")
         ats = board.plans_at(list(plans), today=today)
@@ -1130,12 +1137,12 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     fmt = request.GET.get("format", "csv")
     if name not in TABLES or fmt not in FORMATS:
         raise Http404("Unknown table or format.")
-    filters = _filters(request.GET)
+    filters = _filters(request)
     today = timezone.localdate()
     if filters.plan is not None:
         scope = _scope(filters, today)
     elif name in ("plans", "actions") and (name == "plans" or filters.owner is not None):
-        plans = Plan.objects.order_by("status", "title")
+        plans = filters.visible.order_by("status", "title")
         if filters.owner is not None:
             plans = plans.filter(
                 Exists(

@@ -1,6 +1,6 @@
-"""Authentication backends: the provider's (mozilla-django-oidc's code flow, with the ID
-token checked in full) and local passwords (refused in single-sign-on-only mode except
-for the named emergency accounts)."""
+"""The provider's authentication backend (mozilla-django-oidc's code flow, with the ID
+token checked in full), and the rule for local passwords in single-sign-on-only mode
+(`password_allowed`, which improvement.accounts.ModelBackend applies)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 import jwt
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import SuspiciousOperation
 from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 
@@ -28,14 +27,6 @@ def password_allowed(user) -> bool:
     when only the emergency administrator accounts may (and they need a second factor,
     improvement.mfa.is_required)."""
     return not settings.SSO_ONLY or user.get_username() in settings.SSO_EMERGENCY_ACCOUNTS
-
-
-class PasswordBackend(ModelBackend):
-    """Django's password backend, with the single-sign-on-only rule: a refused account
-    can neither sign in with its password nor keep a session it had before."""
-
-    def user_can_authenticate(self, user) -> bool:
-        return super().user_can_authenticate(user) and password_allowed(user)
 
 
 class SignInBackend(OIDCAuthenticationBackend):
@@ -111,9 +102,13 @@ class SignInBackend(OIDCAuthenticationBackend):
         return payload
 
     def get_user(self, user_id):
-        """Django's rule, which mozilla-django-oidc's own lacks: a user switched off here
-        loses their session at once, not at the next refresh."""
-        return ModelBackend.get_user(self, user_id)
+        """The user of a session, as the password backend loads them
+        (improvement.accounts.ModelBackend): with their organisation, and not if
+        switched off here, which mozilla-django-oidc's own does not check (they would
+        keep their session until the next refresh)."""
+        user = self.UserModel._default_manager.select_related("membership").filter(pk=user_id)
+        user = user.first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_or_create_user(self, access_token, id_token, payload):
         return services.user_sign_in(issuer=settings.OIDC_ISSUER, claims=payload)

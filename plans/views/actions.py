@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from plans import evidence, roles, selectors, services
+from plans import access, evidence, roles, selectors, services
 from plans.forms import ActionUpdateForm, MyActionsFilterForm
 from plans.models import Action, Evidence, RagCriterion, Rating, ReportingPeriod
 from plans.views.common import safe_next
@@ -64,6 +64,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         page = selectors.action_page(pk, today=today)
     except Action.DoesNotExist:
         raise Http404("No such action.") from None
+    access.require_visible(request.user, page.plan)
     if not roles.can_view_plan(request.user, page.plan):
         raise PermissionDenied
     action = page.action
@@ -118,6 +119,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     plan = action.plan
+    access.require_visible(request.user, plan)
     if not roles.can_view_plan(request.user, plan) or not roles.can_edit_action(
         request.user, action
     ):
@@ -258,6 +260,7 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
 def evidence_download(request: HttpRequest, pk: int) -> HttpResponse:
     """An evidence file, for signed-in users who may see its plan, as a download."""
     item = get_object_or_404(Evidence.objects.select_related("action__plan"), pk=pk)
+    access.require_visible(request.user, item.action.plan)
     if not roles.can_view_plan(request.user, item.action.plan):
         return _forbidden(request, "Your account cannot see this plan's evidence.")
     if not item.file:

@@ -7,8 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET
 
-from plans import roles
-from plans.models import Plan
+from plans import access, roles
 
 
 def safe_next(request: HttpRequest, value: str) -> str:
@@ -49,5 +48,6 @@ def home(request: HttpRequest) -> HttpResponse:
 def plan_list(request: HttpRequest) -> HttpResponse:
     if not roles.has_role(request.user, *roles.ALL_ROLES):
         return render(request, "403.html", status=403)
-    plans = Plan.objects.order_by("status", "title")
+    plans = access.visible_plans(request.user).select_related("organisation")
+    plans = plans.order_by("status", "title")
     return render(request, "plans/plan_list.html", {"plans": plans, "nav": "plans"})

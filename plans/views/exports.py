@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
-from plans import roles
+from plans import access, roles
 from plans.exporting import FORMATS, export_filename, export_plan
 from plans.models import Plan
 
@@ -16,6 +16,7 @@ from plans.models import Plan
 def plan_export(request: HttpRequest, slug: str) -> HttpResponse:
     """Everyone who may read the plan may download it: it holds what the plan page shows."""
     plan = get_object_or_404(Plan, slug=slug)
+    access.require_visible(request.user, plan)
     if not roles.can_view_plan(request.user, plan):
         raise PermissionDenied
     fmt = request.GET.get("format", "xlsx")

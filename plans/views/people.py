@@ -18,7 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from plans import bounds, people, roles
+from plans import access, bounds, people, roles
 from plans.models import Owner
 
 User = get_user_model()
@@ -108,7 +108,7 @@ class RolesForm(forms.Form):
 class OwnerLinkForm(forms.Form):
     person = forms.ModelChoiceField(
         label="Who holds this post?",
-        queryset=User.objects.filter(is_active=True).order_by("first_name", "last_name"),
+        queryset=User.objects.none(),
         empty_label="Choose a person",
         error_messages={
             "required": "Choose the person who holds this post.",
@@ -117,8 +117,11 @@ class OwnerLinkForm(forms.Form):
     )
     reason = _reason_field()
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, persons, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = persons.filter(is_active=True).order_by(
+            "first_name", "last_name"
+        )
         self.fields["person"].label_from_instance = lambda user: (
             f"{people.display_name(user)} ({user.get_username()})"
         )
@@ -135,11 +138,11 @@ class MergeForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, duplicate: Owner, **kwargs):
+    def __init__(self, *args, duplicate: Owner, owners, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kept"].queryset = Owner.objects.filter(merged_into__isnull=True).exclude(
-            pk=duplicate.pk
-        )
+        self.fields["kept"].queryset = Owner.objects.filter(
+            merged_into__isnull=True, pk__in=owners
+        ).exclude(pk=duplicate.pk)
 
 
 # --- People ------------------------------------------------------------------------------
@@ -154,7 +157,13 @@ def people_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "plans/people/people_list.html",
-        {"people": people.people_search(query), "query": query, "nav": "people"},
+        {
+            "people": people.people_search(query).filter(
+                pk__in=access.visible_people(request.user).values("pk")
+            ),
+            "query": query,
+            "nav": "people",
+        },
     )
 
 
@@ -207,7 +216,7 @@ def _person_page(request: HttpRequest, person, form: RolesForm, *, status: int =
 @require_GET
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_plan_admin(request)
-    person = get_object_or_404(User, pk=pk)
+    person = get_object_or_404(access.visible_people(request.user), pk=pk)
     held = [g for g in person.groups.values_list("name", flat=True) if g in roles.ALL_ROLES]
     return _person_page(request, person, RolesForm(initial={"roles": held}))
 
@@ -216,7 +225,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def person_roles(request: HttpRequest, pk: int) -> HttpResponse:
     _require_plan_admin(request)
-    person = get_object_or_404(User, pk=pk)
+    person = get_object_or_404(access.visible_people(request.user), pk=pk)
     form = RolesForm(request.POST)
     if form.is_valid():
         try:
@@ -247,7 +256,7 @@ def person_roles(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def person_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
     _require_plan_admin(request)
-    person = get_object_or_404(User, pk=pk)
+    person = get_object_or_404(access.visible_people(request.user), pk=pk)
     try:
         people.invitation_resend(person=person, by=request.user)
     except ValidationError as error:
@@ -262,7 +271,7 @@ def person_invite_again(request: HttpRequest, pk: int) -> HttpResponse:
 def person_two_step_reset(request: HttpRequest, pk: int) -> HttpResponse:
     """Remove the person's authenticator app and recovery codes (they lost both)."""
     _require_plan_admin(request)
-    person = get_object_or_404(User, pk=pk)
+    person = get_object_or_404(access.visible_people(request.user), pk=pk)
     reason = request.POST.get("reason", "")[:REASON_MAX_LENGTH]
     try:
         people.two_step_reset(person=person, by=request.user, reason=reason)
@@ -286,7 +295,7 @@ def owner_list(request: HttpRequest) -> HttpResponse:
     """The posts actions are assigned to, who holds each, and how to tidy them."""
     _require_plan_admin(request)
     query = _query(request)
-    owners = people.owners_search(query)
+    owners = people.owners_search(query).filter(pk__in=_owners(request))
     return render(
         request,
         "plans/people/owner_list.html",
@@ -294,16 +303,27 @@ def owner_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _live_owner(pk: int) -> Owner:
-    return get_object_or_404(Owner.objects.select_related("user", "merged_into"), pk=pk)
+def _owners(request: HttpRequest):
+    return access.visible_owners(request.user).values("pk")
+
+
+def _live_owner(request: HttpRequest, pk: int) -> Owner:
+    return get_object_or_404(
+        Owner.objects.select_related("user", "merged_into").filter(pk__in=_owners(request)),
+        pk=pk,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def owner_link(request: HttpRequest, pk: int) -> HttpResponse:
     _require_plan_admin(request)
-    owner = _live_owner(pk)
-    form = OwnerLinkForm(request.POST or None, initial={"person": owner.user_id})
+    owner = _live_owner(request, pk)
+    form = OwnerLinkForm(
+        request.POST or None,
+        initial={"person": owner.user_id},
+        persons=access.visible_people(request.user),
+    )
     if request.method == "POST" and form.is_valid():
         person = form.cleaned_data["person"]
         try:
@@ -330,7 +350,7 @@ def owner_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def owner_unlink(request: HttpRequest, pk: int) -> HttpResponse:
     _require_plan_admin(request)
-    owner = _live_owner(pk)
+    owner = _live_owner(request, pk)
     reason = request.POST.get("reason", "")[:REASON_MAX_LENGTH]
     previous = people.owner_unlink(owner=owner, by=request.user, reason=reason)
     if previous is None:
@@ -348,13 +368,13 @@ def owner_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Choose the owner to keep, see what will move, then merge: three steps, and
     nothing is written before the last."""
     _require_plan_admin(request)
-    duplicate = _live_owner(pk)
+    duplicate = _live_owner(request, pk)
     if duplicate.merged_into_id:
         messages.info(
             request, f"{duplicate.post} has already been merged into {duplicate.merged_into.post}."
         )
         return redirect("plans:owner_list")
-    form = MergeForm(request.POST or None, duplicate=duplicate)
+    form = MergeForm(request.POST or None, duplicate=duplicate, owners=_owners(request))
     context = {"duplicate": duplicate, "form": form, "nav": "people"}
     if request.method == "POST" and form.is_valid():
         kept = form.cleaned_data["kept"]
@@ -378,7 +398,12 @@ def owner_merge(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "plans/people/owner_merge.html",
-        {**context, "owners": people.owners_search().exclude(pk=duplicate.pk)},
+        {
+            **context,
+            "owners": people.owners_search()
+            .filter(pk__in=_owners(request))
+            .exclude(pk=duplicate.pk),
+        },
         status=400 if form.errors else 200,
     )
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
-from plans import bounds, periods, roles, services
+from plans import access, bounds, periods, roles, services
 from plans.exporting import grid_workbook
 from plans.forms import PeriodsForm, ReopenForm
 from plans.models import (
@@ -37,6 +37,7 @@ MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
 
 def _readable_plan(request: HttpRequest, slug: str) -> Plan:
     plan = get_object_or_404(Plan, slug=slug)
+    access.require_visible(request.user, plan)
     if not roles.can_view_plan(request.user, plan):
         raise PermissionDenied
     return plan
@@ -138,14 +139,17 @@ def _may_review(user) -> bool:
 
 
 def _queue(request: HttpRequest, *, errors: dict | None = None, status: int = 200) -> HttpResponse:
-    plans = Plan.objects.exclude(status=Plan.Status.CLOSED).order_by("title")
+    visible = access.visible_plans(request.user)
+    plans = visible.exclude(status=Plan.Status.CLOSED).order_by("title")
     plan = None
     if request.GET.get("plan"):
-        plan = get_object_or_404(Plan, slug=bounds.slug_or_none(request.GET["plan"]))
+        plan = get_object_or_404(visible, slug=bounds.slug_or_none(request.GET["plan"]))
     # What the reviewer weighs beside the rating: the evidence given with it and the
     # action's recovery plan (its open remedial action, written with a Red or Amber).
     ratings = list(
-        periods.ratings_to_confirm(plan).prefetch_related(
+        periods.ratings_to_confirm(plan)
+        .filter(plan__in=visible)
+        .prefetch_related(
             "evidence",
             Prefetch(
                 "action__remedial_actions",
@@ -199,6 +203,7 @@ def rating_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         Rating.objects.select_related("plan", "action", "measure__action", "recommendation"),
         pk=pk,
     )
+    access.require_visible(request.user, rating.plan)
     try:
         periods.rating_confirm(
             rating=rating, user=request.user, comment=request.POST.get("comment", "")
@@ -217,6 +222,7 @@ def rating_return(request: HttpRequest, pk: int) -> HttpResponse:
         Rating.objects.select_related("plan", "action", "measure__action", "recommendation"),
         pk=pk,
     )
+    access.require_visible(request.user, rating.plan)
     try:
         periods.rating_return(
             rating=rating, user=request.user, comment=request.POST.get("comment", "")
@@ -235,6 +241,7 @@ def rating_return(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _admin_period(request: HttpRequest, pk: int) -> ReportingPeriod:
     period = get_object_or_404(ReportingPeriod.objects.select_related("plan"), pk=pk)
+    access.require_visible(request.user, period.plan)
     if not roles.is_plan_admin(request.user):
         raise PermissionDenied
     return period

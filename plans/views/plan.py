@@ -6,13 +6,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
-from plans import roles, selectors, services
+from plans import access, roles, selectors, services
 from plans.models import Recommendation
 
 
 @login_required
 def recommendation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     recommendation = get_object_or_404(Recommendation.objects.select_related("plan"), pk=pk)
+    access.require_visible(request.user, recommendation.plan)
     if not roles.can_view_plan(request.user, recommendation.plan):
         raise PermissionDenied
     period = services.open_period(recommendation.plan)

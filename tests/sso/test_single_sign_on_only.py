@@ -73,7 +73,7 @@ def test_single_sign_on_only_refuses_a_local_password(client, sso_only):
 
 def test_single_sign_on_only_ends_a_password_session_made_before(client, settings):
     officer = factories.UserFactory(username="officer", role=roles.SERVICE_DIRECTOR)
-    client.force_login(officer, backend="sso.backends.PasswordBackend")
+    client.force_login(officer, backend="improvement.accounts.ModelBackend")
     assert client.get("/plans/").status_code == 200
     settings.SSO_ONLY = True
 

@@ -1,4 +1,6 @@
-"""Create one demo user per role, for the example data. Never for production use."""
+"""Create one demo user per role, for the example data, in the council that owns the
+example plans; and a partner officer (a health board's) with the 2015 plan shared with
+their organisation, who sees that plan only. Never for production use."""
 
 import os
 
@@ -8,7 +10,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from plans import roles
-from plans.models import Owner
+from plans.examples import example_organisation
+from plans.models import Membership, Organisation, Owner, Plan
 from plans.parsing import owner_key
 
 # (username, full name, role, posts the user holds in the example plans)
@@ -19,7 +22,11 @@ DEMO_USERS = [
     ("clerk", "Cleo Clerk", roles.COMMITTEE_CLERK, []),
     ("board", "Bo Board", roles.BOARD_MEMBER, []),
     ("admin", "Ada Administrator", roles.PLAN_ADMINISTRATOR, []),
+    ("partner", "Pat Partner", roles.BOARD_MEMBER, []),
 ]
+# The partner officer's organisation, and the example plan shared with it.
+PARTNER = "Example Integrated Care Board"
+SHARED_PLAN = "ofsted-2015"
 
 
 class Command(BaseCommand):
@@ -30,6 +37,11 @@ class Command(BaseCommand):
         User = get_user_model()
         rows = []
         with transaction.atomic():
+            council = example_organisation()
+            partner = Organisation.named(PARTNER)
+            shared = Plan.objects.filter(slug=SHARED_PLAN).first()
+            if shared is not None:
+                shared.partners.add(partner)
             for username, full_name, role, posts in DEMO_USERS:
                 first, last = full_name.split(" ", 1)
                 user, _ = User.objects.update_or_create(
@@ -44,6 +56,10 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
                 user.groups.set([Group.objects.get(name=role)])
+                Membership.objects.update_or_create(
+                    user=user,
+                    defaults={"organisation": partner if username == "partner" else council},
+                )
                 for post in posts:
                     owner = Owner.objects.filter(key=owner_key(post)).first()
                     if owner and owner.user_id != user.pk:
@@ -52,6 +68,7 @@ class Command(BaseCommand):
                         owner._change_reason = "demo user linked to post"
                         owner.save()
                 rows.append((username, role, ", ".join(posts) or "-"))
+        rows[-1] = (*rows[-1][:2], f"{PARTNER}: sees {SHARED_PLAN} only")
         self.stdout.write(f"Demo users (password: {password}):")
         for username, role, posts in rows:
             self.stdout.write(f"  {username:<10} {role:<20} {posts}")
