@@ -8,7 +8,9 @@ import itertools
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from plans import access, roles
 from plans.models import AccountChange, Membership
@@ -360,3 +362,22 @@ def test_a_provider_sign_in_is_not_asked_for_a_second_factor_here(client, sso_se
     sign_in(client, ProviderBrowser(), username)
 
     assert client.get("/plans/").status_code == 200
+
+
+def test_a_provider_user_costs_a_page_no_more_queries_than_a_password_user(
+    client, sso_settings, person, mappings, council
+):
+    factories.PlanFactory(organisation=council)
+    sign_in(client, ProviderBrowser(), person(groups=[DIRECTORS]))
+    local = factories.UserFactory(role=roles.SERVICE_DIRECTOR, organisation=council)
+    password_client = Client()
+    password_client.force_login(local, backend="improvement.accounts.ModelBackend")
+    for each in (client, password_client):
+        each.get("/plans/")  # sessions settled
+
+    with CaptureQueriesContext(connection) as provider_user:
+        assert client.get("/plans/").status_code == 200
+    with CaptureQueriesContext(connection) as password_user:
+        assert password_client.get("/plans/").status_code == 200
+
+    assert len(provider_user) == len(password_user)
