@@ -60,9 +60,7 @@ def check(key: str) -> ApiKey | None:
     """The live key `key` is, or None (unknown, wrong or revoked)."""
     prefix, _, _ = key.partition(".")
     api_key = (
-        ApiKey.objects.select_related("created_by")
-        .filter(prefix=prefix, revoked_at=None)
-        .first()
+        ApiKey.objects.select_related("created_by").filter(prefix=prefix, revoked_at=None).first()
     )
     if api_key is None or not hmac.compare_digest(api_key.hashed_key, _digest(key)):
         return None

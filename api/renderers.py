@@ -63,10 +63,8 @@ def stream_csv(serializer: serializers.Serializer, rows: Iterable[dict]) -> Iter
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([name for name, _field in fields])
-    count = 0
-    for row in rows:
+    for count, row in enumerate(rows, start=1):
         writer.writerow([_text(get(row)) for get in getters])
-        count += 1
         if count % CHUNK_ROWS == 0:
             yield out.getvalue()
             out.seek(0)

@@ -14,14 +14,12 @@ from django.urls import reverse
 from rest_framework import serializers
 
 from api.auth import Caller
-
 from audits.models import DipSample, MeasureValue
 from plans.models import (
     Action,
     DueDateRevision,
     Measure,
     Outcome,
-    Owner,
     Plan,
     Position,
     Recommendation,
@@ -247,27 +245,25 @@ class Resource:
     period: str | None = None
     item: str | None = None  # the column ?item= names, for lists of one kind of item
     changed: tuple[str, ...] = ()  # "changed since" compares these times
+    also: tuple[str, ...] = ()  # columns the serializer's methods read
 
     def columns(self) -> list[str]:
         return [
             f.source
             for f in self.serializer().fields.values()
             if not isinstance(f, serializers.SerializerMethodField)
-        ]
+        ] + list(self.also)
 
 
 def _positions(caller: Caller) -> QuerySet:
     may = Q(plan_id__in=caller.proposed_plan_ids)
-    return (
-        Position.objects.filter(Q(confirmed_rating__isnull=False) | may)
-        .annotate(
-            item_ref=Coalesce(
-                "action__ref", "measure__action__ref", "recommendation__ref", output_field=None
-            ),
-            shown_rag=Case(When(may, then=F("rag")), default=Value("")),
-            shown_status=Case(When(may, then=F("status")), default=Value("")),
-            shown_rated_at=Case(When(may, then=F("rated_at")), default=None),
-        )
+    return Position.objects.filter(Q(confirmed_rating__isnull=False) | may).annotate(
+        item_ref=Coalesce(
+            "action__ref", "measure__action__ref", "recommendation__ref", output_field=None
+        ),
+        shown_rag=Case(When(may, then=F("rag")), default=Value("")),
+        shown_status=Case(When(may, then=F("status")), default=Value("")),
+        shown_rated_at=Case(When(may, then=F("rated_at")), default=None),
     )
 
 
@@ -288,9 +284,7 @@ def _reports(caller: Caller) -> QuerySet:
 
 def _dip_samples(caller: Caller) -> QuerySet:
     return DipSample.objects.annotate(
-        mitigation_in_place=Case(
-            When(mitigation="", then=Value(False)), default=Value(True)
-        )
+        mitigation_in_place=Case(When(mitigation="", then=Value(False)), default=Value(True))
     )
 
 
@@ -301,7 +295,9 @@ def _all(model):
 RESOURCES: dict[str, Resource] = {
     resource.name: resource
     for resource in (
-        Resource("plans", _all(Plan), PlanRow, plan="pk", order=("slug", "id"), changed=("updated",)),
+        Resource(
+            "plans", _all(Plan), PlanRow, plan="pk", order=("slug", "id"), changed=("updated",)
+        ),
         Resource(
             "recommendations",
             _all(Recommendation),
@@ -401,6 +397,7 @@ RESOURCES: dict[str, Resource] = {
             order=("meeting_date", "id"),
             period="period",
             changed=("updated",),
+            also=("pdf_render",),
         ),
     )
 }

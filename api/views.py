@@ -113,5 +113,3 @@ def report_pdf(request, pk: int):
     )
     response["Cache-Control"] = "private, no-store"
     return response
-
-
