@@ -177,7 +177,9 @@ def main() -> None:
                 response = client.get(f"/api/v1/positions/?plan={plan.slug}&page_size={size}")
                 assert response.status_code == 200  # noqa: S101
             queries[size] = len(captured)
-        emit("api_positions_page_queries", queries[2000], "queries", page_100=queries[100], **common)
+        emit(
+            "api_positions_page_queries", queries[2000], "queries", page_100=queries[100], **common
+        )
     finally:
         _cleanup(cleanup)
 

@@ -43,7 +43,10 @@ def test_positions_count_as_the_dashboard_does_in_every_period(generated):
             continue
         distribution = dashboard.distributions(dashboard.Scope(ats=(at,)))[plan.pk]
         rows = table(client, f"/api/v1/positions/?plan={plan.slug}&period={period.pk}")
-        for subject, counts in (("action", distribution.actions), ("measure", distribution.measures)):
+        for subject, counts in (
+            ("action", distribution.actions),
+            ("measure", distribution.measures),
+        ):
             api = Counter(row["confirmed_rag"] for row in rows if row["subject"] == subject)
             rated = {rag: n for rag, n in counts.items() if rag}
             assert {rag: n for rag, n in api.items() if rag} == {
