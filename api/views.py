@@ -29,7 +29,7 @@ class Paging(pagination.PageNumberPagination):
     max_page_size = 2000
 
 
-class ResourceList(generics.GenericAPIView):
+class ResourceList(generics.ListAPIView):
     resource: Resource
     filter_backends = [DjangoFilterBackend]
     pagination_class = Paging
@@ -44,7 +44,7 @@ class ResourceList(generics.GenericAPIView):
         rows = resource.rows(caller).filter(**{f"{resource.plan}__in": caller.plan_ids})
         return rows.order_by(*resource.order)
 
-    def get(self, request, *args, **kwargs):
+    def list(self, request, *args, **kwargs):
         rows = self.filter_queryset(self.get_queryset()).values(*self.resource.columns())
         if request.accepted_renderer.format == "csv":
             serializer = self.get_serializer()
