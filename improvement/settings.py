@@ -380,6 +380,7 @@ SPECTACULAR_SETTINGS = {
     "committee reports. Send `Authorization: Api-Key <key>`. See docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.auth.ReadsPlans"],
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
