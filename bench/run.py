@@ -203,7 +203,7 @@ def main() -> int:
         # They make their own databases and need no production settings; `make bench`
         # sets DEBUG, running this script by hand may not.
         others_env = {"DEBUG": "true", **original_env}
-        for name in ("import_bench.py", "report_bench.py"):
+        for name in ("import_bench.py", "report_bench.py", "api_bench.py"):
             script = ROOT / "bench" / name
             if script.exists():
                 log(f"bench: {name}")

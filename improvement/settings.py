@@ -60,6 +60,10 @@ INSTALLED_APPS = [
     "audits",
     "reporting",
     "sso",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -379,6 +383,34 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# The read-only API (api/, docs/api.md): an API key or a session; read-only; throttled
+# per key in the "throttle" cache (API_RATE requests, e.g. "600/minute").
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.auth.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.ReadsPlans"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.auth.PerKeyThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": envstr("API_RATE", "600/minute")},
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+        "api.renderers.CSVRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Improvement plans API",
+    "DESCRIPTION": "Read-only: plans, actions, measures, positions by period, results and "
+    "committee reports. Send `Authorization: Api-Key <key>`. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["api.auth.ReadsPlans"],
 }
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True

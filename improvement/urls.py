@@ -45,5 +45,6 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("audits/", include("audits.urls")),
     path("reports/", include("reporting.urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]

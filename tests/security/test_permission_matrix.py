@@ -23,6 +23,7 @@ import pytest
 from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
+from api.resources import RESOURCES
 from tests.security.world import (
     OUTSIDERS,
     ROLES,
@@ -69,6 +70,16 @@ def only(allowed: tuple[str, ...], expected: Expected, *, others: Expected = 403
         **each(allowed, expected),
         "anonymous": LOGIN,
     }
+
+
+def api_readers() -> dict[str, Expected]:
+    """The API: every role reads; a user with no role is refused; anonymous visitors are
+    asked for a key (401), not sent to a sign-in page."""
+    return readers(200, anonymous=401)
+
+
+# Writes are refused by method once the reader is known.
+API_WRITE = {**each(WITH_A_ROLE, 405), "no_role": 403, "anonymous": 401}
 
 
 ACTION_EDITORS = ("director", "plan_admin")
@@ -412,6 +423,18 @@ MATRIX: dict[str, Row] = {
         _url("reporting:dashboard_export", query="table=plans&format=csv"),
         get=readers(),
         post=everyone(405),
+    ),
+    # --- The read-only API (session sign-in; keys in tests/api) ------------------------------
+    **{
+        route: Row(_url(name), get=api_readers(), post=API_WRITE)
+        for route, name in [
+            ("api/v1/", "api:root"),
+            ("api/v1/schema/", "api:schema"),
+            *((f"api/v1/{name}/", f"api:{name}") for name in RESOURCES),
+        ]
+    },
+    "api/v1/reports/<int:pk>/pdf/": Row(
+        _url("api:report_pdf", lambda w: w.report.pk), get=api_readers(), post=API_WRITE
     ),
 }
 

@@ -1,0 +1,119 @@
+"""Who is asking: an API key (`Authorization: Api-Key <key>` or `Bearer <key>`) or a
+signed-in session; the plans each may read; throttling per key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.cache import caches
+from django.db.models import QuerySet
+from rest_framework import authentication, exceptions, permissions, throttling
+
+from api import keys
+from api.models import ApiKey
+from plans import access, roles
+from plans.models import Plan
+
+SCHEMES = ("api-key", "bearer")
+
+
+@dataclass(frozen=True)
+class KeyHolder:
+    """The principal of a request made with a key: a system, not a person."""
+
+    api_key: ApiKey
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_superuser: bool = False
+    is_anonymous: bool = False
+    pk = None
+
+    def __str__(self) -> str:
+        return f"API key {self.api_key}"
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Api-Key <key>` (or `Bearer <key>`, which Power BI can send)."""
+
+    def authenticate(self, request):
+        header = authentication.get_authorization_header(request).decode("latin-1").split()
+        if not header or header[0].lower() not in SCHEMES:
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed("Send the key as 'Api-Key <key>'.")
+        api_key = keys.check(header[1])
+        if api_key is None:
+            raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
+        keys.record_use(api_key)
+        return KeyHolder(api_key), api_key
+
+    def authenticate_header(self, request) -> str:
+        return 'Api-Key realm="api"'
+
+
+@dataclass(frozen=True)
+class Caller:
+    """What the lists need to know of who asks."""
+
+    plan_ids: tuple[int, ...]
+    proposed_plan_ids: tuple[int, ...]
+    is_key: bool
+
+
+def caller_of(request) -> Caller:
+    plans = list(readable_plans(request))
+    return Caller(
+        plan_ids=tuple(plan.pk for plan in plans),
+        proposed_plan_ids=tuple(plans_with_proposed(request, plans)),
+        is_key=isinstance(request.auth, ApiKey),
+    )
+
+
+def readable_plans(request) -> QuerySet[Plan]:
+    """The plans this request may read: a key's scope, or the plans a signed-in person
+    with a role can see (`plans.access.visible_plans`), as on the pages."""
+    if isinstance(request.auth, ApiKey):
+        return keys.key_plans(request.auth)
+    user = request.user
+    if not roles.has_role(user, *roles.ALL_ROLES):
+        return Plan.objects.none()
+    return access.visible_plans(user)
+
+
+def plans_with_proposed(request, plans: list[Plan]) -> list[int]:
+    """Of `plans`, those whose proposed (not yet confirmed) ratings the caller may see:
+    the people who confirm them (`roles.can_confirm_ratings`); never a key."""
+    if isinstance(request.auth, ApiKey):
+        return []
+    return [plan.pk for plan in plans if roles.can_confirm_ratings(request.user, plan)]
+
+
+class ReadsPlans(permissions.BasePermission):
+    """A key, or a signed-in person with a role; read-only either way."""
+
+    message = "Sign in with a role, or send an API key."
+
+    def has_permission(self, request, view) -> bool:
+        if isinstance(request.auth, ApiKey):
+            return True
+        return roles.has_role(request.user, *roles.ALL_ROLES)
+
+
+class PerKeyThrottle(throttling.SimpleRateThrottle):
+    """Requests per key (or per signed-in person), counted in the shared 'throttle'
+    cache so that every web process sees the same count."""
+
+    scope = "api"
+
+    @property
+    def cache(self):
+        return caches["throttle"]
+
+    def get_cache_key(self, request, view):
+        if isinstance(request.auth, ApiKey):
+            ident = f"key-{request.auth.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user-{request.user.pk}"
+        else:
+            ident = self.get_ident(request)
+        return self.cache_format % {"scope": self.scope, "ident": ident}
