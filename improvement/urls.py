@@ -44,5 +44,6 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("audits/", include("audits.urls")),
     path("reports/", include("reporting.urls")),
+    path("published/", include("reporting.urls_public")),
     path("admin/", admin.site.urls),
 ]
