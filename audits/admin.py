@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from audits import selectors, services
 from audits.models import AuditSchedule, DipSample, MeasureValue
+from plans.admin import VisiblePlansAdmin
 from plans.bounds import BoundedAdmin
 from plans.models import Measure
 from plans.services import open_period
@@ -60,7 +61,7 @@ class AuditScheduleForm(forms.ModelForm):
 
 
 @admin.register(AuditSchedule)
-class AuditScheduleAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class AuditScheduleAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     form = AuditScheduleForm
     list_display = ["measure", "cadence", "rounds", "rounds_done", "first_due", "review_date"]
     list_filter = ["cadence", "measure__plan"]
@@ -155,7 +156,7 @@ class DipSampleForm(forms.ModelForm):
 
 
 @admin.register(DipSample)
-class DipSampleAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class DipSampleAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     form = DipSampleForm
     list_display = [
         "measure",
@@ -243,7 +244,7 @@ class MeasureValueForm(forms.ModelForm):
 
 
 @admin.register(MeasureValue)
-class MeasureValueAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class MeasureValueAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     form = MeasureValueForm
     list_display = ["measure", "as_of", "value", "national_average", "statistical_neighbours"]
     list_filter = ["measure__plan"]

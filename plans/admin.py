@@ -4,10 +4,14 @@ periods) go through `plans.services`, the same functions the pages use."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -15,7 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from plans import evidence, periods, positions, services
+from plans import access, evidence, periods, positions, services
 from plans.bounds import BoundedAdmin
 from plans.models import (
     RAG,
@@ -23,6 +27,8 @@ from plans.models import (
     DueDateRevision,
     Evidence,
     Measure,
+    Membership,
+    Organisation,
     Outcome,
     Owner,
     Plan,
@@ -36,6 +42,96 @@ from plans.models import (
 from plans.resources import PlanImportAdminMixin
 from plans.views.periods import ReopenForm
 
+# The paths from a plan-scoped model to its plan, tried in turn.
+PLAN_PATHS = (
+    "plan",
+    "recommendation__plan",
+    "action__plan",
+    "measure__plan",
+    "period__plan",
+    "report__plan",
+)
+
+
+def plan_path(model) -> str | None:
+    """How `model` reaches its plan ("plan", "measure__plan"), or None if it does not."""
+    for path in PLAN_PATHS:
+        try:
+            fields = get_fields_from_path(model, path)
+        except (FieldDoesNotExist, NotRelationField):
+            continue
+        if fields[-1].related_model is Plan:
+            return path
+    return None
+
+
+def visible_choices(model, user):
+    """The rows of `model` that `user` may choose in a form: those of the plans they
+    see (`plans.access`); None for a model that belongs to no plan."""
+    if model is Plan:
+        return access.visible_plans(user)
+    if model is Owner:
+        return access.visible_owners(user)
+    path = plan_path(model)
+    if path is None:
+        return None
+    return model._default_manager.filter(**{f"{path}__in": access.visible_plans(user)})
+
+
+class VisiblePlansAdmin:
+    """For every admin and inline of a model that belongs to a plan: a plan administrator
+    lists, opens and chooses only the rows of the plans their organisation sees (a
+    superuser: all), and the list's filters offer only those."""
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        visible = visible_choices(self.model, request.user)
+        return queryset if visible is None else queryset.filter(pk__in=visible.values("pk"))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = visible_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "queryset" not in kwargs:
+            choices = visible_choices(db_field.related_model, request.user)
+            if choices is not None:
+                kwargs["queryset"] = choices
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _require_listed(self, request, object_id) -> None:
+        """An object's history is shown to those whose list has it (a deleted object's,
+        which no list has, to superusers only)."""
+        if request.user.is_superuser:
+            return
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_listed(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_listed(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_list_filter(self, request):
+        """A filter on a related field lists only the values the rows shown have."""
+        chosen = []
+        for item in super().get_list_filter(request):
+            if isinstance(item, str):
+                try:
+                    related = get_fields_from_path(self.model, item)[-1].is_relation
+                except (FieldDoesNotExist, NotRelationField):
+                    related = False
+                if related:
+                    item = (item, admin.RelatedOnlyFieldListFilter)
+            chosen.append(item)
+        return chosen
+
 
 class LabelledInlineFormSet(BaseInlineFormSet):
     """A tabular inline names its fields only in the column headings, which leaves each
@@ -48,7 +144,7 @@ class LabelledInlineFormSet(BaseInlineFormSet):
             field.widget.attrs.setdefault("aria-label", f"{field.label or name}, {row}")
 
 
-class TabularInline(BoundedAdmin, admin.TabularInline):
+class TabularInline(VisiblePlansAdmin, BoundedAdmin, admin.TabularInline):
     formset = LabelledInlineFormSet
 
 
@@ -96,18 +192,20 @@ class PeriodInline(TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(BoundedAdmin, PlanImportAdminMixin, SimpleHistoryAdmin):
+class PlanAdmin(VisiblePlansAdmin, BoundedAdmin, PlanImportAdminMixin, SimpleHistoryAdmin):
     """Import (upload, preview, confirm) on the list; Export on each plan's page."""
 
     list_display = ["title", "slug", "organisation", "framework", "status"]
-    list_filter = ["status", "framework"]
-    search_fields = ["title", "slug", "organisation"]
+    list_filter = ["organisation", "status", "framework"]
+    list_select_related = ["organisation"]
+    search_fields = ["title", "slug", "organisation__name"]
+    filter_horizontal = ["partners"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["recommendation_list"]
     # Short sections; each recommendation is edited on its own page (with its outcomes
     # and a list of its actions), not all of them inline here.
     fieldsets = [
-        (None, {"fields": ["title", "slug", "organisation", "status"]}),
+        (None, {"fields": ["title", "slug", "organisation", "partners", "status"]}),
         (
             "Inspection",
             {
@@ -133,6 +231,15 @@ class PlanAdmin(BoundedAdmin, PlanImportAdminMixin, SimpleHistoryAdmin):
         ("Recommendations", {"fields": ["recommendation_list"]}),
     ]
     inlines = [PeriodInline, RagCriterionInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A plan administrator's plans belong to their own organisation; they share
+        # them with partners (any organisation) below.
+        if db_field.name == "organisation" and not request.user.is_superuser:
+            kwargs["queryset"] = Organisation.objects.filter(
+                pk=access.organisation_id(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     @admin.display(description="Recommendations")
     def recommendation_list(self, obj: Plan) -> str:
@@ -169,7 +276,7 @@ class OutcomeInline(TabularInline):
 
 
 @admin.register(Recommendation)
-class RecommendationAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class RecommendationAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["ref", "title", "plan"]
     list_filter = ["plan"]
     search_fields = ["ref", "title"]
@@ -203,7 +310,7 @@ class RecommendationAdmin(BoundedAdmin, SimpleHistoryAdmin):
         return format_html("{}<p>{}</p>", table, add)
 
 
-class MeasureInline(BoundedAdmin, admin.StackedInline):
+class MeasureInline(VisiblePlansAdmin, BoundedAdmin, admin.StackedInline):
     model = Measure
     extra = 0
     fields = [
@@ -249,7 +356,7 @@ class RevisionInline(TabularInline):
         return False
 
 
-class RemedialInline(BoundedAdmin, admin.StackedInline):
+class RemedialInline(VisiblePlansAdmin, BoundedAdmin, admin.StackedInline):
     model = RemedialAction
     fk_name = "action"
     extra = 0
@@ -338,7 +445,7 @@ class CurrentRagFilter(admin.SimpleListFilter):
 
 
 @admin.register(Action)
-class ActionAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class ActionAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["ref", "short_text", "plan", "due_date", "status"]
     list_filter = ["plan", "recommendation", CurrentRagFilter, "owners", OverdueFilter, "status"]
     search_fields = ["ref", "text", "owners__post", "timescale_text"]
@@ -395,7 +502,7 @@ def _evidence_save(item: Evidence, user) -> None:
 
 
 @admin.register(Measure)
-class MeasureAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class MeasureAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "method", "target", "tolerance"]
     list_filter = ["plan", "method"]
     search_fields = ["text", "action__ref"]
@@ -405,7 +512,7 @@ class MeasureAdmin(BoundedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Owner)
-class OwnerAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class OwnerAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["post", "person_name", "email", "user", "merged_into"]
     search_fields = ["post", "person_name", "email"]
     raw_id_fields = ["user"]
@@ -463,7 +570,7 @@ def reopen_periods(modeladmin, request, queryset):
 
 
 @admin.register(ReportingPeriod)
-class ReportingPeriodAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class ReportingPeriodAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["label", "plan", "start", "end", "state", "closed_at"]
     list_filter = ["plan", "state"]
     readonly_fields = ["state", "closed_at", "closed_by"]
@@ -475,7 +582,7 @@ class ReportingPeriodAdmin(BoundedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Reminder)
-class ReminderAdmin(BoundedAdmin, admin.ModelAdmin):
+class ReminderAdmin(VisiblePlansAdmin, BoundedAdmin, admin.ModelAdmin):
     """Reminders sent before periods close: a record, written only by the reminder task."""
 
     list_display = ["owner", "period", "days_before", "items", "claimed_at", "sent_at"]
@@ -490,7 +597,7 @@ class ReminderAdmin(BoundedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Rating)
-class RatingAdmin(BoundedAdmin, ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
+class RatingAdmin(VisiblePlansAdmin, BoundedAdmin, ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "period", "rag", "status", "carried_forward", "created"]
     list_filter = ["plan", "period", "subject", "rag", "status", "carried_forward"]
     search_fields = ["commentary", "action__ref"]
@@ -505,7 +612,7 @@ class RatingAdmin(BoundedAdmin, ReadOnlyWhenClosedMixin, SimpleHistoryAdmin):
 
 
 @admin.register(DueDateRevision)
-class DueDateRevisionAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class DueDateRevisionAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["action", "old_date", "new_date", "created_by", "created"]
     list_select_related = ["action", "created_by"]
     readonly_fields = ["action", "old_date", "new_date", "reason", "created_by", "created"]
@@ -518,14 +625,14 @@ class DueDateRevisionAdmin(BoundedAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(RemedialAction)
-class RemedialActionAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class RemedialActionAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["__str__", "plan", "responsible", "due_date", "completed_on"]
     list_filter = ["plan"]
     raw_id_fields = ["action", "recommendation"]
 
 
 @admin.register(Evidence)
-class EvidenceAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class EvidenceAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     form = EvidenceAdminForm
     list_display = ["title", "action", "content_type", "size", "created_by", "created"]
     raw_id_fields = ["action", "rating"]
@@ -533,3 +640,57 @@ class EvidenceAdmin(BoundedAdmin, SimpleHistoryAdmin):
 
     def save_model(self, request, obj, form, change):
         _evidence_save(obj, request.user)
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(BoundedAdmin, SimpleHistoryAdmin):
+    """Councils and partners. Their people are set on each user's page (Membership)."""
+
+    list_display = ["name", "slug", "plan_count", "member_count"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                plan_total=Count("plans", distinct=True),
+                member_total=Count("memberships", distinct=True),
+            )
+        )
+
+    @admin.display(description="Plans owned", ordering="plan_total")
+    def plan_count(self, obj) -> int:
+        return obj.plan_total
+
+    @admin.display(description="People", ordering="member_total")
+    def member_count(self, obj) -> int:
+        return obj.member_total
+
+
+class MembershipInline(admin.StackedInline):
+    model = Membership
+    can_delete = True
+    verbose_name = "organisation"
+    verbose_name_plural = "Organisation (the plans this person sees are its own and those "
+    verbose_name_plural += "shared with it)"
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithOrganisationAdmin(UserAdmin):
+    """Django's user admin, with the person's organisation."""
+
+    inlines = [*UserAdmin.inlines, MembershipInline]
+    list_display = [*UserAdmin.list_display, "organisation"]
+    list_filter = [*UserAdmin.list_filter, "membership__organisation"]
+    list_select_related = ["membership__organisation"]
+
+    @admin.display(description="Organisation", ordering="membership__organisation__name")
+    def organisation(self, obj) -> str:
+        membership = getattr(obj, "membership", None)
+        return membership.organisation.name if membership else ""

@@ -30,7 +30,7 @@ from import_export.forms import ConfirmImportForm, ImportForm
 from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
 
-from plans import roles
+from plans import access, roles
 from plans.exporting import FORMATS, import_template_xlsx
 from plans.importing import (
     COLUMNS,
@@ -234,6 +234,16 @@ class PlanImportAdminMixin(ImportMixin):
         context = super().get_import_context_data(**kwargs)
         context["import_limits"] = describe_limits()
         return context
+
+    def create_import_form(self, request):
+        form = super().create_import_form(request)
+        form.fields["plan"].queryset = access.visible_plans(request.user).order_by("title")
+        return form
+
+    def create_confirm_form(self, request, import_form=None):
+        form = super().create_confirm_form(request, import_form)
+        form.fields["plan"].queryset = access.visible_plans(request.user)
+        return form
 
     def get_confirm_form_initial(self, request, import_form):
         initial = super().get_confirm_form_initial(request, import_form)

@@ -3,11 +3,12 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from plans.admin import VisiblePlansAdmin
 from plans.bounds import BoundedAdmin
 from reporting.models import CommitteeReport, ReportRender
 
 
-class RenderInline(BoundedAdmin, admin.TabularInline):
+class RenderInline(VisiblePlansAdmin, BoundedAdmin, admin.TabularInline):
     model = ReportRender
     extra = 0
     fields = ["number", "state", "page_count", "requested_by", "requested_at", "error"]
@@ -21,7 +22,7 @@ class RenderInline(BoundedAdmin, admin.TabularInline):
 
 
 @admin.register(CommitteeReport)
-class CommitteeReportAdmin(BoundedAdmin, SimpleHistoryAdmin):
+class CommitteeReportAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
     list_display = ["committee", "meeting_date", "plan", "period"]
     list_filter = ["plan", "committee"]
     readonly_fields = ["version", "created_by"]

@@ -24,6 +24,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve, reverse
 
 from tests.security.world import (
+    OUTSIDERS,
     ROLES,
     SIGNED_IN,
     WITH_A_ROLE,
@@ -524,3 +525,91 @@ def test_the_admin_lets_in_staff_only(world):
     staff.force_login(world.users["plan_admin"])
     assert staff.get("/admin/").status_code == 200
     assert Client().get("/admin/").status_code == 302
+
+
+# --- Officers of other organisations --------------------------------------------------
+# The routes whose URL names something of the council's: its plan, a record in it, or one
+# of its people or posts. For an officer of another organisation (OUTSIDERS: both plan
+# administrators where they work) it is not there: 404, whatever their role. Every other
+# route answers them as it answers the council's plan administrator, with nothing of the
+# council's on it (checked by the tests after this one).
+COUNCILS_OWN = {
+    "plans/<slug:slug>/",
+    "plans/<slug:slug>/positions.xlsx",
+    "plans/<slug:slug>/periods/",
+    "plans/<slug:slug>/export/",
+    "plans/recommendations/<int:pk>/",
+    "plans/actions/<int:pk>/",
+    "plans/actions/<int:pk>/update/",
+    "plans/evidence/<int:pk>/download/",
+    "plans/ratings/<int:pk>/confirm/",
+    "plans/ratings/<int:pk>/return/",
+    "plans/periods/<int:pk>/close/",
+    "plans/periods/<int:pk>/reopen/",
+    "plans/people/<int:pk>/",
+    "plans/people/<int:pk>/roles/",
+    "plans/people/<int:pk>/invite-again/",
+    "plans/people/<int:pk>/two-step-reset/",
+    "plans/people/owners/<int:pk>/link/",
+    "plans/people/owners/<int:pk>/unlink/",
+    "plans/people/owners/<int:pk>/merge/",
+    "audits/measures/<int:pk>/",
+    "audits/measures/<int:pk>/samples/new/",
+    "audits/samples/<int:pk>/edit/",
+    "audits/measures/<int:pk>/schedules/propose/",
+    "audits/measures/<int:pk>/schedules/confirm/",
+    "audits/measures/<int:pk>/values/new/",
+    "audits/measures/<int:pk>/targets/",
+    "audits/measures/<int:pk>/override/",
+    "reports/new/<slug:slug>/",
+    "reports/<int:pk>/",
+    "reports/<int:pk>/edit/",
+    "reports/<int:pk>/approve/",
+    "reports/<int:pk>/to-draft/",
+    "reports/<int:pk>/publish/",
+    "reports/<int:pk>/unpublish/",
+    "reports/<int:pk>/render/",
+    "reports/<int:pk>/status/",
+    "reports/<int:pk>/preview/",
+    "reports/renders/<int:pk>/download/",
+    "reports/renders/<int:pk>/download.docx",
+    "reports/<int:pk>/appendices/",
+    "reports/appendices/<int:pk>/delete/",
+    "reports/dashboard/recommendations/<int:pk>/",
+    "reports/dashboard/owners/<int:pk>/",
+}
+
+
+def test_the_councils_own_routes_are_routes():
+    assert sorted(COUNCILS_OWN - set(MATRIX)) == []
+
+
+def outsider_expects(route: str, method: str) -> Expected:
+    row = MATRIX[route]
+    as_admin = (row.get if method == "GET" else row.post)["plan_admin"]
+    if as_admin == 405:  # the method is refused before anything is looked up
+        return 405
+    return 404 if route in COUNCILS_OWN else as_admin
+
+
+@pytest.mark.parametrize("route", sorted(MATRIX))
+def test_officers_of_other_organisations_get_nothing_of_the_councils(route, world):
+    row = MATRIX[route]
+    url = row.url(world)
+    may_change = "plan_admin" in row.changes and route not in COUNCILS_OWN
+    for who in OUTSIDERS:
+        for method in ("GET", "POST"):
+            client = Client()
+            client.force_login(world.users[who])
+            before = data_fingerprint()
+            response = client.get(url) if method == "GET" else client.post(url, {})
+            check(
+                response,
+                outsider_expects(route, method),
+                url=url,
+                world=world,
+                role=who,
+                method=method,
+            )
+            if not may_change:
+                assert data_fingerprint() == before, f"{method} {url} as {who} changed data"

@@ -1,9 +1,15 @@
 """A small but complete data set for the security tests: one user per role, a plan with
 a closed and an open period, an action owned by the director with a proposed rating and
 an evidence file, an audited measure with a dip sample, schedule and figure, and a
-committee report with a ready PDF. Everything user-written goes through the services,
-as it would in the browser, and every free-text field carries `text`, so the XSS tests
-can put a payload wherever people type.
+committee report with a ready PDF. All of that is the council's ("Example Council").
+
+Two more organisations test access by organisation: a neighbouring council owns a joint
+plan and shares it with a health board. Their officers (`OUTSIDERS`: the neighbour's
+plan administrator and the health board's partner officer, a plan administrator there)
+see the joint plan only, and the council's people do not see it.
+
+Everything user-written goes through the services, as it would in the browser, and every
+free-text field carries `text`, so the XSS tests can put a payload wherever people type.
 """
 
 from __future__ import annotations
@@ -52,6 +58,9 @@ ROLES = (
 )
 SIGNED_IN = ROLES[:-1]
 WITH_A_ROLE = ROLES[:-2]
+# Officers of other organisations, both plan administrators (and staff) there, so that
+# whatever they are refused is refused for their organisation, not for their role.
+OUTSIDERS = ("partner_officer", "other_officer")
 
 ROLE_USERS = {
     "director": roles.SERVICE_DIRECTOR,
@@ -92,6 +101,8 @@ class World:
     render: ReportRender
     # A second report of the closed period, approved and published (/published/...).
     published: CommitteeReport
+    joint_plan: Plan
+    joint_action: Action
     # `data_fingerprint()` of the data set as built: what "nothing changed" compares with.
     fingerprint: str = ""
 
@@ -201,7 +212,10 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
     render.state = ReportRender.State.READY
     render.save()
     published = publish_a_report(plan, closed, users["clerk"], text)
+    joint_plan, joint_action = _other_organisations(users)
     return World(
+        joint_plan=joint_plan,
+        joint_action=joint_action,
         users=users,
         plan=plan,
         closed_period=closed,
@@ -255,6 +269,35 @@ def publish_a_report(plan: Plan, period: ReportingPeriod, clerk: User, text: str
         user=clerk,
         reason=f"Sent to the panel. {text}".strip(),
     )
+
+
+def _other_organisations(users: dict[str, User]) -> tuple[Plan, Action]:
+    """The neighbouring council's joint plan, shared with the health board, and an
+    officer of each (added to `users`)."""
+    neighbour = factories.OrganisationFactory(name="Neighbour Council")
+    health_board = factories.OrganisationFactory(name="Example Integrated Care Board")
+    for key, organisation in (("other_officer", neighbour), ("partner_officer", health_board)):
+        users[key] = factories.UserFactory(
+            username=f"sec-{key}",
+            role=roles.PLAN_ADMINISTRATOR,
+            organisation=organisation,
+            is_staff=True,
+        )
+    joint = factories.PlanFactory(
+        slug="joint-send", title="Joint SEND plan", organisation=neighbour
+    )
+    joint.partners.add(health_board)
+    factories.PeriodFactory(
+        plan=joint, label="Q2 2024/25", start=dt.date(2024, 7, 1), end=dt.date(2024, 9, 30)
+    )
+    recommendation = factories.RecommendationFactory(plan=joint, ref="1", title="Joint assessments")
+    action = factories.ActionFactory(
+        recommendation=recommendation,
+        ref="1a",
+        text="Agree the joint assessment pathway",
+        owners=[factories.OwnerFactory(post="Joint Commissioning Lead")],
+    )
+    return joint, action
 
 
 def clients_for(world: World, **options) -> dict[str, Client]:
