@@ -46,5 +46,6 @@ urlpatterns = [
     path("audits/", include("audits.urls")),
     path("reports/", include("reporting.urls")),
     path("api/v1/", include("api.urls")),
+    path("published/", include("reporting.urls_public")),
     path("admin/", admin.site.urls),
 ]

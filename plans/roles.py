@@ -81,3 +81,12 @@ def can_record_samples(user, plan: Plan) -> bool:
 
 def can_manage_reports(user, plan: Plan) -> bool:
     return has_role(user, COMMITTEE_CLERK, PLAN_ADMINISTRATOR) and access.sees_plan(user, plan)
+
+
+def can_publish_reports(user, plan: Plan) -> bool:
+    """Put a plan's committee reports on the public pages, or take them off: those who
+    manage its reports, in the organisation that owns it (a partner it is shared with
+    does not publish the owner's reports)."""
+    if not can_manage_reports(user, plan):
+        return False
+    return user.is_superuser or access.organisation_id(user) == plan.organisation_id

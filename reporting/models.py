@@ -89,6 +89,16 @@ class CommitteeReport(TimeStamped, Versioned):
         related_name="+",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    # Published on the public pages (/published/) with this render's PDF; who, when and
+    # why are in the history (reporting.publishing).
+    published_render = models.ForeignKey(
+        "ReportRender",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
     history = HistoricalRecords()
 
     class Meta:
@@ -98,12 +108,27 @@ class CommitteeReport(TimeStamped, Versioned):
                 condition=Q(status="draft", approved_at__isnull=True)
                 | Q(status="approved", approved_at__isnull=False),
                 name="%(app_label)s_%(class)s_approved_has_a_time",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(published_render__isnull=True, published_at__isnull=True)
+                | Q(published_render__isnull=False, published_at__isnull=False),
+                name="%(app_label)s_%(class)s_published_has_a_render_and_time",
+            ),
+            # One public page per plan and period: /published/<plan>/<period>/.
+            models.UniqueConstraint(
+                fields=["period"],
+                condition=Q(published_at__isnull=False),
+                name="%(app_label)s_%(class)s_one_published_per_period",
+            ),
         ]
 
     @property
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
 
     def check_editable(self) -> None:
         """An approved report is what the committee was sent: refuse a change to it."""

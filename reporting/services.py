@@ -200,6 +200,11 @@ def report_to_draft(
     """Move an approved report back to draft so that it can be changed, saying why."""
     if not report.is_approved:
         raise ValidationError("This report is already a draft.")
+    if report.is_published:
+        raise ValidationError(
+            "This report is published: unpublish it first, so that the public pages never "
+            "show a report being changed."
+        )
     reason = reason.strip()
     if not reason:
         raise ValidationError({"reason": "Say why the approved report needs changing."})

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from plans import access, bounds, roles
 from plans.models import Plan
 from plans.services import ConflictError
-from reporting import appendices, services, stale
+from reporting import appendices, publishing, services, stale
 from reporting.forms import AppendixForm, EditReportForm, ReportForm
 from reporting.models import CommitteeReport, ReportAppendix, ReportRender
 
@@ -148,6 +148,10 @@ def _detail(
             "appendix_form": form,
             "stale_references": stale.stale_references(report),
             "previous_period": stale.previous_period(report),
+            "can_publish": roles.can_publish_reports(request.user, report.plan),
+            "publish_refusal": publishing.publish_refusal(report),
+            "public_url": publishing.public_url(report) if report.is_published else "",
+            "publications": publishing.publication_history(report),
         },
         status=status,
     )
@@ -233,6 +237,63 @@ def report_to_draft(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, "The report is a draft again: it can be changed.")
+    return redirect(report)
+
+
+def _publishing_report(request: HttpRequest, pk: int) -> CommitteeReport:
+    report = _report(request, pk, manage=True)
+    if not roles.can_publish_reports(request.user, report.plan):
+        raise PermissionDenied
+    return report
+
+
+@login_required
+@require_POST
+def report_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put the approved report on the public pages, saying why."""
+    report = _publishing_report(request, pk)
+    if request.POST.get("confirm") != "yes":
+        messages.error(
+            request,
+            "Tick the box to confirm that the report may be read by anyone, then publish.",
+        )
+        return redirect(report.get_absolute_url() + "#publication")
+    try:
+        report = publishing.report_publish(
+            report=report,
+            expected_version=_posted_version(request),
+            user=request.user,
+            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
+        )
+    except ConflictError:
+        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, "Published: anyone can now read the report at its public address."
+        )
+    return redirect(report)
+
+
+@login_required
+@require_POST
+def report_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take the report off the public pages at once, saying why."""
+    report = _publishing_report(request, pk)
+    try:
+        publishing.report_unpublish(
+            report=report,
+            expected_version=_posted_version(request),
+            user=request.user,
+            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
+        )
+    except ConflictError:
+        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Unpublished: the public page and its PDF are gone.")
     return redirect(report)
 
 

@@ -4,7 +4,7 @@ from django import template
 from django.utils.safestring import SafeString, mark_safe
 
 from plans.templatetags.action_tags import person
-from reporting import charts
+from reporting import charts, publishing
 
 register = template.Library()
 
@@ -35,3 +35,9 @@ def chart_image(svg: str) -> SafeString | str:
 
 # Who set up a report or asked for a render: the same rule as on the plan pages.
 register.filter("person", person)
+
+
+@register.filter
+def public_url(report) -> str:
+    """A published report's public address (reporting.publishing)."""
+    return publishing.public_url(report)

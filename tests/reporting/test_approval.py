@@ -117,7 +117,9 @@ def test_the_pdf_says_draft_until_the_report_is_approved(built, clerk):
     approved = services.report_html(report, generated_at=now)
     assert "Draft: not yet approved" not in approved
     assert 'class="running-status"' not in approved
-    assert escape(f"Approved by {clerk.get_full_name() or clerk.username}") in approved
+    # The PDF leaves the building (the public pages): it says when, not who.
+    assert f"Approved on {timezone.localtime(report.approved_at):%-d %B %Y}" in approved
+    assert escape(clerk.get_full_name() or clerk.username) not in approved
 
 
 def test_the_clerk_approves_on_the_report_page_and_it_is_rendered_again(client, built, clerk):

@@ -30,7 +30,12 @@ def module_world(request, django_db_setup, django_db_blocker):
         world.fingerprint = data_fingerprint()
         files = {
             name: default_storage.open(name).read()
-            for name in (world.evidence.file.name, world.render.pdf.name, world.render.docx.name)
+            for name in (
+                world.evidence.file.name,
+                world.render.pdf.name,
+                world.render.docx.name,
+                world.published.published_render.pdf.name,
+            )
         }
         yield world, files
         transaction.set_rollback(True)

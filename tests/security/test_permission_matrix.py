@@ -369,6 +369,18 @@ MATRIX: dict[str, Row] = {
         get=signed_in(405),
         post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
     ),
+    # Publishing: clerks and administrators of the plan's own organisation. An empty POST
+    # lacks the confirmation (publish) or the reason (unpublish): back to the report.
+    "reports/<int:pk>/publish/": Row(
+        _url("reporting:report_publish", lambda w: w.report.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
+    ),
+    "reports/<int:pk>/unpublish/": Row(
+        _url("reporting:report_unpublish", lambda w: w.published.pk),
+        get=signed_in(405),
+        post=only(REPORT_MANAGERS, Redirect("/reports/{published}/")),
+    ),
     "reports/<int:pk>/render/": Row(
         _url("reporting:report_render", lambda w: w.report.pk),
         get=signed_in(405),
@@ -436,6 +448,18 @@ MATRIX: dict[str, Row] = {
     "api/v1/reports/<int:pk>/pdf/": Row(
         _url("api:report_pdf", lambda w: w.report.pk), get=api_readers(), post=API_WRITE
     ),
+    # --- Published reports: public, without sign-in -------------------------------------
+    "published/": Row(_url("published:index"), get=everyone(200), post=everyone(405)),
+    "published/<slug:plan_slug>/<slug:period>/": Row(
+        _url("published:report", lambda w: w.plan.slug, lambda w: w.closed_period.pk),
+        get=everyone(200),
+        post=everyone(405),
+    ),
+    "published/<slug:plan_slug>/<slug:period>/report.pdf": Row(
+        _url("published:pdf", lambda w: w.plan.slug, "q1-202425"),
+        get=everyone(200),
+        post=everyone(405),
+    ),
 }
 
 
@@ -483,7 +507,11 @@ def check(response, expected: Expected, *, url: str, world: World, role: str, me
         assert response["Location"].startswith(reverse("login") + "?next="), where
     elif isinstance(expected, Redirect):
         assert response.status_code == 302, f"{where}: {response.status_code}"
-        path = expected.path.format(report=world.report.pk, director=world.users["director"].pk)
+        path = expected.path.format(
+            report=world.report.pk,
+            published=world.published.pk,
+            director=world.users["director"].pk,
+        )
         assert response["Location"].split("?")[0].split("#")[0] == path, where
     else:
         assert response.status_code == expected, f"{where}: {response.status_code}"
@@ -568,6 +596,8 @@ COUNCILS_OWN = {
     "reports/<int:pk>/edit/",
     "reports/<int:pk>/approve/",
     "reports/<int:pk>/to-draft/",
+    "reports/<int:pk>/publish/",
+    "reports/<int:pk>/unpublish/",
     "reports/<int:pk>/render/",
     "reports/<int:pk>/status/",
     "reports/<int:pk>/preview/",

@@ -41,6 +41,7 @@ from plans.models import (
     Recommendation,
     ReportingPeriod,
 )
+from reporting import publishing
 from reporting import services as report_services
 from reporting.models import CommitteeReport, ReportRender
 from tests import factories
@@ -98,6 +99,8 @@ class World:
     value: MeasureValue
     report: CommitteeReport
     render: ReportRender
+    # A second report of the closed period, approved and published (/published/...).
+    published: CommitteeReport
     joint_plan: Plan
     joint_action: Action
     # `data_fingerprint()` of the data set as built: what "nothing changed" compares with.
@@ -208,6 +211,7 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
     render.docx.save("render-1.docx", ContentFile(b"PK\x03\x04 a Word document"), save=False)
     render.state = ReportRender.State.READY
     render.save()
+    published = publish_a_report(plan, closed, users["clerk"], text)
     joint_plan, joint_action = _other_organisations(users)
     return World(
         joint_plan=joint_plan,
@@ -227,6 +231,43 @@ def build_world(text: str = "", *, evidence_name: str = "minutes.pdf") -> World:
         value=value,
         report=report,
         render=render,
+        published=published,
+    )
+
+
+def publish_a_report(plan: Plan, period: ReportingPeriod, clerk: User, text: str):
+    """An approved report of the period, rendered after approval and published."""
+    report = report_services.report_create(
+        plan=plan,
+        period=period,
+        user=clerk,
+        committee=f"Corporate Parenting Panel {text}".strip(),
+        meeting_date=dt.date(2024, 9, 16),
+        recommendations=f"The panel is asked to note the report. {text}".strip(),
+        purpose=f"To inform the panel. {text}".strip(),
+    )
+    report = report_services.report_approve(
+        report=report, expected_version=report.version, user=clerk
+    )
+    data = minimal_pdf()
+    render = ReportRender(
+        report=report,
+        number=1,
+        requested_by=clerk,
+        started_at=timezone.now(),
+        finished_at=timezone.now(),
+        attempts=1,
+        page_count=1,
+        checksum=hashlib.sha256(data).hexdigest(),
+    )
+    render.pdf.save("published-1.pdf", ContentFile(data), save=False)
+    render.state = ReportRender.State.READY
+    render.save()
+    return publishing.report_publish(
+        report=report,
+        expected_version=report.version,
+        user=clerk,
+        reason=f"Sent to the panel. {text}".strip(),
     )
 
 
