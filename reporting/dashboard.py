@@ -271,6 +271,9 @@ _CONFIRMED = {
 # period, and as of the period before.
 NOW, THEN = "pos_now", "pos_then"
 
+# Measures in plan order (by plan, recommendation and action).
+MEASURE_ORDER = ("plan__title", "action__recommendation__position", "action__position", "pk")
+
 
 def join_positions(
     queryset: QuerySet, windows: dict[int, Sequence[int]], alias: str = NOW
@@ -633,7 +636,7 @@ def not_updated_measures(scope: Scope) -> QuerySet[Measure]:
         .alias(was_updated=_updated())
         .filter(was_updated=False)
         .select_related("action__recommendation")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
 
 
@@ -763,9 +766,9 @@ def below_target_counts(scope: Scope) -> dict[int, int]:
     return {row["plan_id"]: row["n"] for row in rows}
 
 
-def below_target_ids(scope: Scope) -> set[int]:
-    """Ids of the measures in scope that miss their target. One query."""
-    return set(below_target(scope).order_by().values_list("pk", flat=True))
+def below_target_ids(scope: Scope) -> list[int]:
+    """Ids of the measures in scope that miss their target, in plan order. One query."""
+    return list(below_target(scope).order_by(*MEASURE_ORDER).values_list("pk", flat=True))
 
 
 def attach_latest_result(
@@ -789,19 +792,20 @@ def _single_as_of(scope: Scope) -> dt.date:
 
 
 def below_target_measures(
-    scope: Scope, *, limit: int | None = None, ids: set[int] | None = None
+    scope: Scope, *, limit: int | None = None, ids: list[int] | None = None
 ) -> list[Measure]:
-    """Measures whose latest result up to the as-of date misses the target, in plan
-    order, with `pos_rag`, `result` and `result_on` (`ids` from `below_target_ids`
-    when the caller has them)."""
+    """The first `limit` (or all) measures whose latest result up to the as-of date
+    misses the target, in plan order, with `pos_rag`, `result` and `result_on` (`ids`
+    from `below_target_ids` when the caller has them: only the measures shown are then
+    joined to their positions)."""
     if ids is None:
         ids = below_target_ids(scope)
-    queryset = (
-        with_positions(scope.measures().filter(pk__in=ids), scope, override=True)
+    shown = ids[:limit] if limit is not None else ids
+    measures = list(
+        with_positions(scope.measures().filter(pk__in=shown), scope, override=True)
         .select_related("action__recommendation")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
-    measures = list(queryset[:limit] if limit is not None else queryset)
     if len({at.as_of for at in scope.ats}) == 1:
         attach_latest_result(measures, scope)
     else:
@@ -1087,10 +1091,10 @@ def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> l
         # A RAG other than the evidence gave is shown with its written reason.
         with_positions(scope.measures(), scope, detail=True, override=True)
         .select_related("action__recommendation", "plan")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
     attach_latest_result(measures, scope, results)
-    below = below_target_ids(scope)
+    below = set(below_target_ids(scope))
     for measure in measures:
         measure.below = measure.pk in below
     return measures
