@@ -737,22 +737,23 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
             latest_value_on=latest(MeasureValue, "as_of", "as_of"),
             latest_value=latest(MeasureValue, "as_of", "value"),
         )
-        # The sample counts unless the latest figure is later; the figure unless the
-        # latest sample is on the same day or later.
-        .alias(
-            latest_result=Case(
-                When(
-                    Q(latest_sample_on__isnull=False)
-                    & (
-                        Q(latest_value_on__isnull=True)
-                        | Q(latest_sample_on__gte=F("latest_value_on"))
-                    ),
-                    then=F("latest_sample_result"),
-                ),
-                default=F("latest_value"),
-                output_field=FloatField(),
-            )
-        )
+    )
+    # The sample counts unless the latest figure is later; the figure unless the latest
+    # sample is on the same day or later.
+    sample_counts = Q(latest_sample_on__isnull=False) & (
+        Q(latest_value_on__isnull=True) | Q(latest_sample_on__gte=F("latest_value_on"))
+    )
+    measures = measures.alias(
+        latest_result=Case(
+            When(sample_counts, then=F("latest_sample_result")),
+            default=F("latest_value"),
+            output_field=FloatField(),
+        ),
+        latest_result_on=Case(
+            When(sample_counts, then=F("latest_sample_on")),
+            default=F("latest_value_on"),
+            output_field=DateField(),
+        ),
     )
     below = Q(latest_result__lt=F("target"), higher_is_better=True) | Q(
         latest_result__gt=F("target"), higher_is_better=False
@@ -766,9 +767,21 @@ def below_target_counts(scope: Scope) -> dict[int, int]:
     return {row["plan_id"]: row["n"] for row in rows}
 
 
+def below_target_results(scope: Scope) -> dict[int, tuple[dt.date, float]]:
+    """The measures in scope that miss their target, in plan order: {id: (date, value)
+    of the result that misses it}. One query."""
+    rows = (
+        below_target(scope)
+        .annotate(result_on=F("latest_result_on"), result=F("latest_result"))
+        .order_by(*MEASURE_ORDER)
+        .values_list("pk", "result_on", "result")
+    )
+    return {pk: (on, float(value)) for pk, on, value in rows}
+
+
 def below_target_ids(scope: Scope) -> list[int]:
     """Ids of the measures in scope that miss their target, in plan order. One query."""
-    return list(below_target(scope).order_by(*MEASURE_ORDER).values_list("pk", flat=True))
+    return list(below_target_results(scope))
 
 
 def attach_latest_result(
@@ -792,26 +805,25 @@ def _single_as_of(scope: Scope) -> dt.date:
 
 
 def below_target_measures(
-    scope: Scope, *, limit: int | None = None, ids: list[int] | None = None
+    scope: Scope,
+    *,
+    limit: int | None = None,
+    results: dict[int, tuple[dt.date, float]] | None = None,
 ) -> list[Measure]:
     """The first `limit` (or all) measures whose latest result up to the as-of date
-    misses the target, in plan order, with `pos_rag`, `result` and `result_on` (`ids`
-    from `below_target_ids` when the caller has them: only the measures shown are then
-    joined to their positions)."""
-    if ids is None:
-        ids = below_target_ids(scope)
-    shown = ids[:limit] if limit is not None else ids
+    misses the target, in plan order, with `pos_rag`, `result` and `result_on`
+    (`results` from `below_target_results` when the caller has them: only the measures
+    shown are then read, with their positions). One query, or two without `results`."""
+    if results is None:
+        results = below_target_results(scope)
+    shown = list(results)[:limit] if limit is not None else list(results)
     measures = list(
         with_positions(scope.measures().filter(pk__in=shown), scope, override=True)
         .select_related("action__recommendation")
         .order_by(*MEASURE_ORDER)
     )
-    if len({at.as_of for at in scope.ats}) == 1:
-        attach_latest_result(measures, scope)
-    else:
-        for at in scope.ats:
-            mine = [m for m in measures if m.plan_id == at.plan.pk]
-            attach_latest_result(mine, scope, measure_results([m.pk for m in mine], at.as_of))
+    for measure in measures:
+        measure.result_on, measure.result = results[measure.pk]
     return measures
 
 
