@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import (
     BooleanField,
@@ -368,8 +369,10 @@ class Distribution:
     measures: dict[str, int] = field(default_factory=empty_counts)
     by_recommendation: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
 
-    def add(self, kind: str, rec_id: int, rag: str, count: int) -> None:
+    def add(self, kind: str, rec_id: int | None, rag: str, count: int) -> None:
         getattr(self, kind)[rag] += count
+        if rec_id is None:  # counted for the plan only
+            return
         rec = self.by_recommendation.setdefault(
             rec_id, {"actions": empty_counts(), "measures": empty_counts()}
         )
@@ -425,8 +428,10 @@ class MovementCounts:
     measures: dict[Direction, int] = field(default_factory=lambda: dict.fromkeys(Direction, 0))
     by_recommendation: dict[int, dict[Direction, int]] = field(default_factory=dict)
 
-    def add(self, kind: str, rec_id: int, direction: Direction, count: int) -> None:
+    def add(self, kind: str, rec_id: int | None, direction: Direction, count: int) -> None:
         getattr(self, kind)[direction] += count
+        if rec_id is None:  # counted for the plan only
+            return
         rec = self.by_recommendation.setdefault(rec_id, dict.fromkeys(Direction, 0))
         rec[direction] += count
 
@@ -450,11 +455,13 @@ class Summary:
     measures_not_updated: dict[int, int]
 
 
-def summary(scope: Scope) -> Summary:
+def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
     """Every count that follows from positions, from one query per kind: each item's
     position then and now and whether it was updated in the period, grouped in the
     database by plan, recommendation, both positions and the update, so each position
-    is looked up once per item however many figures use it.
+    is looked up once per item however many figures use it. Without
+    `by_recommendation` (plans side by side) the rows are grouped by plan only, and
+    the counts per recommendation are left empty.
 
     Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
@@ -472,15 +479,16 @@ def summary(scope: Scope) -> Summary:
     then = _position(scope.windows(previous=True), alias=THEN)
     for kind, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
+        grouped = ("plan_id", rec_field) if by_recommendation else ("plan_id",)
         rows = (
             _with_then_and_now(queryset, scope)
             .annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
-            .values("plan_id", rec_field, "then_rag", "since_rag", "was_updated")
+            .values(*grouped, "then_rag", "since_rag", "was_updated")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for row in rows:
-            plan_id, rec_id, n = row["plan_id"], row[rec_field], row["n"]
+            plan_id, rec_id, n = row["plan_id"], row.get(rec_field), row["n"]
             since = row["since_rag"]
             now = row["then_rag"] if since is None else since
             result.distributions[plan_id].add(kind, rec_id, now, n)
@@ -830,14 +838,13 @@ def below_target_measures(
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
 
 
-@dataclass(frozen=True)
-class _Upcoming:
+class _Upcoming(NamedTuple):
     """A schedule cut to its next round not done, for `audits.selectors.measure_next_due`,
     which lists every round's date: only that round (or, after the last, the review) can
     be due next, and a plan at council scale has thousands of schedules of up to 36
     rounds. The round's date is `round_dates`'s own (the first due date moved on by the
     rounds done); the result's round number and count are put back from the real
-    schedule."""
+    schedule. A named tuple: thousands are made at each request."""
 
     pk: int
     first_due: dt.date
@@ -931,7 +938,11 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
         by_measure[measure_id, plan_id].append(_Upcoming.of(*schedule))
     overdue: list[OverdueAudit] = []
     for (measure_id, plan_id), upcoming in by_measure.items():
-        due = audit_selectors.measure_next_due(upcoming, today=as_of[plan_id])
+        today = as_of[plan_id]
+        # Only a round left whose date has passed can make the measure overdue.
+        if not any(cut.rounds and cut.first_due < today for cut in upcoming):
+            continue
+        due = audit_selectors.measure_next_due(upcoming, today=today)
         if due is not None and due.overdue:
             cut = due.schedule
             overdue.append(

@@ -288,7 +288,7 @@ def _across_plans(plans: Sequence[Plan], today: dt.date) -> dict:
     if not ats:
         return {"plan_rows": []}
     scope = board.Scope(tuple(ats))
-    counts = board.summary(scope)
+    counts = board.summary(scope, by_recommendation=False)
     flags = board.flag_counts(scope, counts=counts)
     rows = [
         PlanRow(
@@ -646,7 +646,7 @@ RAG_HEADERS = ["Blue", "Green", "Amber", "Red", "Not rated", "Total"]
 
 
 def table_plans(scope: board.Scope) -> Table:
-    counts = board.summary(scope)
+    counts = board.summary(scope, by_recommendation=False)
     distributions, movements = counts.distributions, counts.movements
     flags = board.flag_counts(scope, counts=counts)
     rows = []
