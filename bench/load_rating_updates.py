@@ -15,8 +15,12 @@ same action: every refusal is an error, not a fair conflict. Lost updates are th
 successful posts (a redirect after saving) minus the new rating history rows written
 in the meantime for those actions: it must be 0.
 
+One more signed-in user requests the trivial page (as bench/run.py's) at the same pace
+meanwhile, so that its p95 under the same load is printed beside the updates'.
+
 Prints JSON lines: rating_update_p95_ms, rating_update_median_ms, rating_updates_ok,
-rating_update_errors, rating_update_conflicts, lost_updates, rating_form_p95_ms.
+rating_update_errors, rating_update_conflicts, lost_updates, rating_form_p95_ms,
+rating_update_trivial_p95_ms.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ def _field(html: str, name: str) -> str:
 class Results:
     updates: list[float] = field(default_factory=list)  # ms of each successful post
     forms: list[float] = field(default_factory=list)
+    trivial: list[float] = field(default_factory=list)  # ms of the trivial page, alongside
     errors: int = 0
     conflicts: int = 0
     error_samples: list[str] = field(default_factory=list)
@@ -160,6 +165,29 @@ def user_loop(
         time.sleep(rng.uniform(think * 0.5, think * 1.5))
 
 
+def trivial_loop(
+    base: str, session: requests.Session, deadline: float, results: Results, think: float
+) -> None:
+    """The trivial signed-in page (the password-change form: the same middleware,
+    session and base template, almost no queries) requested by one more user while the
+    others update, so that its p95 under the same load is printed beside theirs."""
+    rng = random.Random(0)
+    while time.monotonic() < deadline:
+        try:
+            started = time.perf_counter()
+            response = session.get(f"{base}/accounts/password_change/", timeout=TIMEOUT)
+            elapsed = (time.perf_counter() - started) * 1000
+        except requests.RequestException as error:
+            results.error(f"trivial page: {error}")
+            continue
+        if response.status_code == 200:
+            with results.lock:
+                results.trivial.append(elapsed)
+        else:
+            results.error(f"trivial page: {response.status_code}")
+        time.sleep(rng.uniform(think * 0.5, think * 1.5))
+
+
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "improvement.settings")
     import django
@@ -238,6 +266,8 @@ def main() -> int:
             time.sleep(0.5)
         log(f"load: signing in {len(user_ids)} users")
         sessions = {uid: sign_in(base, users[uid].username) for uid in user_ids}
+        # One of the directors again, in a session of its own, for the trivial page.
+        trivial_session = sign_in(base, users[user_ids[0]].username)
         log(f"load: {len(user_ids)} users for {seconds:.0f} s against gunicorn on port {port}")
         deadline = time.monotonic() + seconds
         threads = [
@@ -258,6 +288,13 @@ def main() -> int:
             )
             for index, uid in enumerate(user_ids)
         ]
+        threads.append(
+            threading.Thread(
+                target=trivial_loop,
+                args=(base, trivial_session, deadline, results, think),
+                daemon=True,
+            )
+        )
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -299,6 +336,15 @@ def main() -> int:
     )
     forms_p95 = statistics.quantiles(results.forms, n=20)[-1] if len(results.forms) >= 2 else None
     emit("rating_form_p95_ms", round(forms_p95, 1) if forms_p95 else None, "ms", **common)
+    trivial = results.trivial
+    trivial_p95 = statistics.quantiles(trivial, n=20)[-1] if len(trivial) >= 2 else None
+    emit(
+        "rating_update_trivial_p95_ms",
+        round(trivial_p95, 1) if trivial_p95 else None,
+        "ms",
+        requests=len(trivial),
+        **common,
+    )
     return 0
 
 

@@ -23,6 +23,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
 )
+from django.urls import reverse
 
 from plans import positions
 from plans.models import (
@@ -329,6 +330,8 @@ class MyActionRow:
     needs_update: bool
     can_edit: bool
     co_owners: list[Owner]
+    url: str = ""  # the action's page
+    update_url: str = ""  # its update form, "" unless the user may rate it now
 
 
 @dataclass
@@ -475,7 +478,6 @@ def my_actions(
     loaded = (
         Action.objects.filter(pk__in=on_page)
         .select_related("recommendation")
-        .prefetch_related("owners")
         .annotate(
             last_updated=Subquery(
                 Rating.objects.filter(action_id=OuterRef("pk"), carried_forward=False)
@@ -487,13 +489,21 @@ def my_actions(
         )
         .in_bulk()
     )
+    # The page's owners from the link table in one query, without a related manager
+    # per action: `roles.owns_action` reads `_owner_user_ids`.
+    owners: dict[int, list[Owner]] = {pk: [] for pk in on_page}
+    links = Action.owners.through.objects.filter(action_id__in=on_page)
+    for link in links.select_related("owner").order_by("pk"):
+        owners[link.action_id].append(link.owner)
     groups: list[PlanGroup] = []
     for fact in shown.object_list:
         action = loaded[fact.pk]
         action.plan = plans[action.plan_id]
+        action._owner_user_ids = {owner.user_id for owner in owners[fact.pk]}
         period = periods.get(action.plan_id)
         _set_open_position(action, period, fact.position)
         overdue, due_soon, needs_update = flags[fact.pk]
+        can_edit = roles.can_edit_action(user, action)
         row = MyActionRow(
             action=action,
             period=period,
@@ -501,8 +511,12 @@ def my_actions(
             days_overdue=positions.days_overdue(action, today=as_of),
             due_soon=due_soon,
             needs_update=needs_update,
-            can_edit=roles.can_edit_action(user, action),
-            co_owners=[owner for owner in action.owners.all() if owner.user_id != user.pk],
+            can_edit=can_edit,
+            co_owners=[owner for owner in owners[fact.pk] if owner.user_id != user.pk],
+            url=action.get_absolute_url(),
+            update_url=(
+                reverse("plans:action_update", args=[action.pk]) if can_edit and period else ""
+            ),
         )
         if not groups or groups[-1].plan.pk != action.plan_id:
             groups.append(PlanGroup(plan=action.plan, period=period))

@@ -18,6 +18,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import (
     BooleanField,
@@ -271,6 +272,9 @@ _CONFIRMED = {
 # period, and as of the period before.
 NOW, THEN = "pos_now", "pos_then"
 
+# Measures in plan order (by plan, recommendation and action).
+MEASURE_ORDER = ("plan__title", "action__recommendation__position", "action__position", "pk")
+
 
 def join_positions(
     queryset: QuerySet, windows: dict[int, Sequence[int]], alias: str = NOW
@@ -365,8 +369,10 @@ class Distribution:
     measures: dict[str, int] = field(default_factory=empty_counts)
     by_recommendation: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
 
-    def add(self, kind: str, rec_id: int, rag: str, count: int) -> None:
+    def add(self, kind: str, rec_id: int | None, rag: str, count: int) -> None:
         getattr(self, kind)[rag] += count
+        if rec_id is None:  # counted for the plan only
+            return
         rec = self.by_recommendation.setdefault(
             rec_id, {"actions": empty_counts(), "measures": empty_counts()}
         )
@@ -422,8 +428,10 @@ class MovementCounts:
     measures: dict[Direction, int] = field(default_factory=lambda: dict.fromkeys(Direction, 0))
     by_recommendation: dict[int, dict[Direction, int]] = field(default_factory=dict)
 
-    def add(self, kind: str, rec_id: int, direction: Direction, count: int) -> None:
+    def add(self, kind: str, rec_id: int | None, direction: Direction, count: int) -> None:
         getattr(self, kind)[direction] += count
+        if rec_id is None:  # counted for the plan only
+            return
         rec = self.by_recommendation.setdefault(rec_id, dict.fromkeys(Direction, 0))
         rec[direction] += count
 
@@ -447,11 +455,13 @@ class Summary:
     measures_not_updated: dict[int, int]
 
 
-def summary(scope: Scope) -> Summary:
+def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
     """Every count that follows from positions, from one query per kind: each item's
     position then and now and whether it was updated in the period, grouped in the
     database by plan, recommendation, both positions and the update, so each position
-    is looked up once per item however many figures use it.
+    is looked up once per item however many figures use it. Without
+    `by_recommendation` (plans side by side) the rows are grouped by plan only, and
+    the counts per recommendation are left empty.
 
     Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
@@ -469,15 +479,16 @@ def summary(scope: Scope) -> Summary:
     then = _position(scope.windows(previous=True), alias=THEN)
     for kind, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
+        grouped = ("plan_id", rec_field) if by_recommendation else ("plan_id",)
         rows = (
             _with_then_and_now(queryset, scope)
             .annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
-            .values("plan_id", rec_field, "then_rag", "since_rag", "was_updated")
+            .values(*grouped, "then_rag", "since_rag", "was_updated")
             .annotate(n=Count("pk"))
             .order_by()
         )
         for row in rows:
-            plan_id, rec_id, n = row["plan_id"], row[rec_field], row["n"]
+            plan_id, rec_id, n = row["plan_id"], row.get(rec_field), row["n"]
             since = row["since_rag"]
             now = row["then_rag"] if since is None else since
             result.distributions[plan_id].add(kind, rec_id, now, n)
@@ -633,7 +644,7 @@ def not_updated_measures(scope: Scope) -> QuerySet[Measure]:
         .alias(was_updated=_updated())
         .filter(was_updated=False)
         .select_related("action__recommendation")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
 
 
@@ -734,22 +745,23 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
             latest_value_on=latest(MeasureValue, "as_of", "as_of"),
             latest_value=latest(MeasureValue, "as_of", "value"),
         )
-        # The sample counts unless the latest figure is later; the figure unless the
-        # latest sample is on the same day or later.
-        .alias(
-            latest_result=Case(
-                When(
-                    Q(latest_sample_on__isnull=False)
-                    & (
-                        Q(latest_value_on__isnull=True)
-                        | Q(latest_sample_on__gte=F("latest_value_on"))
-                    ),
-                    then=F("latest_sample_result"),
-                ),
-                default=F("latest_value"),
-                output_field=FloatField(),
-            )
-        )
+    )
+    # The sample counts unless the latest figure is later; the figure unless the latest
+    # sample is on the same day or later.
+    sample_counts = Q(latest_sample_on__isnull=False) & (
+        Q(latest_value_on__isnull=True) | Q(latest_sample_on__gte=F("latest_value_on"))
+    )
+    measures = measures.alias(
+        latest_result=Case(
+            When(sample_counts, then=F("latest_sample_result")),
+            default=F("latest_value"),
+            output_field=FloatField(),
+        ),
+        latest_result_on=Case(
+            When(sample_counts, then=F("latest_sample_on")),
+            default=F("latest_value_on"),
+            output_field=DateField(),
+        ),
     )
     below = Q(latest_result__lt=F("target"), higher_is_better=True) | Q(
         latest_result__gt=F("target"), higher_is_better=False
@@ -763,9 +775,21 @@ def below_target_counts(scope: Scope) -> dict[int, int]:
     return {row["plan_id"]: row["n"] for row in rows}
 
 
-def below_target_ids(scope: Scope) -> set[int]:
-    """Ids of the measures in scope that miss their target. One query."""
-    return set(below_target(scope).order_by().values_list("pk", flat=True))
+def below_target_results(scope: Scope) -> dict[int, tuple[dt.date, float]]:
+    """The measures in scope that miss their target, in plan order: {id: (date, value)
+    of the result that misses it}. One query."""
+    rows = (
+        below_target(scope)
+        .annotate(result_on=F("latest_result_on"), result=F("latest_result"))
+        .order_by(*MEASURE_ORDER)
+        .values_list("pk", "result_on", "result")
+    )
+    return {pk: (on, float(value)) for pk, on, value in rows}
+
+
+def below_target_ids(scope: Scope) -> list[int]:
+    """Ids of the measures in scope that miss their target, in plan order. One query."""
+    return list(below_target_results(scope))
 
 
 def attach_latest_result(
@@ -789,39 +813,38 @@ def _single_as_of(scope: Scope) -> dt.date:
 
 
 def below_target_measures(
-    scope: Scope, *, limit: int | None = None, ids: set[int] | None = None
+    scope: Scope,
+    *,
+    limit: int | None = None,
+    results: dict[int, tuple[dt.date, float]] | None = None,
 ) -> list[Measure]:
-    """Measures whose latest result up to the as-of date misses the target, in plan
-    order, with `pos_rag`, `result` and `result_on` (`ids` from `below_target_ids`
-    when the caller has them)."""
-    if ids is None:
-        ids = below_target_ids(scope)
-    queryset = (
-        with_positions(scope.measures().filter(pk__in=ids), scope, override=True)
+    """The first `limit` (or all) measures whose latest result up to the as-of date
+    misses the target, in plan order, with `pos_rag`, `result` and `result_on`
+    (`results` from `below_target_results` when the caller has them: only the measures
+    shown are then read, with their positions). One query, or two without `results`."""
+    if results is None:
+        results = below_target_results(scope)
+    shown = list(results)[:limit] if limit is not None else list(results)
+    measures = list(
+        with_positions(scope.measures().filter(pk__in=shown), scope, override=True)
         .select_related("action__recommendation")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
-    measures = list(queryset[:limit] if limit is not None else queryset)
-    if len({at.as_of for at in scope.ats}) == 1:
-        attach_latest_result(measures, scope)
-    else:
-        for at in scope.ats:
-            mine = [m for m in measures if m.plan_id == at.plan.pk]
-            attach_latest_result(mine, scope, measure_results([m.pk for m in mine], at.as_of))
+    for measure in measures:
+        measure.result_on, measure.result = results[measure.pk]
     return measures
 
 
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
 
 
-@dataclass(frozen=True)
-class _Upcoming:
+class _Upcoming(NamedTuple):
     """A schedule cut to its next round not done, for `audits.selectors.measure_next_due`,
     which lists every round's date: only that round (or, after the last, the review) can
     be due next, and a plan at council scale has thousands of schedules of up to 36
     rounds. The round's date is `round_dates`'s own (the first due date moved on by the
     rounds done); the result's round number and count are put back from the real
-    schedule."""
+    schedule. A named tuple: thousands are made at each request."""
 
     pk: int
     first_due: dt.date
@@ -915,7 +938,11 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
         by_measure[measure_id, plan_id].append(_Upcoming.of(*schedule))
     overdue: list[OverdueAudit] = []
     for (measure_id, plan_id), upcoming in by_measure.items():
-        due = audit_selectors.measure_next_due(upcoming, today=as_of[plan_id])
+        today = as_of[plan_id]
+        # Only a round left whose date has passed can make the measure overdue.
+        if not any(cut.rounds and cut.first_due < today for cut in upcoming):
+            continue
+        due = audit_selectors.measure_next_due(upcoming, today=today)
         if due is not None and due.overdue:
             cut = due.schedule
             overdue.append(
@@ -1087,10 +1114,10 @@ def detailed_measures(scope: Scope, results: dict[int, list] | None = None) -> l
         # A RAG other than the evidence gave is shown with its written reason.
         with_positions(scope.measures(), scope, detail=True, override=True)
         .select_related("action__recommendation", "plan")
-        .order_by("plan__title", "action__recommendation__position", "action__position", "pk")
+        .order_by(*MEASURE_ORDER)
     )
     attach_latest_result(measures, scope, results)
-    below = below_target_ids(scope)
+    below = set(below_target_ids(scope))
     for measure in measures:
         measure.below = measure.pk in below
     return measures

@@ -240,7 +240,7 @@ def _dashboard_content(filters: Filters, today: dt.date) -> dict:
         scope = _scope(filters, today)
         if scope is not None:
             filters.period = scope.single.period
-            context.update(_overview(scope))
+            context.update(_overview(scope, choices["recommendations"]))
         context["plan"] = filters.plan
         context["query"] = filters.query()
     title = f"Dashboard: {filters.plan.title}" if filters.plan else "Dashboard"
@@ -299,7 +299,7 @@ def _across_plans(plans: Sequence[Plan], today: dt.date) -> dict:
     if not ats:
         return {"plan_rows": []}
     scope = board.Scope(tuple(ats))
-    counts = board.summary(scope)
+    counts = board.summary(scope, by_recommendation=False)
     flags = board.flag_counts(scope, counts=counts)
     rows = [
         PlanRow(
@@ -349,7 +349,9 @@ class RecRow:
         return [counts[d] for d in board.Direction]
 
 
-def _overview(scope: board.Scope) -> dict:
+def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict:
+    """The overview of one plan; `recommendations` are the plan's, in order (the
+    filter's choices)."""
     at = scope.single
     plan = at.plan
     labels = _labels(plan)
@@ -357,13 +359,12 @@ def _overview(scope: board.Scope) -> dict:
     distribution = counts.distributions[plan.pk]
     movement = counts.movements[plan.pk]
     audits = board.overdue_audits(scope)
-    below_ids = board.below_target_ids(scope)
-    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below_ids)}, counts=counts)[
+    below = board.below_target_results(scope)
+    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below)}, counts=counts)[
         plan.pk
     ]
-    recommendations = plan.recommendations.order_by("position", "pk")
     if scope.recommendation is not None:
-        recommendations = recommendations.filter(pk=scope.recommendation.pk)
+        recommendations = [r for r in recommendations if r.pk == scope.recommendation.pk]
     rec_rows = []
     for rec in recommendations:
         counts = distribution.by_recommendation.get(rec.pk)
@@ -404,7 +405,7 @@ def _overview(scope: board.Scope) -> dict:
         "worsened_measures": board.moved(scope, "measure", worsened, limit=LIST_LIMIT),
         "overdue": overdue,
         "slipped": list(board.slipped_actions(scope)[:LIST_LIMIT]),
-        "below_target": board.below_target_measures(scope, limit=LIST_LIMIT, ids=below_ids),
+        "below_target": board.below_target_measures(scope, limit=LIST_LIMIT, results=below),
         "not_updated_actions": list(board.not_updated_actions(scope)[:LIST_LIMIT]),
         "not_updated_measures": list(board.not_updated_measures(scope)[:LIST_LIMIT]),
         "audits_overdue": board.audits_overdue_by_plan(scope, audits, limit=LIST_LIMIT).get(
@@ -656,7 +657,7 @@ RAG_HEADERS = ["Blue", "Green", "Amber", "Red", "Not rated", "Total"]
 
 
 def table_plans(scope: board.Scope) -> Table:
-    counts = board.summary(scope)
+    counts = board.summary(scope, by_recommendation=False)
     distributions, movements = counts.distributions, counts.movements
     flags = board.flag_counts(scope, counts=counts)
     rows = []

@@ -9,6 +9,8 @@ A refused request gets 403 and changes nothing. Writes go through
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,6 +49,8 @@ def my_actions(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page_query": others.urlencode(),  # the filters, for the links to other pages
         "back": request.get_full_path(),
+        # Once for every row's update link (`?next=`).
+        "back_encoded": quote(request.get_full_path(), safe="/"),
         "today": services.local_today(),
         "nav": "my_actions",
     }
