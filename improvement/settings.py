@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "plans",
     "audits",
     "reporting",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -34,6 +34,7 @@ from plans.models import (
     ReportingPeriod,
 )
 from plans.resources import PlanImportAdminMixin
+from plans.selectors import actions_with_position
 from plans.views.periods import ReopenForm
 
 
@@ -328,8 +329,6 @@ class CurrentRagFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        from plans.selectors import actions_with_position
-
         rag = "" if self.value() == "none" else self.value()
         annotated = actions_with_position(queryset)
         if rag:

@@ -29,7 +29,6 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.models import DipSample, MeasureValue
-from audits.services import measure_rag_derive
 from plans import people, services
 from plans import periods as plan_periods
 from plans.importing import apply_import, parse_file
@@ -52,6 +51,7 @@ from plans.parsing import (
     split_accountability,
     split_responsible,
 )
+from plans.rules import measure_rag_derive
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 LONDON = ZoneInfo("Europe/London")

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from audits.models import DipSample, MeasureValue
-from plans.examples import ILLUSTRATIVE, INVENTED
+from demo.examples import ILLUSTRATIVE, INVENTED
 from plans.models import (
     Action,
     DueDateRevision,
