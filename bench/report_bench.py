@@ -113,8 +113,8 @@ def build_synthetic(actions: int, seed: int = 7) -> int:
     from audits.models import DipSample, MeasureValue
     from demo.example_report import EXAMPLE_REPORT
     from plans import services
+    from plans.io.parsing import owner_key
     from plans.models import Owner, RagCriterion, RemedialAction, ReportingPeriod
-    from plans.parsing import owner_key
     from tests import factories
 
     london = ZoneInfo("Europe/London")

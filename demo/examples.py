@@ -31,7 +31,14 @@ from django.db import transaction
 from audits.models import DipSample, MeasureValue
 from plans import people, services
 from plans import periods as plan_periods
-from plans.importing import apply_import, parse_file
+from plans.io.importing import apply_import, parse_file
+from plans.io.parsing import (
+    owner_key,
+    parse_rag,
+    parse_timescale,
+    split_accountability,
+    split_responsible,
+)
 from plans.models import (
     RAG,
     Action,
@@ -43,13 +50,6 @@ from plans.models import (
     Recommendation,
     RemedialAction,
     ReportingPeriod,
-)
-from plans.parsing import (
-    owner_key,
-    parse_rag,
-    parse_timescale,
-    split_accountability,
-    split_responsible,
 )
 from plans.rules import measure_rag_derive
 
@@ -655,7 +655,7 @@ def _remedial_2015(
 ) -> None:
     """Remedial actions under their recommendation, and under the future action they
     answer (`_remedial_links`). "Person responsible & to be completed by" is read into
-    who is responsible and by when (`plans.parsing.split_responsible`)."""
+    who is responsible and by when (`plans.io.parsing.split_responsible`)."""
     by_rec: dict[int, list[Action]] = {}
     for action, _rag in actions:
         by_rec.setdefault(action.recommendation_id, []).append(action)

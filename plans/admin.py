@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from plans import evidence, periods, positions, services
 from plans.bounds import BoundedAdmin
+from plans.io.resources import PlanImportAdminMixin
 from plans.models import (
     RAG,
     Action,
@@ -33,7 +34,6 @@ from plans.models import (
     Reminder,
     ReportingPeriod,
 )
-from plans.resources import PlanImportAdminMixin
 from plans.selectors import actions_with_position
 from plans.views.periods import ReopenForm
 

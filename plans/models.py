@@ -18,7 +18,7 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plans import rules
-from plans.parsing import owner_key
+from plans.io.parsing import owner_key
 from plans.rules import RAG, RAG_ORDER
 
 # Printed wherever an example plan's ratings appear: page banners, the report's cover

@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from plans import roles
+from plans.io.parsing import owner_key
 from plans.models import Owner
-from plans.parsing import owner_key
 
 # (username, full name, role, posts the user holds in the example plans)
 DEMO_USERS = [
