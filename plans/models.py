@@ -18,8 +18,8 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from plans import rules
-from plans.io.parsing import owner_key
 from plans.rules import RAG, RAG_ORDER
+from plans.text import owner_key
 
 # Printed wherever an example plan's ratings appear: page banners, the report's cover
 # and running footer, and exports.
