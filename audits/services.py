@@ -23,11 +23,10 @@ from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_val
 from audits.parsing import propose_schedule
 from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
-from plans.rules import (  # noqa: F401 (measure_rag_derive, result_describe: the views')
+from plans.rules import (
     Result,
     add_months,
     format_day,
-    format_number,
     format_quantity,
     measure_rag_derive,
     month_end,
