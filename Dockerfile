@@ -16,9 +16,11 @@ COPY requirements/production.txt requirements/production.txt
 RUN pip install --no-cache-dir --require-hashes -r requirements/production.txt
 COPY pyproject.toml README.md ./
 COPY improvement improvement
+COPY core core
 COPY plans plans
 COPY audits audits
 COPY reporting reporting
+COPY demo demo
 # Built by the locked setuptools, not one pip would fetch unchecked.
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .
 COPY . .

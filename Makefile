@@ -57,9 +57,11 @@ screenshots: install
 	$(BIN)/pytest -m browser tests/browser --screenshots -p no:randomly
 	$(BIN)/python scripts/report_pages.py
 
+# ruff, then the layers (pyproject.toml [tool.importlinter], docs/how-it-works.md).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 audit: install
 	$(BIN)/python scripts/audit_dependencies.py

@@ -1,6 +1,6 @@
 """A measure's results as SVG charts, for pages and for the PDF reports alike.
 
-Thin adapters from measures and results to ``reporting.charts``, so every page and
+Thin adapters from measures and results to ``core.charts``, so every page and
 report draws a measure's trend with the same target, band and scale.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from audits.selectors import Result
+from core import charts
 from plans.models import Measure
-from reporting import charts
+from plans.rules import Result
 
 
 def _float(value) -> float | None:

@@ -1,7 +1,7 @@
 """Dip samples and audits that test outcome measures, and periodic performance values.
 
 A measure's RAG follows from its latest result, its target and tolerance, and whether
-mitigation is in place (see `audits.services.measure_rag_derive`).
+mitigation is in place (see `plans.rules.measure_rag_derive`).
 """
 
 from __future__ import annotations

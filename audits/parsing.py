@@ -6,7 +6,7 @@ that phrase lets the importer offer a QA lead a schedule to confirm instead of o
 It is only ever a proposal: the text and its reading are shown side by side.
 
 Plain Python with no Django import; the target and tolerance are read by the one rule in
-``plans.parsing`` so a measure and its schedule cannot disagree.
+``plans.io.parsing`` so a measure and its schedule cannot disagree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 
-from plans.parsing import clean_cell, find_target_tolerance
+from plans.io.parsing import clean_cell, find_target_tolerance
 
 __all__ = ["CADENCES", "ScheduleProposal", "propose_schedule"]
 

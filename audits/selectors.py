@@ -7,67 +7,35 @@ however many measures, samples, values, schedules or ratings there are.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from audits.models import AuditSchedule, DipSample, MeasureValue
-from plans.models import RAG, Action, Measure, Owner, Plan, RagCriterion, Rating, Recommendation
+from plans.models import Action, Measure, Owner, Plan, RagCriterion, Rating, Recommendation
 from plans.models import ReportingPeriod as Period
+from plans.rules import (
+    SAMPLE,
+    VALUE,
+    Result,
+    add_months,
+    decimal_or_none,
+    measure_result_rag,
+)
 from plans.selectors import NEWEST_POSITION_FIRST, POSITION_COLUMNS, position_rows
 
 # How many results the overview's trend shows.
 RECENT_RESULTS = 6
 
-SAMPLE = "sample"
-VALUE = "value"
-
-
-@dataclass(frozen=True)
-class Result:
-    """One result of a measure: a dip sample's percentage or a performance value."""
-
-    on: dt.date
-    value: Decimal
-    kind: str
-    pk: int
-    sample_size: int | None = None
-    compliant: int | None = None
-    mitigation: str = ""
-    national_average: Decimal | None = None
-    statistical_neighbours: Decimal | None = None
-
-    @property
-    def mitigation_in_place(self) -> bool:
-        return bool(self.mitigation.strip())
-
-    @property
-    def is_sample(self) -> bool:
-        return self.kind == SAMPLE
-
-    @property
-    def order_key(self) -> tuple:
-        # On the same day a dip sample outranks a performance figure: it is the audit
-        # the QA lead has just done.
-        return (self.on, self.kind == SAMPLE, self.pk)
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None:
-        return None
-    return value if isinstance(value, Decimal) else Decimal(str(value))
-
 
 def result_of_sample(sample: DipSample) -> Result:
     return Result(
         on=sample.sampled_on,
-        value=_decimal(sample.result),
+        value=decimal_or_none(sample.result),
         kind=SAMPLE,
         pk=sample.pk,
         sample_size=sample.sample_size,
@@ -79,7 +47,7 @@ def result_of_sample(sample: DipSample) -> Result:
 def result_of_value(value: MeasureValue) -> Result:
     return Result(
         on=value.as_of,
-        value=_decimal(value.value),
+        value=decimal_or_none(value.value),
         kind=VALUE,
         pk=value.pk,
         national_average=value.national_average,
@@ -96,58 +64,14 @@ def measure_latest_result(measure: Measure) -> Result | None:
     return max(results, key=lambda r: r.order_key, default=None)
 
 
-def _derive(measure: Measure, result: Result | None) -> str:
-    # Imported here: services import this module, and the rule stays in services.
-    from audits.services import measure_rag_derive
-
-    if result is None:
-        return RAG.NOT_RATED
-    return measure_rag_derive(
-        result=result.value,
-        target=measure.target,
-        tolerance=measure.tolerance,
-        higher_is_better=measure.higher_is_better,
-        mitigation_in_place=result.mitigation_in_place,
-    )
-
-
 def measure_derived_rag(measure: Measure, result: Result | None = None) -> str:
     """The RAG the evidence gives a measure now (its latest result unless given)."""
     if result is None:
         result = measure_latest_result(measure)
-    return _derive(measure, result)
+    return measure_result_rag(measure, result)
 
 
 # Schedules ---------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; a month's last day stays the last day ("31 Oct",
-    "30 Nov", "31 Dec"), and a day the month lacks becomes its last day. Past the dates
-    Python holds it stops at the first or last of them: forms keep dates within
-    `plans.bounds`, but a schedule saved before they did must not break every page."""
-    if not months:
-        return day
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    if year > dt.MAXYEAR:
-        return dt.date.max
-    if year < dt.MINYEAR:
-        return dt.date.min
-    last = _days_in(year, month)
-    if day.day == _days_in(day.year, day.month):
-        return dt.date(year, month, last)
-    return dt.date(year, month, min(day.day, last))
-
-
-def _days_in(year: int, month: int) -> int:
-    """The month's length (`calendar.monthrange` also works out its first weekday, which
-    the dashboard would do for thousands of schedules at every request)."""
-    return calendar.mdays[month] + (month == 2 and calendar.isleap(year))
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=_days_in(day.year, day.month))
 
 
 def round_dates(*, first_due: dt.date, interval_months: int, rounds: int) -> list[dt.date]:
@@ -269,7 +193,7 @@ def _latest_from_annotations(measure: Measure) -> Result | None:
         results.append(
             Result(
                 on=measure.ls_sampled_on,
-                value=_decimal(measure.ls_result),
+                value=decimal_or_none(measure.ls_result),
                 kind=SAMPLE,
                 pk=measure.ls_pk,
                 sample_size=measure.ls_sample_size,
@@ -281,11 +205,11 @@ def _latest_from_annotations(measure: Measure) -> Result | None:
         results.append(
             Result(
                 on=measure.lv_as_of,
-                value=_decimal(measure.lv_value),
+                value=decimal_or_none(measure.lv_value),
                 kind=VALUE,
                 pk=measure.lv_pk,
-                national_average=_decimal(measure.lv_national_average),
-                statistical_neighbours=_decimal(measure.lv_statistical_neighbours),
+                national_average=decimal_or_none(measure.lv_national_average),
+                statistical_neighbours=decimal_or_none(measure.lv_statistical_neighbours),
             )
         )
     return max(results, key=lambda r: r.order_key, default=None)
@@ -326,6 +250,12 @@ def recent_results(measure_ids: list[int], *, count: int) -> dict[int, list[Resu
         results.sort(key=lambda r: r.order_key)
         by_measure[measure_id] = results[-count:]
     return by_measure
+
+
+def latest_results(measure_ids: list[int]) -> dict[int, Result]:
+    """{measure id: its latest result} for the measures that have one; the action page's
+    (`plans.selectors.latest_results`), read as `recent_results` reads them."""
+    return {pk: rows[-1] for pk, rows in recent_results(measure_ids, count=1).items() if rows}
 
 
 def qa_overview(
@@ -372,7 +302,7 @@ def qa_overview(
     rows = []
     for measure in measures:
         latest = _latest_from_annotations(measure)
-        derived = _derive(measure, latest)
+        derived = measure_result_rag(measure, latest)
         rated = measure.rating_pk is not None
         row = OverviewRow(
             measure=measure,
@@ -471,7 +401,7 @@ def measure_page(pk: int, *, today: dt.date | None = None) -> MeasurePage:
         schedules=schedules,
         next_due=measure_next_due(schedules, today=today),
         latest=latest,
-        derived_rag=_derive(measure, latest),
+        derived_rag=measure_result_rag(measure, latest),
         ratings=ratings,
         current=current,
         criteria=criteria,

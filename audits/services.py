@@ -16,13 +16,22 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import dateformat, timezone
+from django.utils import timezone
 
 from audits import selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_validator
 from audits.parsing import propose_schedule
 from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
+from plans.rules import (
+    Result,
+    add_months,
+    format_day,
+    format_quantity,
+    measure_rag_derive,
+    month_end,
+    result_describe,
+)
 from plans.services import open_period, rating_record, save_versioned
 
 NO_OPEN_PERIOD = (
@@ -42,48 +51,7 @@ def _decimal(value) -> Decimal:
     return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
-def measure_rag_derive(
-    *,
-    result,
-    target,
-    tolerance=None,
-    higher_is_better: bool = True,
-    mitigation_in_place: bool = False,
-) -> str:
-    """The outcome-measure RAG by the plan's criteria.
-
-    Green: the result is in line with the target (at or beyond it).
-    Amber: not in line, but within the tolerance, or mitigation is in place.
-    Red: not in line, outside the tolerance, and no mitigation.
-    Not rated when there is no result or no target to judge it by.
-    """
-    if result is None or target is None:
-        return RAG.NOT_RATED
-    result, target = _decimal(result), _decimal(target)
-    shortfall = target - result if higher_is_better else result - target
-    if shortfall <= 0:
-        return RAG.GREEN
-    if tolerance is not None and shortfall <= _decimal(tolerance):
-        return RAG.AMBER
-    if mitigation_in_place:
-        return RAG.AMBER
-    return RAG.RED
-
-
 # Words -------------------------------------------------------------------------------
-
-
-def format_day(day: dt.date) -> str:
-    return dateformat.format(day, "j M Y")
-
-
-def format_number(value) -> str:
-    """A target or comparator as people write it: "90", "92.5", "46.3"."""
-    return format(_decimal(value).normalize(), "f")
-
-
-def format_quantity(value, unit: str) -> str:
-    return f"{format_number(value)}{unit}"
 
 
 def sample_percentage(*, compliant: int, sample_size: int) -> Decimal:
@@ -92,32 +60,13 @@ def sample_percentage(*, compliant: int, sample_size: int) -> Decimal:
     return exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def result_describe(result: selectors.Result, *, unit: str = "%") -> str:
-    """The result in words, for commentary and pages:
-    "Dip sample 15 Oct 2024: 9 of 10 compliant (90.0%)"."""
-    if result.is_sample:
-        return (
-            f"Dip sample {format_day(result.on)}: {result.compliant} of {result.sample_size} "
-            f"compliant ({result.value:.1f}%)"
-        )
-    text = f"Performance as of {format_day(result.on)}: {format_quantity(result.value, unit)}"
-    comparators = []
-    if result.national_average is not None:
-        comparators.append(f"national average {format_quantity(result.national_average, unit)}")
-    if result.statistical_neighbours is not None:
-        comparators.append(
-            f"statistical neighbours {format_quantity(result.statistical_neighbours, unit)}"
-        )
-    return f"{text} ({', '.join(comparators)})" if comparators else text
-
-
 def _gap_words(value, unit: str) -> str:
     if unit == "%":
         return f"{_decimal(value):.1f} percentage points"
     return format_quantity(value, f" {unit}" if unit else "")
 
 
-def measure_rag_explain(*, measure: Measure, result: selectors.Result | None) -> str:
+def measure_rag_explain(*, measure: Measure, result: Result | None) -> str:
     """Why the evidence gives the measure its RAG, in words, by ``measure_rag_derive``."""
     plan, unit = measure.plan, measure.unit
     if measure.target is None:
@@ -256,7 +205,7 @@ def _rate_from_evidence(
     *,
     measure: Measure,
     user,
-    recorded: selectors.Result,
+    recorded: Result,
     period: ReportingPeriod | None,
     reason: str,
     prefix: str = "",
@@ -677,9 +626,9 @@ def schedule_propose(*, measure: Measure, today: dt.date | None = None) -> Sched
     start = today or _today()
     if measure.action.start_date and measure.action.start_date > start:
         start = measure.action.start_date
-    first_due = selectors.month_end(selectors.add_months(start, proposal.interval_months))
-    last = selectors.add_months(first_due, proposal.interval_months * (proposal.rounds - 1))
-    review = selectors.add_months(last, proposal.interval_months) if proposal.then_review else None
+    first_due = month_end(add_months(start, proposal.interval_months))
+    last = add_months(first_due, proposal.interval_months * (proposal.rounds - 1))
+    review = add_months(last, proposal.interval_months) if proposal.then_review else None
     return ScheduleDraft(
         cadence=proposal.cadence,
         interval_months=proposal.interval_months,

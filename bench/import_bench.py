@@ -178,7 +178,7 @@ def main() -> None:
     try:
         from django.db import connection
 
-        from plans.importing import import_file
+        from plans.io.importing import import_file
         from plans.models import Action, Rating
 
         rows = generate_rows()

@@ -111,10 +111,10 @@ def build_synthetic(actions: int, seed: int = 7) -> int:
     from zoneinfo import ZoneInfo
 
     from audits.models import DipSample, MeasureValue
+    from demo.example_report import EXAMPLE_REPORT
     from plans import services
+    from plans.io.parsing import owner_key
     from plans.models import Owner, RagCriterion, RemedialAction, ReportingPeriod
-    from plans.parsing import owner_key
-    from reporting.examples import EXAMPLE_REPORT
     from tests import factories
 
     london = ZoneInfo("Europe/London")
@@ -462,8 +462,8 @@ def main() -> None:
         setup_django(folder)
         from django.core.management import call_command
 
-        from plans.examples import load_examples
-        from reporting.examples import example_report_create
+        from demo.example_report import example_report_create
+        from demo.examples import load_examples
 
         call_command("migrate", verbosity=0)
         load_examples()

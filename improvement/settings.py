@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "api",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -228,7 +229,7 @@ WHITENOISE_USE_FINDERS = DEBUG
 EVIDENCE_MAX_BYTES = envint("EVIDENCE_MAX_MB", 10) * 1024 * 1024
 # A committee report's uploaded appendix (a PDF merged into the pack).
 REPORT_APPENDIX_MAX_BYTES = envint("REPORT_APPENDIX_MAX_MB", 20) * 1024 * 1024
-# A plan import (plans.importing): the most one reads, a file's size and a workbook's
+# A plan import (plans.io.importing): the most one reads, a file's size and a workbook's
 # once unpacked; its rows with content; and the time it may take, under gunicorn's 60 s
 # timeout so that the admin's import stops with a message rather than the worker killed.
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_MB", 20) * 1024 * 1024

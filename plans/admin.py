@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from plans import access, evidence, periods, positions, services
 from plans.bounds import BoundedAdmin
+from plans.io.resources import PlanImportAdminMixin
 from plans.models import (
     RAG,
     Action,
@@ -39,7 +40,7 @@ from plans.models import (
     Reminder,
     ReportingPeriod,
 )
-from plans.resources import PlanImportAdminMixin
+from plans.selectors import actions_with_position
 from plans.views.periods import ReopenForm
 
 # The paths from a plan-scoped model to its plan, tried in turn.
@@ -435,8 +436,6 @@ class CurrentRagFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         if self.value() is None:
             return queryset
-        from plans.selectors import actions_with_position
-
         rag = "" if self.value() == "none" else self.value()
         annotated = actions_with_position(queryset)
         if rag:

@@ -18,23 +18,13 @@ from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from plans import rules
+from plans.rules import RAG, RAG_ORDER
+from plans.text import owner_key
+
 # Printed wherever an example plan's ratings appear: page banners, the report's cover
 # and running footer, and exports.
 EXAMPLE_DATA_NOTE = "Example data: ratings are illustrative, not the council's"
-
-
-class RAG(models.TextChoices):
-    """The RAG scale. Blue means complete. Some plans label Amber as Yellow."""
-
-    BLUE = "blue", "Blue"
-    GREEN = "green", "Green"
-    AMBER = "amber", "Amber"
-    RED = "red", "Red"
-    NOT_RATED = "", "Not rated"
-
-
-# Better first. Used to say whether a position improved or worsened.
-RAG_ORDER = {RAG.BLUE: 4, RAG.GREEN: 3, RAG.AMBER: 2, RAG.RED: 1}
 
 
 class TimeStamped(models.Model):
@@ -280,8 +270,6 @@ class Owner(TimeStamped):
         return f"{self.post} ({self.person_name})" if self.person_name else self.post
 
     def save(self, *args, **kwargs) -> None:
-        from plans.parsing import owner_key
-
         self.key = owner_key(self.post)
         super().save(*args, **kwargs)
 
@@ -343,9 +331,7 @@ class Action(TimeStamped, Versioned):
     `due_date` is a `DueDateRevision`.
     """
 
-    class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        COMPLETE = "complete", "Complete"
+    Status = rules.ActionStatus
 
     plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="actions")
     recommendation = models.ForeignKey(
@@ -439,10 +425,8 @@ class Action(TimeStamped, Versioned):
 
     @property
     def is_slipped(self) -> bool:
-        """The rule is `plans.positions.is_slipped`."""
-        from plans import positions
-
-        return positions.is_slipped(self)
+        """The rule is `plans.rules.is_slipped`."""
+        return rules.is_slipped(self)
 
     @property
     def accountability_as_written(self) -> str:

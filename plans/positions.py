@@ -24,9 +24,12 @@ from dataclasses import dataclass
 
 from django.db import connections, transaction
 from django.db.models import F, Q
-from django.utils import timezone
 
-from plans.models import RAG, Action, Position, Rating, ReportingPeriod
+from plans.models import Action, Position, Rating, ReportingPeriod
+from plans.rules import (  # noqa: F401 (the dashboard, edited elsewhere, reads them here)
+    days_past,
+    overdue_as_of,
+)
 
 ItemKey = tuple[str, int]  # (subject, item id): ("action", 3), ("outcome", 12)
 
@@ -36,71 +39,11 @@ RETURNED = Rating.Status.RETURNED
 CONFIRMED = Rating.Status.CONFIRMED
 
 
-# --- Dates: overdue, slipped, behind, what they suggest ------------------------------
-
-
-def local_today() -> dt.date:
-    return timezone.localdate()
-
-
-def overdue_as_of(period: ReportingPeriod | None = None, *, today: dt.date) -> dt.date:
-    """The date "overdue" is judged on, on every page that shows it: today, or, for a
-    page about a period that has ended (the dashboard or a report as of a closed
-    quarter), that period's end. The pages say "overdue as of <this date>" beside the
-    figure, so 304 days as of 31 Dec 2024 and 705 as of today are read as what they are.
-    Pages about the work now (My actions, an action and its update) pass no period."""
-    return today if period is None else min(period.end, today)
-
-
-def is_overdue(action: Action, *, today: dt.date) -> bool:
-    """An open action whose due date has passed."""
-    return (
-        action.status == Action.Status.OPEN
-        and action.due_date is not None
-        and action.due_date < today
-    )
-
-
-def days_past(due: dt.date | None, as_of: dt.date) -> int:
-    """How many days `due` is before `as_of` (an `overdue_as_of` date); 0 if not before."""
-    return (as_of - due).days if due is not None and due < as_of else 0
-
-
-def days_overdue(action: Action, *, today: dt.date) -> int:
-    """Days an open action is past its due date as of `today` (an `overdue_as_of` date)."""
-    return days_past(action.due_date, today) if is_overdue(action, today=today) else 0
-
-
-def is_slipped(action: Action) -> bool:
-    """The due date has moved beyond the baseline, the first date the plan committed to."""
-    return bool(
-        action.due_date and action.baseline_due_date and action.due_date > action.baseline_due_date
-    )
-
-
-def days_behind(action: Action, *, today: dt.date) -> int:
-    """How far behind an open action is: days past its due date, or days its due date
-    has slipped beyond the baseline, whichever is more."""
-    if action.status == Action.Status.COMPLETE or action.due_date is None:
-        return 0
-    late = (today - action.due_date).days if action.due_date < today else 0
-    slipped = (action.due_date - action.baseline_due_date).days if is_slipped(action) else 0
-    return max(late, slipped)
-
-
-def suggested_rag(action: Action, *, today: dt.date) -> str:
-    """The RAG the dates suggest, by the plan's settings; "" when dates say nothing."""
-    behind = days_behind(action, today=today)
-    if behind <= action.plan.suggest_amber_after_days:
-        return RAG.NOT_RATED
-    if behind > action.plan.suggest_red_after_days:
-        return RAG.RED
-    return RAG.AMBER
-
-
-# The same rules as conditions on actions, for queries. `as_of` and `due` default to
-# today's rules on the stored due date; the dashboard judges a past period on its end
-# date against the due date as it stood then (annotations it names here).
+# --- Dates: overdue, slipped --------------------------------------------------------
+# The rules on one action are in `plans.rules`; here they are conditions on actions, for
+# queries. `as_of` and `due` default to today's rules on the stored due date; the
+# dashboard judges a past period on its end date against the due date as it stood then
+# (annotations it names here).
 
 
 def open_q(*, as_of: dt.date | F | None = None) -> Q:

@@ -3,7 +3,7 @@ comes back in without change.
 
 The 2015 plan rates each recommendation three ways (outcome required, impact for
 children, actions completed) at each dated position ("As of 1 November 2015" …). The
-action table (`plans.exporting`) holds one position per item, so it cannot carry these.
+action table (`plans.io.exporting`) holds one position per item, so it cannot carry these.
 This layout can:
 
     Recommendation | Facet               | As of 1 November 2015 | As of 1 March 2016 | …
@@ -30,15 +30,15 @@ from django.db import transaction
 
 from plans import services
 from plans.bounds import spreadsheet_text
-from plans.importing import (
+from plans.io.importing import (
     FORMULA_STARTS,
     ImportBudget,
     ImportFailed,
     RowError,
     read_rows,
 )
+from plans.io.parsing import ParseError, clean_cell, parse_rag
 from plans.models import EXAMPLE_DATA_NOTE, Plan, Rating, Recommendation, ReportingPeriod
-from plans.parsing import ParseError, clean_cell, parse_rag
 
 FACETS = {
     Rating.Subject.OUTCOME: "Outcome required",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from django.core.paginator import Page, Paginator
@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
-from plans import positions
+from plans import roles, rules
 from plans.models import (
     RAG,
     Action,
@@ -455,7 +455,7 @@ def my_actions(
         )
     ]
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    as_of = positions.overdue_as_of(today=today)
+    as_of = rules.overdue_as_of(today=today)
     flags: dict[int, tuple[bool, bool, bool]] = {}  # overdue, due soon, needs an update
     deadlines: dict[int, Deadline] = {}
     for fact in facts:
@@ -466,7 +466,7 @@ def my_actions(
         )
         needs_update = is_open and period is not None and not rated
         flags[fact.pk] = (
-            positions.is_overdue(fact, today=as_of),
+            rules.is_overdue(fact, today=as_of),
             is_open and fact.due_date is not None and today <= fact.due_date <= soon,
             needs_update,
         )
@@ -508,7 +508,7 @@ def my_actions(
             action=action,
             period=period,
             overdue=overdue,
-            days_overdue=positions.days_overdue(action, today=as_of),
+            days_overdue=rules.days_overdue(action, today=as_of),
             due_soon=due_soon,
             needs_update=needs_update,
             can_edit=can_edit,
@@ -561,9 +561,27 @@ class ChangeEntry:
 @dataclass
 class MeasureRow:
     measure: Measure
-    result: object  # audits.selectors.Result or None
+    result: rules.Result | None
     result_text: str
     derived_rag: str
+
+
+# The results of outcome measures (dip samples and performance values) are audits' data,
+# and plans does not import audits: audits hands over its reader when the app is ready
+# (`audits.apps.AuditsConfig.ready`): {measure id: its latest result}, in one query.
+_latest_results: list[Callable[[list[int]], dict[int, rules.Result]]] = []
+
+
+def latest_results_reader(reader: Callable[[list[int]], dict[int, rules.Result]]) -> None:
+    """Set the reader of measures' latest results (audits does, once)."""
+    _latest_results[:] = [reader]
+
+
+def latest_results(measure_ids: list[int]) -> dict[int, rules.Result]:
+    """{measure id: its latest result} for the measures that have one."""
+    if not measure_ids or not _latest_results:
+        return {}
+    return _latest_results[0](measure_ids)
 
 
 @dataclass
@@ -862,9 +880,6 @@ def _record_changes(action: Action, periods: dict[int, ReportingPeriod]) -> list
 
 def action_page(pk: int, *, today: dt.date) -> ActionPage:
     """An action with everything about it, for its page. Raises Action.DoesNotExist."""
-    from audits.selectors import measure_derived_rag, recent_results
-    from audits.services import result_describe
-
     action = (
         Action.objects.select_related("plan", "recommendation", "outcome")
         .prefetch_related("owners", "links")
@@ -880,17 +895,16 @@ def action_page(pk: int, *, today: dt.date) -> ActionPage:
             **override_annotations("measure", period=period)
         )
     )
-    results = recent_results([m.pk for m in measures], count=1) if measures else {}
+    results = latest_results([m.pk for m in measures])
     measure_rows = []
     for measure in measures:
-        latest = (results.get(measure.pk) or [None])[-1]
+        latest = results.get(measure.pk)
         measure_rows.append(
             MeasureRow(
                 measure=measure,
                 result=latest,
-                result_text=result_describe(latest, unit=measure.unit) if latest else "",
-                # Without a result the selector would look one up: one query each.
-                derived_rag=measure_derived_rag(measure, latest) if latest else RAG.NOT_RATED,
+                result_text=rules.result_describe(latest, unit=measure.unit) if latest else "",
+                derived_rag=rules.measure_result_rag(measure, latest),
             )
         )
 

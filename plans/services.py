@@ -18,7 +18,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from plans import bounds, positions, roles, selectors
+from plans import bounds, positions, roles, rules, selectors
+from plans import evidence as evidence_rules
 from plans.models import (
     RAG,
     RAG_ORDER,
@@ -73,24 +74,24 @@ def rag_is_better(rag: str, than: str) -> bool:
 
 
 def local_today() -> dt.date:
-    return positions.local_today()
+    return rules.local_today()
 
 
 def action_overdue(action: Action, *, today: dt.date | None = None) -> tuple[int, dt.date]:
-    """Days overdue now and the date they are judged on (`plans.positions.overdue_as_of`
+    """Days overdue now and the date they are judged on (`plans.rules.overdue_as_of`
     with no period: an action's own pages are about the work now)."""
-    as_of = positions.overdue_as_of(today=today or local_today())
-    return positions.days_overdue(action, today=as_of), as_of
+    as_of = rules.overdue_as_of(today=today or local_today())
+    return rules.days_overdue(action, today=as_of), as_of
 
 
 def action_days_behind(action: Action, *, today: dt.date | None = None) -> int:
-    """How far behind an open action is (`plans.positions.days_behind`)."""
-    return positions.days_behind(action, today=today or local_today())
+    """How far behind an open action is (`plans.rules.days_behind`)."""
+    return rules.days_behind(action, today=today or local_today())
 
 
 def action_suggested_rag(action: Action, *, today: dt.date | None = None) -> str:
-    """The RAG the dates suggest (`plans.positions.suggested_rag`)."""
-    return positions.suggested_rag(action, today=today or local_today())
+    """The RAG the dates suggest (`plans.rules.suggested_rag`)."""
+    return rules.suggested_rag(action, today=today or local_today())
 
 
 def open_period(plan: Plan) -> ReportingPeriod | None:
@@ -435,8 +436,6 @@ def action_update(
 
     Every problem is reported at once as a ValidationError keyed by these argument names.
     """
-    from plans import evidence as evidence_rules
-
     today = today or local_today()
     commentary, recovery = commentary.strip(), recovery.strip()
     due_date_reason, evidence_link = due_date_reason.strip(), evidence_link.strip()

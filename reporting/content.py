@@ -24,7 +24,8 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from audits.models import DipSample, MeasureValue
-from plans import periods, positions, selectors
+from core import charts
+from plans import periods, rules, selectors
 from plans.models import (
     RAG,
     Action,
@@ -36,7 +37,7 @@ from plans.models import (
     Rating,
     ReportingPeriod,
 )
-from reporting import appendices, charts
+from reporting import appendices
 from reporting.models import CommitteeReport
 from reporting.template import COUNCIL_TEMPLATE, GENERATED_UNDER, NOT_APPLICABLE
 
@@ -225,7 +226,7 @@ class ReportContent:
     action_chart: SafeString | str
     measure_chart: SafeString | str
     trend_chart: SafeString | str
-    overdue_as_of: dt.date  # `plans.positions.overdue_as_of`: the period's end once ended
+    overdue_as_of: dt.date  # `plans.rules.overdue_as_of`: the period's end once ended
 
     @property
     def total_action_cells(self) -> list[int]:
@@ -391,7 +392,7 @@ def report_content(
     earlier = [p for p in history if p.end < period.end]
     previous = earlier[-1] if earlier else None
     cutoff = _frozen_at(period)
-    as_of = positions.overdue_as_of(period, today=timezone.localdate(generated_at))
+    as_of = rules.overdue_as_of(period, today=timezone.localdate(generated_at))
     labels = {key: plan.rag_label(key) for key in RAG.values}
 
     actions = list(

@@ -14,6 +14,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -451,14 +452,19 @@ def render_is_stale(render: ReportRender, *, now: dt.datetime | None = None) -> 
     )
 
 
+def _render_job():
+    """The render job, `reporting.tasks.render_report`, found by its name: the tasks call
+    these services, so this module does not import them (`ReportingConfig.ready` does,
+    which registers them in every process)."""
+    return current_app.tasks["reporting.tasks.render_report"]
+
+
 def render_request(*, report: CommitteeReport, user) -> ReportRender:
     """Queue a render of the report and enqueue the job once the row is committed.
 
     A render already queued or under way (and not stale) is returned instead of a
     second one, so a double click renders once.
     """
-    from reporting.tasks import render_report
-
     with transaction.atomic():
         CommitteeReport.objects.select_for_update().filter(pk=report.pk).first()
         for render in report.renders.filter(
@@ -475,7 +481,7 @@ def render_request(*, report: CommitteeReport, user) -> ReportRender:
 
         def enqueue() -> None:
             try:
-                render_report.delay(render.pk)
+                _render_job().delay(render.pk)
             except BROKER_ERRORS as error:
                 # Nothing is lost: the render stays queued, the page says why, and
                 # `renders_requeue` sends it once the queue answers again.
@@ -508,15 +514,13 @@ def renders_requeue(
     waiting behind others gets a second message, which does nothing: the claim in
     `render_run` lets one delivery render it.
     """
-    from reporting.tasks import render_report
-
     now = now or timezone.now()
     waiting = ReportRender.objects.filter(
         state=ReportRender.State.QUEUED, requested_at__lte=now - older_than
     ).order_by("requested_at", "pk")
     sent = 0
     for render_id in waiting.values_list("pk", flat=True):
-        render_report.delay(render_id)
+        _render_job().delay(render_id)
         ReportRender.objects.filter(
             pk=render_id, state=ReportRender.State.QUEUED, error=NOT_SENT
         ).update(error="")

@@ -26,10 +26,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
+from core import charts
 from plans import access, positions, roles
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
-from reporting import charts
 from reporting import dashboard as board
 
 # How many rows each list on the overview shows; the download has them all.

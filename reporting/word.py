@@ -86,7 +86,7 @@ def _chart_of(element) -> Chart | None:
         svg = lxml.html.tostring(element, encoding="unicode")
     else:
         return None
-    root = ET.fromstring(svg)  # noqa: S314 - the report's own charts (reporting.charts)
+    root = ET.fromstring(svg)  # noqa: S314 - the report's own charts (core.charts)
     words = (root.findtext(f"{{{_SVG_NS}}}{tag}") for tag in ("title", "desc"))
     alt = element.get("alt") or " ".join(w.strip() for w in words if w and w.strip())
     return Chart(

@@ -3,7 +3,7 @@
     DEBUG=true .venv/bin/python scripts/report_pages.py      # make screenshots runs it
 
 Loads the example plans into a throwaway SQLite database, sets up the example report
-(cover and narrative from the November 2024 scrutiny report, reporting/examples.py),
+(cover and narrative from the November 2024 scrutiny report, demo/example_report.py),
 renders it with the same service as the Celery job, and converts chosen pages with
 pdftoppm into docs/screenshots/report-page-N.png: the cover, the progress summary, the
 first page of each later part (page 5: the closing sections of the council's template)

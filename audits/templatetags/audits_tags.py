@@ -2,7 +2,7 @@
 
 from django import template
 
-from audits.services import format_number
+from plans.rules import format_number
 
 register = template.Library()
 

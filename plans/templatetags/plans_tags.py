@@ -32,7 +32,7 @@ def rag_badge(rag: str | None, plan=None, suffix: str = "") -> str:
 
 @register.simple_tag
 def overdue_tag(days: int, as_of) -> SafeString | str:
-    """Days overdue with the date they are judged on (`plans.positions.overdue_as_of`),
+    """Days overdue with the date they are judged on (`plans.rules.overdue_as_of`),
     written the same way on every page; nothing when the item is not overdue."""
     if not days:
         return ""

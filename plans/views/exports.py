@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
 from plans import access, roles
-from plans.exporting import FORMATS, export_filename, export_plan
+from plans.io.exporting import FORMATS, export_filename, export_plan
 from plans.models import Plan
 
 

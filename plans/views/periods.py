@@ -19,8 +19,8 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
 from plans import access, bounds, periods, roles, services
-from plans.exporting import grid_workbook
 from plans.forms import PeriodsForm, ReopenForm
+from plans.io.exporting import grid_workbook
 from plans.models import (
     Action,
     Measure,

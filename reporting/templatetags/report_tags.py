@@ -3,8 +3,9 @@
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from core import charts
 from plans.templatetags.action_tags import person
-from reporting import charts, publishing
+from reporting import publishing
 
 register = template.Library()
 
@@ -28,7 +29,7 @@ def number(value) -> str:
 
 @register.filter
 def chart_image(svg: str) -> SafeString | str:
-    """A chart's SVG (from reporting.charts) as an image: see charts.as_image."""
+    """A chart's SVG (from core.charts) as an image: see charts.as_image."""
     # as_image escapes the alternative text; the rest is base64.
     return mark_safe(charts.as_image(svg)) if svg else ""  # noqa: S308
 

@@ -11,7 +11,8 @@ import pytest
 from django.test import Client
 
 from api import keys
-from plans import roles, synthetic
+from demo import synthetic
+from plans import roles
 from plans.models import Membership
 from reporting import dashboard
 from tests import factories

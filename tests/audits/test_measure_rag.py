@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from audits.services import dip_sample_record, measure_rag_derive, sample_percentage
+from audits.services import dip_sample_record, sample_percentage
 from plans.models import Rating
+from plans.rules import measure_rag_derive
 from tests import factories
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from plans import examples, roles
+from demo import examples
+from plans import roles
 from plans.models import Plan
 from reporting.models import ReportRender
 from reporting.pdf import pdf_text

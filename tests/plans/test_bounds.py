@@ -15,7 +15,7 @@ from django.urls import reverse
 from audits import services as audit_services
 from audits.models import AuditSchedule, DipSample
 from plans import bounds, periods
-from plans.importing import ImportFailed, parse_table
+from plans.io.importing import ImportFailed, parse_table
 from plans.models import Rating, ReportingPeriod
 from tests import factories
 

@@ -11,10 +11,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from plans import services
-from plans.exporting import export_plan, plan_rows
-from plans.importing import import_file
+from plans.io.exporting import export_plan, plan_rows
+from plans.io.importing import import_file
+from plans.io.parsing import normalise_ref
 from plans.models import Action, DueDateRevision, Measure, Owner, Plan
-from plans.parsing import normalise_ref
 from plans.selectors import actions_with_position, measures_with_position
 from tests import factories
 from tests.plans.test_importing import HEADER, as_csv, more, row, table

@@ -35,7 +35,7 @@ import re
 import pytest
 from django.conf import settings
 
-from plans.importing import import_file
+from plans.io.importing import import_file
 from plans.models import Action, Owner
 from plans.selectors import actions_with_position, measures_with_position
 

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from openpyxl import Workbook
 
-from plans import importing
-from plans.importing import ImportFailed, import_file
+from plans.io import importing
+from plans.io.importing import ImportFailed, import_file
 from plans.models import Action, Plan, Rating
 from tests.plans.test_importing import HEADER, _upload, as_xlsx, counts, load, more, row, table
 

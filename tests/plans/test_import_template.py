@@ -7,8 +7,8 @@ import io
 from django.urls import reverse
 from openpyxl import load_workbook
 
-from plans.exporting import TEMPLATE_GUIDE, import_template_xlsx
-from plans.importing import import_file
+from plans.io.exporting import TEMPLATE_GUIDE, import_template_xlsx
+from plans.io.importing import import_file
 from plans.models import Action
 from tests import factories
 

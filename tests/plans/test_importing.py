@@ -15,7 +15,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 
 from plans import services
-from plans.importing import ImportFailed, import_file, measure_method, parse_file
+from plans.io.importing import ImportFailed, import_file, measure_method, parse_file
 from plans.models import (
     Action,
     DueDateRevision,

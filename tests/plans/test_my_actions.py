@@ -122,7 +122,7 @@ def test_flags_say_overdue_no_rating_this_period_and_due_soon(client, director, 
         return page[start : page.index("</tr>", start)]
 
     assert "12 days overdue" in row(late) and "No rating this period" in row(late)
-    # Judged today (`plans.positions.overdue_as_of`), and the page says so.
+    # Judged today (`plans.rules.overdue_as_of`), and the page says so.
     assert f"as of {TODAY.day} {TODAY:%b %Y}" in row(late)
     assert "Due within 30 days" in row(soon) and "overdue" not in row(soon)
     assert "No rating this period" not in row(rated) and "Due within 30 days" not in row(rated)

@@ -1,4 +1,4 @@
-"""One definition of overdue (`plans.positions.overdue_as_of`): the same action shows
+"""One definition of overdue (`plans.rules.overdue_as_of`): the same action shows
 the same days overdue, and says "as of" the same date, on every page that shows it."""
 
 import datetime as dt
@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from plans import positions, services
+from plans import rules, services
 from plans.models import ReportingPeriod
 from reporting.content import report_content
 from reporting.services import report_html
@@ -21,15 +21,15 @@ AS_OF = f"as of {TODAY.day} {TODAY:%b %Y}"
 def test_a_period_that_has_ended_is_judged_on_its_end_and_anything_else_on_today():
     ended = ReportingPeriod(start=dt.date(2024, 7, 1), end=dt.date(2024, 9, 30))
     running = ReportingPeriod(start=TODAY - dt.timedelta(days=5), end=TODAY + dt.timedelta(days=5))
-    assert positions.overdue_as_of(ended, today=TODAY) == dt.date(2024, 9, 30)
-    assert positions.overdue_as_of(running, today=TODAY) == TODAY
-    assert positions.overdue_as_of(today=TODAY) == TODAY
+    assert rules.overdue_as_of(ended, today=TODAY) == dt.date(2024, 9, 30)
+    assert rules.overdue_as_of(running, today=TODAY) == TODAY
+    assert rules.overdue_as_of(today=TODAY) == TODAY
 
 
 def test_days_are_counted_from_the_due_date_to_the_as_of_date():
-    assert positions.days_past(dt.date(2024, 9, 1), dt.date(2024, 9, 30)) == 29
-    assert positions.days_past(dt.date(2024, 9, 30), dt.date(2024, 9, 30)) == 0
-    assert positions.days_past(None, dt.date(2024, 9, 30)) == 0
+    assert rules.days_past(dt.date(2024, 9, 1), dt.date(2024, 9, 30)) == 29
+    assert rules.days_past(dt.date(2024, 9, 30), dt.date(2024, 9, 30)) == 0
+    assert rules.days_past(None, dt.date(2024, 9, 30)) == 0
 
 
 @pytest.fixture

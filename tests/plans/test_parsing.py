@@ -1,4 +1,4 @@
-"""Tests for plans.parsing: reading plan cells as councils write them.
+"""Tests for plans.io.parsing: reading plan cells as councils write them.
 
 The parametrised tables hold every cell of the kind from the real plans in shared/seeds:
 the 2024 ILACS action plan and the 2015 Ofsted action-plan update. Cells that wrap over
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from plans.parsing import (
+from plans.io.parsing import (
     ParseError,
     Timescale,
     clean_cell,

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
 from plans import people, roles
-from plans.importing import _owners_by_key, import_file
+from plans.io.importing import _owners_by_key, import_file
 from plans.models import AccountChange, Action, Owner, Reminder
 from tests import factories
 from tests.conftest import requires_postgres

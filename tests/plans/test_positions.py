@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import IntegrityError, connection, transaction
 
-from plans import periods, positions, services
+from plans import periods, positions, rules, services
 from plans.models import Position, Rating, ReportingPeriod
 from tests import factories
 from tests.conftest import requires_postgres
@@ -94,15 +94,15 @@ def test_items_are_kept_apart_and_carried_positions_say_so():
 def test_overdue_slipped_and_behind_follow_the_due_date_and_the_baseline(plan, action):
     action.due_date = dt.date(2025, 4, 30)  # the baseline stays 31 March
     today = dt.date(2025, 5, 10)
-    assert positions.is_slipped(action)
-    assert positions.is_overdue(action, today=today)
-    assert positions.days_overdue(action, today=today) == 10
-    assert positions.days_behind(action, today=today) == 30  # slipped 30, late 10
-    assert positions.suggested_rag(action, today=today) == "amber"
-    assert positions.suggested_rag(action, today=dt.date(2025, 6, 1)) == "red"
+    assert rules.is_slipped(action)
+    assert rules.is_overdue(action, today=today)
+    assert rules.days_overdue(action, today=today) == 10
+    assert rules.days_behind(action, today=today) == 30  # slipped 30, late 10
+    assert rules.suggested_rag(action, today=today) == "amber"
+    assert rules.suggested_rag(action, today=dt.date(2025, 6, 1)) == "red"
     action.status, action.completed_on = "complete", dt.date(2025, 5, 1)
-    assert not positions.is_overdue(action, today=today)
-    assert positions.days_behind(action, today=today) == 0
+    assert not rules.is_overdue(action, today=today)
+    assert rules.days_behind(action, today=today) == 0
 
 
 # --- The services write the table --------------------------------------------------------

@@ -18,7 +18,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from plans.importing import ImportFailed
+from plans.io.importing import ImportFailed
 from plans.models import EXAMPLE_DATA_NOTE, Plan, Rating
 from plans.positions_table import export_positions_csv, import_positions, positions_rows
 

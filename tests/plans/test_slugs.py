@@ -13,7 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
-from plans.importing import import_file
+from plans.io.importing import import_file
 from plans.models import Plan
 
 SLUG = "<slug:slug>"

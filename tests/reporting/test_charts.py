@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from reporting.charts import (
+from core.charts import (
     RAG_ORDER,
     RAG_STYLES,
     as_image,

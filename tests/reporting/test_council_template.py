@@ -7,8 +7,8 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
+from demo.example_report import EXAMPLE_REPORT, SECTIONS_FILE, read_sections
 from reporting.content import report_sections
-from reporting.examples import EXAMPLE_REPORT, SECTIONS_FILE, read_sections
 from reporting.models import CommitteeReport
 from reporting.pdf import pdf_text
 from reporting.template import COUNCIL_TEMPLATE, NARRATIVE_FIELDS, PARTS_BY_FIELD

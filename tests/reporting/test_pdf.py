@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from weasyprint.layout import LayoutContext
 from weasyprint.urls import FatalURLFetchingError
 
-from reporting.charts import as_image, rag_stacked_bars
+from core.charts import as_image, rag_stacked_bars
 from reporting.pdf import (
     RENDER_GC_THRESHOLDS,
     PdfRenderError,

@@ -11,12 +11,12 @@ from django.db import connections
 from django.urls import reverse
 
 import reporting.tasks  # noqa: F401 - registers the task with the worker's app
+from demo.example_report import EXAMPLE_REPORT, example_report_create
+from demo.examples import load_examples
 from plans import services as plan_services
-from plans.examples import load_examples
 from plans.models import Plan
 from reporting import services
 from reporting.content import report_content
-from reporting.examples import EXAMPLE_REPORT, example_report_create
 from reporting.models import ReportRender
 from reporting.pdf import pdf_page_count, pdf_text
 from tests.conftest import wait_for

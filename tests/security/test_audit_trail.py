@@ -13,7 +13,7 @@ from simple_history.models import HistoricalChanges
 
 from audits import services as audit_services
 from plans import periods, services
-from plans.importing import import_file
+from plans.io.importing import import_file
 from plans.models import Plan, Rating, ReportingPeriod
 from reporting import services as report_services
 from tests import factories

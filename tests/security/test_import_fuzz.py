@@ -8,9 +8,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
 
-from plans.importing import ImportFailed, import_file
+from plans.io.importing import ImportFailed, import_file
+from plans.io.parsing import ParseError, parse_rag, parse_timescale
 from plans.models import Action, Measure, Owner, Plan, Rating, Recommendation
-from plans.parsing import ParseError, parse_rag, parse_timescale
 from tests.plans.test_importing import HEADER, as_xlsx
 
 RAG_WORDS = ["Red", "Amber", "Green", "Blue", "Yellow", "R", "A", "G", "B", "Y", ""]

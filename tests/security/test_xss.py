@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.html import escape
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
-from plans.importing import import_file
+from plans.io.importing import import_file
 from plans.models import Plan
 from reporting import services as report_services
 from reporting.models import ReportRender

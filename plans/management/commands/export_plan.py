@@ -5,8 +5,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.exporting import export_plan
-from plans.importing import find_plan
+from plans.io.exporting import export_plan
+from plans.io.importing import find_plan
 from plans.positions_table import export_positions_csv
 
 

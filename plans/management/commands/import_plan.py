@@ -3,7 +3,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.importing import ImportFailed, check_file_size, import_file
+from plans.io.importing import ImportFailed, check_file_size, import_file
 from plans.management.importing import importer_named, source_file
 from plans.models import Organisation
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans.importing import ImportFailed, check_file_size, find_plan
+from plans.io.importing import ImportFailed, check_file_size, find_plan
 from plans.management.importing import importer_named, source_file
 from plans.positions_table import import_positions
 

@@ -1,5 +1,5 @@
 """The admin's plan import: django-import-export's upload, preview and confirm steps, with
-our one import service (`plans.importing`) doing the reading and the writing.
+our one import service (`plans.io.importing`) doing the reading and the writing.
 
 django-import-export's own row model is one row, one record, with columns as fields. The
 councils' tables do not fit it: an area heading row starts a recommendation, a row with
@@ -8,8 +8,8 @@ the library keeps what it is good at (the upload form, the temporary file betwee
 preview and the confirm step, the preview table, permissions and the admin log), and:
 
 - `PlanTableCSV` and `PlanTableXLSX` hand the library every row of the file, numbered as
-  the spreadsheet numbers them, ragged or not, read by `plans.importing.read_rows`;
-- `PlanTableResource.import_data` parses and applies them with `plans.importing`
+  the spreadsheet numbers them, ragged or not, read by `plans.io.importing.read_rows`;
+- `PlanTableResource.import_data` parses and applies them with `plans.io.importing`
   (a dry run for the preview, for real on confirm) and reports the result in the
   library's terms: one preview line per action (new, update or skipped), and every
   problem with its row number and column, nothing written.
@@ -31,8 +31,8 @@ from import_export.resources import Resource
 from import_export.results import Error, Result, RowResult
 
 from plans import access, roles
-from plans.exporting import FORMATS, import_template_xlsx
-from plans.importing import (
+from plans.io.exporting import FORMATS, import_template_xlsx
+from plans.io.importing import (
     COLUMNS,
     REQUIRED,
     ImportBudget,
@@ -81,7 +81,7 @@ class PlanTableXLSX(_PlanTableFormat, base_formats.XLSX):
 
 
 class PlanTableResource(Resource):
-    """A whole plan table in the councils' layout, imported by `plans.importing`."""
+    """A whole plan table in the councils' layout, imported by `plans.io.importing`."""
 
     ref = Field(column_name=COLUMNS["ref"])
     outcome = Field(column_name=COLUMNS["outcome"])

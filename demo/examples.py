@@ -29,10 +29,16 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.models import DipSample, MeasureValue
-from audits.services import measure_rag_derive
 from plans import people, services
 from plans import periods as plan_periods
-from plans.importing import apply_import, parse_file
+from plans.io.importing import apply_import, parse_file
+from plans.io.parsing import (
+    owner_key,
+    parse_rag,
+    parse_timescale,
+    split_accountability,
+    split_responsible,
+)
 from plans.models import (
     RAG,
     Action,
@@ -46,13 +52,7 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
-from plans.parsing import (
-    owner_key,
-    parse_rag,
-    parse_timescale,
-    split_accountability,
-    split_responsible,
-)
+from plans.rules import measure_rag_derive
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 LONDON = ZoneInfo("Europe/London")
@@ -666,7 +666,7 @@ def _remedial_2015(
 ) -> None:
     """Remedial actions under their recommendation, and under the future action they
     answer (`_remedial_links`). "Person responsible & to be completed by" is read into
-    who is responsible and by when (`plans.parsing.split_responsible`)."""
+    who is responsible and by when (`plans.io.parsing.split_responsible`)."""
     by_rec: dict[int, list[Action]] = {}
     for action, _rag in actions:
         by_rec.setdefault(action.recommendation_id, []).append(action)

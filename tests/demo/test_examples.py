@@ -12,7 +12,8 @@ from django.conf import settings
 from django.core.management import call_command
 
 from audits.models import DipSample, MeasureValue
-from plans.examples import ILLUSTRATIVE, INVENTED
+from demo.examples import ILLUSTRATIVE, INVENTED
+from plans.io.parsing import owner_key
 from plans.models import (
     Action,
     DueDateRevision,
@@ -26,7 +27,6 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
-from plans.parsing import owner_key
 
 HISTORY_MODELS = [
     Plan,
@@ -344,8 +344,8 @@ def without_timescale_text(action: tuple) -> tuple:
 
 
 def test_both_example_plans_round_trip_through_an_export(examples):
-    from plans.exporting import export_plan
-    from plans.importing import import_file
+    from plans.io.exporting import export_plan
+    from plans.io.importing import import_file
     from tests.plans.test_exporting import structure
 
     for slug, fmt in (("ofsted-2015", "xlsx"), ("ilacs-2024", "csv")):

@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from audits.models import AuditSchedule, DipSample, MeasureValue
-from plans import positions, synthetic
+from demo import synthetic
+from plans import positions
 from plans.models import Action, DueDateRevision, Measure, Plan, Rating, ReportingPeriod
 
 

@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from plans import roles
-from plans.examples import example_organisation
+from demo.examples import example_organisation
+from plans.io.parsing import owner_key
 from plans.models import Membership, Organisation, Owner, Plan
-from plans.parsing import owner_key
 
 # (username, full name, role, posts the user holds in the example plans)
 DEMO_USERS = [

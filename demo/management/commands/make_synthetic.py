@@ -1,10 +1,10 @@
-"""Generate synthetic plans at council scale (see plans/synthetic.py)."""
+"""Generate synthetic plans at council scale (see demo/synthetic.py)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from plans import synthetic
+from demo import synthetic
 
 
 class Command(BaseCommand):

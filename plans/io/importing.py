@@ -46,18 +46,7 @@ from simple_history.utils import bulk_create_with_history
 
 from plans import bounds, periods, positions, services
 from plans.evidence import file_size
-from plans.models import (
-    RESERVED_SLUGS,
-    Action,
-    DueDateRevision,
-    Measure,
-    Outcome,
-    Owner,
-    Plan,
-    Recommendation,
-    ReportingPeriod,
-)
-from plans.parsing import (
+from plans.io.parsing import (
     AMBER,
     ParseError,
     Timescale,
@@ -72,6 +61,17 @@ from plans.parsing import (
     split_accountability,
     split_refs,
     timescale_with_revision,
+)
+from plans.models import (
+    RESERVED_SLUGS,
+    Action,
+    DueDateRevision,
+    Measure,
+    Outcome,
+    Owner,
+    Plan,
+    Recommendation,
+    ReportingPeriod,
 )
 from plans.selectors import actions_with_position, measures_with_position
 

@@ -46,7 +46,7 @@ from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans import periods as plan_periods
-from plans import roles, services
+from plans import roles, rules, services
 from plans.models import (
     RAG,
     Action,
@@ -480,7 +480,7 @@ class _PlanBuilder:
                 ((AuditSchedule.Cadence.MONTHLY, 2), (AuditSchedule.Cadence.QUARTERLY, 3)),
             )
             months = 1 if cadence == AuditSchedule.Cadence.MONTHLY else 3
-            first_due = audit_selectors.month_end(
+            first_due = rules.month_end(
                 _day_in(rng, self.first, self.first + dt.timedelta(days=200))
             )
             rounds = rng.randint(12, 36) if months == 1 else rng.randint(6, 12)
@@ -643,7 +643,7 @@ class _PlanBuilder:
         size = rng.randint(8, 30)
         compliant = sum(rng.random() < self.quality[measure.pk] for _ in range(size))
         result = Decimal(compliant) * 100 / Decimal(size)
-        derived = audit_services.measure_rag_derive(
+        derived = rules.measure_rag_derive(
             result=result,
             target=measure.target,
             tolerance=measure.tolerance,
@@ -651,7 +651,7 @@ class _PlanBuilder:
         )
         mitigation = rng.choice(MITIGATIONS) if derived == RAG.RED and rng.random() < 0.3 else ""
         if mitigation:
-            derived = audit_services.measure_rag_derive(
+            derived = rules.measure_rag_derive(
                 result=result,
                 target=measure.target,
                 tolerance=measure.tolerance,
@@ -686,11 +686,11 @@ class _PlanBuilder:
                     day = max(period.start, due - dt.timedelta(days=rng.randint(0, 10)))
                     sample, result, derived = self._sample(measure, day)
                     samples.append(sample)
-                    described = audit_services.result_describe(
-                        audit_selectors.Result(
+                    described = rules.result_describe(
+                        rules.Result(
                             on=day,
                             value=result,
-                            kind=audit_selectors.SAMPLE,
+                            kind=rules.SAMPLE,
                             pk=0,
                             sample_size=sample.sample_size,
                             compliant=sample.compliant,
@@ -729,7 +729,7 @@ class _PlanBuilder:
                 figure._history_user = self.qa
                 figure._history_date = _at(day, rng)
                 values.append(figure)
-                derived = audit_services.measure_rag_derive(
+                derived = rules.measure_rag_derive(
                     result=value,
                     target=measure.target,
                     tolerance=measure.tolerance,

@@ -1,14 +1,14 @@
 """python manage.py load_examples: the 2024 ILACS and 2015 Ofsted example plans, and the
 2024 plan's committee report for Q2 2024/25 (the November 2024 scrutiny report).
 
-A command of the reporting app, not of plans: it sets up a committee report, and plans
-knows nothing of reports.
+A command of the demo app: it writes plans, audits and reporting data, and only demo
+may import all three.
 """
 
 from django.core.management.base import BaseCommand
 
-from plans.examples import load_examples
-from reporting.examples import example_report_ensure
+from demo.example_report import example_report_ensure
+from demo.examples import load_examples
 
 
 class Command(BaseCommand):

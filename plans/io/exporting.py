@@ -9,7 +9,7 @@ are joined with "; ", which the importer splits again.
 
 A due date revised in the app is written into the Timescale cell with the date it was
 first due ("December 2024 [slipped from June 24]", see
-`plans.parsing.timescale_with_revision`), so the copy has the same baseline and due
+`plans.io.parsing.timescale_with_revision`), so the copy has the same baseline and due
 date and one revision between them; the reasons given for revisions, and any dates
 between the first and the current one, are not in the table. A measure's method appears
 in a Method column when one was set by hand (differs from what its words suggest). An
@@ -27,14 +27,14 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from plans import bounds, periods
 from plans.bounds import spreadsheet_text
-from plans.importing import FORMULA_STARTS, measure_method
-from plans.models import EXAMPLE_DATA_NOTE, RAG, Action, Measure, Owner, Plan
-from plans.parsing import (
+from plans.io.importing import FORMULA_STARTS, measure_method
+from plans.io.parsing import (
     find_target_tolerance,
     owner_key,
     split_accountability,
     timescale_with_revision,
 )
+from plans.models import EXAMPLE_DATA_NOTE, RAG, Action, Measure, Owner, Plan
 from plans.selectors import actions_with_position, measures_with_position
 
 FORMATS = {
