@@ -25,7 +25,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
-from plans import roles, rules
+from plans import access, roles, rules
 from plans.models import (
     RAG,
     Action,
@@ -425,8 +425,6 @@ def my_actions(
     values of every action joined to its `plans.Position` row as of its plan's open
     period, and only the actions on the page are loaded as objects, with their owners
     and last update."""
-    from plans import access, roles
-
     filters = filters or MyActionsFilters()
     mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
     plans = {

@@ -44,7 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
-from plans import bounds, periods, positions, services
+from plans import access, bounds, periods, positions, services
 from plans.evidence import file_size
 from plans.io.parsing import (
     AMBER,
@@ -1625,9 +1625,7 @@ def _new_plan_title(title: str) -> str:
 
 def _new_plan_organisation(organisation, user):
     """A new plan belongs to the organisation named, else the importer's own."""
-    from plans.access import default_organisation
-
-    organisation = organisation or default_organisation(user)
+    organisation = organisation or access.default_organisation(user)
     if organisation is None:
         raise ImportFailed(
             [RowError(None, None, "Say which organisation owns the new plan (--organisation).")]

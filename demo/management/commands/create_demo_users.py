@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from plans import roles
 from demo.examples import example_organisation
+from plans import roles
 from plans.io.parsing import owner_key
 from plans.models import Membership, Organisation, Owner, Plan
 
