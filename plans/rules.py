@@ -232,17 +232,25 @@ def add_months(day: dt.date, months: int) -> dt.date:
     "30 Nov", "31 Dec"), and a day the month lacks becomes its last day. Past the dates
     Python holds it stops at the first or last of them: forms keep dates within
     `plans.bounds`, but a schedule saved before they did must not break every page."""
+    if not months:
+        return day
     index = day.month - 1 + months
     year, month = day.year + index // 12, index % 12 + 1
     if year > dt.MAXYEAR:
         return dt.date.max
     if year < dt.MINYEAR:
         return dt.date.min
-    last = calendar.monthrange(year, month)[1]
-    if day.day == calendar.monthrange(day.year, day.month)[1]:
+    last = _days_in(year, month)
+    if day.day == _days_in(day.year, day.month):
         return dt.date(year, month, last)
     return dt.date(year, month, min(day.day, last))
 
 
+def _days_in(year: int, month: int) -> int:
+    """The month's length (`calendar.monthrange` also works out its first weekday, which
+    the dashboard would do for thousands of schedules at every request)."""
+    return calendar.mdays[month] + (month == 2 and calendar.isleap(year))
+
+
 def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+    return day.replace(day=_days_in(day.year, day.month))
