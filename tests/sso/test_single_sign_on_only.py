@@ -126,3 +126,13 @@ def test_half_configured_single_sign_on_stops_start_up(tmp_path, env, message):
 
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_a_provider_that_does_not_answer_is_a_page_not_an_error(client, sso_settings):
+    sso_settings.OIDC_ISSUER = "http://127.0.0.1:9/nobody-listens/v2.0"
+    sso_settings.OIDC_TIMEOUT = 2
+
+    response = client.get("/oidc/authenticate/")
+
+    assert response.status_code == 503
+    assert "sign-in service is not answering" in response.text
