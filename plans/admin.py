@@ -4,13 +4,14 @@ periods) go through `plans.services`, the same functions the pages use."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path, unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -101,6 +102,22 @@ class VisiblePlansAdmin:
                 kwargs["queryset"] = choices
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
+    def _require_listed(self, request, object_id) -> None:
+        """An object's history is shown to those whose list has it (a deleted object's,
+        which no list has, to superusers only)."""
+        if request.user.is_superuser:
+            return
+        if not self.get_queryset(request).filter(pk=unquote(object_id)).exists():
+            raise Http404
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._require_listed(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._require_listed(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def get_list_filter(self, request):
         """A filter on a related field lists only the values the rows shown have."""
         chosen = []
@@ -182,7 +199,6 @@ class PlanAdmin(VisiblePlansAdmin, BoundedAdmin, PlanImportAdminMixin, SimpleHis
     list_filter = ["organisation", "status", "framework"]
     list_select_related = ["organisation"]
     search_fields = ["title", "slug", "organisation__name"]
-    filter_horizontal = ["partners"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["recommendation_list"]
     # Short sections; each recommendation is edited on its own page (with its outcomes

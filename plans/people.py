@@ -81,6 +81,12 @@ def _every_word(query: str, fields: tuple[str, ...]) -> Q | None:
     return matches
 
 
+def organisation_of(person):
+    """The person's organisation, or None."""
+    membership = Membership.objects.select_related("organisation").filter(user=person).first()
+    return membership.organisation if membership else None
+
+
 def people_search(query: str = "") -> QuerySet:
     """Users with their roles and posts, optionally those whose name, username, e-mail
     or post contains each word of `query`."""

@@ -98,7 +98,11 @@ def _filters(request: HttpRequest, *, plan: Plan | None = None) -> Filters:
     filters = Filters(plan=plan, visible=access.visible_plans(request.user))
     problems = filters.problems
     if filters.plan is None and params.get("plan"):
-        filters.plan = filters.visible.filter(slug=slug_or_none(params["plan"])).first()
+        filters.plan = (
+            filters.visible.select_related("organisation")
+            .filter(slug=slug_or_none(params["plan"]))
+            .first()
+        )
         if filters.plan is None:
             problems.append("The plan in the link was not found: showing all plans.")
     if filters.plan is not None:
@@ -212,7 +216,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     filters = _filters(request)
     if filters.plan is None and not request.GET.get("plan"):
-        only = list(filters.visible[:2])
+        only = list(filters.visible.select_related("organisation")[:2])
         if len(only) == 1:  # one plan: its overview straight away
             filters = _filters(request, plan=only[0])
     return _page(request, filters, _dashboard_content)

@@ -205,6 +205,7 @@ def _person_page(request: HttpRequest, person, form: RolesForm, *, status: int =
             "posts": person.owner_posts.order_by("post"),
             "changes": person.account_changes.select_related("created_by")[:50],
             "is_self": person.pk == request.user.pk,
+            "organisation": people.organisation_of(person),
             "has_two_step": people.has_two_step(person),
             "nav": "people",
         },

@@ -36,7 +36,7 @@ MAX_COLUMNS = 12  # keeps the page's query count bounded whatever is asked for
 
 
 def _readable_plan(request: HttpRequest, slug: str) -> Plan:
-    plan = get_object_or_404(Plan, slug=slug)
+    plan = get_object_or_404(Plan.objects.select_related("organisation"), slug=slug)
     access.require_visible(request.user, plan)
     if not roles.can_view_plan(request.user, plan):
         raise PermissionDenied

@@ -58,6 +58,19 @@ def test_an_invited_user_has_no_password_their_roles_and_an_email_with_a_link(pl
     assert sum(1 for kind, _ in kinds if kind == AccountChange.Kind.ROLE_GIVEN) == 2
 
 
+def test_an_invited_user_joins_the_inviting_administrators_organisation(plan_admin):
+    health_board = factories.OrganisationFactory(name="Example Integrated Care Board")
+    partner_admin = factories.UserFactory(role=roles.PLAN_ADMINISTRATOR, organisation=health_board)
+    ours = people.user_invite(
+        name="Sam Lee", email="sam@example.org", role_names=[roles.QA_LEAD], by=plan_admin
+    )
+    theirs = people.user_invite(
+        name="Pat Kay", email="pat@example.org", role_names=[roles.QA_LEAD], by=partner_admin
+    )
+    assert people.organisation_of(ours) == plan_admin.membership.organisation
+    assert people.organisation_of(theirs) == health_board
+
+
 def test_the_invitation_token_is_not_a_password_reset_token(plan_admin):
     from django.contrib.auth.tokens import default_token_generator
 

@@ -219,3 +219,18 @@ def test_ones_own_page_shows_no_reset(client, plan_admin):
     client.force_login(plan_admin)
     page = client.get(reverse("plans:person", args=[plan_admin.pk])).content.decode()
     assert "Reset two-step verification" not in page
+
+
+def test_the_people_pages_are_the_administrators_organisations(client, plan_admin, director):
+    """Another organisation's people are neither listed, found nor opened."""
+    health_board = factories.OrganisationFactory(name="Example Integrated Care Board")
+    theirs = factories.UserFactory(
+        first_name="Pat", last_name="Kay", role=roles.QA_LEAD, organisation=health_board
+    )
+    client.force_login(plan_admin)
+    listed = text(client.get(reverse("plans:people")))
+    assert director.last_name in listed and "Kay" not in listed
+    assert "Kay" not in text(client.get(reverse("plans:people") + "?q=Pat"))
+    assert client.get(reverse("plans:person", args=[theirs.pk])).status_code == 404
+    page = text(client.get(reverse("plans:person", args=[director.pk])))
+    assert "Example Council: they see its plans and those shared with it" in page

@@ -139,12 +139,15 @@ def test_the_admin_does_not_open_an_unseen_plans_records(world):
         response = outsider.get(url)
         # Django's admin sends a missing object back to the index, with a message.
         assert response.status_code == 302 and response["Location"] == "/admin/", url
-    assert (
-        _client(world, "plan_admin")
-        .get(f"/admin/plans/action/{world.action.pk}/change/")
-        .status_code
-        == 200
-    )
+    # Nor their history (django-simple-history's pages), which would show every version.
+    for url in (
+        f"/admin/plans/action/{world.action.pk}/history/",
+        f"/admin/plans/plan/{world.plan.pk}/history/",
+    ):
+        assert outsider.get(url).status_code == 404, url
+    council = _client(world, "plan_admin")
+    assert council.get(f"/admin/plans/action/{world.action.pk}/change/").status_code == 200
+    assert council.get(f"/admin/plans/action/{world.action.pk}/history/").status_code == 200
 
 
 def test_visible_plans_is_the_rule_the_pages_use(world):

@@ -107,7 +107,12 @@ def test_imported_cells_with_markup_are_stored_and_shown_as_text(world: World):
             "",
         ],
     ]
-    summary = import_file(as_xlsx(rows), "plan.xlsx", plan_name="Imported XSS plan")
+    summary = import_file(
+        as_xlsx(rows),
+        "plan.xlsx",
+        plan_name="Imported XSS plan",
+        organisation=world.plan.organisation,  # the world has several: name the owner
+    )
     plan = Plan.objects.get(pk=summary.plan.pk)
     action = plan.actions.get()
     assert "<script" not in action.text and "<img" not in action.text
