@@ -126,10 +126,17 @@ def organisation_for(group_ids: list[str]) -> Organisation | None:
 
 
 def membership_apply(user, organisation: Organisation | None) -> None:
+    """Make the user's membership this organisation (or none), writing only a change:
+    memberships keep history, and a sign-in that changes nothing adds none."""
+    current = Membership.objects.filter(user=user).first()
     if organisation is None:
-        Membership.objects.filter(user=user).delete()
-    else:
-        Membership.objects.update_or_create(user=user, defaults={"organisation": organisation})
+        if current is not None:
+            current.delete()
+    elif current is None:
+        Membership.objects.create(user=user, organisation=organisation)
+    elif current.organisation_id != organisation.pk:
+        current.organisation = organisation
+        current.save()
 
 
 def group_ids(claims: dict) -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 
+from plans import roles
+from plans.models import AccountChange, Membership
 from sso import services
-from sso.models import ExternalIdentity
+from sso.models import ExternalIdentity, GroupMapping
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -51,3 +53,19 @@ def test_someone_in_too_many_groups_is_refused_rather_than_given_the_wrong_roles
     with pytest.raises(services.SignInRefused, match="too many groups"):
         services.user_sign_in(issuer=ISSUER, claims=claims)
     assert not User.objects.exists()
+
+
+def test_a_sign_in_that_changes_nothing_adds_no_history():
+    council = factories.OrganisationFactory(name="Northshire Council")
+    GroupMapping.objects.create(
+        group_id="directors",
+        role=Group.objects.get(name=roles.SERVICE_DIRECTOR),
+        organisation=council,
+    )
+    claims = {**CLAIMS, "groups": ["directors"]}
+    user = services.user_sign_in(issuer=ISSUER, claims=claims)
+
+    services.user_sign_in(issuer=ISSUER, claims=claims)
+
+    assert Membership.history.filter(user=user).count() == 1
+    assert AccountChange.objects.filter(person=user).count() == 1

@@ -10,6 +10,7 @@ from improvement import mfa
 from plans import roles
 from tests import factories
 from tests.test_mfa import PASSWORD, code_for, set_up_app
+from tests.test_settings import _manage
 
 pytestmark = pytest.mark.django_db
 
@@ -108,3 +109,30 @@ def test_the_emergency_account_gives_its_code_at_every_sign_in(client, sso_only)
     assert client.get("/plans/")["Location"].startswith("/accounts/two-step/code/")
     client.post("/accounts/two-step/code/", {"code": code_for(key, steps_ahead=1)})
     assert client.get("/plans/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"OIDC_ISSUER": "https://login.microsoftonline.com/t/v2.0"},
+            "needs OIDC_ISSUER, OIDC_CLIENT_ID and OIDC_CLIENT_SECRET together",
+        ),
+        ({"SSO_ONLY": "true"}, "SSO_ONLY=true needs single sign-on set up"),
+    ],
+)
+def test_half_configured_single_sign_on_stops_start_up(tmp_path, env, message):
+    result = _manage("check", env={"DEBUG": "true", "VAR_DIR": str(tmp_path), **env})
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_a_provider_that_does_not_answer_is_a_page_not_an_error(client, sso_settings):
+    sso_settings.OIDC_ISSUER = "http://127.0.0.1:9/nobody-listens/v2.0"
+    sso_settings.OIDC_TIMEOUT = 2
+
+    response = client.get("/oidc/authenticate/")
+
+    assert response.status_code == 503
+    assert "sign-in service is not answering" in response.text
