@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audits import charts, forms, selectors, services
 from audits.models import DipSample
-from plans import access, roles
+from plans import access, roles, rules
 from plans.models import Measure
 from plans.services import ConflictError, open_period
 
@@ -111,7 +111,7 @@ def measure_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "chart": charts.measure_chart(measure, page.results),
             "explanation": services.measure_rag_explain(measure=measure, result=page.latest),
             "latest_words": (
-                services.result_describe(page.latest, unit=measure.unit) if page.latest else ""
+                rules.result_describe(page.latest, unit=measure.unit) if page.latest else ""
             ),
             "overridden": bool(page.current and page.current.override_reason),
             "can_record": can_record,
@@ -149,7 +149,7 @@ def _sample_form(request, measure, form, *, title: str, sample=None) -> HttpResp
     result = form.result() if form.is_bound else None
     preview_rag = None
     if result is not None:
-        preview_rag = services.measure_rag_derive(
+        preview_rag = rules.measure_rag_derive(
             result=result,
             target=measure.target,
             tolerance=measure.tolerance,

@@ -26,10 +26,6 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 
 from plans.models import Action, Position, Rating, ReportingPeriod
-from plans.rules import (  # noqa: F401 (the dashboard, edited elsewhere, reads them here)
-    days_past,
-    overdue_as_of,
-)
 
 ItemKey = tuple[str, int]  # (subject, item id): ("action", 3), ("outcome", 12)
 

@@ -46,7 +46,7 @@ from django.utils import timezone
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans import periods as plan_periods
-from plans import positions
+from plans import positions, rules
 from plans import selectors as plan_selectors
 from plans.models import (
     RAG,
@@ -176,7 +176,7 @@ def plan_at(
         previous=previous,
         window=_window(started, index),
         previous_window=_window(started, before) if previous else (),
-        as_of=positions.overdue_as_of(period, today=today),
+        as_of=rules.overdue_as_of(period, today=today),
         today=today,
     )
 
@@ -860,9 +860,7 @@ class _Upcoming(NamedTuple):
         left = done < rounds
         return cls(
             pk=pk,
-            first_due=(
-                audit_selectors.add_months(first_due, interval_months * done) if left else first_due
-            ),
+            first_due=(rules.add_months(first_due, interval_months * done) if left else first_due),
             interval_months=interval_months,
             rounds=1 if left else 0,
             review_date=review_date,

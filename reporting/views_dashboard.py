@@ -27,7 +27,7 @@ from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
 from core import charts
-from plans import access, positions, roles
+from plans import access, roles, rules
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import dashboard as board
@@ -252,11 +252,11 @@ def _dashboard_content(filters: Filters, today: dt.date) -> dict:
 
 def _mark_overdue(actions: Iterable[Action]) -> None:
     """Each action's days overdue as of its plan's as-of date (`PlanAt.as_of`, the
-    `plans.positions.overdue_as_of` rule), judged on the due date as it stood then."""
+    `plans.rules.overdue_as_of` rule), judged on the due date as it stood then."""
     for action in actions:
         action.days_overdue = (
             # `overdue_actions` are all open and not annotated with `is_open`.
-            positions.days_past(action.due_as_of, action.as_of)
+            rules.days_past(action.due_as_of, action.as_of)
             if getattr(action, "is_open", True)
             else 0
         )
@@ -797,7 +797,7 @@ def table_overdue(scope: board.Scope) -> Table:
                 action.recommendation.ref,
                 _owners(action),
                 action.due_as_of,
-                positions.days_past(action.due_as_of, action.as_of),
+                rules.days_past(action.due_as_of, action.as_of),
             ]
         )
     as_of = ", ".join(sorted({f"{at.as_of.day} {at.as_of:%b %Y}" for at in scope.ats}))
