@@ -5,6 +5,7 @@ import of the database into `plans.rules`, or a cycle between two modules of an 
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,10 @@ import pytest
 pytest.importorskip("importlinter", reason="import-linter is in the dev lock (make install)")
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("improvement", "demo", "reporting", "audits", "plans", "core")
+# Every package the contracts name, as pyproject.toml lists them.
+PACKAGES = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+    "root_packages"
+]
 # `lint-imports`, run by the Python running the tests.
 LINT_IMPORTS = [sys.executable, "-c", "from importlinter.cli import lint_imports_command as c; c()"]
 
