@@ -570,6 +570,7 @@ COUNCILS_OWN = {
     "reports/appendices/<int:pk>/delete/",
     "reports/dashboard/recommendations/<int:pk>/",
     "reports/dashboard/owners/<int:pk>/",
+    "api/v1/reports/<int:pk>/pdf/",
 }
 
 
