@@ -24,11 +24,7 @@ def query_parts(name: str) -> dict:
     return {
         "text": text,
         "path": relative.group(1),
-        "query": dict(
-            re.findall(
-                r'(\w+) = (?:"([^"]+)"|\w+)(?=[,\]])', text.split("Query = [")[1].split("]")[0]
-            )
-        ),
+        "query": re.findall(r"(\w+) = ", text.split("Query = [")[1].split("]")[0]),
         "scheme": re.search(r'Authorization = "([^"]+) " & ApiKey', text).group(1),
         "accept": re.search(r'Accept = "([^"]+)"', text).group(1),
     }
@@ -53,6 +49,7 @@ def test_the_positions_query_loads_positions_by_period(world, power_bi):
     parts = query_parts("positions.pq")
     assert parts["path"] == "api/v1/positions/"
     assert parts["scheme"] == "Api-Key"
+    assert parts["query"] == ["plan", "format"]
     client = power_bi(parts["scheme"], parts["accept"])
     response = client.get(f"/{parts['path']}", {"plan": world.plan.slug, "format": "csv"})
     assert response.status_code == 200
@@ -75,6 +72,7 @@ def test_the_paged_query_reads_every_row_and_stops_at_the_last_page(world, power
     parts = query_parts("actions-paged.pq")
     assert parts["path"] == "api/v1/"
     assert parts["accept"] == "application/json"
+    assert parts["query"] == ["plan", "page", "page_size"]
     client = power_bi(parts["scheme"], parts["accept"])
     # As List.Generate does, with a smaller page so that there are several.
     seen, page, requests = [], 1, 0
