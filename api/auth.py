@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.core.cache import caches
-from django.db.models import QuerySet
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from api import keys
@@ -61,7 +60,7 @@ class Caller:
 
 
 def caller_of(request) -> Caller:
-    plans = list(readable_plans(request))
+    plans = readable_plans(request)
     return Caller(
         plan_ids=tuple(plan.pk for plan in plans),
         proposed_plan_ids=tuple(plans_with_proposed(request, plans)),
@@ -69,15 +68,13 @@ def caller_of(request) -> Caller:
     )
 
 
-def readable_plans(request) -> QuerySet[Plan]:
+def readable_plans(request) -> list[Plan]:
     """The plans this request may read: a key's scope, or the plans a signed-in person
-    with a role can see (`plans.access.visible_plans`), as on the pages."""
+    reads on the pages (`plans.access.visible_plans`, then `roles.can_view_plan`)."""
     if isinstance(request.auth, ApiKey):
-        return keys.key_plans(request.auth)
+        return list(keys.key_plans(request.auth))
     user = request.user
-    if not roles.has_role(user, *roles.ALL_ROLES):
-        return Plan.objects.none()
-    return access.visible_plans(user)
+    return [plan for plan in access.visible_plans(user) if roles.can_view_plan(user, plan)]
 
 
 def plans_with_proposed(request, plans: list[Plan]) -> list[int]:
