@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
 from rest_framework import authentication, exceptions, permissions, throttling
 
@@ -14,21 +15,6 @@ from plans import access, roles
 from plans.models import Plan
 
 SCHEMES = ("api-key", "bearer")
-
-
-@dataclass(frozen=True)
-class KeyHolder:
-    """The principal of a request made with a key: a system, not a person."""
-
-    api_key: ApiKey
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_superuser: bool = False
-    is_anonymous: bool = False
-    pk = None
-
-    def __str__(self) -> str:
-        return f"API key {self.api_key}"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -44,7 +30,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         keys.record_use(api_key)
-        return KeyHolder(api_key), api_key
+        # The key is `request.auth`; the user stays anonymous: a system is not a person,
+        # and every rule about people (roles, organisations, templates) gives it nothing.
+        return AnonymousUser(), api_key
 
     def authenticate_header(self, request) -> str:
         return 'Api-Key realm="api"'

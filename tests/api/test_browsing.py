@@ -42,3 +42,11 @@ def test_the_docs_page_is_for_people_with_a_role(world, signed_in):
     response = Client().get("/api/v1/docs/")
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_a_key_asking_for_html_gets_the_page_not_an_error(world, api_key):
+    from tests.api.conftest import key_client
+
+    response = key_client(api_key[1]).get("/api/v1/periods/", HTTP_ACCEPT="text/html")
+    assert response.status_code == 200
+    assert "Q1 2024/25" in response.content.decode()
