@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import caches
-from django.db.models import QuerySet
 from rest_framework import authentication, exceptions, permissions, throttling
 
 from api import keys
@@ -15,21 +15,6 @@ from plans import access, roles
 from plans.models import Plan
 
 SCHEMES = ("api-key", "bearer")
-
-
-@dataclass(frozen=True)
-class KeyHolder:
-    """The principal of a request made with a key: a system, not a person."""
-
-    api_key: ApiKey
-    is_authenticated: bool = True
-    is_active: bool = True
-    is_superuser: bool = False
-    is_anonymous: bool = False
-    pk = None
-
-    def __str__(self) -> str:
-        return f"API key {self.api_key}"
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -45,7 +30,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if api_key is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked API key.")
         keys.record_use(api_key)
-        return KeyHolder(api_key), api_key
+        # The key is `request.auth`; the user stays anonymous: a system is not a person,
+        # and every rule about people (roles, organisations, templates) gives it nothing.
+        return AnonymousUser(), api_key
 
     def authenticate_header(self, request) -> str:
         return 'Api-Key realm="api"'
@@ -61,7 +48,7 @@ class Caller:
 
 
 def caller_of(request) -> Caller:
-    plans = list(readable_plans(request))
+    plans = readable_plans(request)
     return Caller(
         plan_ids=tuple(plan.pk for plan in plans),
         proposed_plan_ids=tuple(plans_with_proposed(request, plans)),
@@ -69,15 +56,13 @@ def caller_of(request) -> Caller:
     )
 
 
-def readable_plans(request) -> QuerySet[Plan]:
+def readable_plans(request) -> list[Plan]:
     """The plans this request may read: a key's scope, or the plans a signed-in person
-    with a role can see (`plans.access.visible_plans`), as on the pages."""
+    reads on the pages (`plans.access.visible_plans`, then `roles.can_view_plan`)."""
     if isinstance(request.auth, ApiKey):
-        return keys.key_plans(request.auth)
+        return list(keys.key_plans(request.auth))
     user = request.user
-    if not roles.has_role(user, *roles.ALL_ROLES):
-        return Plan.objects.none()
-    return access.visible_plans(user)
+    return [plan for plan in access.visible_plans(user) if roles.can_view_plan(user, plan)]
 
 
 def plans_with_proposed(request, plans: list[Plan]) -> list[int]:

@@ -40,9 +40,8 @@ def filterset_for(resource: Resource) -> type[django_filters.FilterSet]:
                 field_name=item, help_text=f"The {item}'s id."
             )
     if resource.changed:
-        changed = _changed_since(resource.changed)
         attrs["changed_since"] = django_filters.IsoDateTimeFilter(
-            method=lambda queryset, name, value: changed(queryset, name, value),
+            method=_changed_since(resource.changed),
             help_text="Rows changed at or after this date or time (ISO 8601).",
         )
     name = "".join(part.title() for part in resource.name.split("-")) + "Filter"

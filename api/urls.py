@@ -11,4 +11,5 @@ urlpatterns = [
     *(path(f"{name}/", views.list_view(name), name=name) for name in RESOURCES),
     path("reports/<int:pk>/pdf/", views.report_pdf, name="report_pdf"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", views.docs, name="docs"),
 ]

@@ -3,7 +3,11 @@ the whole table as streamed CSV, and a committee report's PDF."""
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, pagination, renderers
@@ -15,6 +19,7 @@ from api.auth import caller_of
 from api.filters import filterset_for
 from api.renderers import CSVRenderer, stream_csv
 from api.resources import RESOURCES, Resource
+from plans import roles
 from reporting.models import ReportRender
 from reporting.services import download_filename
 
@@ -113,3 +118,42 @@ def report_pdf(request, pk: int):
     )
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# How the docs page names each column's type.
+KINDS = {
+    "IntegerField": "whole number",
+    "DecimalField": "number",
+    "FloatField": "number",
+    "DateField": "date (YYYY-MM-DD)",
+    "DateTimeField": "date and time (ISO 8601)",
+    "BooleanField": "true or false",
+    "SerializerMethodField": "link",
+}
+
+
+@login_required
+@require_GET
+def docs(request: HttpRequest) -> HttpResponse:
+    """The lists, their columns and their filters, for people, in the site's own layout
+    (Swagger UI and Redoc load scripts from a CDN, which the site's policy refuses)."""
+    if not roles.has_role(request.user, *roles.ALL_ROLES):
+        raise PermissionDenied
+    lists = [
+        {
+            "name": name,
+            "url": reverse(f"api:{name}", request=request),
+            "about": (resource.serializer.__doc__ or "").strip(),
+            "columns": [
+                (column, KINDS.get(type(field).__name__, "text"))
+                for column, field in resource.serializer().fields.items()
+            ],
+            "filters": list(filterset_for(resource).base_filters),
+        }
+        for name, resource in RESOURCES.items()
+    ]
+    return render(
+        request,
+        "api/docs.html",
+        {"lists": lists, "schema": reverse("api:schema", request=request)},
+    )

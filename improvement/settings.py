@@ -7,6 +7,7 @@ needs no servers. DATABASE_URL and CELERY_BROKER_URL switch to PostgreSQL and Re
 """
 
 import datetime as dt
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -388,6 +389,12 @@ CONTENT_SECURITY_POLICY = {
 
 # The read-only API (api/, docs/api.md): an API key or a session; read-only; throttled
 # per key in the "throttle" cache (API_RATE requests, e.g. "600/minute").
+API_RATE = envstr("API_RATE", "600/minute")
+if not re.fullmatch(r"[1-9][0-9]*/(second|minute|hour|day)", API_RATE):
+    raise ImproperlyConfigured(
+        f"API_RATE must be a number of requests per second, minute, hour or day, e.g. "
+        f"600/minute (got {API_RATE!r})."
+    )
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.auth.ApiKeyAuthentication",
@@ -395,7 +402,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["api.auth.ReadsPlans"],
     "DEFAULT_THROTTLE_CLASSES": ["api.auth.PerKeyThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"api": envstr("API_RATE", "600/minute")},
+    "DEFAULT_THROTTLE_RATES": {"api": API_RATE},
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -33,6 +33,12 @@ def test_a_bad_boolean_is_refused_at_start_up(tmp_path):
     assert "DEBUG='ture' is not a boolean" in result.stderr
 
 
+def test_a_bad_api_rate_is_refused_at_start_up(tmp_path):
+    result = _manage("check", env={"DEBUG": "true", "API_RATE": "lots", "VAR_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "API_RATE must be a number of requests" in result.stderr
+
+
 def test_production_settings_pass_the_deploy_checks_without_warnings(tmp_path):
     result = _manage(
         "check",

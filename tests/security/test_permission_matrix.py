@@ -445,6 +445,7 @@ MATRIX: dict[str, Row] = {
             *((f"api/v1/{name}/", f"api:{name}") for name in RESOURCES),
         ]
     },
+    "api/v1/docs/": Row(_url("api:docs"), get=readers(), post=signed_in(405)),
     "api/v1/reports/<int:pk>/pdf/": Row(
         _url("api:report_pdf", lambda w: w.report.pk), get=api_readers(), post=API_WRITE
     ),
@@ -607,6 +608,7 @@ COUNCILS_OWN = {
     "reports/appendices/<int:pk>/delete/",
     "reports/dashboard/recommendations/<int:pk>/",
     "reports/dashboard/owners/<int:pk>/",
+    "api/v1/reports/<int:pk>/pdf/",
 }
 
 
