@@ -176,6 +176,13 @@ def test_the_clerk_publishes_and_unpublishes_from_the_report_page(client, built,
     assert not report.is_published
 
 
+def test_the_reports_list_marks_a_published_report(client, built, clerk):
+    client.force_login(clerk)
+    assert ">Published</span>" not in client.get(reverse("reporting:report_list")).content.decode()
+    publish(approved(built.report, clerk), clerk)
+    assert ">Published</span>" in client.get(reverse("reporting:report_list")).content.decode()
+
+
 @pytest.mark.parametrize("role", [roles.BOARD_MEMBER, roles.SERVICE_DIRECTOR, roles.QA_LEAD])
 def test_other_roles_cannot_publish(client, built, clerk, role):
     report = approved(built.report, clerk)
