@@ -37,15 +37,27 @@ def organisation_id(user) -> int | None:
     return user._organisation_id
 
 
+# `_reach(user)` for a superuser: everything.
+EVERYTHING = "everything"
+
+
+def _reach(user) -> int | str | None:
+    """What the user reaches: EVERYTHING (a superuser), their organisation's id, or
+    None (signed out, inactive, or of no organisation: nothing)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser:
+        return EVERYTHING
+    return organisation_id(user)
+
+
 def visible_plans(user) -> QuerySet[Plan]:
     """The plans the user may see: their organisation's own and those shared with it."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Plan.objects.none()
-    if user.is_superuser:
-        return Plan.objects.all()
-    org = organisation_id(user)
+    org = _reach(user)
     if org is None:
         return Plan.objects.none()
+    if org == EVERYTHING:
+        return Plan.objects.all()
     shared = Plan.partners.through.objects.filter(organisation_id=org).values("plan_id")
     return Plan.objects.filter(Q(organisation_id=org) | Q(pk__in=shared))
 
@@ -53,14 +65,10 @@ def visible_plans(user) -> QuerySet[Plan]:
 def sees_plan(user, plan: Plan) -> bool:
     """May the user see this one plan? Asked without a query once the user's
     organisation is known, except for a plan shared with a partner."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    org = organisation_id(user)
+    org = _reach(user)
     if org is None:
         return False
-    if plan.organisation_id == org:
+    if org == EVERYTHING or plan.organisation_id == org:
         return True
     return plan.pk in shared_plan_ids(user)
 
@@ -102,13 +110,11 @@ def visible_people(user) -> QuerySet:
     """The accounts a plan administrator manages: the people of their organisation
     (a superuser: everyone)."""
     User = get_user_model()
-    if user is None or not user.is_authenticated or not user.is_active:
-        return User.objects.none()
-    if user.is_superuser:
-        return User.objects.all()
-    org = organisation_id(user)
+    org = _reach(user)
     if org is None:
         return User.objects.none()
+    if org == EVERYTHING:
+        return User.objects.all()
     return User.objects.filter(membership__organisation_id=org)
 
 
@@ -116,13 +122,11 @@ def visible_owners(user) -> QuerySet[Owner]:
     """The posts a person may see: those accountable for actions in the plans they see,
     those held by people of their organisation, and posts with no actions held by
     nobody (a new or merged post); a superuser sees every post."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return Owner.objects.none()
-    if user.is_superuser:
-        return Owner.objects.all()
-    org = organisation_id(user)
+    org = _reach(user)
     if org is None:
         return Owner.objects.none()
+    if org == EVERYTHING:
+        return Owner.objects.all()
     in_plans = Action.owners.through.objects.filter(action__plan__in=visible_plans(user)).values(
         "owner_id"
     )

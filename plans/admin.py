@@ -199,7 +199,6 @@ class PlanAdmin(VisiblePlansAdmin, BoundedAdmin, PlanImportAdminMixin, SimpleHis
     list_filter = ["organisation", "status", "framework"]
     list_select_related = ["organisation"]
     search_fields = ["title", "slug", "organisation__name"]
-    filter_horizontal = ["partners"]
     prepopulated_fields = {"slug": ["title"]}
     readonly_fields = ["recommendation_list"]
     # Short sections; each recommendation is edited on its own page (with its outcomes
