@@ -4,6 +4,7 @@ history it leaves, and what the public page and its PDF show (and never show).""
 from __future__ import annotations
 
 import hashlib
+import re
 from html import unescape
 
 import pytest
@@ -243,6 +244,14 @@ def test_the_public_page_shows_the_report_without_signing_in(published, built):
     assert reverse("published:pdf", args=[built.plan.slug, "q2-202425"]) in page
     assert not response.cookies  # no session, no CSRF cookie
     assert "csrfmiddlewaretoken" not in page
+
+
+def test_the_public_pages_charts_and_tables_are_described(published):
+    page = Client().get(publishing.public_url(published)).content.decode()
+    images = re.findall(r"<img\b[^>]*>", page)
+    assert images, "the progress chart and the measures' charts are images"
+    assert all(re.search(r'alt="[^"]{20,}"', image) for image in images)
+    assert page.count("<table") == page.count("<caption") + page.count('role="presentation"')
 
 
 def test_the_public_page_names_no_user_and_links_no_evidence(published, clerk, built):
