@@ -283,6 +283,26 @@ def test_the_public_page_answers_304_to_its_etag(published):
     assert not again.content
 
 
+def test_a_corrected_wording_changes_the_etag(published, built):
+    client = Client()
+    url = publishing.public_url(published)
+    first = client.get(url)
+    action = built.actions[0]
+    action.text = "Corrected wording of the first action"
+    action.save()
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again["ETag"] != first["ETag"]
+    assert "Corrected wording of the first action" in again.content.decode()
+
+
+def test_the_pdf_answers_304_to_its_checksum(published):
+    client = Client()
+    url = reverse("published:pdf", args=[published.plan.slug, "q2-202425"])
+    etag = f'"{published.published_render.checksum}"'
+    assert client.get(url)["ETag"] == etag
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
+
+
 def test_the_pdf_is_the_published_renders_file(published):
     response = Client().get(reverse("published:pdf", args=[published.plan.slug, "q2-202425"]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
