@@ -10,8 +10,6 @@ off the public pages at once.
 
 from __future__ import annotations
 
-import hashlib
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -161,10 +159,3 @@ def was_published(plan_slug: str, period: str) -> bool:
     return CommitteeReport.history.filter(
         plan_id=plan.pk, period_id__in=[p.pk for p in periods], published_at__isnull=False
     ).exists()
-
-
-def etag(report: CommitteeReport) -> str:
-    """Changes when the PDF, the publication or the report changes."""
-    render = report.published_render
-    key = f"{render.checksum}|{report.published_at.isoformat()}|{report.version}|{render.pk}"
-    return '"' + hashlib.sha256(key.encode()).hexdigest()[:32] + '"'

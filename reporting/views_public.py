@@ -7,6 +7,7 @@ minutes (PUBLIC_MAX_AGE), revalidated with an ETag.
 
 from __future__ import annotations
 
+import hashlib
 from itertools import groupby
 
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseGone
@@ -62,10 +63,6 @@ def published_report(request: HttpRequest, plan_slug: str, period: str) -> HttpR
     report = publishing.published_report(plan_slug, period)
     if report is None:
         return _not_there(plan_slug, period)
-    etag = publishing.etag(report)
-    unchanged = get_conditional_response(request, etag=etag)
-    if unchanged is not None:
-        return _public(unchanged, etag)
     render_ = report.published_render
     content = report_content(report, generated_at=render_.finished_at or report.published_at)
     earlier = (
@@ -73,8 +70,7 @@ def published_report(request: HttpRequest, plan_slug: str, period: str) -> HttpR
         .filter(plan=report.plan, period__end__lt=report.period.end)
         .order_by("-period__end")
     )
-    response = render(
-        request,
+    html = render_to_string(
         "reporting/published_report.html",
         {
             "report": report,
@@ -88,8 +84,15 @@ def published_report(request: HttpRequest, plan_slug: str, period: str) -> HttpR
             "example_note": EXAMPLE_DATA_NOTE if content.plan.example_data else "",
             "appendix_labels": {a.kind: a.label for a in appendices.listed(report)},
         },
+        request=request,
     )
-    return _public(response, etag)
+    # From the page itself: the report reads the plan's wording as it is now, so a
+    # correction must change the tag, which the render and publication alone would not.
+    etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
+    unchanged = get_conditional_response(request, etag=etag)
+    if unchanged is not None:
+        return _public(unchanged, etag)
+    return _public(HttpResponse(html), etag)
 
 
 @require_GET
@@ -99,8 +102,8 @@ def published_pdf(request: HttpRequest, plan_slug: str, period: str) -> HttpResp
     if report is None:
         return _not_there(plan_slug, period)
     render_ = report.published_render
-    etag = f'"{render_.checksum}"' if render_.checksum else publishing.etag(report)
-    unchanged = get_conditional_response(request, etag=etag)
+    etag = f'"{render_.checksum}"' if render_.checksum else None
+    unchanged = get_conditional_response(request, etag=etag) if etag else None
     if unchanged is not None:
         return _public(unchanged, etag)
     try:

@@ -57,6 +57,8 @@ def test_the_public_reads_a_published_report_until_it_is_unpublished(
     visitor = visitor_context.new_page()
     visitor.goto("/published/")
     expect(visitor.get_by_role("heading", level=1)).to_have_text("Published committee reports")
+    assert page_overflow(visitor) <= 0
+    assert axe_violations(visitor) == []
     listed = "Q2 2024/25: Children and Education Scrutiny Committee, 11 November 2024"
     visitor.get_by_role("link", name=listed).click()
     visitor.wait_for_load_state()

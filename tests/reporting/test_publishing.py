@@ -4,6 +4,7 @@ history it leaves, and what the public page and its PDF show (and never show).""
 from __future__ import annotations
 
 import hashlib
+import re
 from html import unescape
 
 import pytest
@@ -176,6 +177,13 @@ def test_the_clerk_publishes_and_unpublishes_from_the_report_page(client, built,
     assert not report.is_published
 
 
+def test_the_reports_list_marks_a_published_report(client, built, clerk):
+    client.force_login(clerk)
+    assert ">Published</span>" not in client.get(reverse("reporting:report_list")).content.decode()
+    publish(approved(built.report, clerk), clerk)
+    assert ">Published</span>" in client.get(reverse("reporting:report_list")).content.decode()
+
+
 @pytest.mark.parametrize("role", [roles.BOARD_MEMBER, roles.SERVICE_DIRECTOR, roles.QA_LEAD])
 def test_other_roles_cannot_publish(client, built, clerk, role):
     report = approved(built.report, clerk)
@@ -238,6 +246,14 @@ def test_the_public_page_shows_the_report_without_signing_in(published, built):
     assert "csrfmiddlewaretoken" not in page
 
 
+def test_the_public_pages_charts_and_tables_are_described(published):
+    page = Client().get(publishing.public_url(published)).content.decode()
+    images = re.findall(r"<img\b[^>]*>", page)
+    assert images, "the progress chart and the measures' charts are images"
+    assert all(re.search(r'alt="[^"]{20,}"', image) for image in images)
+    assert page.count("<table") == page.count("<caption") + page.count('role="presentation"')
+
+
 def test_the_public_page_names_no_user_and_links_no_evidence(published, clerk, built):
     page = Client().get(publishing.public_url(published)).content.decode()
     assert clerk.last_name not in page
@@ -265,6 +281,26 @@ def test_the_public_page_answers_304_to_its_etag(published):
     again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again["ETag"] == first["ETag"]
     assert not again.content
+
+
+def test_a_corrected_wording_changes_the_etag(published, built):
+    client = Client()
+    url = publishing.public_url(published)
+    first = client.get(url)
+    action = built.actions[0]
+    action.text = "Corrected wording of the first action"
+    action.save()
+    again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200 and again["ETag"] != first["ETag"]
+    assert "Corrected wording of the first action" in again.content.decode()
+
+
+def test_the_pdf_answers_304_to_its_checksum(published):
+    client = Client()
+    url = reverse("published:pdf", args=[published.plan.slug, "q2-202425"])
+    etag = f'"{published.published_render.checksum}"'
+    assert client.get(url)["ETag"] == etag
+    assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
 
 def test_the_pdf_is_the_published_renders_file(published):
@@ -324,9 +360,14 @@ def test_an_example_plan_is_marked_as_example_data(published):
     assert "Example data" in page
 
 
-def test_the_public_page_costs_a_fixed_number_of_queries(published, django_assert_num_queries):
+@pytest.mark.parametrize("areas, actions", [(1, 3), (3, 4)])
+def test_the_public_page_costs_a_fixed_number_of_queries(
+    clerk, django_assert_num_queries, areas, actions
+):
+    built = build_reported_plan(areas=areas, actions_per_area=actions, slug="sized-plan")
+    report = publish(approved(built.report, clerk), clerk)
     client = Client()
     # The report content is read in a fixed number of queries (reporting.content), and
-    # the page adds the publication and the earlier reports.
+    # the page adds the publication and the earlier reports: the same for any size.
     with django_assert_num_queries(24):
-        assert client.get(publishing.public_url(published)).status_code == 200
+        assert client.get(publishing.public_url(report)).status_code == 200
