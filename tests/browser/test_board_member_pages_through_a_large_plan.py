@@ -27,7 +27,7 @@ def test_a_board_member_pages_through_the_grid_of_a_large_plan(page, screenshot)
     )
     plan = Plan.objects.get()
     recs = list(plan.recommendations.order_by("position"))
-    factories.UserFactory(username="board", role=roles.BOARD_MEMBER)
+    factories.UserFactory(username="board", role=roles.BOARD_MEMBER, organisation=plan.organisation)
 
     sign_in(page, "board")
     page.goto(plan.get_absolute_url())

@@ -63,7 +63,11 @@ def test_a_board_member_drills_into_a_recommendation_and_back_and_finds_nothing_
     plan = Plan.objects.get(slug="ilacs-2024")
     rec = plan.recommendations.order_by("position").first()
     factories.UserFactory(
-        username="board", first_name="Jo", last_name="Bennett", role=roles.BOARD_MEMBER
+        username="board",
+        first_name="Jo",
+        last_name="Bennett",
+        role=roles.BOARD_MEMBER,
+        organisation=plan.organisation,
     )
 
     sign_in(page, "board")

@@ -33,7 +33,11 @@ def test_a_clerk_sets_up_renders_and_downloads_the_quarterly_report(page, screen
     examples.load_ilacs_2024()
     plan = Plan.objects.get(slug="ilacs-2024")
     factories.UserFactory(
-        username="clerk", first_name="Alex", last_name="Morgan", role=roles.COMMITTEE_CLERK
+        username="clerk",
+        first_name="Alex",
+        last_name="Morgan",
+        role=roles.COMMITTEE_CLERK,
+        organisation=plan.organisation,
     )
 
     sign_in(page, "clerk")
