@@ -339,6 +339,13 @@ def test_a_chart_renders_into_the_pdf_as_text(site):
         assert count in text
 
 
+def layout_contexts() -> list:
+    """WeasyPrint's layout contexts alive now. By type, not isinstance: isinstance asks
+    each object its __class__, which wakes lazy objects such as a request's CSP nonce
+    (and that one raises once its response is written)."""
+    return [o for o in gc.get_objects() if issubclass(type(o), LayoutContext)]
+
+
 def test_the_layout_state_is_let_go_before_the_pdf_is_written_and_chart_images_still_draw(
     site, monkeypatch
 ):
@@ -353,18 +360,12 @@ def test_the_layout_state_is_let_go_before_the_pdf_is_written_and_chart_images_s
     def write_pdf(self, *args, **kwargs):
         # A layout context of this render still holding its state (styles, page states)
         # while the PDF is written is memory the render no longer needs.
-        held.extend(
-            o
-            for o in gc.get_objects()
-            if isinstance(o, LayoutContext) and vars(o) and id(o) not in earlier
-        )
+        held.extend(o for o in layout_contexts() if vars(o) and id(o) not in earlier)
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(weasyprint.Document, "write_pdf", write_pdf)
     gc.collect()  # contexts other tests left for the collector
-    # Contexts still alive from earlier tests (a failed test's traceback, kept by pytest
-    # for post-mortem, holds its frames) are not this render's.
-    earlier = {id(o) for o in gc.get_objects() if isinstance(o, LayoutContext)}
+    earlier = {id(o) for o in layout_contexts()}  # still alive elsewhere: not this render's
     text = pdf_text(render(page(f"<p>Two charts</p>{charts}"), static))
 
     assert held == []
