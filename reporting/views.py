@@ -197,25 +197,36 @@ def appendix_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(report.get_absolute_url() + "#appendices")
 
 
+def _change_report(request: HttpRequest, report, change, *, done: str, reason: bool) -> bool:
+    """Make one of the report's changes of state (approve, back to draft, publish,
+    unpublish) from the POST: against the version the page showed, with the reason where
+    one is asked. Someone else's change meanwhile, or a refusal, becomes the message
+    instead; True when it was made."""
+    try:
+        why = {}
+        if reason:
+            why["reason"] = bounds.check_text(
+                request.POST.get("reason", ""), label="The reason", limit=500
+            )
+        change(report=report, expected_version=_posted_version(request), user=request.user, **why)
+    except ConflictError:
+        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
+        return False
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, done)
+    return True
+
+
 @login_required
 @require_POST
 def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
     """Approve the report, and render it again so that its PDF no longer says Draft."""
     report = _report(request, pk, manage=True)
-    try:
-        services.report_approve(
-            report=report, expected_version=_posted_version(request), user=request.user
-        )
-    except ConflictError:
-        messages.error(request, "Someone changed the report meanwhile: check it and approve again.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
+    done = "Report approved. It is being rendered again, without the Draft marking."
+    if _change_report(request, report, services.report_approve, done=done, reason=False):
         services.render_request(report=report, user=request.user)
-        messages.success(
-            request,
-            "Report approved. It is being rendered again, without the Draft marking.",
-        )
     return redirect(report)
 
 
@@ -224,19 +235,8 @@ def report_approve(request: HttpRequest, pk: int) -> HttpResponse:
 def report_to_draft(request: HttpRequest, pk: int) -> HttpResponse:
     """Move an approved report back to draft, with the reason, so that it can be changed."""
     report = _report(request, pk, manage=True)
-    try:
-        services.report_to_draft(
-            report=report,
-            expected_version=_posted_version(request),
-            user=request.user,
-            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
-        )
-    except ConflictError:
-        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "The report is a draft again: it can be changed.")
+    done = "The report is a draft again: it can be changed."
+    _change_report(request, report, services.report_to_draft, done=done, reason=True)
     return redirect(report)
 
 
@@ -258,21 +258,8 @@ def report_publish(request: HttpRequest, pk: int) -> HttpResponse:
             "Tick the box to confirm that the report may be read by anyone, then publish.",
         )
         return redirect(report.get_absolute_url() + "#publication")
-    try:
-        report = publishing.report_publish(
-            report=report,
-            expected_version=_posted_version(request),
-            user=request.user,
-            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
-        )
-    except ConflictError:
-        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(
-            request, "Published: anyone can now read the report at its public address."
-        )
+    done = "Published: anyone can now read the report at its public address."
+    _change_report(request, report, publishing.report_publish, done=done, reason=True)
     return redirect(report)
 
 
@@ -281,19 +268,8 @@ def report_publish(request: HttpRequest, pk: int) -> HttpResponse:
 def report_unpublish(request: HttpRequest, pk: int) -> HttpResponse:
     """Take the report off the public pages at once, saying why."""
     report = _publishing_report(request, pk)
-    try:
-        publishing.report_unpublish(
-            report=report,
-            expected_version=_posted_version(request),
-            user=request.user,
-            reason=bounds.check_text(request.POST.get("reason", ""), label="The reason", limit=500),
-        )
-    except ConflictError:
-        messages.error(request, "Someone changed the report meanwhile: check it and try again.")
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, "Unpublished: the public page and its PDF are gone.")
+    done = "Unpublished: the public page and its PDF are gone."
+    _change_report(request, report, publishing.report_unpublish, done=done, reason=True)
     return redirect(report)
 
 
