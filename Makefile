@@ -57,7 +57,7 @@ screenshots: install
 	$(BIN)/pytest -m browser tests/browser --screenshots -p no:randomly
 	$(BIN)/python scripts/report_pages.py
 
-# ruff, then the layers (pyproject.toml [tool.importlinter], docs/how-it-works.md).
+# ruff, then the layers (pyproject.toml [tool.importlinter], docs/architecture.md).
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

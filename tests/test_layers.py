@@ -1,4 +1,4 @@
-"""The layers (pyproject.toml [tool.importlinter], docs/how-it-works.md "Layers"):
+"""The layers (pyproject.toml [tool.importlinter], docs/architecture.md "Layers"):
 the code keeps them, and the contract breaks when someone adds an upward import, an
 import of the database into `plans.rules`, or a cycle between two modules of an app."""
 
