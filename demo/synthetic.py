@@ -61,6 +61,7 @@ from plans.models import (
     Recommendation,
     ReportingPeriod,
 )
+from plans.text import owner_key
 
 # The open period ends here. Fixed, so that a seed always gives the same data; in the
 # past, so that every sample and figure date is allowed ("not in the future").
@@ -274,7 +275,8 @@ def _people() -> tuple[list[Owner], object, object]:
     owners = []
     for number, post in enumerate(POSTS, start=1):
         user = _user(f"synthetic-owner-{number:02d}", roles.SERVICE_DIRECTOR, "Owner", f"{number}")
-        owner = Owner.objects.filter(post=post).first()
+        # The same post however it is written (the example plans may hold it already).
+        owner = Owner.objects.filter(key=owner_key(post)).first()
         if owner is None:
             owner = Owner(post=post, person_name=f"Owner {number}", user=user)
             owner._change_reason = REASON

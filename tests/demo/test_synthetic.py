@@ -9,7 +9,7 @@ from django.db import transaction
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from demo import synthetic
 from plans import positions
-from plans.models import Action, DueDateRevision, Measure, Plan, Rating, ReportingPeriod
+from plans.models import Action, DueDateRevision, Measure, Owner, Plan, Rating, ReportingPeriod
 
 
 def snapshot() -> dict:
@@ -144,3 +144,15 @@ def test_the_command_refuses_to_generate_the_same_seed_twice():
     assert "Generated 1 plans" in out.getvalue()
     with pytest.raises(CommandError, match="already exist"):
         call_command("make_synthetic", "--plans", "1", "--actions", "5", "--periods", "2")
+
+
+@pytest.mark.django_db
+def test_a_post_already_held_however_written_is_reused():
+    # The example plans hold posts too; one written with other case and punctuation is
+    # the same post (`Owner.key`), so generating after them reuses it.
+    existing = Owner.objects.create(post=synthetic.POSTS[0].upper() + ".")
+
+    synthetic.generate(plans=1, actions=5, periods=2, seed=11)
+
+    assert Owner.objects.filter(key=existing.key).count() == 1
+    assert Owner.objects.count() == len(synthetic.POSTS)  # each post once
