@@ -439,78 +439,23 @@ def action_update(
     today = today or local_today()
     commentary, recovery = commentary.strip(), recovery.strip()
     due_date_reason, evidence_link = due_date_reason.strip(), evidence_link.strip()
-    stored_name = ""
+    stored: list[str] = []  # evidence files written, deleted again if anything fails
     try:
         with transaction.atomic():
-            current = (
-                Action.objects.select_for_update(of=("self",))
-                .select_related("plan")
-                .get(pk=action.pk)
+            current, open_now = _action_for_update(action, user, expected_version, period)
+            errors, kind = _update_errors(
+                current,
+                rag=rag,
+                commentary=commentary,
+                recovery=recovery,
+                recovery_due=recovery_due,
+                completed_on=completed_on,
+                new_due_date=new_due_date,
+                due_date_reason=due_date_reason,
+                evidence_file=evidence_file,
+                evidence_link=evidence_link,
+                today=today,
             )
-            if not roles.can_edit_action(user, current):
-                raise PermissionDenied("Only the action's accountable owners can update it.")
-            if current.version != expected_version:
-                raise ConflictError(current)
-            plan = current.plan
-            open_now = open_period(plan)
-            if period is not None and (open_now is None or open_now.pk != period.pk):
-                raise ValidationError(
-                    f"{period.label} closed while you were writing this update, so it was "
-                    "not saved." + (f" {open_now.label} is open now." if open_now else "")
-                )
-            errors: dict[str, list] = {}
-            if rag not in (RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED):
-                errors["rag"] = ["Choose a RAG rating."]
-            if not commentary:
-                errors["commentary"] = ["Say how the action is going."]
-            if rag in NEEDS_RECOVERY and not recovery:
-                errors["recovery"] = [
-                    f"Say what will bring it back on track: it is {plan.rag_label(rag)}."
-                ]
-            if rag == RAG.BLUE:
-                if completed_on is None:
-                    errors["completed_on"] = ["Blue means complete: give the completion date."]
-                elif completed_on > today:
-                    errors["completed_on"] = ["The completion date cannot be in the future."]
-                if new_due_date is not None:
-                    errors["new_due_date"] = ["A complete action needs no new due date."]
-            if new_due_date is not None and not due_date_reason:
-                errors["due_date_reason"] = ["Say why the due date is changing."]
-            # Dates the update looks forward to: a past one is a slip of the keyboard.
-            if new_due_date is not None and new_due_date < today and rag != RAG.BLUE:
-                errors.setdefault("new_due_date", []).append(
-                    "The new due date is in the past: give the date it will now be done by."
-                )
-            if recovery_due is not None and recovery_due < today and rag in NEEDS_RECOVERY:
-                errors["recovery_due"] = [
-                    "The recovery date is in the past: give the date it will be back on track."
-                ]
-            if due_date_reason and new_due_date is None:
-                errors["new_due_date"] = ["Give the new due date, or leave the reason empty."]
-            for name, problems in bounds.date_errors(
-                recovery_due=recovery_due, completed_on=completed_on, new_due_date=new_due_date
-            ).items():
-                errors.setdefault(name, []).extend(problems)
-            kind = None
-            if evidence_file is not None:
-                try:
-                    kind = evidence_rules.evidence_check(evidence_file)
-                except ValidationError as error:
-                    errors["evidence_file"] = error.messages
-            if evidence_link:
-                try:
-                    evidence_rules.evidence_link_check(evidence_link)
-                except ValidationError as error:
-                    errors["evidence_link"] = error.messages
-
-            # The dates' suggestion, for the action as this update leaves it.
-            after = copy.copy(current)
-            if new_due_date is not None:
-                after.due_date = new_due_date
-            if rag == RAG.BLUE:
-                after.status = Action.Status.COMPLETE
-            elif rag:
-                after.status = Action.Status.OPEN
             rating = None
             try:
                 rating = rating_record(
@@ -519,102 +464,267 @@ def action_update(
                     user=user,
                     commentary=commentary,
                     period=open_now,
-                    suggested_rag=action_suggested_rag(after, today=today),
+                    suggested_rag=action_suggested_rag(
+                        _action_after(current, rag, new_due_date), today=today
+                    ),
                     override_reason=override_reason,
-                    reason=f"Rated {plan.rag_label(rag)} in the update form",
+                    reason=f"Rated {current.plan.rag_label(rag)} in the update form",
                 )
             except ValidationError as error:
                 _merge_errors(errors, error, {})
             if errors:
                 raise ValidationError(errors)
 
-            notes = [f"Rated {plan.rag_label(rag)} for {open_now.label}"]
-            open_remedials = list(
-                current.remedial_actions.filter(completed_on__isnull=True).order_by("-pk")
+            notes = [f"Rated {current.plan.rag_label(rag)} for {open_now.label}"]
+            _remedials_update(
+                current,
+                user=user,
+                rag=rag,
+                recovery=recovery,
+                recovery_due=recovery_due,
+                period=open_now,
+                today=today,
             )
-            if rag in NEEDS_RECOVERY:
-                remedial = open_remedials[0] if open_remedials else None
-                if remedial is None:
-                    remedial = RemedialAction(plan=plan, action=current, responsible=_person(user))
-                    remedial._change_reason = f"Recovery given with the {open_now.label} rating"
-                elif remedial.text != recovery or (
-                    recovery_due and remedial.due_date != recovery_due
-                ):
-                    remedial._change_reason = f"Recovery updated with the {open_now.label} rating"
-                else:
-                    remedial = None
-                if remedial is not None:
-                    remedial.text = recovery
-                    if recovery_due:
-                        remedial.due_date = recovery_due
-                    remedial._history_user = user
-                    remedial.full_clean()
-                    remedial.save()
-            elif rag in (RAG.GREEN, RAG.BLUE):
-                for remedial in open_remedials:
-                    remedial.completed_on = today
-                    remedial.completed_text = f"Back on track: rated {plan.rag_label(rag)}"
-                    remedial._history_user = user
-                    remedial._change_reason = f"Rated {plan.rag_label(rag)} for {open_now.label}"
-                    remedial.save()
-
             if evidence_file is not None or evidence_link:
-                item = Evidence(
-                    action=current,
+                _evidence_attach(
+                    current,
                     rating=rating,
-                    title=(
-                        evidence_title.strip()
-                        or (evidence_rules.safe_name(evidence_file.name) if evidence_file else "")
-                        or evidence_link
-                    )[:200],
+                    upload=evidence_file,
+                    kind=kind,
                     link=evidence_link,
-                    created_by=rating.created_by,
+                    title=evidence_title,
+                    period=open_now,
+                    stored=stored,
                 )
-                if evidence_file is not None:
-                    evidence_rules.evidence_file_put(item=item, upload=evidence_file, kind=kind)
-                    # Written now rather than by save(), so that a failure below can
-                    # delete it.
-                    item.file.save(item.file.name, evidence_file, save=False)
-                    stored_name = item.file.name
-                item._history_user = rating.created_by
-                item._change_reason = f"Evidence for the {open_now.label} rating"
-                item.save()
-
-            if rag == RAG.BLUE:
-                current.status = Action.Status.COMPLETE
-                current.completed_on = completed_on
-                notes.append(f"complete on {completed_on:%d %b %Y}")
-            elif current.status == Action.Status.COMPLETE:
-                current.status = Action.Status.OPEN
-                current.completed_on = None
-                notes.append("reopened")
-            if new_due_date is not None:
-                try:
-                    action_revise_due_date(
-                        action=current,
-                        new_date=new_due_date,
-                        reason=due_date_reason,
-                        user=user,
-                        expected_version=expected_version,
-                    )
-                except ValidationError as error:
-                    renamed: dict[str, list] = {}
-                    _merge_errors(
-                        renamed, error, {"new_date": "new_due_date", "reason": "due_date_reason"}
-                    )
-                    raise ValidationError(renamed) from error
-                notes.append(f"due date revised: {due_date_reason}")
-                # One history row per update, whose reason says everything it did.
-                saved = current.history.order_by("-history_date", "-history_id").first()
-                saved.history_change_reason = "; ".join(notes)
-                saved.save(update_fields=["history_change_reason"])
-            else:
-                save_versioned(
-                    current, expected_version=expected_version, user=user, reason="; ".join(notes)
-                )
+            notes.extend(_status_set(current, rag, completed_on))
+            _action_save(
+                current,
+                user=user,
+                expected_version=expected_version,
+                notes=notes,
+                new_due_date=new_due_date,
+                due_date_reason=due_date_reason,
+            )
     except BaseException:
-        if stored_name:
-            Evidence._meta.get_field("file").storage.delete(stored_name)
+        for name in stored:
+            Evidence._meta.get_field("file").storage.delete(name)
         raise
     action.version = current.version
     return rating
+
+
+def _action_for_update(
+    action: Action, user, expected_version: int, period: ReportingPeriod | None
+) -> tuple[Action, ReportingPeriod | None]:
+    """The action locked for the update and its plan's open period.
+
+    Refused (PermissionDenied, ConflictError, ValidationError) before anything is checked
+    when the user may not edit it, it changed since read, or the form's period closed.
+    """
+    current = (
+        Action.objects.select_for_update(of=("self",)).select_related("plan").get(pk=action.pk)
+    )
+    if not roles.can_edit_action(user, current):
+        raise PermissionDenied("Only the action's accountable owners can update it.")
+    if current.version != expected_version:
+        raise ConflictError(current)
+    open_now = open_period(current.plan)
+    if period is not None and (open_now is None or open_now.pk != period.pk):
+        raise ValidationError(
+            f"{period.label} closed while you were writing this update, so it was "
+            "not saved." + (f" {open_now.label} is open now." if open_now else "")
+        )
+    return current, open_now
+
+
+def _update_errors(
+    current: Action,
+    *,
+    rag: str,
+    commentary: str,
+    recovery: str,
+    recovery_due: dt.date | None,
+    completed_on: dt.date | None,
+    new_due_date: dt.date | None,
+    due_date_reason: str,
+    evidence_file: UploadedFile | None,
+    evidence_link: str,
+    today: dt.date,
+) -> tuple[dict[str, list], str | None]:
+    """The update's problems keyed by argument name, and the evidence file's kind."""
+    plan = current.plan
+    errors: dict[str, list] = {}
+    if rag not in (RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED):
+        errors["rag"] = ["Choose a RAG rating."]
+    if not commentary:
+        errors["commentary"] = ["Say how the action is going."]
+    if rag in NEEDS_RECOVERY and not recovery:
+        errors["recovery"] = [f"Say what will bring it back on track: it is {plan.rag_label(rag)}."]
+    if rag == RAG.BLUE:
+        if completed_on is None:
+            errors["completed_on"] = ["Blue means complete: give the completion date."]
+        elif completed_on > today:
+            errors["completed_on"] = ["The completion date cannot be in the future."]
+        if new_due_date is not None:
+            errors["new_due_date"] = ["A complete action needs no new due date."]
+    if new_due_date is not None and not due_date_reason:
+        errors["due_date_reason"] = ["Say why the due date is changing."]
+    # Dates the update looks forward to: a past one is a slip of the keyboard.
+    if new_due_date is not None and new_due_date < today and rag != RAG.BLUE:
+        errors.setdefault("new_due_date", []).append(
+            "The new due date is in the past: give the date it will now be done by."
+        )
+    if recovery_due is not None and recovery_due < today and rag in NEEDS_RECOVERY:
+        errors["recovery_due"] = [
+            "The recovery date is in the past: give the date it will be back on track."
+        ]
+    if due_date_reason and new_due_date is None:
+        errors["new_due_date"] = ["Give the new due date, or leave the reason empty."]
+    for name, problems in bounds.date_errors(
+        recovery_due=recovery_due, completed_on=completed_on, new_due_date=new_due_date
+    ).items():
+        errors.setdefault(name, []).extend(problems)
+    kind = None
+    if evidence_file is not None:
+        try:
+            kind = evidence_rules.evidence_check(evidence_file)
+        except ValidationError as error:
+            errors["evidence_file"] = error.messages
+    if evidence_link:
+        try:
+            evidence_rules.evidence_link_check(evidence_link)
+        except ValidationError as error:
+            errors["evidence_link"] = error.messages
+    return errors, kind
+
+
+def _action_after(current: Action, rag: str, new_due_date: dt.date | None) -> Action:
+    """An unsaved copy of the action as the update leaves it, for the dates' suggestion."""
+    after = copy.copy(current)
+    if new_due_date is not None:
+        after.due_date = new_due_date
+    if rag == RAG.BLUE:
+        after.status = Action.Status.COMPLETE
+    elif rag:
+        after.status = Action.Status.OPEN
+    return after
+
+
+def _remedials_update(
+    current: Action,
+    *,
+    user,
+    rag: str,
+    recovery: str,
+    recovery_due: dt.date | None,
+    period: ReportingPeriod,
+    today: dt.date,
+) -> None:
+    """Amber or Red writes the recovery into the latest open remedial action (or a new
+    one); Green or Blue completes every open one."""
+    plan = current.plan
+    open_remedials = list(
+        current.remedial_actions.filter(completed_on__isnull=True).order_by("-pk")
+    )
+    if rag in NEEDS_RECOVERY:
+        remedial = open_remedials[0] if open_remedials else None
+        if remedial is None:
+            remedial = RemedialAction(plan=plan, action=current, responsible=_person(user))
+            remedial._change_reason = f"Recovery given with the {period.label} rating"
+        elif remedial.text != recovery or (recovery_due and remedial.due_date != recovery_due):
+            remedial._change_reason = f"Recovery updated with the {period.label} rating"
+        else:
+            return
+        remedial.text = recovery
+        if recovery_due:
+            remedial.due_date = recovery_due
+        remedial._history_user = user
+        remedial.full_clean()
+        remedial.save()
+    elif rag in (RAG.GREEN, RAG.BLUE):
+        for remedial in open_remedials:
+            remedial.completed_on = today
+            remedial.completed_text = f"Back on track: rated {plan.rag_label(rag)}"
+            remedial._history_user = user
+            remedial._change_reason = f"Rated {plan.rag_label(rag)} for {period.label}"
+            remedial.save()
+
+
+def _evidence_attach(
+    current: Action,
+    *,
+    rating: Rating,
+    upload: UploadedFile | None,
+    kind: str | None,
+    link: str,
+    title: str,
+    period: ReportingPeriod,
+    stored: list[str],
+) -> None:
+    """Attach the checked evidence file or link to the rating; a file's stored name is
+    appended to `stored` as soon as it is written, so that a later failure can delete it."""
+    item = Evidence(
+        action=current,
+        rating=rating,
+        title=(title.strip() or (evidence_rules.safe_name(upload.name) if upload else "") or link)[
+            :200
+        ],
+        link=link,
+        created_by=rating.created_by,
+    )
+    if upload is not None:
+        evidence_rules.evidence_file_put(item=item, upload=upload, kind=kind)
+        # Written now rather than by save(), so that a failure below can delete it.
+        item.file.save(item.file.name, upload, save=False)
+        stored.append(item.file.name)
+    item._history_user = rating.created_by
+    item._change_reason = f"Evidence for the {period.label} rating"
+    item.save()
+
+
+def _status_set(current: Action, rag: str, completed_on: dt.date | None) -> list[str]:
+    """Blue completes the action, any other rating reopens a complete one; the notes
+    for the history row say which."""
+    if rag == RAG.BLUE:
+        current.status = Action.Status.COMPLETE
+        current.completed_on = completed_on
+        return [f"complete on {completed_on:%d %b %Y}"]
+    if current.status == Action.Status.COMPLETE:
+        current.status = Action.Status.OPEN
+        current.completed_on = None
+        return ["reopened"]
+    return []
+
+
+def _action_save(
+    current: Action,
+    *,
+    user,
+    expected_version: int,
+    notes: list[str],
+    new_due_date: dt.date | None,
+    due_date_reason: str,
+) -> None:
+    """Save the action once, with one history row whose reason says everything the update
+    did: through `action_revise_due_date` when the due date changes, else directly."""
+    if new_due_date is None:
+        save_versioned(
+            current, expected_version=expected_version, user=user, reason="; ".join(notes)
+        )
+        return
+    try:
+        action_revise_due_date(
+            action=current,
+            new_date=new_due_date,
+            reason=due_date_reason,
+            user=user,
+            expected_version=expected_version,
+        )
+    except ValidationError as error:
+        renamed: dict[str, list] = {}
+        _merge_errors(renamed, error, {"new_date": "new_due_date", "reason": "due_date_reason"})
+        raise ValidationError(renamed) from error
+    notes.append(f"due date revised: {due_date_reason}")
+    saved = current.history.order_by("-history_date", "-history_id").first()
+    saved.history_change_reason = "; ".join(notes)
+    saved.save(update_fields=["history_change_reason"])
