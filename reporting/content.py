@@ -395,162 +395,16 @@ def report_content(
     as_of = rules.overdue_as_of(period, today=timezone.localdate(generated_at))
     labels = {key: plan.rag_label(key) for key in RAG.values}
 
-    actions = list(
-        selectors.actions_with_position(
-            Action.objects.filter(plan=plan)
-            .select_related("outcome", "recommendation")
-            .prefetch_related(
-                "owners",
-                Prefetch(
-                    "revisions",
-                    queryset=DueDateRevision.objects.order_by("created", "pk"),
-                ),
-                "remedial_actions",
-            ),
-            period=period,
-            confirmed_only=True,
-        )
-        .annotate(**_position_annotations("action", period))
-        .order_by("recommendation__position", "recommendation__pk", "position", "pk")
+    actions = _report_actions(plan, period)
+    measures = _report_measures(plan, period)
+    samples, values = _figures_by_measure(plan, period)
+    then, now, directions = _movement(plan, previous, period)
+    measure_rows = _measure_rows(measures, samples, values, directions)
+    rows_by_rec = _action_rows(
+        actions, measure_rows, directions, period=period, cutoff=cutoff, as_of=as_of
     )
-    measures = list(
-        selectors.measures_with_position(
-            Measure.objects.filter(plan=plan).select_related("action"),
-            period=period,
-            confirmed_only=True,
-        )
-        .annotate(
-            **_position_annotations("measure", period),
-            **selectors.override_annotations("measure", period=period, confirmed_only=True),
-        )
-        .order_by("action_id", "position", "pk")
-    )
-    samples: dict[int, list[DipSample]] = defaultdict(list)
-    for sample in DipSample.objects.filter(measure__plan=plan, sampled_on__lte=period.end).order_by(
-        "sampled_on", "pk"
-    ):
-        samples[sample.measure_id].append(sample)
-    values: dict[int, list[MeasureValue]] = defaultdict(list)
-    for value in MeasureValue.objects.filter(measure__plan=plan, as_of__lte=period.end).order_by(
-        "as_of", "pk"
-    ):
-        values[value.measure_id].append(value)
-    # The positions then and now, as `periods.movement` compares them; read directly,
-    # since the report needs neither its ordered items nor their links (2,000 URLs
-    # reversed at 1,000 actions).
-    if previous is not None:
-        then, now = periods.positions_by_period(plan, [previous, period])
-    else:
-        then, now = None, periods.positions_as_of(plan, period)
-    directions: dict[tuple[str, int], str] = {}
-    if then is not None:
-        # An item not rated then nor now has not moved, but counting it as "unchanged"
-        # would tell the committee nothing: it is left out of the movement counts.
-        for key in then.keys() | now.keys():
-            then_rag, now_rag = _rag_of(then.get(key)), _rag_of(now.get(key))
-            if then_rag or now_rag:
-                directions[key] = str(periods.direction(then_rag, now_rag))
-
-    measure_rows: dict[int, list[MeasureRow]] = defaultdict(list)
-    for measure in measures:
-        results = _results(measure.pk, samples, values)
-        latest_value = values[measure.pk][-1] if values.get(measure.pk) else None
-        latest_sample = samples[measure.pk][-1] if samples.get(measure.pk) else None
-        row = MeasureRow(
-            measure=measure,
-            number=len(measure_rows[measure.action_id]) + 1,
-            rag=measure.current_rag or "",
-            commentary=measure.current_commentary or "",
-            updated_in_period=measure.updated_in_period,
-            last_updated=measure.last_updated_label or "",
-            results=results,
-            mitigation=latest_sample.mitigation if latest_sample else "",
-            national=(
-                latest_value.national_average
-                if latest_value and latest_value.national_average is not None
-                else measure.national_average
-            ),
-            neighbours=(
-                latest_value.statistical_neighbours
-                if latest_value and latest_value.statistical_neighbours is not None
-                else measure.statistical_neighbours
-            ),
-            direction=directions.get(("measure", measure.pk), ""),
-            suggested_rag=measure.current_suggested_rag or "",
-            override_reason=measure.current_override_reason or "",
-        )
-        row.chart = _measure_chart(row)
-        measure_rows[measure.action_id].append(row)
-
-    rows_by_rec: dict[int, list[ActionRow]] = defaultdict(list)
-    last_outcome: dict[int, int | None] = {}
-    for action in actions:
-        due = _due_as_of(action, cutoff)
-        rag = action.current_rag or ""
-        complete = rag == RAG.BLUE or bool(
-            action.status == Action.Status.COMPLETE
-            and action.completed_on
-            and action.completed_on <= period.end
-        )
-        rec_id = action.recommendation_id
-        show_outcome = bool(action.outcome_id) and last_outcome.get(rec_id) != action.outcome_id
-        last_outcome[rec_id] = action.outcome_id
-        rows_by_rec[rec_id].append(
-            ActionRow(
-                action=action,
-                rag=rag,
-                commentary=action.current_commentary or "",
-                updated_in_period=action.updated_in_period,
-                last_updated=action.last_updated_label or "",
-                owners=_owners_text(action),
-                due=due,
-                slipped=bool(
-                    not complete
-                    and due
-                    and action.baseline_due_date
-                    and due > action.baseline_due_date
-                ),
-                # A row with no action text only carries a measure: no date of its own.
-                overdue=bool(action.text.strip() and not complete and due and due < as_of),
-                complete=complete,
-                show_outcome=show_outcome,
-                measures=measure_rows.get(action.pk, []),
-                remedial=[
-                    r
-                    for r in action.remedial_actions.all()
-                    if cutoff is None or r.created <= cutoff
-                ],
-                direction=directions.get(("action", action.pk), ""),
-            )
-        )
-
     facet_labels, facets = _facet_positions(then, now)
-    areas = []
-    facet_comments = {
-        f"{facet}_commentary": selectors.position_value(
-            "recommendation", "commentary", period=period, confirmed_only=True, subject=facet
-        )
-        for facet in periods.FACETS
-    }
-    recommendations = (
-        plan.recommendations.annotate(**facet_comments)
-        .prefetch_related("remedial_actions")
-        .order_by("position", "pk")
-    )
-    for recommendation in recommendations:
-        rows = rows_by_rec.get(recommendation.pk, [])
-        area_measures = [m for row in rows for m in row.measures]
-        moves = [row.direction for row in rows] + [m.direction for m in area_measures]
-        areas.append(
-            AreaSummary(
-                recommendation=recommendation,
-                actions=rows,
-                action_counts=_rag_counts(row.rag for row in rows),
-                measure_counts=_rag_counts(m.rag for m in area_measures),
-                movement={kind: moves.count(kind) for kind in DIRECTIONS},
-                facets=facets.get(recommendation.pk, []),
-            )
-        )
+    areas = _areas(plan, period, rows_by_rec, facets)
 
     all_rows = [row for area in areas for row in area.actions]
     all_measures = [m for row in all_rows for m in row.measures]
@@ -561,22 +415,7 @@ def report_content(
     movement_totals = {kind: sum(area.movement[kind] for area in areas) for kind in DIRECTIONS}
 
     exceptions = _exceptions(areas, cutoff)
-    not_updated: list[ActionRow | MeasureRow] = []
-    never_rated: dict[int, list[str]] = defaultdict(list)
-    for row in all_rows:
-        # A row with no action text only carries an outcome measure: nothing to update.
-        items = ([row] if row.action.text.strip() and not row.complete else []) + [
-            m for m in row.measures if m.rag != RAG.BLUE
-        ]
-        for item in items:
-            if item.updated_in_period:
-                continue
-            if item.last_updated:
-                not_updated.append(item)
-            else:
-                ref = row.action.ref if item is row else f"{row.action.ref} M{item.number}"
-                never_rated[row.action.recommendation_id].append(ref)
-
+    not_updated, never_rated = _not_updated(all_rows)
     criteria: dict[str, list[RagCriterion]] = {"action": [], "outcome": []}
     for criterion in plan.rag_criteria.all():
         criteria.setdefault(criterion.kind, []).append(criterion)
@@ -618,6 +457,232 @@ def report_content(
         trend_chart=_trend_chart(plan, history, labels),
         overdue_as_of=as_of,
     )
+
+
+def _report_actions(plan, period: ReportingPeriod) -> list[Action]:
+    """The plan's actions in report order, with their confirmed position in the period."""
+    return list(
+        selectors.actions_with_position(
+            Action.objects.filter(plan=plan)
+            .select_related("outcome", "recommendation")
+            .prefetch_related(
+                "owners",
+                Prefetch(
+                    "revisions",
+                    queryset=DueDateRevision.objects.order_by("created", "pk"),
+                ),
+                "remedial_actions",
+            ),
+            period=period,
+            confirmed_only=True,
+        )
+        .annotate(**_position_annotations("action", period))
+        .order_by("recommendation__position", "recommendation__pk", "position", "pk")
+    )
+
+
+def _report_measures(plan, period: ReportingPeriod) -> list[Measure]:
+    """The plan's measures by action, with their confirmed position and override."""
+    return list(
+        selectors.measures_with_position(
+            Measure.objects.filter(plan=plan).select_related("action"),
+            period=period,
+            confirmed_only=True,
+        )
+        .annotate(
+            **_position_annotations("measure", period),
+            **selectors.override_annotations("measure", period=period, confirmed_only=True),
+        )
+        .order_by("action_id", "position", "pk")
+    )
+
+
+def _figures_by_measure(
+    plan, period: ReportingPeriod
+) -> tuple[dict[int, list[DipSample]], dict[int, list[MeasureValue]]]:
+    """Each measure's dip samples and values up to the period's end, oldest first."""
+    samples: dict[int, list[DipSample]] = defaultdict(list)
+    for sample in DipSample.objects.filter(measure__plan=plan, sampled_on__lte=period.end).order_by(
+        "sampled_on", "pk"
+    ):
+        samples[sample.measure_id].append(sample)
+    values: dict[int, list[MeasureValue]] = defaultdict(list)
+    for value in MeasureValue.objects.filter(measure__plan=plan, as_of__lte=period.end).order_by(
+        "as_of", "pk"
+    ):
+        values[value.measure_id].append(value)
+    return samples, values
+
+
+def _movement(plan, previous: ReportingPeriod | None, period: ReportingPeriod):
+    """The positions then (None without a previous period) and now, and each rated
+    item's direction between them keyed by (kind, pk)."""
+    # The positions then and now, as `periods.movement` compares them; read directly,
+    # since the report needs neither its ordered items nor their links (2,000 URLs
+    # reversed at 1,000 actions).
+    if previous is not None:
+        then, now = periods.positions_by_period(plan, [previous, period])
+    else:
+        then, now = None, periods.positions_as_of(plan, period)
+    directions: dict[tuple[str, int], str] = {}
+    if then is not None:
+        # An item not rated then nor now has not moved, but counting it as "unchanged"
+        # would tell the committee nothing: it is left out of the movement counts.
+        for key in then.keys() | now.keys():
+            then_rag, now_rag = _rag_of(then.get(key)), _rag_of(now.get(key))
+            if then_rag or now_rag:
+                directions[key] = str(periods.direction(then_rag, now_rag))
+    return then, now, directions
+
+
+def _measure_rows(
+    measures: list[Measure],
+    samples: dict[int, list[DipSample]],
+    values: dict[int, list[MeasureValue]],
+    directions: dict[tuple[str, int], str],
+) -> dict[int, list[MeasureRow]]:
+    """The measures' report rows, with their chart, keyed by action id."""
+    measure_rows: dict[int, list[MeasureRow]] = defaultdict(list)
+    for measure in measures:
+        results = _results(measure.pk, samples, values)
+        latest_value = values[measure.pk][-1] if values.get(measure.pk) else None
+        latest_sample = samples[measure.pk][-1] if samples.get(measure.pk) else None
+        row = MeasureRow(
+            measure=measure,
+            number=len(measure_rows[measure.action_id]) + 1,
+            rag=measure.current_rag or "",
+            commentary=measure.current_commentary or "",
+            updated_in_period=measure.updated_in_period,
+            last_updated=measure.last_updated_label or "",
+            results=results,
+            mitigation=latest_sample.mitigation if latest_sample else "",
+            national=(
+                latest_value.national_average
+                if latest_value and latest_value.national_average is not None
+                else measure.national_average
+            ),
+            neighbours=(
+                latest_value.statistical_neighbours
+                if latest_value and latest_value.statistical_neighbours is not None
+                else measure.statistical_neighbours
+            ),
+            direction=directions.get(("measure", measure.pk), ""),
+            suggested_rag=measure.current_suggested_rag or "",
+            override_reason=measure.current_override_reason or "",
+        )
+        row.chart = _measure_chart(row)
+        measure_rows[measure.action_id].append(row)
+    return measure_rows
+
+
+def _action_rows(
+    actions: list[Action],
+    measure_rows: dict[int, list[MeasureRow]],
+    directions: dict[tuple[str, int], str],
+    *,
+    period: ReportingPeriod,
+    cutoff: dt.datetime | None,
+    as_of: dt.date,
+) -> dict[int, list[ActionRow]]:
+    """The actions' report rows, with their measures' rows, keyed by recommendation id."""
+    rows_by_rec: dict[int, list[ActionRow]] = defaultdict(list)
+    last_outcome: dict[int, int | None] = {}
+    for action in actions:
+        due = _due_as_of(action, cutoff)
+        rag = action.current_rag or ""
+        complete = rag == RAG.BLUE or bool(
+            action.status == Action.Status.COMPLETE
+            and action.completed_on
+            and action.completed_on <= period.end
+        )
+        rec_id = action.recommendation_id
+        show_outcome = bool(action.outcome_id) and last_outcome.get(rec_id) != action.outcome_id
+        last_outcome[rec_id] = action.outcome_id
+        rows_by_rec[rec_id].append(
+            ActionRow(
+                action=action,
+                rag=rag,
+                commentary=action.current_commentary or "",
+                updated_in_period=action.updated_in_period,
+                last_updated=action.last_updated_label or "",
+                owners=_owners_text(action),
+                due=due,
+                slipped=bool(
+                    not complete
+                    and due
+                    and action.baseline_due_date
+                    and due > action.baseline_due_date
+                ),
+                # A row with no action text only carries a measure: no date of its own.
+                overdue=bool(action.text.strip() and not complete and due and due < as_of),
+                complete=complete,
+                show_outcome=show_outcome,
+                measures=measure_rows.get(action.pk, []),
+                remedial=[
+                    r
+                    for r in action.remedial_actions.all()
+                    if cutoff is None or r.created <= cutoff
+                ],
+                direction=directions.get(("action", action.pk), ""),
+            )
+        )
+    return rows_by_rec
+
+
+def _areas(
+    plan, period: ReportingPeriod, rows_by_rec: dict[int, list[ActionRow]], facets: dict
+) -> list[AreaSummary]:
+    """One summary per recommendation (area), in plan order, with its rows and counts."""
+    areas = []
+    facet_comments = {
+        f"{facet}_commentary": selectors.position_value(
+            "recommendation", "commentary", period=period, confirmed_only=True, subject=facet
+        )
+        for facet in periods.FACETS
+    }
+    recommendations = (
+        plan.recommendations.annotate(**facet_comments)
+        .prefetch_related("remedial_actions")
+        .order_by("position", "pk")
+    )
+    for recommendation in recommendations:
+        rows = rows_by_rec.get(recommendation.pk, [])
+        area_measures = [m for row in rows for m in row.measures]
+        moves = [row.direction for row in rows] + [m.direction for m in area_measures]
+        areas.append(
+            AreaSummary(
+                recommendation=recommendation,
+                actions=rows,
+                action_counts=_rag_counts(row.rag for row in rows),
+                measure_counts=_rag_counts(m.rag for m in area_measures),
+                movement={kind: moves.count(kind) for kind in DIRECTIONS},
+                facets=facets.get(recommendation.pk, []),
+            )
+        )
+    return areas
+
+
+def _not_updated(
+    all_rows: list[ActionRow],
+) -> tuple[list[ActionRow | MeasureRow], dict[int, list[str]]]:
+    """Items not updated in the period: those rated before, and the references of those
+    never rated keyed by recommendation id."""
+    not_updated: list[ActionRow | MeasureRow] = []
+    never_rated: dict[int, list[str]] = defaultdict(list)
+    for row in all_rows:
+        # A row with no action text only carries an outcome measure: nothing to update.
+        items = ([row] if row.action.text.strip() and not row.complete else []) + [
+            m for m in row.measures if m.rag != RAG.BLUE
+        ]
+        for item in items:
+            if item.updated_in_period:
+                continue
+            if item.last_updated:
+                not_updated.append(item)
+            else:
+                ref = row.action.ref if item is row else f"{row.action.ref} M{item.number}"
+                never_rated[row.action.recommendation_id].append(ref)
+    return not_updated, never_rated
 
 
 def _rag_of(position: periods.Position | None) -> str:
