@@ -291,6 +291,8 @@ def rag_stacked_bars(
     ``labels`` renames ratings (e.g. ``{"amber": "Yellow"}``). A count too narrow to be
     written inside its segment is written in a line of words under the bar instead.
     """
+    # Long because: an SVG chart drawn step by step (scale, bars, segments, labels, legend) in
+    # drawing order over shared coordinates.
     width = int(width)  # whole pixels keep every derived coordinate short
     names = _rag_names(labels)
     safe_names = {key: _text(name) for key, name in names.items()}
@@ -388,6 +390,8 @@ def rag_trend(
     ``periods`` are ``(period label, counts)`` in display order, counts keyed like
     ``rag_stacked_bars``.
     """
+    # Long because: an SVG chart drawn step by step (scale, ticks, a stacked bar per period,
+    # legend) in drawing order over shared coordinates.
     width = int(width)
     names = _rag_names(labels)
     safe_names = {key: _text(name) for key, name in names.items()}
@@ -507,6 +511,8 @@ def measure_trend(
     numbers when a value, the target or the band falls outside it. ``unit`` is appended
     to numbers as given ("%", " days").
     """
+    # Long because: an SVG chart drawn step by step (description, y range, ticks, target band,
+    # line, points, labels); its parts share the same coordinates and read best in order.
     width, height = int(width), int(height)
     if y_max <= y_min:
         raise ValueError(f"y_max ({y_max}) must be above y_min ({y_min})")

@@ -370,6 +370,9 @@ class _PlanBuilder:
         return plan
 
     def _structure(self, count: int) -> None:
+        # Long because: a data generator: one pass writing a plan's recommendations, outcomes,
+        # actions, owners and measures with the random draws in a fixed order, which keeps the
+        # seeded data reproducible.
         rng, plan = self.rng, self.plan
         rec_count = min(count, max(3, min(12, count // 150)))
         recs = []
@@ -678,6 +681,8 @@ class _PlanBuilder:
         return sample, result, derived
 
     def _measures(self, period: ReportingPeriod, ratings: list[Rating]) -> tuple[list, list]:
+        # Long because: a data generator: one period's dip samples and figures drawn in a fixed
+        # order, which keeps the seeded data reproducible.
         rng = self.rng
         samples, values = [], []
         for measure in self.measures:
@@ -800,6 +805,8 @@ class _PlanBuilder:
     def _open_period(self, period: ReportingPeriod) -> None:
         """Mid-period: some owners have updated, some samples and figures are in, some
         proposed ratings are confirmed. Everything goes through the services."""
+        # Long because: a data generator: the middle of a period acted out through the services
+        # in a fixed order, which keeps the seeded data reproducible.
         rng = self.rng
         self.period = period
         self._revise_due_dates(period)

@@ -134,6 +134,8 @@ def periods_create(
     Every date must lie in the window of `plans.bounds`, and one call creates at most
     `bounds.PERIODS_AT_ONCE` periods: each is a row written under the plan's lock.
     """
+    # Long because: the rule's periods are worked out and then written under one plan lock; the
+    # checks and the writes share that lock and the list of existing periods.
     given = [start, end, *([] if isinstance(rule, str) else rule)]
     problems = [problem for day in given if (problem := bounds.date_problem(day))]
     if problems:
@@ -874,6 +876,8 @@ def position_grid(
     """Positions of each recommendation's facets (those the plan uses) and actions, one
     column per period: the whole plan, or one `page` of `grid_pages`. Seven queries,
     whatever the size of the plan and however many periods."""
+    # Long because: the grid's view-model is built from one read of the positions in a fixed
+    # number of queries; the steps share the same lookups.
     periods = sorted(periods, key=lambda p: p.end)
     ordered = Action.objects.filter(plan=plan).order_by(
         "recommendation__position", "recommendation_id", "position", "pk"

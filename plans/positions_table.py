@@ -111,6 +111,8 @@ def import_positions(
 ) -> PositionsSummary:
     """Read a positions table into the plan it came from (see the module's docstring).
     Every problem is a row-and-column error and nothing is written."""
+    # Long because: header, columns, rows and the write are one pass that collects every row-
+    # and-column error before anything is written; a candidate for splitting by stage.
     budget = ImportBudget()
     rows = read_rows(data, filename, budget=budget)
     if not rows:

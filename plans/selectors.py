@@ -425,6 +425,9 @@ def my_actions(
     values of every action joined to its `plans.Position` row as of its plan's open
     period, and only the actions on the page are loaded as objects, with their owners
     and last update."""
+    # Long because: a fixed number of queries however many actions: plain values for all, flags
+    # and filters, then objects for the page only, each step reusing the last; a candidate for
+    # splitting by stage.
     filters = filters or MyActionsFilters()
     mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
     plans = {
@@ -666,6 +669,8 @@ def _action_changes(action: Action) -> list[ChangeEntry]:
     """The action's own history: what changed in each save (`diff_against`), who saved
     it and why, with owner and link changes read from the history's m2m tables in one
     query each rather than one per record."""
+    # Long because: history read in one query per table, diffed, then labelled in one query per
+    # kind; a candidate for splitting into diff and labels.
     records = list(
         action.history.select_related("history_user").order_by("history_date", "history_id")
     )

@@ -290,6 +290,8 @@ def period_close(*, period: ReportingPeriod, user=None, now: dt.datetime | None 
     refused with a ValidationError. Returns False, changing nothing, if it was already
     closed, so a retried task or a second click is harmless.
     """
+    # Long because: one transaction under the period's lock: carry forward every unrated item,
+    # freeze, open the next; the steps share the lock and the positions held.
     now = now or timezone.now()
     with transaction.atomic():
         period = ReportingPeriod.objects.select_for_update().get(pk=period.pk)
@@ -436,6 +438,8 @@ def action_update(
 
     Every problem is reported at once as a ValidationError keyed by these argument names.
     """
+    # Long because: its keyword signature and contract docstring take 37 lines; the body is the
+    # sequence of named steps below.
     today = today or local_today()
     commentary, recovery = commentary.strip(), recovery.strip()
     due_date_reason, evidence_link = due_date_reason.strip(), evidence_link.strip()

@@ -549,6 +549,8 @@ def render_run(
     back in the queue and are raised for the task to retry; any other failure is
     recorded as the reason and the render marked failed.
     """
+    # Long because: claim, render, write and each failure's outcome in one try whose except
+    # clauses are the contract the docstring gives.
     now = now or timezone.now()
     stale_before = now - dt.timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
     claimable = Q(state=ReportRender.State.QUEUED) | Q(

@@ -352,6 +352,8 @@ class RecRow:
 def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict:
     """The overview of one plan; `recommendations` are the plan's, in order (the
     filter's choices)."""
+    # Long because: a declarative context: one entry per block of the overview template, in the
+    # page's order.
     at = scope.single
     plan = at.plan
     labels = _labels(plan)

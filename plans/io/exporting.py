@@ -66,6 +66,8 @@ def _number(value: Decimal | None) -> str:
 
 def plan_rows(plan: Plan) -> list[list[str]]:
     """The plan as rows of text, header first, in a fixed handful of queries."""
+    # Long because: the workbook written row by row in the layout the importer reads (area
+    # rows, action rows with their first measure, measure rows); its layout rules sit together.
     actions = list(
         actions_with_position(plan.actions.all())
         .select_related("outcome")

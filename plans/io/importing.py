@@ -1319,6 +1319,9 @@ class _Writer:
         self, rec: Recommendation, outcome: Outcome | None, parsed: ParsedAction, position: int
     ) -> None:
         """Update an existing action now, or queue a new one for `create_actions`."""
+        # Long because: one imported row's cells compared with the action field by field, each
+        # with the rule that keeps an unchanged cell from changing it; split it only along those
+        # rules.
         key = _ref_key(parsed.ref)
         self.seen_actions.add(key)
         action = self.actions.get(key)

@@ -116,6 +116,8 @@ def _keep_upload(
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     """The monthly update: RAG, commentary, recovery, evidence and a new due date."""
+    # Long because: the update form's GET and POST, with kept uploads, conflicts and the period
+    # closing meanwhile; a candidate for splitting POST handling out.
     action = get_object_or_404(
         Action.objects.select_related("plan", "recommendation", "outcome").prefetch_related(
             "owners"
