@@ -16,13 +16,13 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from audits.models import AuditSchedule, DipSample, MeasureValue
+from core.dates import add_months
 from plans.models import Action, Measure, Owner, Plan, RagCriterion, Rating, Recommendation
 from plans.models import ReportingPeriod as Period
 from plans.rules import (
     SAMPLE,
     VALUE,
     Result,
-    add_months,
     decimal_or_none,
     measure_result_rag,
 )

@@ -21,15 +21,14 @@ from django.utils import timezone
 from audits import selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_validator
 from audits.parsing import propose_schedule
+from core.dates import add_months, month_end
 from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
 from plans.rules import (
     Result,
-    add_months,
     format_day,
     format_quantity,
     measure_rag_derive,
-    month_end,
     result_describe,
 )
 from plans.services import open_period, rating_record, save_versioned

@@ -45,6 +45,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import AuditSchedule, DipSample, MeasureValue
+from core.dates import month_end
 from plans import periods as plan_periods
 from plans import roles, rules, services
 from plans.models import (
@@ -485,9 +486,7 @@ class _PlanBuilder:
                 ((AuditSchedule.Cadence.MONTHLY, 2), (AuditSchedule.Cadence.QUARTERLY, 3)),
             )
             months = 1 if cadence == AuditSchedule.Cadence.MONTHLY else 3
-            first_due = rules.month_end(
-                _day_in(rng, self.first, self.first + dt.timedelta(days=200))
-            )
+            first_due = month_end(_day_in(rng, self.first, self.first + dt.timedelta(days=200)))
             rounds = rng.randint(12, 36) if months == 1 else rng.randint(6, 12)
             schedules.append(
                 AuditSchedule(

@@ -5,7 +5,6 @@
   dates suggest (`plans.positions` turns the same rules into query conditions).
 - Outcome measures: a result (`Result`), its RAG by the plan's criteria
   (`measure_rag_derive`), and the result in words (`result_describe`).
-- Schedules: `add_months` and `month_end`.
 
 Nothing here reads or writes the database: the import-linter contract in
 pyproject.toml keeps models, selectors and services out of this module, so the rules can
@@ -14,7 +13,6 @@ be read, and tested, without them.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
@@ -222,35 +220,3 @@ def result_describe(result: Result, *, unit: str = "%") -> str:
             f"statistical neighbours {format_quantity(result.statistical_neighbours, unit)}"
         )
     return f"{text} ({', '.join(comparators)})" if comparators else text
-
-
-# --- Schedules ------------------------------------------------------------------------
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later; a month's last day stays the last day ("31 Oct",
-    "30 Nov", "31 Dec"), and a day the month lacks becomes its last day. Past the dates
-    Python holds it stops at the first or last of them: forms keep dates within
-    `plans.bounds`, but a schedule saved before they did must not break every page."""
-    if not months:
-        return day
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    if year > dt.MAXYEAR:
-        return dt.date.max
-    if year < dt.MINYEAR:
-        return dt.date.min
-    last = _days_in(year, month)
-    if day.day == _days_in(day.year, day.month):
-        return dt.date(year, month, last)
-    return dt.date(year, month, min(day.day, last))
-
-
-def _days_in(year: int, month: int) -> int:
-    """The month's length (`calendar.monthrange` also works out its first weekday, which
-    the dashboard would do for thousands of schedules at every request)."""
-    return calendar.mdays[month] + (month == 2 and calendar.isleap(year))
-
-
-def month_end(day: dt.date) -> dt.date:
-    return day.replace(day=_days_in(day.year, day.month))

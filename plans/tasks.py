@@ -1,7 +1,7 @@
 """Background jobs for reporting periods: closing them on schedule and reminding owners.
 
 Thin on purpose: each loads what it needs by id and calls the service in
-`plans.periods`, where the rules live and are tested. Every task is idempotent
+`plans.periods` and `plans.reminders`, where the rules live and are tested. Every task is idempotent
 (closing twice is a no-op; a reminder is claimed before it is sent), acknowledged late,
 and retried with backoff on transient database or broker errors only, never on bugs.
 
@@ -15,7 +15,7 @@ from celery import shared_task
 from django.db import OperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
-from plans import periods
+from plans import periods, reminders
 from plans.models import Owner, ReportingPeriod
 
 TRANSIENT = (OperationalError, BrokerOperationalError)
@@ -39,8 +39,8 @@ def close_due_periods() -> list[int]:
 @shared_task(**RETRY)
 def send_period_reminders() -> int:
     """Beat, each morning: queue one reminder per owner due one (see
-    `periods.reminders_due`). Returns how many were queued."""
-    due = periods.reminders_due()
+    `reminders.reminders_due`). Returns how many were queued."""
+    due = reminders.reminders_due()
     for owner_id, period_id, days_before in due:
         send_period_reminder.delay_on_commit(owner_id, period_id, days_before)
     return len(due)
@@ -53,4 +53,4 @@ def send_period_reminder(owner_id: int, period_id: int, days_before: int) -> boo
     period = ReportingPeriod.objects.select_related("plan").filter(pk=period_id).first()
     if owner is None or period is None:
         return False
-    return periods.reminder_send(owner=owner, period=period, days_before=days_before)
+    return reminders.reminder_send(owner=owner, period=period, days_before=days_before)

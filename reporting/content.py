@@ -25,7 +25,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from audits.models import DipSample, MeasureValue
 from core import charts
-from plans import periods, rules, selectors
+from plans import movement, positions, rules, selectors
 from plans.models import (
     RAG,
     Action,
@@ -49,11 +49,11 @@ TREND_PERIODS = 4
 DIRECTIONS = tuple(
     str(d)
     for d in (
-        periods.Direction.IMPROVED,
-        periods.Direction.COMPLETED,
-        periods.Direction.WORSENED,
-        periods.Direction.UNCHANGED,
-        periods.Direction.NEW,
+        movement.Direction.IMPROVED,
+        movement.Direction.COMPLETED,
+        movement.Direction.WORSENED,
+        movement.Direction.UNCHANGED,
+        movement.Direction.NEW,
     )
 )
 
@@ -517,13 +517,13 @@ def _figures_by_measure(
 def _movement(plan, previous: ReportingPeriod | None, period: ReportingPeriod):
     """The positions then (None without a previous period) and now, and each rated
     item's direction between them keyed by (kind, pk)."""
-    # The positions then and now, as `periods.movement` compares them; read directly,
+    # The positions then and now, as `plans.movement.movement` compares them; read directly,
     # since the report needs neither its ordered items nor their links (2,000 URLs
     # reversed at 1,000 actions).
     if previous is not None:
-        then, now = periods.positions_by_period(plan, [previous, period])
+        then, now = movement.positions_by_period(plan, [previous, period])
     else:
-        then, now = None, periods.positions_as_of(plan, period)
+        then, now = None, movement.positions_as_of(plan, period)
     directions: dict[tuple[str, int], str] = {}
     if then is not None:
         # An item not rated then nor now has not moved, but counting it as "unchanged"
@@ -531,7 +531,7 @@ def _movement(plan, previous: ReportingPeriod | None, period: ReportingPeriod):
         for key in then.keys() | now.keys():
             then_rag, now_rag = _rag_of(then.get(key)), _rag_of(now.get(key))
             if then_rag or now_rag:
-                directions[key] = str(periods.direction(then_rag, now_rag))
+                directions[key] = str(movement.direction(then_rag, now_rag))
     return then, now, directions
 
 
@@ -638,7 +638,7 @@ def _areas(
         f"{facet}_commentary": selectors.position_value(
             "recommendation", "commentary", period=period, confirmed_only=True, subject=facet
         )
-        for facet in periods.FACETS
+        for facet in positions.FACETS
     }
     recommendations = (
         plan.recommendations.annotate(**facet_comments)
@@ -685,24 +685,24 @@ def _not_updated(
     return not_updated, never_rated
 
 
-def _rag_of(position: periods.Position | None) -> str:
+def _rag_of(position: movement.Position | None) -> str:
     return position.rag if position else ""
 
 
 def _facet_positions(
-    then: dict[periods.ItemKey, periods.Position] | None,
-    now: dict[periods.ItemKey, periods.Position],
+    then: dict[positions.ItemKey, movement.Position] | None,
+    now: dict[positions.ItemKey, movement.Position],
 ) -> tuple[list[str], dict[int, list[FacetPosition]]]:
     """The recommendation facets the plan rates (outcome required, impact for children,
     actions completed), and per recommendation its position in each, now and, where
     there was a previous period (`then`), last time."""
-    facet_kinds = {str(facet) for facet in periods.FACETS}
+    facet_kinds = {str(facet) for facet in positions.FACETS}
     found = {
         key: (_rag_of(now.get(key)), None if then is None else _rag_of(then.get(key)))
         for key in (now.keys() | (then or {}).keys())
         if key[0] in facet_kinds
     }
-    used = [facet for facet in periods.FACETS if any(kind == facet for kind, _ in found)]
+    used = [facet for facet in positions.FACETS if any(kind == facet for kind, _ in found)]
     result: dict[int, list[FacetPosition]] = defaultdict(list)
     for rec_id in sorted({pk for _, pk in found}):
         for facet in used:

@@ -45,6 +45,8 @@ from django.utils import timezone
 
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
+from core.dates import add_months
+from plans import movement as plan_movement
 from plans import periods as plan_periods
 from plans import positions, rules
 from plans import selectors as plan_selectors
@@ -64,7 +66,7 @@ from plans.models import (
 # The order figures and charts list RAG values in: better first, "not rated" last.
 RAG_KEYS: tuple[str, ...] = (RAG.BLUE, RAG.GREEN, RAG.AMBER, RAG.RED, RAG.NOT_RATED)
 FACETS = (Rating.Subject.OUTCOME, Rating.Subject.IMPACT, Rating.Subject.PROGRESS)
-Direction = plan_periods.Direction
+Direction = plan_movement.Direction
 
 
 def empty_counts() -> dict[str, int]:
@@ -463,7 +465,7 @@ def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
     `by_recommendation` (plans side by side) the rows are grouped by plan only, and
     the counts per recommendation are left empty.
 
-    Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
+    Directions are `plans.movement.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
     """
     result = Summary(
@@ -494,7 +496,7 @@ def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
             result.distributions[plan_id].add(kind, rec_id, now, n)
             movement = result.movements[plan_id]
             if movement is not None:
-                direction = plan_periods.direction(row["then_rag"], now)
+                direction = plan_movement.direction(row["then_rag"], now)
                 movement.add(kind, rec_id, direction, n)
             if not row["was_updated"]:
                 not_updated[plan_id] += n
@@ -508,7 +510,7 @@ def moved(
     `directions`, in plan order, each with `then_rag`, `now_rag` and `direction`. One
     query.
 
-    The direction rule (`plans.periods.direction`) is turned into the (then, now) pairs
+    The direction rule (`plans.movement.direction`) is turned into the (then, now) pairs
     it gives those directions for, so the database picks, orders and limits the items:
     each item's two positions are looked up once to choose it, and again only for the
     items returned.
@@ -518,7 +520,7 @@ def moved(
         f"{then}>{now}"
         for then in RAG_KEYS
         for now in RAG_KEYS
-        if then != now and plan_periods.direction(then, now) in wanted
+        if then != now and plan_movement.direction(then, now) in wanted
     ]
     if not pairs:
         return []
@@ -546,7 +548,7 @@ def moved(
     queryset = with_override(queryset, scope)
     result = list(queryset[:limit] if limit is not None else queryset)
     for item in result:
-        item.direction = plan_periods.direction(item.then_rag, item.now_rag)
+        item.direction = plan_movement.direction(item.then_rag, item.now_rag)
     return result
 
 
@@ -860,7 +862,7 @@ class _Upcoming(NamedTuple):
         left = done < rounds
         return cls(
             pk=pk,
-            first_due=(rules.add_months(first_due, interval_months * done) if left else first_due),
+            first_due=(add_months(first_due, interval_months * done) if left else first_due),
             interval_months=interval_months,
             rounds=1 if left else 0,
             review_date=review_date,

@@ -25,8 +25,9 @@ from decimal import Decimal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from plans import bounds, periods
+from plans import bounds
 from plans.bounds import spreadsheet_text
+from plans.grid import PositionGrid
 from plans.io.importing import FORMULA_STARTS, measure_method
 from plans.io.parsing import (
     find_target_tolerance,
@@ -366,7 +367,7 @@ def _text(cell, value: str) -> None:
     cell.data_type = "s"
 
 
-def grid_workbook(grid: periods.PositionGrid) -> bytes:
+def grid_workbook(grid: PositionGrid) -> bytes:
     """The grid as an XLSX workbook: RAG words in coloured cells, "(not updated)" where a
     position is an earlier one carried forward."""
     plan = grid.plan

@@ -44,6 +44,7 @@ from openpyxl.utils.escape import unescape
 from simple_history.models import HistoricalRecords
 from simple_history.utils import bulk_create_with_history
 
+from core.dates import quarter_of, year_end_of
 from plans import access, bounds, periods, positions, services
 from plans.evidence import file_size
 from plans.io.parsing import (
@@ -1539,14 +1540,14 @@ class _Writer:
                     )
                 ]
             )
-        label, first, last = periods.quarter_of(today)
+        label, first, last = quarter_of(today)
         latest = self.plan.periods.order_by("-end").first()
         if latest is None or latest.end < first:
             periods.periods_create(
                 plan=self.plan,
                 rule="quarters",
                 start=first,
-                end=periods.year_end_of(today),
+                end=year_end_of(today),
                 user=self.user,
             )
         else:

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from plans import access, bounds, periods, roles, services
 from plans.forms import PeriodsForm, ReopenForm
+from plans.grid import grid_pages, grid_periods, position_grid
 from plans.io.exporting import grid_workbook
 from plans.models import (
     Action,
@@ -46,7 +47,7 @@ def _readable_plan(request: HttpRequest, slug: str) -> Plan:
 def _chosen_periods(request: HttpRequest, plan: Plan) -> tuple[list, list]:
     """All periods with positions, and those chosen with ?period=<id> (repeatable); the
     last four by default."""
-    available = periods.grid_periods(plan)
+    available = grid_periods(plan)
     wanted = {value for value in request.GET.getlist("period") if value.isdigit()}
     chosen = [p for p in available if str(p.pk) in wanted][-MAX_COLUMNS:]
     return available, chosen or available[-DEFAULT_COLUMNS:]
@@ -73,7 +74,7 @@ def plan_detail(request: HttpRequest, slug: str) -> HttpResponse:
     query = urlencode([("period", p.pk) for p in chosen]) if "period" in request.GET else ""
     grid_html = ""
     if chosen:
-        pages = periods.grid_pages(plan)
+        pages = grid_pages(plan)
         index = _page_index(request.GET.get("page", ""), len(pages))
         grid_html = _grid_html(plan, chosen, pages, index, query)
     open_period = services.open_period(plan)
@@ -102,7 +103,7 @@ def _grid_html(plan: Plan, chosen: list, pages: list, index: int, query: str) ->
     """The position grid of `chosen` periods on `pages[index]`, with the links between
     pages."""
     page = pages[index]
-    grid = periods.position_grid(plan, chosen, page=page)
+    grid = position_grid(plan, chosen, page=page)
     return render_to_string(
         "plans/_position_grid.html",
         {
@@ -121,7 +122,7 @@ def plan_positions_xlsx(request: HttpRequest, slug: str) -> HttpResponse:
     """The grid of the plan page, with the same columns, as a spreadsheet."""
     plan = _readable_plan(request, slug)
     _, chosen = _chosen_periods(request, plan)
-    grid = periods.position_grid(plan, chosen)
+    grid = position_grid(plan, chosen)
     response = HttpResponse(
         grid_workbook(grid),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits.models import AuditSchedule
-from plans.rules import add_months, month_end
+from core.dates import add_months, month_end
 from tests import factories
 
 

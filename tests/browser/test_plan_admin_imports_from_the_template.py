@@ -5,7 +5,8 @@ one open for ratings), not a one-day period; at 1280 px and on a phone."""
 import pytest
 from openpyxl import load_workbook
 
-from plans import periods, services
+from core.dates import quarter_of
+from plans import services
 from plans.models import Plan
 from tests.browser.conftest import PLAYWRIGHT_MISSING, axe_violations, page_overflow, sign_in
 from tests.browser.test_plan_admin_imports_a_workbook import (
@@ -42,7 +43,7 @@ def test_the_template_downloads_and_an_imported_plan_gets_the_councils_quarters(
 
     plan = Plan.objects.get(title="Early help 2026")
     today = services.local_today()
-    label, first, _ = periods.quarter_of(today)
+    label, first, _ = quarter_of(today)
     opened = plan.periods.get(state="open")
     assert (opened.label, opened.start) == (label, first)
     assert all(period.end > period.start for period in plan.periods.all())

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook
 
+from core.dates import financial_quarter_label
 from plans import services
 from plans.io.importing import ImportFailed, import_file, measure_method, parse_file
 from plans.models import (
@@ -28,7 +29,6 @@ from plans.models import (
     Recommendation,
     ReportingPeriod,
 )
-from plans.periods import financial_quarter_label
 from tests import factories
 
 HEADER = [

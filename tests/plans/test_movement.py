@@ -4,9 +4,9 @@ import datetime as dt
 
 import pytest
 
-from plans import periods, services
+from plans import movement, periods, services
 from plans.models import Rating
-from plans.periods import Direction, direction
+from plans.movement import Direction, direction
 from tests import factories
 
 
@@ -80,7 +80,7 @@ def test_movement_gives_every_direction_with_counts_per_recommendation(plan, dir
         director,
     )
 
-    result = periods.movement(plan, q2, q3)
+    result = movement.movement(plan, q2, q3)
 
     by_ref = {(item.kind, item.ref): item for item in result.items()}
     assert by_ref[("action", "1.1")].direction is Direction.IMPROVED
@@ -135,9 +135,9 @@ def test_movement_counts_confirmed_ratings_unless_asked_otherwise(
     services.period_close(period=q2)
     services.rating_record(item=action, rag="green", user=director, period=q3)
 
-    (item,) = periods.movement(plan, q2, q3).items("action")
+    (item,) = movement.movement(plan, q2, q3).items("action")
     assert (item.now_rag, item.direction) == ("red", Direction.UNCHANGED)
-    (item,) = periods.movement(plan, q2, q3, confirmed_only=False).items("action")
+    (item,) = movement.movement(plan, q2, q3, confirmed_only=False).items("action")
     assert (item.now_rag, item.direction) == ("green", Direction.IMPROVED)
 
 
@@ -151,7 +151,7 @@ def test_a_rating_sent_back_does_not_move_anything(plan, director, qa_lead, quar
     proposed = services.rating_record(item=action, rag="green", user=director, period=q3)
     periods.rating_return(rating=proposed, user=qa_lead, comment="No evidence yet")
 
-    (item,) = periods.movement(plan, q2, q3, confirmed_only=False).items()
+    (item,) = movement.movement(plan, q2, q3, confirmed_only=False).items()
     assert item.direction is Direction.UNCHANGED
 
 
@@ -166,7 +166,7 @@ def test_movement_between_non_adjacent_periods(plan, director):
     _rate_and_close(middle, [(rec, "amber", Rating.Subject.OUTCOME)], director)
     _rate_and_close(last, [(rec, "green", Rating.Subject.OUTCOME)], director)
 
-    (item,) = periods.movement(plan, first, last).items()
+    (item,) = movement.movement(plan, first, last).items()
     assert (item.then_rag, item.now_rag, item.direction) == ("red", "green", Direction.IMPROVED)
 
 
@@ -174,9 +174,9 @@ def test_periods_of_another_plan_or_in_reverse_are_refused(plan, quarters):
     q2, q3 = quarters
     elsewhere = factories.PeriodFactory(plan=factories.PlanFactory())
     with pytest.raises(ValueError, match="belong to the plan"):
-        periods.movement(plan, q2, elsewhere)
+        movement.movement(plan, q2, elsewhere)
     with pytest.raises(ValueError, match="end before"):
-        periods.movement(plan, q3, q2)
+        movement.movement(plan, q3, q2)
 
 
 def _build(plan, director, q2, q3, size: int) -> None:
@@ -202,5 +202,5 @@ def test_movement_takes_the_same_number_of_queries_for_any_size_of_plan(
     q2, q3 = quarters
     _build(plan, director, q2, q3, size)
     with django_assert_max_num_queries(10):
-        result = periods.movement(plan, q2, q3)
+        result = movement.movement(plan, q2, q3)
     assert len(list(result.items())) == size * 7

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from plans import grid as plan_grid
 from plans import periods, services
 from plans.models import Plan, Rating, ReportingPeriod
 from tests import factories
@@ -547,7 +548,7 @@ def _plan_of(sizes: list[int]) -> Plan:
 
 def test_the_grid_is_cut_into_pages_of_whole_recommendations_where_they_fit(db):
     plan = _plan_of([3, 0, 7, 2])
-    pages = periods.grid_pages(plan, rows=5)
+    pages = plan_grid.grid_pages(plan, rows=5)
     assert [
         [(s.recommendation.ref, s.start, s.stop, s.total) for s in page.slices] for page in pages
     ] == [
@@ -565,7 +566,7 @@ def test_the_grid_is_cut_into_pages_of_whole_recommendations_where_they_fit(db):
 
 
 def test_a_plan_without_recommendations_has_one_empty_page(db):
-    (page,) = periods.grid_pages(factories.PlanFactory(slug="empty"))
+    (page,) = plan_grid.grid_pages(factories.PlanFactory(slug="empty"))
     assert page.slices == () and page.size == 0 and page.label == "No recommendations"
 
 
@@ -576,7 +577,7 @@ def test_every_action_is_on_exactly_one_page_with_its_position(db, director, cli
         services.rating_record(item=action, rag="green", user=director, period=period)
     rec2 = plan.recommendations.get(ref="2")
     services.rating_record(item=rec2, rag="amber", user=director, facet=OUTCOME, period=period)
-    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 5)
+    monkeypatch.setattr(plan_grid, "GRID_PAGE_ROWS", 5)
     client.force_login(director)
     seen, first_pages = [], {}
     for number in (1, 2, 3):
@@ -602,7 +603,7 @@ def test_page_links_keep_the_periods_chosen_and_bad_page_numbers_fall_back(
 ):
     made, _ = five_quarters
     _grow(plan, director, 2)
-    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 3)
+    monkeypatch.setattr(plan_grid, "GRID_PAGE_ROWS", 3)
     client.force_login(director)
     url = reverse("plans:plan", args=["test-plan"])
     page = client.get(url, {"period": made[0].pk, "page": 2}).content.decode()
@@ -628,7 +629,7 @@ def test_a_page_takes_the_same_number_of_queries_for_any_size_of_plan(
     five_quarters, director, client, size, django_assert_num_queries, plan, monkeypatch
 ):
     _grow(plan, director, size)
-    monkeypatch.setattr(periods, "GRID_PAGE_ROWS", 10)
+    monkeypatch.setattr(plan_grid, "GRID_PAGE_ROWS", 10)
     client.force_login(director)
     with django_assert_num_queries(13):
         response = client.get(plan.get_absolute_url(), {"page": 2})

@@ -12,7 +12,7 @@ import pytest
 from django.core import mail
 from django.db import IntegrityError, transaction
 
-from plans import periods, services, tasks
+from plans import periods, reminders, services, tasks
 from plans.models import Reminder
 from tests import factories
 
@@ -60,7 +60,7 @@ def owned(plan, period, owner):
     ],
 )
 def test_the_reminder_day_is_the_nearest_one_not_yet_passed(owned, owner, period, today, day):
-    due = {(o, p, d) for o, p, d in periods.reminders_due(today=today)}
+    due = {(o, p, d) for o, p, d in reminders.reminders_due(today=today)}
     if day is None:
         assert due == set()
     else:
@@ -72,7 +72,9 @@ def test_the_email_lists_only_what_the_owner_has_not_rated_this_period(
 ):
     services.rating_record(item=owned["second"], rag="green", user=director)
 
-    assert periods.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
+    assert reminders.reminder_send(
+        owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE
+    )
 
     (email,) = mail.outbox
     assert email.to == ["director@example.org"]
@@ -94,13 +96,13 @@ def test_a_rating_sent_back_still_needs_doing(owned, owner, period, director, qa
     plan.save()
     proposal = services.rating_record(item=owned["first"], rag="green", user=director)
     periods.rating_return(rating=proposal, user=qa_lead, comment="Evidence?")
-    actions, _ = periods.owner_outstanding(owner, period)
+    actions, _ = reminders.owner_outstanding(owner, period)
     assert owned["first"] in actions
 
 
 def test_sending_twice_sends_one_email(owned, owner, period):
     for _ in range(2):
-        periods.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
+        reminders.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
     assert len(mail.outbox) == 1
     reminder = Reminder.objects.get()
     assert (reminder.owner, reminder.period, reminder.days_before, reminder.items) == (
@@ -121,19 +123,21 @@ def test_the_database_allows_one_reminder_per_owner_period_and_day(owner, period
 
 def test_a_failed_send_releases_the_claim_so_a_retry_sends(owned, owner, period):
     with (
-        mock.patch("plans.periods.send_mail", side_effect=ConnectionRefusedError),
+        mock.patch("plans.reminders.send_mail", side_effect=ConnectionRefusedError),
         pytest.raises(ConnectionRefusedError),
     ):
-        periods.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
+        reminders.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
     assert not Reminder.objects.exists()
-    assert periods.reminder_send(owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE)
+    assert reminders.reminder_send(
+        owner=owner, period=period, days_before=10, today=TEN_DAYS_BEFORE
+    )
     assert len(mail.outbox) == 1
 
 
 def test_an_owner_with_everything_rated_gets_no_email(owned, director, period):
     other = owned["other"]
     services.rating_record(item=owned["theirs"], rag="green", user=director)
-    assert not periods.reminder_send(owner=other, period=period, days_before=10)
+    assert not reminders.reminder_send(owner=other, period=period, days_before=10)
     assert mail.outbox == [] and not Reminder.objects.exists()
 
 
@@ -142,7 +146,7 @@ def test_an_owner_without_an_email_address_is_not_reminded(plan, period):
     factories.ActionFactory(
         recommendation=factories.RecommendationFactory(plan=plan), owners=[nobody]
     )
-    assert periods.reminders_due(today=TEN_DAYS_BEFORE) == []
+    assert reminders.reminders_due(today=TEN_DAYS_BEFORE) == []
 
 
 def test_the_task_run_twice_on_the_same_day_sends_one_email_per_owner(
@@ -175,8 +179,8 @@ def test_each_reminder_day_sends_its_own_email(
 
 def test_reminder_days_come_from_settings(owned, settings):
     settings.REMINDER_DAYS = [5]
-    assert periods.reminders_due(today=TEN_DAYS_BEFORE) == []
-    assert {d for _, _, d in periods.reminders_due(today=dt.date(2024, 9, 25))} == {5}
+    assert reminders.reminders_due(today=TEN_DAYS_BEFORE) == []
+    assert {d for _, _, d in reminders.reminders_due(today=dt.date(2024, 9, 25))} == {5}
 
 
 def test_a_bad_reminder_days_setting_stops_start_up(tmp_path):

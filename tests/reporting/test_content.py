@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from audits.models import DipSample
-from plans import periods, services
+from plans import movement, periods, services
 from reporting.content import DIRECTIONS, narrative_paragraphs, report_content, report_sections
 from reporting.services import report_html
 from tests import factories
@@ -399,7 +399,7 @@ def test_movement_and_facet_positions_follow_the_plans_movement_rule():
 
     content = content_of(built, period=built.q3)
 
-    moved = periods.movement(built.plan, built.q2, built.q3)
+    moved = movement.movement(built.plan, built.q2, built.q3)
     assert [area.recommendation for area in content.areas] == [
         rec_moved.recommendation for rec_moved in moved.recommendations
     ]

@@ -29,7 +29,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from audits.models import MeasureValue
-from plans import periods as plan_periods
+from plans import movement as plan_movement
 from plans import services
 from plans.models import Action, DueDateRevision, Plan, ReportingPeriod
 from reporting import dashboard as board
@@ -215,7 +215,7 @@ def test_movement_compared_with_an_earlier_period_agrees_with_the_periods_module
     scope = board.Scope(
         (board.plan_at(plan, list(plan.periods.all()), q3, compare=q1, today=TODAY),)
     )
-    reference = plan_periods.movement(plan, q1, q3)
+    reference = plan_movement.movement(plan, q1, q3)
     ours = board.movement_counts(scope)[plan.pk]
     for direction in board.Direction:
         assert ours.actions[direction] + ours.measures[direction] == len(
@@ -289,7 +289,7 @@ def test_movement_since_the_previous_period_counts_each_direction(built):
 
 def test_movement_agrees_with_the_periods_module(built):
     q2, q3 = built["periods"][1:]
-    reference = plan_periods.movement(built["plan"], q2, q3)
+    reference = plan_movement.movement(built["plan"], q2, q3)
     ours = board.movement_counts(scope_for(built, "Q3 2024/25"))[built["plan"].pk]
     for direction in board.Direction:
         assert ours.actions[direction] + ours.measures[direction] == len(
@@ -314,7 +314,7 @@ def test_the_items_listed_as_moved_are_those_the_periods_module_says_moved(built
     periods = {p.label: p for p in built["periods"]}
     labels = list(periods)
     before = periods[labels[labels.index(label) - 1]]
-    reference = plan_periods.movement(built["plan"], before, periods[label])
+    reference = plan_movement.movement(built["plan"], before, periods[label])
     moving = [d for d in board.Direction if d != board.Direction.UNCHANGED]
     expected = {
         (i.kind, i.item_id, i.direction)
