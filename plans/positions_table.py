@@ -106,25 +106,15 @@ def _shown(plan: Plan, rag: str | None) -> str:
     return plan.rag_label(rag) if rag else "blank"
 
 
-def import_positions(
-    data: bytes, filename: str, *, plan: Plan, user=None, dry_run: bool = False
-) -> PositionsSummary:
-    """Read a positions table into the plan it came from (see the module's docstring).
-    Every problem is a row-and-column error and nothing is written."""
-    # Long because: header, columns, rows and the write are one pass that collects every row-
-    # and-column error before anything is written; a candidate for splitting by stage.
-    budget = ImportBudget()
-    rows = read_rows(data, filename, budget=budget)
-    if not rows:
-        raise ImportFailed([RowError(None, None, "The file is empty.")])
-    header_row, header = rows[0]
-    names = [clean_cell(cell) for cell in header]
-    if names[:2] != HEADER:
-        raise ImportFailed(
-            [RowError(header_row, None, 'The first two columns must be "Recommendation, Facet".')]
-        )
+Change = tuple[Recommendation, str, ReportingPeriod, str]  # (recommendation, facet, period, RAG)
+
+
+def _period_columns(
+    plan: Plan, header_row: int, names: list[str], errors: list[RowError]
+) -> list[tuple[int, ReportingPeriod]]:
+    """(column index, period) for each column after the first two that names one of the
+    plan's periods; an error for each that names none."""
     periods_by_label = {p.label: p for p in plan.periods.all()}
-    errors: list[RowError] = []
     columns: list[tuple[int, ReportingPeriod]] = []
     for position, label in enumerate(names[2:], start=2):
         if not label or label == EXAMPLE_COLUMN:
@@ -134,48 +124,68 @@ def import_positions(
             errors.append(RowError(header_row, label, f"{plan.title} has no period {label!r}."))
         else:
             columns.append((position, period))
-    recs = {r.ref: r for r in Recommendation.objects.filter(plan=plan)}
-    facets = {name.casefold(): facet for facet, name in FACETS.items()}
-    recorded = _recorded(plan)
-    changes: list[tuple[Recommendation, str, ReportingPeriod, str]] = []
-    summary = PositionsSummary(dry_run=dry_run)
-    for number, cells in rows[1:]:
-        budget.check(number)
-        text = [clean_cell(c) for c in cells]
-        if not any(text):
+    return columns
+
+
+@dataclass(frozen=True)
+class _Table:
+    """What reading a row checks its cells against: the period columns, the plan's
+    recommendations by ref, the facets by name and the RAG recorded in each cell."""
+
+    plan: Plan
+    columns: list[tuple[int, ReportingPeriod]]
+    recs: dict[str, Recommendation]
+    facets: dict[str, str]
+    recorded: dict[tuple[int, str, int], str]
+
+
+def _row_changes(
+    table: _Table, number: int, cells: list, summary: PositionsSummary, errors: list[RowError]
+) -> list[Change]:
+    """The ratings one row asks for: its cells that differ from what the plan holds, in
+    open periods. Counts the cells unchanged and adds an error for each cell refused."""
+    text = [clean_cell(c) for c in cells]
+    if not any(text):
+        return []
+    ref = text[0] if text else ""
+    rec = table.recs.get(ref)
+    facet = table.facets.get((text[1] if len(text) > 1 else "").casefold())
+    if rec is None:
+        errors.append(RowError(number, "Recommendation", f"No recommendation {ref!r}."))
+        return []
+    if facet is None:
+        names = ", ".join(FACETS.values())
+        errors.append(RowError(number, "Facet", f"Use one of: {names}."))
+        return []
+    changes = []
+    for position, period in table.columns:
+        cell = cells[position] if position < len(cells) else ""
+        try:
+            rag = parse_rag(cell)
+        except ParseError as error:
+            errors.append(RowError(number, period.label, str(error)))
             continue
-        ref = text[0] if text else ""
-        rec = recs.get(ref)
-        facet = facets.get((text[1] if len(text) > 1 else "").casefold())
-        if rec is None:
-            errors.append(RowError(number, "Recommendation", f"No recommendation {ref!r}."))
-            continue
-        if facet is None:
-            names_ = ", ".join(FACETS.values())
-            errors.append(RowError(number, "Facet", f"Use one of: {names_}."))
-            continue
-        for position, period in columns:
-            cell = cells[position] if position < len(cells) else ""
-            try:
-                rag = parse_rag(cell)
-            except ParseError as error:
-                errors.append(RowError(number, period.label, str(error)))
-                continue
-            if rag == recorded.get((rec.pk, facet, period.pk), ""):
-                summary.unchanged += 1
-            elif period.is_closed:
-                errors.append(
-                    RowError(
-                        number,
-                        period.label,
-                        f"{period.label} is closed: {rec.ref} {FACETS[facet].lower()} stays "
-                        f"{_shown(plan, recorded.get((rec.pk, facet, period.pk)))} as reported.",
-                    )
+        key = (rec.pk, facet, period.pk)
+        if rag == table.recorded.get(key, ""):
+            summary.unchanged += 1
+        elif period.is_closed:
+            errors.append(
+                RowError(
+                    number,
+                    period.label,
+                    f"{period.label} is closed: {rec.ref} {FACETS[facet].lower()} stays "
+                    f"{_shown(table.plan, table.recorded.get(key))} as reported.",
                 )
-            else:
-                changes.append((rec, facet, period, rag))
-    if errors:
-        raise ImportFailed(errors)
+            )
+        else:
+            changes.append((rec, facet, period, rag))
+    return changes
+
+
+def _record(
+    plan: Plan, changes: list[Change], *, user, summary: PositionsSummary, dry_run: bool
+) -> None:
+    """Record each change in one transaction, rolled back for a dry run."""
     with transaction.atomic():
         for rec, facet, period, rag in changes:
             services.rating_record(
@@ -192,4 +202,37 @@ def import_positions(
             )
         if dry_run:
             transaction.set_rollback(True)
+
+
+def import_positions(
+    data: bytes, filename: str, *, plan: Plan, user=None, dry_run: bool = False
+) -> PositionsSummary:
+    """Read a positions table into the plan it came from (see the module's docstring).
+    Every problem is a row-and-column error and nothing is written."""
+    budget = ImportBudget()
+    rows = read_rows(data, filename, budget=budget)
+    if not rows:
+        raise ImportFailed([RowError(None, None, "The file is empty.")])
+    header_row, header = rows[0]
+    names = [clean_cell(cell) for cell in header]
+    if names[:2] != HEADER:
+        raise ImportFailed(
+            [RowError(header_row, None, 'The first two columns must be "Recommendation, Facet".')]
+        )
+    errors: list[RowError] = []
+    table = _Table(
+        plan=plan,
+        columns=_period_columns(plan, header_row, names, errors),
+        recs={r.ref: r for r in Recommendation.objects.filter(plan=plan)},
+        facets={name.casefold(): facet for facet, name in FACETS.items()},
+        recorded=_recorded(plan),
+    )
+    changes: list[Change] = []
+    summary = PositionsSummary(dry_run=dry_run)
+    for number, cells in rows[1:]:
+        budget.check(number)
+        changes += _row_changes(table, number, cells, summary, errors)
+    if errors:
+        raise ImportFailed(errors)
+    _record(plan, changes, user=user, summary=summary, dry_run=dry_run)
     return summary

@@ -411,26 +411,9 @@ class _Facts:
         return bool(self.position and period and self.position[5] and self.position[6] == period.pk)
 
 
-def my_actions(
-    user, *, filters: MyActionsFilters | None = None, today: dt.date, page: object = 1
-) -> MyActions:
-    """The actions `user` is accountable for (through the posts they hold) in active
-    plans, each with its position as of its plan's open period and its flags, grouped by
-    plan and recommendation. The counts are of all the user's actions, whatever the
-    filters. The rows matching the filters are shown `MY_ACTIONS_PAGE_SIZE` at a time:
-    `page` is the page asked for (a number that is not a page gives the nearest one).
-
-    A fixed number of queries, however many actions or ratings there are, and work in
-    proportion to the page: the flags, counts and filters are worked out from plain
-    values of every action joined to its `plans.Position` row as of its plan's open
-    period, and only the actions on the page are loaded as objects, with their owners
-    and last update."""
-    # Long because: a fixed number of queries however many actions: plain values for all, flags
-    # and filters, then objects for the page only, each step reusing the last; a candidate for
-    # splitting by stage.
-    filters = filters or MyActionsFilters()
-    mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
-    plans = {
+def _my_plans(user, mine) -> dict[int, Plan]:
+    """The active plans `user` sees that hold an action of theirs, by id, in title order."""
+    return {
         plan.pk: plan
         for plan in access.visible_plans(user)
         .filter(
@@ -439,10 +422,12 @@ def my_actions(
         )
         .order_by("title", "pk")
     }
-    periods, at = _open_and_latest_periods(plans)
-    for period in periods.values():
-        period.plan = plans[period.plan_id]
-    facts = [
+
+
+def _my_facts(mine, plans: dict[int, Plan], at: dict[int, int]) -> list[_Facts]:
+    """Every action of the user's in `plans` as plain values, joined to its Position row as
+    of the period `at` its plan, in the page's order: one query."""
+    return [
         _Facts(pk, plan_id, status, due_date, tuple(position) if position[0] is not None else None)
         for pk, plan_id, status, due_date, *position in (
             Action.objects.filter(Exists(mine), plan_id__in=list(plans))
@@ -455,17 +440,20 @@ def my_actions(
             .values_list("pk", "plan_id", "status", "due_date", *(f"pos__{n}" for n in _POSITION))
         )
     ]
+
+
+def _my_flags(
+    facts: list[_Facts], periods: dict[int, ReportingPeriod], *, today: dt.date, as_of: dt.date
+) -> tuple[dict[int, tuple[bool, bool, bool]], dict[int, Deadline]]:
+    """Each action's flags (overdue, due soon, needs an update) by id, and per open period
+    how many of the actions still need an update in it."""
     soon = today + dt.timedelta(days=DUE_SOON_DAYS)
-    as_of = rules.overdue_as_of(today=today)
-    flags: dict[int, tuple[bool, bool, bool]] = {}  # overdue, due soon, needs an update
+    flags: dict[int, tuple[bool, bool, bool]] = {}
     deadlines: dict[int, Deadline] = {}
     for fact in facts:
         is_open = fact.status == Action.Status.OPEN
         period = periods.get(fact.plan_id)
-        rated = bool(
-            fact.position and fact.position[5] and period and fact.position[6] == period.pk
-        )
-        needs_update = is_open and period is not None and not rated
+        needs_update = is_open and period is not None and not fact.rated_in(period)
         flags[fact.pk] = (
             rules.is_overdue(fact, today=as_of),
             is_open and fact.due_date is not None and today <= fact.due_date <= soon,
@@ -473,9 +461,13 @@ def my_actions(
         )
         if needs_update:
             deadlines.setdefault(period.pk, Deadline(period=period, count=0)).count += 1
-    matching = [fact for fact in facts if _matches(fact, plans, flags[fact.pk], filters)]
-    shown = Paginator(matching, MY_ACTIONS_PAGE_SIZE).get_page(page)
-    on_page = [fact.pk for fact in shown.object_list]
+    return flags, deadlines
+
+
+def _load_page(on_page: list[int]) -> tuple[dict[int, Action], dict[int, list[Owner]]]:
+    """The page's actions as objects with their last update, and their owners from the
+    link table, in two queries (no related manager per action: `roles.owns_action` reads
+    `_owner_user_ids`, which the caller sets)."""
     loaded = (
         Action.objects.filter(pk__in=on_page)
         .select_related("recommendation")
@@ -490,43 +482,81 @@ def my_actions(
         )
         .in_bulk()
     )
-    # The page's owners from the link table in one query, without a related manager
-    # per action: `roles.owns_action` reads `_owner_user_ids`.
     owners: dict[int, list[Owner]] = {pk: [] for pk in on_page}
     links = Action.owners.through.objects.filter(action_id__in=on_page)
     for link in links.select_related("owner").order_by("pk"):
         owners[link.action_id].append(link.owner)
+    return loaded, owners
+
+
+def _my_row(user, action: Action, period, flags, owners: list[Owner], as_of) -> MyActionRow:
+    overdue, due_soon, needs_update = flags
+    can_edit = roles.can_edit_action(user, action)
+    return MyActionRow(
+        action=action,
+        period=period,
+        overdue=overdue,
+        days_overdue=rules.days_overdue(action, today=as_of),
+        due_soon=due_soon,
+        needs_update=needs_update,
+        can_edit=can_edit,
+        co_owners=[owner for owner in owners if owner.user_id != user.pk],
+        url=action.get_absolute_url(),
+        update_url=(
+            reverse("plans:action_update", args=[action.pk]) if can_edit and period else ""
+        ),
+    )
+
+
+def _my_groups(
+    user, on_page: list[_Facts], plans: dict[int, Plan], periods: dict, flags: dict, as_of
+) -> list[PlanGroup]:
+    """The page's rows, loaded in full and grouped by plan and recommendation."""
+    loaded, owners = _load_page([fact.pk for fact in on_page])
     groups: list[PlanGroup] = []
-    for fact in shown.object_list:
+    for fact in on_page:
         action = loaded[fact.pk]
         action.plan = plans[action.plan_id]
         action._owner_user_ids = {owner.user_id for owner in owners[fact.pk]}
         period = periods.get(action.plan_id)
         _set_open_position(action, period, fact.position)
-        overdue, due_soon, needs_update = flags[fact.pk]
-        can_edit = roles.can_edit_action(user, action)
-        row = MyActionRow(
-            action=action,
-            period=period,
-            overdue=overdue,
-            days_overdue=rules.days_overdue(action, today=as_of),
-            due_soon=due_soon,
-            needs_update=needs_update,
-            can_edit=can_edit,
-            co_owners=[owner for owner in owners[fact.pk] if owner.user_id != user.pk],
-            url=action.get_absolute_url(),
-            update_url=(
-                reverse("plans:action_update", args=[action.pk]) if can_edit and period else ""
-            ),
-        )
+        row = _my_row(user, action, period, flags[fact.pk], owners[fact.pk], as_of)
         if not groups or groups[-1].plan.pk != action.plan_id:
             groups.append(PlanGroup(plan=action.plan, period=period))
         recs = groups[-1].recommendations
         if not recs or recs[-1].recommendation.pk != action.recommendation_id:
             recs.append(RecommendationGroup(recommendation=action.recommendation))
         recs[-1].rows.append(row)
+    return groups
+
+
+def my_actions(
+    user, *, filters: MyActionsFilters | None = None, today: dt.date, page: object = 1
+) -> MyActions:
+    """The actions `user` is accountable for (through the posts they hold) in active
+    plans, each with its position as of its plan's open period and its flags, grouped by
+    plan and recommendation. The counts are of all the user's actions, whatever the
+    filters. The rows matching the filters are shown `MY_ACTIONS_PAGE_SIZE` at a time:
+    `page` is the page asked for (a number that is not a page gives the nearest one).
+
+    A fixed number of queries, however many actions or ratings there are, and work in
+    proportion to the page: the flags, counts and filters are worked out from plain
+    values of every action joined to its `plans.Position` row as of its plan's open
+    period, and only the actions on the page are loaded as objects, with their owners
+    and last update."""
+    filters = filters or MyActionsFilters()
+    mine = Action.owners.through.objects.filter(action_id=OuterRef("pk"), owner__user=user)
+    plans = _my_plans(user, mine)
+    periods, at = _open_and_latest_periods(plans)
+    for period in periods.values():
+        period.plan = plans[period.plan_id]
+    facts = _my_facts(mine, plans, at)
+    as_of = rules.overdue_as_of(today=today)
+    flags, deadlines = _my_flags(facts, periods, today=today, as_of=as_of)
+    matching = [fact for fact in facts if _matches(fact, plans, flags[fact.pk], filters)]
+    shown = Paginator(matching, MY_ACTIONS_PAGE_SIZE).get_page(page)
     return MyActions(
-        groups=groups,
+        groups=_my_groups(user, list(shown.object_list), plans, periods, flags, as_of),
         total=len(facts),
         shown=len(matching),
         overdue=sum(flag[0] for flag in flags.values()),
@@ -665,33 +695,32 @@ def _people(owner_ids, labels: dict) -> str:
     return "; ".join(sorted(labels.get((Owner, pk), f"#{pk}") for pk in owner_ids)) or "(none)"
 
 
-def _action_changes(action: Action) -> list[ChangeEntry]:
-    """The action's own history: what changed in each save (`diff_against`), who saved
-    it and why, with owner and link changes read from the history's m2m tables in one
-    query each rather than one per record."""
-    # Long because: history read in one query per table, diffed, then labelled in one query per
-    # kind; a candidate for splitting into diff and labels.
+def _m2m_at(through, column: str, action_id: int) -> dict[int, set[int]]:
+    """The ids an action's many-to-many field held at each history record, from the
+    history's m2m table in one query."""
+    held: dict[int, set[int]] = {}
+    for history_id, pk in through.objects.filter(history__id=action_id).values_list(
+        "history_id", column
+    ):
+        held.setdefault(history_id, set()).add(pk)
+    return held
+
+
+def _action_deltas(action: Action) -> tuple[list[tuple], dict[type, set[int]]]:
+    """Each history record of the action with what changed since the one before (field
+    changes from `diff_against`, then ("owners" or "links", before, after)), and the ids
+    of the owners, recommendations and outcomes those changes name. Three queries."""
     records = list(
         action.history.select_related("history_user").order_by("history_date", "history_id")
     )
     history_model = type(action.history.model())
-    owners_through = history_model._meta.get_field("historicalaction_owners").related_model
-    links_through = history_model._meta.get_field("historicalaction_links").related_model
-    owners_at: dict[int, set[int]] = {}
-    for history_id, owner_id in owners_through.objects.filter(history__id=action.pk).values_list(
-        "history_id", "owner_id"
-    ):
-        owners_at.setdefault(history_id, set()).add(owner_id)
-    links_at: dict[int, set[int]] = {}
-    for history_id, rec_id in links_through.objects.filter(history__id=action.pk).values_list(
-        "history_id", "recommendation_id"
-    ):
-        links_at.setdefault(history_id, set()).add(rec_id)
-
+    field = history_model._meta.get_field
+    owners_at = _m2m_at(field("historicalaction_owners").related_model, "owner_id", action.pk)
+    links_at = _m2m_at(
+        field("historicalaction_links").related_model, "recommendation_id", action.pk
+    )
+    named: dict[type, set[int]] = {Owner: set(), Recommendation: set(), Outcome: set()}
     deltas = []
-    owner_ids: set[int] = set()
-    rec_ids: set[int] = set()
-    outcome_ids: set[int] = set()
     for previous, record in zip([None, *records], records, strict=False):
         if previous is None:
             deltas.append((record, []))
@@ -700,35 +729,80 @@ def _action_changes(action: Action) -> list[ChangeEntry]:
         changes = list(delta.changes)
         for change in changes:
             if change.field == "recommendation":
-                rec_ids.update({change.old, change.new} - {None})
+                named[Recommendation].update({change.old, change.new} - {None})
             if change.field == "outcome":
-                outcome_ids.update({change.old, change.new} - {None})
-        before = owners_at.get(previous.history_id, set())
-        after = owners_at.get(record.history_id, set())
-        if before != after:
-            changes.append(("owners", before, after))
-            owner_ids |= before | after
-        before = links_at.get(previous.history_id, set())
-        after = links_at.get(record.history_id, set())
-        if before != after:
-            changes.append(("links", before, after))
-            rec_ids |= before | after
+                named[Outcome].update({change.old, change.new} - {None})
+        for name, held_at, model in (
+            ("owners", owners_at, Owner),
+            ("links", links_at, Recommendation),
+        ):
+            before = held_at.get(previous.history_id, set())
+            after = held_at.get(record.history_id, set())
+            if before != after:
+                changes.append((name, before, after))
+                named[model] |= before | after
         deltas.append((record, changes))
+    return deltas, named
 
+
+def _change_labels(named: dict[type, set[int]]) -> dict:
+    """How the changes name each owner, recommendation and outcome, keyed by (model, id):
+    one query per kind that has any."""
     labels: dict = {}
-    if owner_ids:
-        labels |= {(Owner, o.pk): str(o) for o in Owner.objects.filter(pk__in=owner_ids)}
-    if rec_ids:
+    if named[Owner]:
+        labels |= {(Owner, o.pk): str(o) for o in Owner.objects.filter(pk__in=named[Owner])}
+    if named[Recommendation]:
         labels |= {
             (Recommendation, r.pk): f"{r.ref}. {r.title[:60]}"
-            for r in Recommendation.objects.filter(pk__in=rec_ids)
+            for r in Recommendation.objects.filter(pk__in=named[Recommendation])
         }
-    if outcome_ids:
+    if named[Outcome]:
         labels |= {
             (Outcome, o.pk): f"{o.ref} {o.text[:60]}"
-            for o in Outcome.objects.filter(pk__in=outcome_ids)
+            for o in Outcome.objects.filter(pk__in=named[Outcome])
         }
+    return labels
 
+
+def _recommendations(ids, labels: dict) -> str:
+    return "; ".join(sorted(labels.get((Recommendation, pk), "") for pk in ids)) or "(none)"
+
+
+def _field_changes(changes: list, labels: dict) -> list[FieldChange]:
+    """One record's changes as the page shows them."""
+    shown = []
+    for change in changes:
+        if isinstance(change, tuple):
+            name, before, after = change
+            if name == "owners":
+                shown.append(
+                    FieldChange("Accountable", _people(before, labels), _people(after, labels))
+                )
+            else:
+                shown.append(
+                    FieldChange(
+                        "Also serves",
+                        _recommendations(before, labels),
+                        _recommendations(after, labels),
+                    )
+                )
+        else:
+            shown.append(
+                FieldChange(
+                    _label(Action, change.field),
+                    _shown(Action, change.field, change.old, labels),
+                    _shown(Action, change.field, change.new, labels),
+                )
+            )
+    return shown
+
+
+def _action_changes(action: Action) -> list[ChangeEntry]:
+    """The action's own history: what changed in each save (`diff_against`), who saved
+    it and why, with owner and link changes read from the history's m2m tables in one
+    query each rather than one per record."""
+    deltas, named = _action_deltas(action)
+    labels = _change_labels(named)
     entries = []
     for record, changes in deltas:
         if record.history_type == "+":
@@ -741,39 +815,13 @@ def _action_changes(action: Action) -> list[ChangeEntry]:
             continue
         else:
             what = "Action changed"
-        shown = []
-        for change in changes:
-            if isinstance(change, tuple):
-                name, before, after = change
-                if name == "owners":
-                    shown.append(
-                        FieldChange("Accountable", _people(before, labels), _people(after, labels))
-                    )
-                else:
-                    shown.append(
-                        FieldChange(
-                            "Also serves",
-                            "; ".join(sorted(labels.get((Recommendation, pk), "") for pk in before))
-                            or "(none)",
-                            "; ".join(sorted(labels.get((Recommendation, pk), "") for pk in after))
-                            or "(none)",
-                        )
-                    )
-            else:
-                shown.append(
-                    FieldChange(
-                        _label(Action, change.field),
-                        _shown(Action, change.field, change.old, labels),
-                        _shown(Action, change.field, change.new, labels),
-                    )
-                )
         entries.append(
             ChangeEntry(
                 when=record.history_date,
                 who=record.history_user,
                 what=what,
                 reason=record.history_change_reason or "",
-                changes=shown,
+                changes=_field_changes(changes, labels),
                 kind="action",
             )
         )

@@ -9,6 +9,7 @@ A refused request gets 403 and changes nothing. Writes go through
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import quote
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from plans import access, evidence, roles, selectors, services
 from plans.forms import ActionUpdateForm, MyActionsFilterForm
-from plans.models import Action, Evidence, RagCriterion, Rating, ReportingPeriod
+from plans.models import Action, Evidence, Plan, RagCriterion, Rating, ReportingPeriod
 from plans.views.common import safe_next
 
 
@@ -112,12 +113,168 @@ def _keep_upload(
     return new
 
 
+@dataclass
+class _Posted:
+    """What a POST of the update form gives when it is shown again: the form, its status,
+    the newer version that conflicted with it, and the evidence file kept for it."""
+
+    form: ActionUpdateForm
+    status: int
+    conflict: object = None
+    kept: evidence.Kept | None = None
+
+
+def _save_update(
+    request: HttpRequest, action: Action, data: dict, kept, owner: dict, today
+) -> Rating:
+    """The valid form's update, through the one service, with the file just chosen or the
+    one kept from an earlier try."""
+    upload = data["evidence_file"]
+    if upload is None and kept is not None:
+        upload = evidence.evidence_kept_upload(kept.token, **owner)
+    loaded_period = (
+        ReportingPeriod.objects.filter(pk=data["period"], plan=action.plan).first()
+        if data["period"]
+        else None
+    )
+    return services.action_update(
+        action=action,
+        user=request.user,
+        expected_version=data["version"],
+        rag=data["rag"],
+        commentary=data["commentary"],
+        override_reason=data["override_reason"],
+        recovery=data["recovery"],
+        recovery_due=data["recovery_due"],
+        completed_on=data["completed_on"],
+        evidence_file=upload,
+        evidence_link=data["evidence_link"],
+        evidence_title=data["evidence_title"],
+        new_due_date=data["new_due_date"],
+        due_date_reason=data["due_date_reason"],
+        period=loaded_period,
+        today=today,
+    )
+
+
+def _post_update(
+    request: HttpRequest, action: Action, *, today, next_url: str
+) -> HttpResponse | _Posted:
+    """Handle a POST of the update form: a redirect once saved, 403 when the person may no
+    longer update the action, otherwise the form to show again with its errors."""
+    plan = action.plan
+    form = ActionUpdateForm(request.POST, request.FILES, plan=plan)
+    owner = {"user_id": request.user.pk, "action_id": action.pk}
+    kept_token = request.POST.get("evidence_kept", "")
+    if kept_token and request.POST.get("evidence_kept_remove"):
+        evidence.evidence_kept_discard(kept_token, **owner)
+        kept_token = ""
+    kept = evidence.evidence_kept(kept_token, **owner) if kept_token else None
+    conflict = None
+    if not form.is_valid():
+        status = 400
+    else:
+        try:
+            rating = _save_update(request, action, form.cleaned_data, kept, owner, today)
+        except PermissionDenied:
+            return _forbidden(request, "You can no longer update this action.")
+        except services.ConflictError as error:
+            conflict = selectors.action_conflict(error.current)
+            # Keep what the person typed, now based on the version they have seen.
+            fresh = request.POST.copy()
+            fresh["version"] = str(error.current.version)
+            form = ActionUpdateForm(fresh, plan=plan)
+            form.is_valid()
+            status = 409
+        except ValidationError as error:
+            form.add_service_error(error)
+            status = 400
+        else:
+            if kept is not None:
+                evidence.evidence_kept_discard(kept.token, **owner)
+            messages.success(request, _saved_message(rating, action))
+            if next_url:
+                return redirect(f"{next_url}#action-{action.pk}")
+            return redirect(f"{action.get_absolute_url()}#rating-{rating.pk}")
+    kept = _keep_upload(request.FILES.get("evidence_file"), kept, **owner)
+    return _Posted(form=form, status=status, conflict=conflict, kept=kept)
+
+
+def _blank_form(action: Action, period: ReportingPeriod | None, today) -> ActionUpdateForm:
+    """The form as a GET shows it, with the open remedial action and today as the date
+    of completion."""
+    remedial = action.remedial_actions.filter(completed_on__isnull=True).order_by("-pk").first()
+    return ActionUpdateForm(
+        initial={
+            "version": action.version,
+            "period": period.pk if period else None,
+            "recovery": remedial.text if remedial else "",
+            "recovery_due": remedial.due_date if remedial else None,
+            "completed_on": action.completed_on or today,
+        },
+        plan=action.plan,
+    )
+
+
+def _update_page(
+    request: HttpRequest,
+    plan: Plan,
+    action: Action,
+    shown: _Posted,
+    *,
+    period: ReportingPeriod | None,
+    today,
+    next_url: str,
+) -> HttpResponse:
+    """The update form's page, for the action as it is now."""
+    position = (
+        selectors.actions_with_position(Action.objects.filter(pk=action.pk), period=period)
+        .values("current_rag", "current_rated_at", *(["rated_in_period"] if period else []))
+        .get()
+    )
+    last = (
+        action.ratings.exclude(status=Rating.Status.RETURNED)
+        .exclude(carried_forward=True)
+        .select_related("created_by", "period")
+        .order_by("-created", "-pk")
+        .first()
+    )
+    return render(
+        request,
+        "plans/rating_form.html",
+        {
+            "plan": plan,
+            "action": action,
+            "form": shown.form,
+            "period": period,
+            "last_closed": plan.periods.filter(state=ReportingPeriod.State.CLOSED)
+            .order_by("-end")
+            .first(),
+            "days_left": (period.end - today).days if period else None,
+            "position": position,
+            "last": last,
+            "suggested_rag": services.action_suggested_rag(action, today=today),
+            "days_behind": services.action_days_behind(action, today=today),
+            "overdue": services.action_overdue(action, today=today),
+            "proposed": plan.requires_signoff and not roles.can_confirm_ratings(request.user, plan),
+            "conflict": shown.conflict,
+            "criteria": {
+                c.rag: c.criteria for c in plan.rag_criteria.filter(kind=RagCriterion.Kind.ACTION)
+            },
+            "next": next_url,
+            "evidence_limits": evidence.describe_limits(),
+            "kept": shown.kept,
+            "today": today,
+            "nav": "my_actions",
+        },
+        status=shown.status,
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     """The monthly update: RAG, commentary, recovery, evidence and a new due date."""
-    # Long because: the update form's GET and POST, with kept uploads, conflicts and the period
-    # closing meanwhile; a candidate for splitting POST handling out.
     action = get_object_or_404(
         Action.objects.select_related("plan", "recommendation", "outcome").prefetch_related(
             "owners"
@@ -137,128 +294,18 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
     today = services.local_today()
     period = services.open_period(plan)
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
-    conflict = None
-    kept = None
-    status = 200
     if request.method == "POST":
-        form = ActionUpdateForm(request.POST, request.FILES, plan=plan)
-        owner = {"user_id": request.user.pk, "action_id": action.pk}
-        kept_token = request.POST.get("evidence_kept", "")
-        if kept_token and request.POST.get("evidence_kept_remove"):
-            evidence.evidence_kept_discard(kept_token, **owner)
-            kept_token = ""
-        kept = evidence.evidence_kept(kept_token, **owner) if kept_token else None
-        if form.is_valid():
-            data = form.cleaned_data
-            upload = data["evidence_file"]
-            if upload is None and kept is not None:
-                upload = evidence.evidence_kept_upload(kept.token, **owner)
-            loaded_period = (
-                ReportingPeriod.objects.filter(pk=data["period"], plan=plan).first()
-                if data["period"]
-                else None
-            )
-            try:
-                rating = services.action_update(
-                    action=action,
-                    user=request.user,
-                    expected_version=data["version"],
-                    rag=data["rag"],
-                    commentary=data["commentary"],
-                    override_reason=data["override_reason"],
-                    recovery=data["recovery"],
-                    recovery_due=data["recovery_due"],
-                    completed_on=data["completed_on"],
-                    evidence_file=upload,
-                    evidence_link=data["evidence_link"],
-                    evidence_title=data["evidence_title"],
-                    new_due_date=data["new_due_date"],
-                    due_date_reason=data["due_date_reason"],
-                    period=loaded_period,
-                    today=today,
-                )
-            except PermissionDenied:
-                return _forbidden(request, "You can no longer update this action.")
-            except services.ConflictError as error:
-                conflict = selectors.action_conflict(error.current)
-                # Keep what the person typed, now based on the version they have seen.
-                fresh = request.POST.copy()
-                fresh["version"] = str(error.current.version)
-                form = ActionUpdateForm(fresh, plan=plan)
-                form.is_valid()
-                status = 409
-            except ValidationError as error:
-                form.add_service_error(error)
-                status = 400
-            else:
-                if kept is not None:
-                    evidence.evidence_kept_discard(kept.token, **owner)
-                messages.success(request, _saved_message(rating, action))
-                if next_url:
-                    return redirect(f"{next_url}#action-{action.pk}")
-                return redirect(f"{action.get_absolute_url()}#rating-{rating.pk}")
-        else:
-            status = 400
-        kept = _keep_upload(request.FILES.get("evidence_file"), kept, **owner)
+        shown = _post_update(request, action, today=today, next_url=next_url)
+        if isinstance(shown, HttpResponse):
+            return shown
         # The period may have closed or moved on since the form was loaded.
         period = services.open_period(plan)
     else:
-        remedial = action.remedial_actions.filter(completed_on__isnull=True).order_by("-pk").first()
-        form = ActionUpdateForm(
-            initial={
-                "version": action.version,
-                "period": period.pk if period else None,
-                "recovery": remedial.text if remedial else "",
-                "recovery_due": remedial.due_date if remedial else None,
-                "completed_on": action.completed_on or today,
-            },
-            plan=plan,
-        )
-    form.describe_fields()
+        shown = _Posted(form=_blank_form(action, period, today), status=200)
+    shown.form.describe_fields()
     if request.method == "POST":  # show the action as it is now, after any other save
         action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
-    position = (
-        selectors.actions_with_position(Action.objects.filter(pk=pk), period=period)
-        .values("current_rag", "current_rated_at", *(["rated_in_period"] if period else []))
-        .get()
-    )
-    last = (
-        action.ratings.exclude(status=Rating.Status.RETURNED)
-        .exclude(carried_forward=True)
-        .select_related("created_by", "period")
-        .order_by("-created", "-pk")
-        .first()
-    )
-    return render(
-        request,
-        "plans/rating_form.html",
-        {
-            "plan": plan,
-            "action": action,
-            "form": form,
-            "period": period,
-            "last_closed": plan.periods.filter(state=ReportingPeriod.State.CLOSED)
-            .order_by("-end")
-            .first(),
-            "days_left": (period.end - today).days if period else None,
-            "position": position,
-            "last": last,
-            "suggested_rag": services.action_suggested_rag(action, today=today),
-            "days_behind": services.action_days_behind(action, today=today),
-            "overdue": services.action_overdue(action, today=today),
-            "proposed": plan.requires_signoff and not roles.can_confirm_ratings(request.user, plan),
-            "conflict": conflict,
-            "criteria": {
-                c.rag: c.criteria for c in plan.rag_criteria.filter(kind=RagCriterion.Kind.ACTION)
-            },
-            "next": next_url,
-            "evidence_limits": evidence.describe_limits(),
-            "kept": kept,
-            "today": today,
-            "nav": "my_actions",
-        },
-        status=status,
-    )
+    return _update_page(request, plan, action, shown, period=period, today=today, next_url=next_url)
 
 
 @login_required
