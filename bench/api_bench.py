@@ -27,13 +27,11 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import sys
-import tempfile
 import time
 import tracemalloc
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import scratch_database
+
 BENCH_DB = "improvement_api_bench"
 ACTIONS = int(os.environ.get("API_BENCH_ACTIONS", "2000"))
 PERIODS = int(os.environ.get("API_BENCH_PERIODS", "12"))
@@ -42,57 +40,6 @@ RUNS = 5
 
 def emit(name: str, value, unit: str, **extra) -> None:
     print(json.dumps({"name": name, "value": value, "unit": unit, **extra}), flush=True)
-
-
-def _setup_django() -> tuple[str, str]:
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "improvement.settings")
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base = url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
-        cleanup, database = f"postgres:{base}", "postgresql"
-    else:
-        path = Path(tempfile.mkdtemp(prefix="api-bench-")) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        cleanup, database = f"sqlite:{path}", "sqlite"
-    os.environ["API_RATE"] = "100000/minute"
-    # Timed on the data as generated: without a broker the first request of the day
-    # would otherwise close the periods that have ended (plans/middleware.py).
-    os.environ["SCHEDULE_IN_WEB"] = "false"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    from django.conf import settings
-
-    # DEBUG makes Django keep every query in memory; production runs without it.
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    call_command("migrate", verbosity=0)
-    return cleanup, database
-
-
-def _cleanup(how: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    kind, _, where = how.partition(":")
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{where}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    else:
-        path = Path(where)
-        for leftover in path.parent.glob(f"{path.name}*"):
-            leftover.unlink()
-        path.parent.rmdir()
 
 
 def _download(client, url: str) -> tuple[float, int]:
@@ -115,8 +62,14 @@ def _peak_mb(client, url: str) -> float:
 
 
 def main() -> None:
-    cleanup, database = _setup_django()
-    try:
+    environ = {
+        "API_RATE": "100000/minute",
+        # Timed on the data as generated: without a broker the first request of the day
+        # would otherwise close the periods that have ended (plans/middleware.py).
+        "SCHEDULE_IN_WEB": "false",
+    }
+    with scratch_database(BENCH_DB, prefix="api-bench-", environ=environ) as database:
+        from django.conf import settings
         from django.contrib.auth import get_user_model
         from django.core.management import call_command
         from django.db import connection
@@ -127,6 +80,7 @@ def main() -> None:
         from plans import roles
         from plans.models import Membership, Organisation, Plan
 
+        settings.ALLOWED_HOSTS = ["testserver"]
         call_command(
             "make_synthetic",
             "--plans=1",
@@ -180,8 +134,6 @@ def main() -> None:
         emit(
             "api_positions_page_queries", queries[2000], "queries", page_100=queries[100], **common
         )
-    finally:
-        _cleanup(cleanup)
 
 
 def roles_groups(*names: str):

@@ -17,15 +17,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import random
 import resource
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch import scratch_database
+
 ROWS = 2000
 BENCH_DB = "improvement_bench"
 
@@ -65,53 +62,6 @@ MEASURES = [
     "<p>Training delivered.</p> <p>Slide decks distributed.</p>",
     "Management information each month.",
 ]
-
-
-def _setup_django() -> str:
-    """Point Django at a throwaway database and migrate it; return how to clean up."""
-    sys.path.insert(0, str(ROOT))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "improvement.settings")
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://")):
-        import psycopg
-
-        base = url.rsplit("/", 1)[0]
-        with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        os.environ["DATABASE_URL"] = f"{base}/{BENCH_DB}"
-        cleanup = f"postgres:{base}"
-    else:
-        path = Path(tempfile.mkdtemp(prefix="import-bench-")) / "bench.sqlite3"
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-        cleanup = f"sqlite:{path}"
-    import django
-    from django.core.management import call_command
-
-    django.setup()
-    from django.conf import settings
-
-    # DEBUG makes Django keep every query in memory; production runs without it.
-    settings.DEBUG = False
-    call_command("migrate", verbosity=0)
-    return cleanup
-
-
-def _cleanup(how: str) -> None:
-    from django.db import connections
-
-    connections.close_all()
-    kind, _, where = how.partition(":")
-    if kind == "postgres":
-        import psycopg
-
-        with psycopg.connect(f"{where}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    else:
-        path = Path(where)
-        for leftover in path.parent.glob(f"{path.name}*"):
-            leftover.unlink()
-        path.parent.rmdir()
 
 
 def generate_rows(count: int = ROWS, seed: int = 2024) -> list[list[str]]:
@@ -174,10 +124,7 @@ def as_xlsx(rows: list[list[str]]) -> bytes:
 
 
 def main() -> None:
-    cleanup = _setup_django()
-    try:
-        from django.db import connection
-
+    with scratch_database(BENCH_DB, prefix="import-bench-") as database:
         from plans.io.importing import import_file
         from plans.models import Action, Rating
 
@@ -193,7 +140,7 @@ def main() -> None:
         )
         peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         facts = {
-            "database": connection.vendor,
+            "database": database,
             "rows": ROWS,
             "seconds": round(elapsed, 2),
             # Wall time includes waiting for the CPU on a busy machine; this does not.
@@ -223,8 +170,6 @@ def main() -> None:
                 }
             )
         )
-    finally:
-        _cleanup(cleanup)
 
 
 if __name__ == "__main__":
