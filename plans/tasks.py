@@ -1,7 +1,7 @@
 """Background jobs for reporting periods: closing them on schedule and reminding owners.
 
-Thin on purpose: each loads what it needs by id and calls the service in
-`plans.periods` and `plans.reminders`, where the rules live and are tested. Every task is idempotent
+Thin on purpose: each loads what it needs by id and calls the service in `plans.periods`
+or `plans.reminders`, where the rules live and are tested. Every task is idempotent
 (closing twice is a no-op; a reminder is claimed before it is sent), acknowledged late,
 and retried with backoff on transient database or broker errors only, never on bugs.
 
