@@ -26,11 +26,11 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
+from board import selectors as board
 from core import charts
 from plans import access, roles, rules
 from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
-from reporting import dashboard as board
 
 # How many rows each list on the overview shows; the download has them all.
 LIST_LIMIT = 10
@@ -226,7 +226,7 @@ def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
     """A dashboard page (the caller has checked the reader may see it), its title and
     content made by `build(filters, today)` from the data at this request."""
     page = build(filters, timezone.localdate())
-    return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
+    return render(request, "board/dashboard.html", {"nav": "dashboard", **page})
 
 
 def _dashboard_content(filters: Filters, today: dt.date) -> dict:
@@ -246,7 +246,7 @@ def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     title = f"Dashboard: {filters.plan.title}" if filters.plan else "Dashboard"
     return {
         "page_title": title,
-        "body": render_to_string("reporting/_dashboard_body.html", context),
+        "body": render_to_string("board/_dashboard_body.html", context),
     }
 
 
@@ -520,7 +520,7 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
     return {
         "page_title": f"{recommendation.ref}. {Truncator(recommendation.title).chars(60)}: "
         "dashboard",
-        "body": render_to_string("reporting/_dashboard_recommendation_body.html", context),
+        "body": render_to_string("board/_dashboard_recommendation_body.html", context),
     }
 
 
@@ -610,7 +610,7 @@ def _owner_content(owner: Owner, filters: Filters, today) -> dict:
     _queries(context, filters)
     return {
         "page_title": f"{owner.post}: dashboard",
-        "body": render_to_string("reporting/_dashboard_owner_body.html", context),
+        "body": render_to_string("board/_dashboard_owner_body.html", context),
     }
 
 
