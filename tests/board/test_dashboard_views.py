@@ -380,7 +380,7 @@ def _xlsx_rows(response) -> list[list[str]]:
 
 
 def test_every_table_is_listed_with_its_row_count():
-    from board.views import TABLES
+    from board.exports import TABLES
 
     assert set(TABLE_ROWS) == set(TABLES)
 
@@ -415,7 +415,7 @@ def _number(value: str):
 
 
 def test_every_table_on_the_pages_offers_both_downloads(client, built, board_member, plan_admin):
-    from board.views import TABLES
+    from board.exports import TABLES
 
     services.rating_record(item=built["recs"][0], facet="impact", rag="amber", user=plan_admin)
     factories.PeriodFactory(  # a second plan, so that the plans side by side are shown
