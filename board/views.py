@@ -230,7 +230,7 @@ def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
 def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     """The dashboard's title and content, as HTML."""
     choices = _filter_choices(filters)
-    context = {"filters": filters, "choices": choices, "today": today}
+    context = {"filters": filters, "choices": choices}
     context["query"] = filters.query()
     if filters.plan is None:
         context.update(_across_plans(choices["plans"], today))
