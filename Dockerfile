@@ -20,6 +20,7 @@ COPY core core
 COPY plans plans
 COPY audits audits
 COPY reporting reporting
+COPY board board
 COPY demo demo
 # Built by the locked setuptools, not one pip would fetch unchecked.
 RUN pip install --no-cache-dir --no-deps --no-build-isolation .

@@ -298,8 +298,8 @@ def server_timings(args, slugs: list[str], common: dict) -> None:
 
     trivial_url = reverse("password_change")
     pages = [
-        ("dashboard", board_client, reverse("reporting:dashboard") + f"?plan={slugs[0]}"),
-        ("dashboard_across_plans", board_client, reverse("reporting:dashboard")),
+        ("dashboard", board_client, reverse("board:dashboard") + f"?plan={slugs[0]}"),
+        ("dashboard_across_plans", board_client, reverse("board:dashboard")),
         ("plan_page", board_client, reverse("plans:plan", args=[slugs[0]])),
         ("my_actions", director_client, reverse("plans:my_actions")),
     ]

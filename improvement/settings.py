@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "plans",
     "audits",
     "reporting",
+    "board",
     "sso",
     "rest_framework",
     "django_filters",

@@ -45,6 +45,7 @@ urlpatterns = [
     path("plans/", include("plans.urls")),
     path("audits/", include("audits.urls")),
     path("reports/", include("reporting.urls")),
+    path("reports/", include("board.urls")),
     path("api/v1/", include("api.urls")),
     path("published/", include("reporting.urls_public")),
     path("admin/", admin.site.urls),

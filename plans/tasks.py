@@ -6,7 +6,7 @@ or `plans.reminders`, where the rules live and are tested. Every task is idempot
 and retried with backoff on transient database or broker errors only, never on bugs.
 
 Overdue actions and audits are not stored as flags: the dashboard computes them in its
-selectors (`reporting.dashboard.overdue_actions`), so they are never out of date.
+selectors (`board.selectors.overdue_actions`), so they are never out of date.
 """
 
 from __future__ import annotations

@@ -27,17 +27,3 @@ urlpatterns: list = [
         name="render_download_docx",
     ),
 ]
-
-# Improvement Board dashboard (read-only, every role)
-from reporting import views_dashboard  # noqa: E402
-
-urlpatterns += [
-    path("dashboard/", views_dashboard.dashboard, name="dashboard"),
-    path(
-        "dashboard/recommendations/<int:pk>/",
-        views_dashboard.dashboard_recommendation,
-        name="dashboard_recommendation",
-    ),
-    path("dashboard/owners/<int:pk>/", views_dashboard.dashboard_owner, name="dashboard_owner"),
-    path("dashboard/export/", views_dashboard.dashboard_export, name="dashboard_export"),
-]

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("api", "audits", "core", "demo", "improvement", "plans", "reporting", "sso")
+PACKAGES = ("api", "audits", "board", "core", "demo", "improvement", "plans", "reporting", "sso")
 LIMIT = 80
 MARK = "Long because:"
 

@@ -70,6 +70,23 @@ def add_line(path: Path, line: str) -> None:
             "from reporting import content",
             "audits is not allowed to import reporting",
         ),
+        # The dashboard and the committee reports side by side, each on its own.
+        (
+            "board/selectors.py",
+            "from reporting import content",
+            "board is not allowed to import reporting",
+        ),
+        (
+            "reporting/content.py",
+            "from board import selectors",
+            "reporting is not allowed to import board",
+        ),
+        # board above audits.
+        (
+            "audits/selectors.py",
+            "from board import selectors",
+            "audits is not allowed to import board",
+        ),
         # No app imports the project package (settings, URLs, Celery app).
         (
             "plans/services.py",

@@ -40,7 +40,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if roles.has_role(user, roles.COMMITTEE_CLERK) and not roles.is_plan_admin(user):
         return redirect("reporting:report_list")
     if roles.has_role(user, roles.BOARD_MEMBER):
-        return redirect("reporting:dashboard")
+        return redirect("board:dashboard")
     return redirect("plans:plan_list")
 
 

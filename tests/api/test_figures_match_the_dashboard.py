@@ -1,5 +1,5 @@
 """Each resource's figures for a plan and period are the dashboard's for the same plan and
-period (`reporting.dashboard`), on a generated plan with a rated history."""
+period (`board.selectors`), on a generated plan with a rated history."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ import pytest
 from django.test import Client
 
 from api import keys
+from board import selectors as dashboard
 from demo import synthetic
 from plans import roles
 from plans.models import Membership
-from reporting import dashboard
 from tests import factories
 
 

@@ -70,9 +70,9 @@ def test_the_same_action_shows_the_same_days_overdue_on_every_page(
     update = client.get(reverse("plans:action_update", args=[late.pk])).content.decode()
     client.force_login(board_member)
     query = {"plan": plan.slug, "period": running.pk}
-    overview = client.get(reverse("reporting:dashboard"), query).content.decode()
+    overview = client.get(reverse("board:dashboard"), query).content.decode()
     drill = client.get(
-        reverse("reporting:dashboard_recommendation", args=[late.recommendation_id]), query
+        reverse("board:recommendation", args=[late.recommendation_id]), query
     ).content.decode()
 
     expected = {("30", AS_OF)}
@@ -118,7 +118,7 @@ def test_a_closed_period_is_judged_on_its_end_on_the_dashboard_and_in_the_report
         recommendation=rec, ref="1.1", due_date=dt.date(2024, 9, 1), owners=[owner]
     )
     client.force_login(board_member)
-    html = client.get(reverse("reporting:dashboard"), {"plan": plan.slug}).content.decode()
+    html = client.get(reverse("board:dashboard"), {"plan": plan.slug}).content.decode()
     overdue = html[html.index('id="overdue"') : html.index('id="slipped"')]
     assert "Days overdue as of 30 Sep 2024" in overdue
     assert '<td class="num">29</td>' in overdue

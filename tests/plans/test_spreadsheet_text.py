@@ -48,7 +48,7 @@ def _cells(content: bytes) -> list[str]:
 def test_the_dashboards_actions_table_downloads_as_xlsx(client, dirty, board_member):
     client.force_login(board_member)
     response = client.get(
-        reverse("reporting:dashboard_export"),
+        reverse("board:export"),
         {"plan": dirty.slug, "table": "actions", "format": "xlsx"},
     )
     assert response.status_code == 200
@@ -62,7 +62,7 @@ def test_the_dashboards_actions_table_downloads_as_csv_without_control_character
 ):
     client.force_login(board_member)
     response = client.get(
-        reverse("reporting:dashboard_export"),
+        reverse("board:export"),
         {"plan": dirty.slug, "table": "actions", "format": "csv"},
     )
     assert response.status_code == 200

@@ -79,7 +79,7 @@ def test_pages_keep_working_and_a_render_waits_queued_while_redis_is_down(
     for url in (
         reverse("reporting:report_list"),
         reverse("reporting:report_status", args=[built.report.pk]),
-        reverse("reporting:dashboard"),
+        reverse("board:dashboard"),
         reverse("plans:plan_list"),
         reverse("plans:plan", args=[built.plan.slug]),
         reverse("plans:action", args=[built.actions[0].pk]),

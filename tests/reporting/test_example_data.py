@@ -34,9 +34,9 @@ def _pages(built) -> dict[str, str]:
         "action": reverse("plans:action", args=[action.pk]),
         "recommendation": reverse("plans:recommendation", args=[action.recommendation_id]),
         "periods": reverse("plans:plan_periods", args=[built.plan.slug]),
-        "dashboard": reverse("reporting:dashboard") + f"?plan={built.plan.slug}",
+        "dashboard": reverse("board:dashboard") + f"?plan={built.plan.slug}",
         "dashboard recommendation": reverse(
-            "reporting:dashboard_recommendation", args=[action.recommendation_id]
+            "board:recommendation", args=[action.recommendation_id]
         ),
         "report": built.report.get_absolute_url(),
         "report preview": reverse("reporting:report_preview", args=[built.report.pk]),
@@ -104,7 +104,7 @@ def test_every_export_of_an_example_plan_says_so(client, example, plan_admin):
 
     for fmt in ("csv", "xlsx"):
         response = client.get(
-            reverse("reporting:dashboard_export"),
+            reverse("board:export"),
             {"plan": slug, "table": "actions", "format": fmt},
         )
         if fmt == "csv":
@@ -121,7 +121,7 @@ def test_a_real_plans_exports_have_no_example_column(client, plan_admin):
 
     plan_csv = client.get(reverse("plans:plan_export", args=[built.plan.slug]) + "?format=csv")
     dashboard = client.get(
-        reverse("reporting:dashboard_export"),
+        reverse("board:export"),
         {"plan": built.plan.slug, "table": "actions", "format": "csv"},
     )
 

@@ -80,8 +80,8 @@ def test_an_action_update_with_a_next_that_is_not_a_path_goes_to_the_action(
     "url",
     [
         reverse("plans:to_confirm") + "?plan=nul%00",
-        reverse("reporting:dashboard") + "?plan=nul%00",
-        reverse("reporting:dashboard_export") + "?plan=nul%00&table=plans&format=csv",
+        reverse("board:dashboard") + "?plan=nul%00",
+        reverse("board:export") + "?plan=nul%00&table=plans&format=csv",
     ],
 )
 def test_a_plan_asked_for_with_a_nul_is_not_found_rather_than_an_error(plan_admin, plan, url):

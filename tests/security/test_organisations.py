@@ -47,19 +47,17 @@ LISTS = {
     "ratings to confirm": (lambda w: reverse("plans:to_confirm"), "plan_admin"),
     "audits overview": (lambda w: reverse("audits:overview"), "plan_admin"),
     "committee reports": (lambda w: reverse("reporting:report_list"), "plan_admin"),
-    "dashboard": (lambda w: reverse("reporting:dashboard"), "plan_admin"),
+    "dashboard": (lambda w: reverse("board:dashboard"), "plan_admin"),
     "people": (lambda w: reverse("plans:people"), "plan_admin"),
     "people search": (lambda w: reverse("plans:people") + "?q=sec", "plan_admin"),
     "owners": (lambda w: reverse("plans:owner_list"), "plan_admin"),
     "owners search": (lambda w: reverse("plans:owner_list") + "?q=Matrix", "plan_admin"),
     "dashboard export, plans": (
-        lambda w: reverse("reporting:dashboard_export") + "?table=plans&format=csv",
+        lambda w: reverse("board:export") + "?table=plans&format=csv",
         "plan_admin",
     ),
     "dashboard export, an owner's actions": (
-        lambda w: (
-            reverse("reporting:dashboard_export") + f"?table=actions&format=csv&owner={w.owner.pk}"
-        ),
+        lambda w: reverse("board:export") + f"?table=actions&format=csv&owner={w.owner.pk}",
         "plan_admin",
     ),
     "admin, plans": (lambda w: "/admin/plans/plan/", "plan_admin"),
@@ -89,7 +87,7 @@ def test_lists_searches_and_exports_show_nothing_of_an_unseen_plan(world, page):
     [
         lambda w: reverse("plans:plan_list"),
         lambda w: reverse("reporting:report_list"),
-        lambda w: reverse("reporting:dashboard"),
+        lambda w: reverse("board:dashboard"),
         lambda w: "/admin/plans/plan/",
     ],
 )
@@ -105,7 +103,7 @@ def _rows(response) -> list[dict[str, str]]:
 
 
 def test_dashboard_totals_count_only_the_plans_seen(world):
-    url = reverse("reporting:dashboard_export") + "?table=plans&format=csv"
+    url = reverse("board:export") + "?table=plans&format=csv"
     council = _rows(_client(world, "plan_admin").get(url))
     assert [row["Plan"] for row in council] == [world.plan.title]
     assert council[0]["Actions: Total"] == "1"

@@ -420,19 +420,19 @@ MATRIX: dict[str, Row] = {
         post=only(REPORT_MANAGERS, Redirect("/reports/{report}/")),
     ),
     # The dashboard checks the method before signing in: a POST is refused outright.
-    "reports/dashboard/": Row(_url("reporting:dashboard"), get=readers(), post=everyone(405)),
+    "reports/dashboard/": Row(_url("board:dashboard"), get=readers(), post=everyone(405)),
     "reports/dashboard/recommendations/<int:pk>/": Row(
-        _url("reporting:dashboard_recommendation", lambda w: w.recommendation.pk),
+        _url("board:recommendation", lambda w: w.recommendation.pk),
         get=readers(),
         post=everyone(405),
     ),
     "reports/dashboard/owners/<int:pk>/": Row(
-        _url("reporting:dashboard_owner", lambda w: w.owner.pk),
+        _url("board:owner", lambda w: w.owner.pk),
         get=readers(),
         post=everyone(405),
     ),
     "reports/dashboard/export/": Row(
-        _url("reporting:dashboard_export", query="table=plans&format=csv"),
+        _url("board:export", query="table=plans&format=csv"),
         get=readers(),
         post=everyone(405),
     ),

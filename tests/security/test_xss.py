@@ -70,8 +70,8 @@ def test_user_text_appears_escaped_where_it_is_shown(world: World):
         reverse("reporting:report", args=[world.report.pk]): admin,
         reverse("reporting:report_edit", args=[world.report.pk]): admin,
         reverse("reporting:report_preview", args=[world.report.pk]): admin,
-        reverse("reporting:dashboard_recommendation", args=[world.recommendation.pk]): admin,
-        reverse("reporting:dashboard_owner", args=[world.owner.pk]): admin,
+        reverse("board:recommendation", args=[world.recommendation.pk]): admin,
+        reverse("board:owner", args=[world.owner.pk]): admin,
     }
     for url, client in expected.items():
         html = html_of(client.get(url))
@@ -122,7 +122,7 @@ def test_imported_cells_with_markup_are_stored_and_shown_as_text(world: World):
     for url in (
         reverse("plans:plan", args=[plan.slug]),
         reverse("plans:action", args=[action.pk]),
-        reverse("reporting:dashboard") + f"?plan={plan.slug}",
+        reverse("board:dashboard") + f"?plan={plan.slug}",
     ):
         html = html_of(admin.get(url))
         assert html is not None, url

@@ -9,10 +9,8 @@ same filters.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
@@ -26,15 +24,15 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator, slugify
 from django.views.decorators.http import require_safe
 
+from board import exports
+from board import selectors as board
 from core import charts
 from plans import access, roles, rules
-from plans.bounds import slug_or_none, spreadsheet_text
-from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
-from reporting import dashboard as board
+from plans.bounds import slug_or_none
+from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
 
 # How many rows each list on the overview shows; the download has them all.
 LIST_LIMIT = 10
-FORMATS = ("csv", "xlsx")
 
 
 # --- Filters ----------------------------------------------------------------------------
@@ -226,13 +224,13 @@ def _page(request: HttpRequest, filters: Filters, build) -> HttpResponse:
     """A dashboard page (the caller has checked the reader may see it), its title and
     content made by `build(filters, today)` from the data at this request."""
     page = build(filters, timezone.localdate())
-    return render(request, "reporting/dashboard.html", {"nav": "dashboard", **page})
+    return render(request, "board/dashboard.html", {"nav": "dashboard", **page})
 
 
 def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     """The dashboard's title and content, as HTML."""
     choices = _filter_choices(filters)
-    context = {"filters": filters, "choices": choices, "today": today}
+    context = {"filters": filters, "choices": choices}
     context["query"] = filters.query()
     if filters.plan is None:
         context.update(_across_plans(choices["plans"], today))
@@ -246,7 +244,7 @@ def _dashboard_content(filters: Filters, today: dt.date) -> dict:
     title = f"Dashboard: {filters.plan.title}" if filters.plan else "Dashboard"
     return {
         "page_title": title,
-        "body": render_to_string("reporting/_dashboard_body.html", context),
+        "body": render_to_string("board/_dashboard_body.html", context),
     }
 
 
@@ -520,7 +518,7 @@ def _recommendation_content(recommendation: Recommendation, filters: Filters, to
     return {
         "page_title": f"{recommendation.ref}. {Truncator(recommendation.title).chars(60)}: "
         "dashboard",
-        "body": render_to_string("reporting/_dashboard_recommendation_body.html", context),
+        "body": render_to_string("board/_dashboard_recommendation_body.html", context),
     }
 
 
@@ -610,7 +608,7 @@ def _owner_content(owner: Owner, filters: Filters, today) -> dict:
     _queries(context, filters)
     return {
         "page_title": f"{owner.post}: dashboard",
-        "body": render_to_string("reporting/_dashboard_owner_body.html", context),
+        "body": render_to_string("board/_dashboard_owner_body.html", context),
     }
 
 
@@ -621,518 +619,7 @@ def _queries(context: dict, filters: Filters) -> None:
     context["owner_query"] = filters.query(owner=None, recommendation=None)
 
 
-# --- Tables and export ------------------------------------------------------------------
-
-
-@dataclass
-class Table:
-    title: str
-    headers: list[str]
-    rows: list[list]
-
-
-def _words(plan: Plan, rag: str | None) -> str:
-    return plan.rag_label(rag or "")
-
-
-def _override(plan: Plan, item) -> list[str]:
-    """The "Suggested RAG" and "Override reason" cells of an item whose position
-    overrides what its dates or evidence gave; blank where it does not."""
-    if not item.pos_override_reason:
-        return ["", ""]
-    return [_words(plan, item.pos_suggested_rag), item.pos_override_reason]
-
-
-OVERRIDE_HEADERS = ["Suggested RAG", "Override reason"]
-
-
-def _owners(action: Action) -> str:
-    posts = [owner.post for owner in action.owners.all()]
-    return "; ".join(posts) if posts else action.lead
-
-
-def _plan_of(scope: board.Scope) -> dict[int, Plan]:
-    return {at.plan.pk: at.plan for at in scope.ats}
-
-
-RAG_HEADERS = ["Blue", "Green", "Amber", "Red", "Not rated", "Total"]
-
-
-def table_plans(scope: board.Scope) -> Table:
-    counts = board.summary(scope, by_recommendation=False)
-    distributions, movements = counts.distributions, counts.movements
-    flags = board.flag_counts(scope, counts=counts)
-    rows = []
-    for at in scope.ats:
-        pk = at.plan.pk
-        moved = movements[pk]
-        f = flags[pk]
-        rows.append(
-            [at.plan.title, at.period.label]
-            + _cells(distributions[pk].actions)
-            + _cells(distributions[pk].measures)
-            + [
-                moved.actions[board.Direction.IMPROVED] if moved else "",
-                moved.actions[board.Direction.WORSENED] if moved else "",
-                f.overdue,
-                f.slipped,
-                f.below_target,
-                f.not_updated,
-                f.audits_overdue,
-                f.awaiting_confirmation,
-            ]
-        )
-    headers = (
-        ["Plan", "Period"]
-        + [f"Actions: {h}" for h in RAG_HEADERS]
-        + [f"Measures: {h}" for h in RAG_HEADERS]
-        + [
-            "Actions improved",
-            "Actions worsened",
-            "Overdue actions",
-            "Slipped actions",
-            "Measures below target",
-            "Items not updated",
-            "Audits overdue",
-            "Ratings awaiting confirmation",
-        ]
-    )
-    return Table("Plans side by side", headers, rows)
-
-
-def _recommendations(scope: board.Scope) -> list[Recommendation]:
-    recs = Recommendation.objects.filter(plan_id__in=scope.plan_ids).order_by(
-        "plan__title", "position", "pk"
-    )
-    if scope.recommendation is not None:
-        recs = recs.filter(pk=scope.recommendation.pk)
-    return list(recs)
-
-
-def table_recommendations(scope: board.Scope) -> Table:
-    distribution = board.distributions(scope)
-    rows = []
-    for rec in _recommendations(scope):
-        counts = distribution[rec.plan_id].by_recommendation.get(rec.pk) or {
-            "actions": board.empty_counts(),
-            "measures": board.empty_counts(),
-        }
-        rows.append([rec.ref, rec.title] + _cells(counts["actions"]) + _cells(counts["measures"]))
-    headers = (
-        ["Ref", "Recommendation"]
-        + [f"Actions: {h}" for h in RAG_HEADERS]
-        + [f"Measures: {h}" for h in RAG_HEADERS]
-    )
-    return Table("RAG by recommendation", headers, rows)
-
-
-def table_movement(scope: board.Scope) -> Table:
-    movement = board.movement_counts(scope)
-    rows = []
-    for rec in _recommendations(scope):
-        moved = movement[rec.plan_id]
-        if moved is None:
-            continue
-        counts = moved.by_recommendation.get(rec.pk, dict.fromkeys(board.Direction, 0))
-        rows.append([rec.ref, rec.title] + [counts[d] for d in board.Direction])
-    return Table(
-        "Movement since the previous period",
-        ["Ref", "Recommendation"] + [d.label for d in board.Direction],
-        rows,
-    )
-
-
-def table_moved(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    moving = [d for d in board.Direction if d != board.Direction.UNCHANGED]
-    rows = []
-    for action in board.moved(scope, "action", moving):
-        plan = plans[action.plan_id]
-        rows.append(
-            [
-                "Action",
-                action.ref,
-                action.text,
-                action.recommendation.ref,
-                _words(plan, action.then_rag),
-                _words(plan, action.now_rag),
-                action.direction.label,
-                *_override(plan, action),
-            ]
-        )
-    for measure in board.moved(scope, "measure", moving):
-        plan = plans[measure.plan_id]
-        rows.append(
-            [
-                "Outcome measure",
-                measure.action.ref,
-                measure.text,
-                measure.action.recommendation.ref,
-                _words(plan, measure.then_rag),
-                _words(plan, measure.now_rag),
-                measure.direction.label,
-                *_override(plan, measure),
-            ]
-        )
-    return Table(
-        "Items that moved since the previous period",
-        ["Kind", "Ref", "Item", "Recommendation", "Then", "Now", "Movement", *OVERRIDE_HEADERS],
-        rows,
-    )
-
-
-def table_worsened(scope: board.Scope) -> Table:
-    table = table_moved(scope)
-    movement = table.headers.index("Movement")
-    table.rows = [row for row in table.rows if row[movement] == board.Direction.WORSENED.label]
-    table.title = "Items that worsened since the previous period"
-    return table
-
-
-def table_overdue(scope: board.Scope) -> Table:
-    rows = []
-    for action in board.overdue_actions(scope).prefetch_related("owners"):
-        rows.append(
-            [
-                action.ref,
-                action.text,
-                action.recommendation.ref,
-                _owners(action),
-                action.due_as_of,
-                rules.days_past(action.due_as_of, action.as_of),
-            ]
-        )
-    as_of = ", ".join(sorted({f"{at.as_of.day} {at.as_of:%b %Y}" for at in scope.ats}))
-    return Table(
-        "Overdue actions",
-        ["Ref", "Action", "Recommendation", "Accountable", "Due", f"Days overdue as of {as_of}"],
-        rows,
-    )
-
-
-def table_slipped(scope: board.Scope) -> Table:
-    rows = []
-    for action in board.slipped_actions(scope).prefetch_related("owners"):
-        rows.append(
-            [
-                action.ref,
-                action.text,
-                action.recommendation.ref,
-                _owners(action),
-                action.baseline_due_date,
-                action.due_as_of,
-                (action.due_as_of - action.baseline_due_date).days,
-                action.revision_count,
-                action.latest_reason or "",
-            ]
-        )
-    return Table(
-        "Slipped actions",
-        [
-            "Ref",
-            "Action",
-            "Recommendation",
-            "Accountable",
-            "Original due date",
-            "Revised due date",
-            "Days slipped",
-            "Revisions",
-            "Latest reason",
-        ],
-        rows,
-    )
-
-
-def table_below_target(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    rows = []
-    for measure in board.below_target_measures(scope):
-        rows.append(
-            [
-                measure.action.ref,
-                measure.text,
-                measure.action.recommendation.ref,
-                measure.result,
-                measure.result_on,
-                float(measure.target),
-                measure.unit,
-                "Higher" if measure.higher_is_better else "Lower",
-                _words(plans[measure.plan_id], measure.pos_rag),
-                *_override(plans[measure.plan_id], measure),
-            ]
-        )
-    return Table(
-        "Measures below target",
-        [
-            "Action",
-            "Measure",
-            "Recommendation",
-            "Latest result",
-            "Result date",
-            "Target",
-            "Unit",
-            "Better when",
-            "RAG",
-            *OVERRIDE_HEADERS,
-        ],
-        rows,
-    )
-
-
-def table_not_updated(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    rows = []
-    for action in board.not_updated_actions(scope):
-        rows.append(
-            [
-                "Action",
-                action.ref,
-                action.text,
-                action.recommendation.ref,
-                _words(plans[action.plan_id], action.pos_rag),
-                *_override(plans[action.plan_id], action),
-            ]
-        )
-    for measure in board.not_updated_measures(scope):
-        rows.append(
-            [
-                "Outcome measure",
-                measure.action.ref,
-                measure.text,
-                measure.action.recommendation.ref,
-                _words(plans[measure.plan_id], measure.pos_rag),
-                *_override(plans[measure.plan_id], measure),
-            ]
-        )
-    return Table(
-        "Items not updated this period",
-        ["Kind", "Ref", "Item", "Recommendation", "Position carried forward", *OVERRIDE_HEADERS],
-        rows,
-    )
-
-
-def table_audits_overdue(scope: board.Scope) -> Table:
-    rows = []
-    for plan_rows in board.audits_overdue_by_plan(scope).values():
-        for row in plan_rows:
-            due = row.next_due
-            rows.append(
-                [
-                    row.measure.plan.title if len(scope.ats) > 1 else "",
-                    row.measure.text,
-                    f"{due.round} of {due.rounds}",
-                    due.on,
-                    due.days_overdue,
-                ]
-            )
-    headers = ["Plan", "Measure", "Round", "Due", "Days overdue"]
-    if len(scope.ats) == 1:
-        headers, rows = headers[1:], [row[1:] for row in rows]
-    return Table("Audits overdue", headers, rows)
-
-
-def table_awaiting(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    rows = []
-    for rating in board.awaiting_confirmation(scope).select_related(
-        "action", "measure__action", "recommendation", "created_by"
-    ):
-        rows.append(
-            [
-                rating.get_subject_display(),
-                rating.item_ref,
-                _words(plans[rating.plan_id], rating.rag),
-                rating.commentary,
-                rating.created_by.get_full_name() or rating.created_by.username
-                if rating.created_by
-                else "",
-                timezone.localtime(rating.created).replace(tzinfo=None),
-            ]
-        )
-    return Table(
-        "Ratings awaiting confirmation",
-        ["Kind", "Ref", "Proposed RAG", "Commentary", "Proposed by", "Proposed at"],
-        rows,
-    )
-
-
-def table_trend(scope: board.Scope) -> Table:
-    trend = board.trend(scope.single, scope)
-    rows = []
-    for kind, label in (("actions", "Actions"), ("measures", "Outcome measures")):
-        for period_label, counts in trend[kind]:
-            rows.append([period_label, label] + _cells(counts))
-    return Table("RAG by period", ["Period", "Kind"] + RAG_HEADERS, rows)
-
-
-def table_actions(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    rows = []
-    for action in board.detailed_actions(scope):
-        rows.append(
-            [
-                action.plan.title,
-                action.ref,
-                action.text,
-                action.recommendation.ref,
-                action.outcome.ref if action.outcome else "",
-                _owners(action),
-                action.baseline_due_date,
-                action.due_as_of,
-                _words(plans[action.plan_id], action.pos_rag),
-                *_override(plans[action.plan_id], action),
-                action.pos_commentary or "",
-                "Yes" if action.updated_in_period else "No",
-            ]
-        )
-    return Table(
-        "Actions",
-        [
-            "Plan",
-            "Ref",
-            "Action",
-            "Recommendation",
-            "Outcome",
-            "Accountable",
-            "Original due date",
-            "Due date",
-            "RAG",
-            *OVERRIDE_HEADERS,
-            "Commentary",
-            "Updated this period",
-        ],
-        rows,
-    )
-
-
-def table_measures(scope: board.Scope) -> Table:
-    plans = _plan_of(scope)
-    rows = []
-    for measure in board.detailed_measures(scope):
-        rows.append(
-            [
-                measure.action.ref,
-                measure.text,
-                measure.action.recommendation.ref,
-                None if measure.target is None else float(measure.target),
-                measure.unit,
-                measure.result,
-                measure.result_on,
-                _words(plans[measure.plan_id], measure.pos_rag),
-                *_override(plans[measure.plan_id], measure),
-                measure.pos_commentary or "",
-                "Yes" if measure.updated_in_period else "No",
-            ]
-        )
-    return Table(
-        "Outcome measures",
-        [
-            "Action",
-            "Measure",
-            "Recommendation",
-            "Target",
-            "Unit",
-            "Latest result",
-            "Result date",
-            "RAG",
-            *OVERRIDE_HEADERS,
-            "Commentary",
-            "Updated this period",
-        ],
-        rows,
-    )
-
-
-def table_facets(scope: board.Scope) -> Table:
-    if scope.recommendation is None:
-        raise Http404("Choose a recommendation.")
-    plan = scope.single.plan
-    facets = board.facet_positions(scope, scope.recommendation)
-    rows = [
-        [facet["label"], _words(plan, facet["rag"]), facet["commentary"]]
-        for facet in facets.values()
-    ]
-    return Table("Recommendation position", ["Facet", "RAG", "Commentary"], rows)
-
-
-TABLES: dict[str, Callable[[board.Scope], Table]] = {
-    "plans": table_plans,
-    "recommendations": table_recommendations,
-    "movement": table_movement,
-    "moved": table_moved,
-    "worsened": table_worsened,
-    "overdue": table_overdue,
-    "slipped": table_slipped,
-    "below_target": table_below_target,
-    "not_updated": table_not_updated,
-    "audits_overdue": table_audits_overdue,
-    "awaiting": table_awaiting,
-    "trend": table_trend,
-    "actions": table_actions,
-    "measures": table_measures,
-    "facets": table_facets,
-}
-
-
-def _marked_if_example(table: Table, plans: list[Plan]) -> Table:
-    """A table showing an example plan's positions carries a column saying so on every
-    row (`Plan.example_data`), naming the example plans when there are several."""
-    examples = [p.title for p in plans if p.example_data]
-    if not examples:
-        return table
-    note = EXAMPLE_DATA_NOTE if len(plans) == 1 else f"{EXAMPLE_DATA_NOTE} ({'; '.join(examples)})"
-    return Table(
-        table.title, [*table.headers, "Example data"], [[*row, note] for row in table.rows]
-    )
-
-
-def _cell(value):
-    """A cell as a spreadsheet should hold it. Text that a spreadsheet would run as a
-    formula (starting with =, +, -, @ or a control character) gets a leading quote;
-    control characters a spreadsheet cannot hold, stored before forms refused them, go."""
-    value = spreadsheet_text(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
-def _csv(table: Table) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(table.headers)
-    for row in table.rows:
-        writer.writerow(["" if v is None else _cell(v) for v in row])
-    # A byte-order mark so that Excel reads the file as UTF-8.
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
-
-
-def _xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=table.title[:31])
-    bold = Font(bold=True)
-    header = []
-    for text in table.headers:
-        cell = WriteOnlyCell(sheet, value=text)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for row in table.rows:
-        cells = []
-        for value in row:
-            cell = WriteOnlyCell(sheet, value=_cell(value))
-            if isinstance(value, dt.date):
-                cell.number_format = "d mmm yyyy"
-            if isinstance(value, str):
-                cell.data_type = "s"  # never a formula
-            cells.append(cell)
-        sheet.append(cells)
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+# --- Export -------------------------------------------------------------------------------
 
 
 @require_safe
@@ -1142,7 +629,7 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     name = request.GET.get("table", "")
     fmt = request.GET.get("format", "csv")
-    if name not in TABLES or fmt not in FORMATS:
+    if name not in exports.TABLES or fmt not in exports.FORMATS:
         raise Http404("Unknown table or format.")
     filters = _filters(request)
     today = timezone.localdate()
@@ -1162,20 +649,11 @@ def dashboard_export(request: HttpRequest) -> HttpResponse:
         scope = board.Scope(tuple(ats), None, filters.owner) if ats else None
     else:
         raise Http404("Choose a plan.")
-    table = TABLES[name](scope) if scope is not None else Table(name, [], [])
-    if scope is not None:
-        table = _marked_if_example(table, [at.plan for at in scope.ats])
     parts = ["dashboard", filters.plan.slug if filters.plan else "all-plans"]
     if scope is not None and filters.plan is not None:
         parts.append(slugify(scope.single.period.label))
     parts.append(name.replace("_", "-"))
     filename = "-".join(parts)
-    if fmt == "csv":
-        response = HttpResponse(_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            _xlsx(table),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+    response = HttpResponse(exports.export(name, scope, fmt), content_type=exports.FORMATS[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
     return response

@@ -29,10 +29,10 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from audits.models import MeasureValue
+from board import selectors as board
 from plans import movement as plan_movement
 from plans import services
 from plans.models import Action, DueDateRevision, Plan, ReportingPeriod
-from reporting import dashboard as board
 from tests import factories
 
 TODAY = dt.date(2026, 11, 23)

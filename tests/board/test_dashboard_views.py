@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from plans import roles, services
 from tests import factories
-from tests.reporting.test_dashboard import build_board_plan
+from tests.board.test_dashboard import build_board_plan
 
 ROLES = roles.ALL_ROLES
 
@@ -28,11 +28,11 @@ def _urls(built) -> list[str]:
     plan, rec, owner = built["plan"], built["recs"][0], built["owner"]
     query = f"?plan={plan.slug}"
     return [
-        reverse("reporting:dashboard"),
-        reverse("reporting:dashboard") + query,
-        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
-        reverse("reporting:dashboard_owner", args=[owner.pk]) + query,
-        reverse("reporting:dashboard_export") + query + "&table=overdue&format=csv",
+        reverse("board:dashboard"),
+        reverse("board:dashboard") + query,
+        reverse("board:recommendation", args=[rec.pk]),
+        reverse("board:owner", args=[owner.pk]) + query,
+        reverse("board:export") + query + "&table=overdue&format=csv",
     ]
 
 
@@ -74,17 +74,17 @@ def test_the_pages_offer_no_edit_controls(client, built, board_member):
 def test_board_members_land_on_the_dashboard(client, board_member):
     client.force_login(board_member)
     response = client.get(reverse("home"))
-    assert response.url == reverse("reporting:dashboard")
+    assert response.url == reverse("board:dashboard")
 
 
 def test_the_overview_shows_the_figures_and_accessible_charts(client, built, board_member):
     client.force_login(board_member)
     # One plan: its overview straight away, as of its latest closed period (Q2).
-    html = client.get(reverse("reporting:dashboard")).content.decode()
+    html = client.get(reverse("board:dashboard")).content.decode()
     assert "Position as of <strong>Q2 2024/25</strong>" in html
     assert "Movement compared with Q1 2024/25" in html
     # The open period, Q3, when asked for.
-    html = client.get(reverse("reporting:dashboard"), {"period": _q3(built)}).content.decode()
+    html = client.get(reverse("board:dashboard"), {"period": _q3(built)}).content.decode()
     assert "Position as of <strong>Q3 2024/25</strong>" in html
     assert (
         '<span class="figure">2</span> overdue actions</a> <span class="small">as of 31 Dec 2024'
@@ -108,10 +108,10 @@ def test_filters_are_kept_in_the_links(client, built, board_member):
     client.force_login(board_member)
     q2 = built["periods"][1]
     rec = built["recs"][0]
-    url = reverse("reporting:dashboard") + f"?plan={built['plan'].slug}&period={q2.pk}"
+    url = reverse("board:dashboard") + f"?plan={built['plan'].slug}&period={q2.pk}"
     html = client.get(url).content.decode()
     assert "Position as of <strong>Q2 2024/25</strong>" in html
-    drill = reverse("reporting:dashboard_recommendation", args=[rec.pk])
+    drill = reverse("board:recommendation", args=[rec.pk])
     assert f"{drill}?plan={built['plan'].slug}&amp;period={q2.pk}" in html
     assert "table=overdue&amp;format=csv" in html
 
@@ -123,14 +123,14 @@ def test_the_owner_drill_down_keeps_the_plan_and_period_it_was_opened_with(
     plan, q2, owner = built["plan"], built["periods"][1], built["owner"]
     rec = built["recs"][0]
     query = f"?plan={plan.slug}&period={q2.pk}"
-    drill = reverse("reporting:dashboard_recommendation", args=[rec.pk]) + query
+    drill = reverse("board:recommendation", args=[rec.pk]) + query
     html = client.get(drill).content.decode()
     assert "Position as of <strong>Q2 2024/25</strong>" in html
-    owner_url = reverse("reporting:dashboard_owner", args=[owner.pk])
+    owner_url = reverse("board:owner", args=[owner.pk])
     assert f"{owner_url}?plan={plan.slug}&amp;period={q2.pk}" in html
     html = client.get(owner_url + query).content.decode()
     assert "as of Q2 2024/25" in html and "Q3 2024/25</h2>" not in html
-    dashboard = reverse("reporting:dashboard")
+    dashboard = reverse("board:dashboard")
     assert f"{dashboard}?plan={plan.slug}&amp;period={q2.pk}" in html
     assert "table=actions&amp;format=csv" in html and f"period={q2.pk}&amp;owner" in html
 
@@ -141,7 +141,7 @@ def _q3(built) -> int:
 
 def _drill_down(client, built) -> str:
     rec = built["recs"][0]
-    url = reverse("reporting:dashboard_recommendation", args=[rec.pk])
+    url = reverse("board:recommendation", args=[rec.pk])
     return client.get(url, {"period": _q3(built)}).content.decode()
 
 
@@ -153,7 +153,7 @@ def test_the_recommendation_drill_down_lists_outcomes_actions_and_measures(
     assert "red in Q3 2024/25" in html  # 1.1's commentary
     assert "M2 dip sample" in html and "below target" in html
     assert html.count('class="chart chart-measure"') == 2  # each measure's results over time
-    assert reverse("reporting:dashboard_owner", args=[built["owner"].pk]) in html
+    assert reverse("board:owner", args=[built["owner"].pk]) in html
 
 
 def test_an_overridden_measure_rag_shows_its_reason_in_the_drill_down(
@@ -181,7 +181,7 @@ def test_an_override_travels_with_the_rag_to_the_overview_lists_and_downloads(
     measure_rag_override(measure=m2, user=qa_lead, rag="amber", reason="Three were transfers in")
     client.force_login(board_member)
     html = client.get(
-        reverse("reporting:dashboard"), {"plan": built["plan"].slug, "period": _q3(built)}
+        reverse("board:dashboard"), {"plan": built["plan"].slug, "period": _q3(built)}
     )
     html = html.content.decode()
     below = html[html.index('id="below-target"') : html.index('id="not-updated"')]
@@ -201,7 +201,7 @@ def test_an_override_travels_with_the_rag_to_the_overview_lists_and_downloads(
 def test_the_owner_drill_down_lists_only_their_actions(client, built, board_member):
     client.force_login(board_member)
     owner = built["owner"]
-    url = reverse("reporting:dashboard_owner", args=[owner.pk])
+    url = reverse("board:owner", args=[owner.pk])
     html = client.get(url).content.decode()
     assert ">1.1</a>" in html and ">2.1</a>" in html
     assert ">1.2</a>" not in html and ">2.2</a>" not in html
@@ -215,7 +215,7 @@ def test_several_plans_are_shown_side_by_side(client, built, board_member, plan_
     action = factories.ActionFactory(recommendation=factories.RecommendationFactory(plan=other))
     services.rating_record(item=action, rag="amber", user=plan_admin, period=period)
     client.force_login(board_member)
-    html = client.get(reverse("reporting:dashboard")).content.decode()
+    html = client.get(reverse("board:dashboard")).content.decode()
     assert "All plans side by side" in html
     assert "Adult social care plan" in html and "Children&#x27;s services plan" in html
     assert "Action RAG by plan" in html
@@ -254,11 +254,11 @@ def test_query_counts_do_not_grow_with_the_data(client, built, board_member, pla
     client.force_login(board_member)
     plan, rec, owner = built["plan"], built["recs"][1], built["owner"]
     urls = [
-        reverse("reporting:dashboard") + f"?plan={plan.slug}",
-        reverse("reporting:dashboard") + f"?plan={plan.slug}&period={built['periods'][1].pk}",
-        reverse("reporting:dashboard_recommendation", args=[rec.pk]),
-        reverse("reporting:dashboard_owner", args=[owner.pk]) + f"?plan={plan.slug}",
-        reverse("reporting:dashboard_export") + f"?plan={plan.slug}&table=actions&format=csv",
+        reverse("board:dashboard") + f"?plan={plan.slug}",
+        reverse("board:dashboard") + f"?plan={plan.slug}&period={built['periods'][1].pk}",
+        reverse("board:recommendation", args=[rec.pk]),
+        reverse("board:owner", args=[owner.pk]) + f"?plan={plan.slug}",
+        reverse("board:export") + f"?plan={plan.slug}&table=actions&format=csv",
     ]
     _grow(built, plan_admin, 1)  # so the small data has a sample to look up in each scope
     small = [_count(client, url) for url in urls]
@@ -284,14 +284,14 @@ def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
             services.rating_record(item=action, rag="green", user=plan_admin, period=period)
 
     add_plan(1)
-    two = _count(client, reverse("reporting:dashboard"))
+    two = _count(client, reverse("board:dashboard"))
     for number in range(2, 6):
         add_plan(number)
-    assert _count(client, reverse("reporting:dashboard")) == two
+    assert _count(client, reverse("board:dashboard")) == two
     # and more actions in the plans, not only more plans
     add_plan(6, actions=12)
     _grow(built, plan_admin, 6)
-    assert _count(client, reverse("reporting:dashboard")) == two
+    assert _count(client, reverse("board:dashboard")) == two
 
 
 # Exports -----------------------------------------------------------------------------
@@ -300,7 +300,7 @@ def test_the_plans_side_by_side_make_the_same_queries_for_more_plans(
 def _export(client, built, table: str, fmt: str, **params):
     query = {"plan": built["plan"].slug, "period": _q3(built), "table": table, "format": fmt}
     query |= params
-    response = client.get(reverse("reporting:dashboard_export"), query)
+    response = client.get(reverse("board:export"), query)
     assert response.status_code == 200
     return response
 
@@ -380,7 +380,7 @@ def _xlsx_rows(response) -> list[list[str]]:
 
 
 def test_every_table_is_listed_with_its_row_count():
-    from reporting.views_dashboard import TABLES
+    from board.exports import TABLES
 
     assert set(TABLE_ROWS) == set(TABLES)
 
@@ -415,7 +415,7 @@ def _number(value: str):
 
 
 def test_every_table_on_the_pages_offers_both_downloads(client, built, board_member, plan_admin):
-    from reporting.views_dashboard import TABLES
+    from board.exports import TABLES
 
     services.rating_record(item=built["recs"][0], facet="impact", rag="amber", user=plan_admin)
     factories.PeriodFactory(  # a second plan, so that the plans side by side are shown
@@ -426,10 +426,10 @@ def test_every_table_on_the_pages_offers_both_downloads(client, built, board_mem
     client.force_login(board_member)
     plan, rec, owner = built["plan"], built["recs"][0], built["owner"]
     pages = [
-        reverse("reporting:dashboard"),
-        reverse("reporting:dashboard") + f"?plan={plan.slug}",
-        reverse("reporting:dashboard_recommendation", args=[rec.pk]) + f"?period={_q3(built)}",
-        reverse("reporting:dashboard_owner", args=[owner.pk]) + f"?plan={plan.slug}",
+        reverse("board:dashboard"),
+        reverse("board:dashboard") + f"?plan={plan.slug}",
+        reverse("board:recommendation", args=[rec.pk]) + f"?period={_q3(built)}",
+        reverse("board:owner", args=[owner.pk]) + f"?plan={plan.slug}",
     ]
     offered: dict[str, set[str]] = {}
     for url in pages:
@@ -467,7 +467,7 @@ def test_text_that_a_spreadsheet_would_run_is_quoted(client, built, board_member
 
 def test_an_unknown_table_is_not_found(client, built, board_member):
     client.force_login(board_member)
-    url = reverse("reporting:dashboard_export")
+    url = reverse("board:export")
     assert client.get(url, {"plan": built["plan"].slug, "table": "secrets"}).status_code == 404
     assert client.get(url, {"table": "overdue", "format": "csv"}).status_code == 404
 
@@ -480,7 +480,7 @@ def test_compare_with_offers_each_earlier_period_and_follows_the_choice(
 ):
     client.force_login(board_member)
     q1, q2, q3 = built["periods"]
-    url = reverse("reporting:dashboard")
+    url = reverse("board:dashboard")
     html = client.get(url, {"period": q3.pk}).content.decode()
     select = html[
         html.index('id="f-compare"') : html.index("</select>", html.index('id="f-compare"'))
@@ -516,7 +516,7 @@ def test_a_bad_value_in_the_link_is_said_on_the_page_not_an_error(
     client.force_login(board_member)
     if params.get("compare") == "LATER":
         params = {"period": built["periods"][1].pk, "compare": _q3(built)}
-    response = client.get(reverse("reporting:dashboard"), {"plan": built["plan"].slug} | params)
+    response = client.get(reverse("board:dashboard"), {"plan": built["plan"].slug} | params)
     assert response.status_code == 200
     assert message in response.content.decode()
 
@@ -535,7 +535,7 @@ def test_the_owner_filter_lists_each_owner_once_following_merges(
     built["owner"].person_name = "Alex Example"
     built["owner"].save()
     client.force_login(board_member)
-    url = reverse("reporting:dashboard")
+    url = reverse("board:dashboard")
     html = client.get(url, {"period": _q3(built)}).content.decode()
     select = html[html.index('id="f-owner"') : html.index("</select>", html.index('id="f-owner"'))]
     assert select.count("Corporate Leadership Team (CLT)") == 1
@@ -547,7 +547,7 @@ def test_the_owner_filter_lists_each_owner_once_following_merges(
     assert f'<option value="{kept.pk}" selected>' in html
     assert "Actions of Corporate Leadership Team (CLT) only" in html
     # And the duplicate's own page is the kept owner's.
-    page = client.get(reverse("reporting:dashboard_owner", args=[duplicate.pk]))
+    page = client.get(reverse("board:owner", args=[duplicate.pk]))
     assert page.status_code == 200
     assert "<title>Corporate Leadership Team (CLT): dashboard" in page.content.decode()
 
