@@ -21,6 +21,7 @@ from django.utils import timezone
 from audits import selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_validator
 from audits.parsing import propose_schedule
+from core.models import save_versioned
 from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
 from plans.rules import (
@@ -32,7 +33,7 @@ from plans.rules import (
     month_end,
     result_describe,
 )
-from plans.services import open_period, rating_record, save_versioned
+from plans.services import open_period, rating_record
 
 NO_OPEN_PERIOD = (
     "No reporting period is open for this plan, so the result cannot be rated. "

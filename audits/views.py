@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audits import charts, forms, selectors, services
 from audits.models import DipSample
+from core.models import ConflictError
 from plans import access, roles, rules
 from plans.models import Measure
-from plans.services import ConflictError, open_period
+from plans.services import open_period
 
 
 def _measure(request: HttpRequest, pk: int, *, write: bool = False) -> Measure:

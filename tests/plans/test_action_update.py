@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.models import ConflictError
 from plans import selectors, services
 from plans.models import Action, DueDateRevision, Evidence, Rating, RemedialAction
 from tests import factories
@@ -618,7 +619,7 @@ def test_two_concurrent_updates_from_the_same_version_save_exactly_one():
                 recovery="Cover." if rag == "amber" else "",
             )
             outcomes.append("saved")
-        except services.ConflictError:
+        except ConflictError:
             outcomes.append("conflict")
         finally:
             close_old_connections()
