@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 
 from plans import bounds, evidence, selectors
 from plans.bounds import TEXT_LIMIT, BoundedForm
-from plans.date_fields import DayMonthYearField, DayMonthYearWidget
+from plans.date_fields import DayMonthYearField
 from plans.models import RAG, Plan
 
 
@@ -115,21 +115,6 @@ class ActionUpdateForm(BoundedForm):
         ]
         self.fields["evidence_file"].help_text = evidence.describe_limits()
         self.fields["evidence_file"].widget.attrs["accept"] = evidence.ACCEPT
-
-    def describe_fields(self) -> None:
-        """Link each field to its hint and error (aria-describedby) and mark the ones in
-        error, once every error, the service's too, is known."""
-        for name, form_field in self.fields.items():
-            described = []
-            if form_field.help_text:
-                described.append(f"id_{name}_helptext")
-            if self.is_bound and name in self.errors:
-                described.append(f"id_{name}-error")
-                form_field.widget.attrs["aria-invalid"] = "true"
-            # A group of inputs (the radios, a date's boxes) is described on its fieldset.
-            grouped = name == "rag" or isinstance(form_field.widget, DayMonthYearWidget)
-            if described and not grouped:
-                form_field.widget.attrs["aria-describedby"] = " ".join(described)
 
     def add_service_error(self, error) -> None:
         """Put a ValidationError from the service on the fields it names."""

@@ -214,7 +214,6 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
             },
             plan=plan,
         )
-    form.describe_fields()
     if request.method == "POST":  # show the action as it is now, after any other save
         action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
     position = (

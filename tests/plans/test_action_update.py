@@ -125,7 +125,9 @@ def test_commentary_is_required(client, director, on_time):
     assert response.status_code == 400
     page = response.content.decode()
     assert '<a href="#id_commentary">Say how the action is going.</a>' in page
-    assert 'id="id_commentary-error"' in page
+    assert 'id="id_commentary_error"' in page
+    assert 'aria-describedby="id_commentary_helptext id_commentary_error"' in page
+    assert 'aria-invalid="true"' in page
     assert not Rating.objects.exists()
 
 
