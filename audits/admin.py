@@ -12,6 +12,7 @@ from django.utils import dateformat
 from simple_history.admin import SimpleHistoryAdmin
 
 from audits import selectors, services
+from audits.forms import DipSampleRules, ScheduleRules, add_rule_errors, schedule_initial
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from plans.admin import VisiblePlansAdmin
 from plans.bounds import BoundedAdmin
@@ -19,17 +20,7 @@ from plans.models import Measure
 from plans.services import open_period
 
 
-def _add_errors(form: forms.ModelForm, errors: dict[str, list[str]]) -> None:
-    for name, messages in errors.items():
-        if name in form.fields and name not in form.errors:
-            for message in messages:
-                form.add_error(name, message)
-        elif name not in form.fields:
-            for message in messages:
-                form.add_error(None, message)
-
-
-class AuditScheduleForm(forms.ModelForm):
+class AuditScheduleForm(ScheduleRules, forms.ModelForm):
     class Meta:
         model = AuditSchedule
         fields = [
@@ -41,23 +32,6 @@ class AuditScheduleForm(forms.ModelForm):
             "review_date",
             "source_text",
         ]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("cadence") in services.CADENCE_MONTHS:
-            data["interval_months"] = services.CADENCE_MONTHS[data["cadence"]]
-        if {"cadence", "rounds", "first_due"} <= set(data):
-            _add_errors(
-                self,
-                services.schedule_errors(
-                    cadence=data["cadence"],
-                    interval_months=data.get("interval_months"),
-                    rounds=data["rounds"],
-                    first_due=data["first_due"],
-                    review_date=data.get("review_date"),
-                ),
-            )
-        return data
 
 
 @admin.register(AuditSchedule)
@@ -92,16 +66,9 @@ class AuditScheduleAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
             Measure.objects.select_related("action").filter(pk=pk).first() if pk.isdigit() else None
         )
         if measure is not None:
-            draft = services.schedule_propose(measure=measure)
-            initial["source_text"] = measure.text
-            if draft is not None:
-                initial |= {
-                    "cadence": draft.cadence,
-                    "interval_months": draft.interval_months,
-                    "rounds": draft.rounds,
-                    "first_due": draft.first_due,
-                    "review_date": draft.review_date,
-                }
+            initial |= schedule_initial(
+                measure=measure, draft=services.schedule_propose(measure=measure)
+            )
         return initial
 
     def save_model(self, request, obj, form, change):
@@ -124,7 +91,7 @@ class AuditScheduleAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
         obj._state.adding = False
 
 
-class DipSampleForm(forms.ModelForm):
+class DipSampleForm(DipSampleRules, forms.ModelForm):
     class Meta:
         model = DipSample
         fields = [
@@ -139,16 +106,6 @@ class DipSampleForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        data["case_codes"] = services.case_codes_normalise(data.get("case_codes", ""))
-        _add_errors(
-            self,
-            services.dip_sample_errors(
-                sampled_on=data.get("sampled_on"),
-                sample_size=data.get("sample_size"),
-                compliant=data.get("compliant"),
-                case_codes=data["case_codes"],
-            ),
-        )
         measure = data.get("measure")
         if self.instance.pk is None and measure is not None and open_period(measure.plan) is None:
             self.add_error(None, services.NO_OPEN_PERIOD)
@@ -229,7 +186,7 @@ class MeasureValueForm(forms.ModelForm):
         data = super().clean()
         measure = data.get("measure") or getattr(self.instance, "measure", None)
         if measure is not None:
-            _add_errors(
+            add_rule_errors(
                 self,
                 services.measure_value_errors(
                     measure=measure,

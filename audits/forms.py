@@ -11,18 +11,76 @@ from audits import services
 from audits.models import AuditSchedule
 from plans.bounds import BoundedForm
 from plans.date_fields import DayMonthYearField
-from plans.models import RAG, Owner, Plan, Recommendation
+from plans.models import RAG, Measure, Owner, Plan, Recommendation
 
 
-def _add_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
-    """Add rule errors to fields that have none yet (a field's own error comes first)."""
+def add_rule_errors(form: forms.BaseForm, errors: dict[str, list[str]]) -> None:
+    """Add rule errors (``audits.services.*_errors``) to fields that have none yet (a
+    field's own error comes first); one about a field the form lacks goes above it."""
     for name, messages in errors.items():
-        if name not in form.errors:
-            for message in messages:
-                form.add_error(name, message)
+        if name in form.fields and name in form.errors:
+            continue
+        for message in messages:
+            form.add_error(name if name in form.fields else None, message)
 
 
-class DipSampleForm(BoundedForm):
+class DipSampleRules:
+    """The rules of a dip sample, for the QA lead's form and the admin's alike: the case
+    codes normalised, then ``services.dip_sample_errors``."""
+
+    def clean(self):
+        data = super().clean()
+        data["case_codes"] = services.case_codes_normalise(data.get("case_codes", ""))
+        add_rule_errors(
+            self,
+            services.dip_sample_errors(
+                sampled_on=data.get("sampled_on"),
+                sample_size=data.get("sample_size"),
+                compliant=data.get("compliant"),
+                case_codes=data["case_codes"],
+            ),
+        )
+        return data
+
+
+class ScheduleRules:
+    """The rules of an audit schedule, for the QA lead's form and the admin's alike: a
+    fixed cadence sets the interval, then ``services.schedule_errors``."""
+
+    def clean(self):
+        data = super().clean()
+        if data.get("cadence") in services.CADENCE_MONTHS:
+            data["interval_months"] = services.CADENCE_MONTHS[data["cadence"]]
+        if {"cadence", "rounds", "first_due"} <= set(data):
+            add_rule_errors(
+                self,
+                services.schedule_errors(
+                    cadence=data["cadence"],
+                    interval_months=data.get("interval_months"),
+                    rounds=data["rounds"],
+                    first_due=data["first_due"],
+                    review_date=data.get("review_date"),
+                ),
+            )
+        return data
+
+
+def schedule_initial(*, measure: Measure, draft: services.ScheduleDraft | None) -> dict:
+    """What a schedule form starts from: the measure's words and the schedule read from
+    them, if any (``services.schedule_propose``)."""
+    initial = {"source_text": measure.text}
+    if draft is not None:
+        initial |= {
+            "cadence": draft.cadence,
+            "interval_months": draft.interval_months,
+            "rounds": draft.rounds,
+            "first_due": draft.first_due,
+            "review_date": draft.review_date,
+        }
+    return initial
+
+
+class DipSampleForm(DipSampleRules, BoundedForm):
     """One dip sample. The result is worked out from the two counts, never typed."""
 
     sampled_on = DayMonthYearField(label="Date sampled", noun="the date sampled")
@@ -55,20 +113,6 @@ class DipSampleForm(BoundedForm):
         max_length=300,
         help_text="Anonymised codes only, separated by commas, e.g. C-1042, AB12. Never names.",
     )
-
-    def clean(self):
-        data = super().clean()
-        data["case_codes"] = services.case_codes_normalise(data.get("case_codes", ""))
-        _add_errors(
-            self,
-            services.dip_sample_errors(
-                sampled_on=data.get("sampled_on"),
-                sample_size=data.get("sample_size"),
-                compliant=data.get("compliant"),
-                case_codes=data["case_codes"],
-            ),
-        )
-        return data
 
     def result(self) -> Decimal | None:
         """The percentage the counts give, once both are valid."""
@@ -105,7 +149,7 @@ class DipSampleEditForm(DipSampleForm):
     )
 
 
-class ScheduleForm(BoundedForm):
+class ScheduleForm(ScheduleRules, BoundedForm):
     """An audit schedule, usually filled in from the measure's own words."""
 
     cadence = forms.ChoiceField(
@@ -129,21 +173,6 @@ class ScheduleForm(BoundedForm):
         help_text="When the results are reviewed after the last round.",
     )
     source_text = forms.CharField(required=False, widget=forms.HiddenInput)
-
-    def clean(self):
-        data = super().clean()
-        if {"cadence", "rounds", "first_due"} <= set(data):
-            _add_errors(
-                self,
-                services.schedule_errors(
-                    cadence=data["cadence"],
-                    interval_months=data.get("interval_months"),
-                    rounds=data["rounds"],
-                    first_due=data["first_due"],
-                    review_date=data.get("review_date"),
-                ),
-            )
-        return data
 
 
 class MeasureValueForm(BoundedForm):

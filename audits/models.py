@@ -14,7 +14,8 @@ from django.db.models.functions import Cast, NullIf, Round
 from django.utils import dateformat
 from simple_history.models import HistoricalRecords
 
-from plans.models import Measure, ReportingPeriod, TimeStamped, Versioned
+from core.models import TimeStamped, Versioned
+from plans.models import Measure, ReportingPeriod
 
 # Anonymised case codes only ("C-1042", "AB12"): letters, digits and hyphens, so a name
 # ("Jane Smith") cannot be typed into the field.

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,6 +25,7 @@ from audits import selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue, case_codes_validator
 from audits.parsing import propose_schedule
 from core.dates import add_months, month_end
+from core.models import save_versioned
 from plans import bounds, roles
 from plans.models import RAG, Measure, Rating, ReportingPeriod
 from plans.rules import (
@@ -31,7 +35,7 @@ from plans.rules import (
     measure_rag_derive,
     result_describe,
 )
-from plans.services import open_period, rating_record, save_versioned
+from plans.services import open_period, rating_record
 
 NO_OPEN_PERIOD = (
     "No reporting period is open for this plan, so the result cannot be rated. "
@@ -234,9 +238,43 @@ def _rate_from_evidence(
     )
 
 
-def _locked_measure(measure: Measure) -> Measure:
-    """The measure, locked so that two QA leads recording at once rate it in turn."""
-    return Measure.objects.select_for_update(of=("self",)).select_related("plan").get(pk=measure.pk)
+def _refuse(errors: dict[str, list[str]]) -> None:
+    """Refuse the write with each broken rule, by field, if any rule is broken."""
+    if errors:
+        raise ValidationError(errors)
+
+
+@contextmanager
+def _measure_write(
+    *, user, measure: Measure, errors: Callable[[], dict[str, list[str]]] | None = None
+) -> Iterator[Measure]:
+    """How every write of a measure's evidence begins: the user must be one who records
+    it, the input must break no rule (`errors`, asked only once the user may write),
+    and the write is one transaction holding the measure locked, so that two QA leads
+    recording at once rate it in turn. Yields the locked measure."""
+    _require_recorder(user, measure)
+    if errors is not None:
+        _refuse(errors())
+    with transaction.atomic():
+        yield (
+            Measure.objects.select_for_update(of=("self",))
+            .select_related("plan")
+            .get(pk=measure.pk)
+        )
+
+
+def _save_with_history(row, *, user, reason: str):
+    """Save a row so that its history says who wrote it and why."""
+    row._history_user = _user_or_none(user)
+    row._change_reason = reason
+    row.save()
+    return row
+
+
+def _create(row, *, user, reason: str):
+    """Validate a new row and save it with its history."""
+    row.full_clean()
+    return _save_with_history(row, user=user, reason=reason)
 
 
 # Dip samples -------------------------------------------------------------------------
@@ -269,15 +307,15 @@ def dip_sample_record(
     its latest result and recorded as a rating in the open period, with the sample in
     the commentary: "Dip sample 15 Oct 2024: 9 of 10 compliant (90.0%)".
     """
-    _require_recorder(user, measure)
     case_codes = case_codes_normalise(case_codes)
-    errors = dip_sample_errors(
-        sampled_on=sampled_on, sample_size=sample_size, compliant=compliant, case_codes=case_codes
+    errors = partial(
+        dip_sample_errors,
+        sampled_on=sampled_on,
+        sample_size=sample_size,
+        compliant=compliant,
+        case_codes=case_codes,
     )
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        measure = _locked_measure(measure)
+    with _measure_write(user=user, measure=measure, errors=errors) as measure:
         period = open_period(measure.plan)
         if period is None:
             raise ValidationError(NO_OPEN_PERIOD)
@@ -293,10 +331,7 @@ def dip_sample_record(
             case_codes=case_codes,
             auditor=_user_or_none(user),
         )
-        sample.full_clean()
-        sample._history_user = _user_or_none(user)
-        sample._change_reason = "dip sample recorded"
-        sample.save()
+        _create(sample, user=user, reason="dip sample recorded")
         sample.refresh_from_db(fields=["result"])
         _rate_from_evidence(
             measure=measure,
@@ -329,23 +364,21 @@ def dip_sample_update(
     """Correct a dip sample while its period is open, re-rating the measure if the
     correction changes the evidence. Refused once the period has closed: the position
     reported for that period must not move."""
-    _require_recorder(user, sample.measure)
     case_codes = case_codes_normalise(case_codes)
-    with transaction.atomic():
-        measure = _locked_measure(sample.measure)
+    with _measure_write(user=user, measure=sample.measure) as measure:
         stored = DipSample.objects.select_related("period").get(pk=sample.pk)
         if not dip_sample_is_editable(stored):
             raise ValidationError(
                 f"{stored.period.label} is closed: its dip samples can no longer be changed."
             )
-        errors = dip_sample_errors(
-            sampled_on=sampled_on,
-            sample_size=sample_size,
-            compliant=compliant,
-            case_codes=case_codes,
+        _refuse(
+            dip_sample_errors(
+                sampled_on=sampled_on,
+                sample_size=sample_size,
+                compliant=compliant,
+                case_codes=case_codes,
+            )
         )
-        if errors:
-            raise ValidationError(errors)
         evidence_changed = (stored.sampled_on, stored.sample_size, stored.compliant) != (
             sampled_on,
             sample_size,
@@ -444,22 +477,19 @@ def measure_value_record(
     Where the measure has a target and a period is open, the measure is rated by its
     latest result, as for a dip sample (no mitigation: a figure carries none).
     """
-    _require_recorder(user, measure)
     value, national_average, statistical_neighbours = (
         None if number is None else _decimal(number)
         for number in (value, national_average, statistical_neighbours)
     )
-    errors = measure_value_errors(
+    errors = partial(
+        measure_value_errors,
         measure=measure,
         as_of=as_of,
         value=value,
         national_average=national_average,
         statistical_neighbours=statistical_neighbours,
     )
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        measure = _locked_measure(measure)
+    with _measure_write(user=user, measure=measure, errors=errors) as measure:
         period = open_period(measure.plan)
         figure = MeasureValue(
             measure=measure,
@@ -471,10 +501,7 @@ def measure_value_record(
             note=note.strip(),
             recorded_by=_user_or_none(user),
         )
-        figure.full_clean()
-        figure._history_user = _user_or_none(user)
-        figure._change_reason = "performance figure recorded"
-        figure.save()
+        _create(figure, user=user, reason="performance figure recorded")
         if period is not None:
             _rate_from_evidence(
                 measure=measure,
@@ -509,8 +536,8 @@ def measure_targets_update(
     errors = _percent_errors(measure.unit, target=target)
     if tolerance is not None and tolerance < 0:
         errors["tolerance"] = ["The tolerance cannot be negative."]
-    if errors:
-        raise ValidationError(errors)
+    _refuse(errors)
+    # No lock of its own: save_versioned reads the measure under select_for_update.
     with transaction.atomic():
         latest = selectors.measure_latest_result(measure)
         before = selectors.measure_derived_rag(measure, latest)
@@ -567,8 +594,7 @@ def measure_rag_override(*, measure: Measure, user, rag: str, reason: str) -> Ra
         ]
     if not reason:
         errors["reason"] = ["Write why the RAG differs from what the evidence gives."]
-    if errors:
-        raise ValidationError(errors)
+    _refuse(errors)
     evidence = result_describe(latest, unit=measure.unit) if latest else "No results recorded"
     commentary = (
         f"Set by the QA lead instead of the derived {measure.plan.rag_label(derived)}. {evidence}"
@@ -690,18 +716,15 @@ def schedule_confirm(
     Dip samples already recorded in the schedule's window, not yet counted towards a
     schedule and in a period still open, count towards it.
     """
-    _require_recorder(user, measure)
-    errors = schedule_errors(
+    errors = partial(
+        schedule_errors,
         cadence=cadence,
         interval_months=interval_months,
         rounds=rounds,
         first_due=first_due,
         review_date=review_date,
     )
-    if errors:
-        raise ValidationError(errors)
-    with transaction.atomic():
-        measure = _locked_measure(measure)
+    with _measure_write(user=user, measure=measure, errors=errors) as measure:
         schedule = AuditSchedule(
             measure=measure,
             cadence=cadence,
@@ -712,17 +735,12 @@ def schedule_confirm(
             source_text=source_text.strip(),
             confirmed_by=_user_or_none(user),
         )
-        schedule.full_clean()
-        schedule._history_user = _user_or_none(user)
-        schedule._change_reason = "schedule confirmed"
-        schedule.save()
+        _create(schedule, user=user, reason="schedule confirmed")
         earlier = measure.dip_samples.filter(
             schedule__isnull=True, sampled_on__gte=selectors.schedule_window_start(schedule)
         ).exclude(period__state=ReportingPeriod.State.CLOSED)
         for sample in earlier:
             sample.schedule = schedule
             sample.version += 1
-            sample._history_user = _user_or_none(user)
-            sample._change_reason = "counted towards the confirmed schedule"
-            sample.save()
+            _save_with_history(sample, user=user, reason="counted towards the confirmed schedule")
     return schedule

@@ -16,9 +16,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audits import charts, forms, selectors, services
 from audits.models import DipSample
+from core.models import ConflictError
 from plans import access, roles, rules
 from plans.models import Measure
-from plans.services import ConflictError, open_period
+from plans.services import open_period
 
 
 def _measure(request: HttpRequest, pk: int, *, write: bool = False) -> Measure:
@@ -230,16 +231,8 @@ def schedule_propose(request: HttpRequest, pk: int) -> HttpResponse:
     """A schedule read from the measure's words, for the QA lead to check and confirm."""
     measure = _measure(request, pk, write=True)
     draft = services.schedule_propose(measure=measure)
-    initial = {"source_text": measure.text}
-    if draft is not None:
-        initial |= {
-            "cadence": draft.cadence,
-            "interval_months": draft.interval_months,
-            "rounds": draft.rounds,
-            "first_due": draft.first_due,
-            "review_date": draft.review_date,
-        }
-    return _schedule_form(request, measure, forms.ScheduleForm(initial=initial), draft)
+    form = forms.ScheduleForm(initial=forms.schedule_initial(measure=measure, draft=draft))
+    return _schedule_form(request, measure, form, draft)
 
 
 def _schedule_form(request, measure, form, draft, *, status: int = 200) -> HttpResponse:

@@ -1,1 +1,2 @@
-"""What every app may use and that knows nothing of them: chart primitives (SVG)."""
+"""What every app may use and that knows nothing of them: shared abstract models and the
+optimistic version check, chart primitives (SVG)."""

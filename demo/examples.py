@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import transaction
 
 from audits.models import DipSample, MeasureValue
+from core.models import save_versioned
 from plans import people, services
 from plans import periods as plan_periods
 from plans.io.importing import apply_import, parse_file
@@ -223,7 +224,7 @@ def _illustrate(plan: Plan, period: ReportingPeriod, data: dict) -> None:
         action.status = Action.Status.COMPLETE
         action.completed_on = dt.date.fromisoformat(row["completed_on"])
         invented = "; the date is invented" if row.get("invented") else ""
-        services.save_versioned(
+        save_versioned(
             action,
             expected_version=action.version,
             reason=f"{ILLUSTRATIVE_REASON}: completed{invented}",

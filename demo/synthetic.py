@@ -46,6 +46,7 @@ from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import AuditSchedule, DipSample, MeasureValue
 from core.dates import month_end
+from core.models import save_versioned
 from plans import periods as plan_periods
 from plans import roles, rules, services
 from plans.models import (
@@ -835,7 +836,7 @@ class _PlanBuilder:
             if rag == RAG.BLUE:
                 action.status = Action.Status.COMPLETE
                 action.completed_on = day
-                services.save_versioned(
+                save_versioned(
                     action, expected_version=action.version, user=author, reason="completed"
                 )
         for rating in proposed:

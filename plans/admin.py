@@ -606,7 +606,11 @@ class RatingAdmin(VisiblePlansAdmin, BoundedAdmin, ReadOnlyWhenClosedMixin, Simp
         return False
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in Rating._meta.fields]
+        # Every field; "created_by" (from core.models.CreatedBy, so first in _meta) is
+        # shown beside "created", where the page has always had it.
+        names = [field.name for field in Rating._meta.fields if field.name != "created_by"]
+        after = names.index("created") + 1
+        return [*names[:after], "created_by", *names[after:]]
 
 
 @admin.register(DueDateRevision)

@@ -1,19 +1,20 @@
-"""Forms for the director's pages. They check shapes and lengths only: the rules (what an
-Amber rating needs, what a file may be, when a reason is required) live in
-`plans.services.action_update` and `plans.evidence`, whose errors the views put back on
-these fields by name."""
+"""Forms for the director's pages and the plan administrator's people pages. They check
+shapes and lengths only: the rules (what an Amber rating needs, what a file may be, when
+a reason is required) live in `plans.services.action_update`, `plans.evidence` and
+`plans.people`, whose errors the views put back on these fields by name."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from plans import bounds, evidence, selectors
+from plans import bounds, evidence, people, roles, selectors
 from plans.bounds import TEXT_LIMIT, BoundedForm
-from plans.date_fields import DayMonthYearField, DayMonthYearWidget
-from plans.models import RAG, Plan
+from plans.date_fields import DayMonthYearField
+from plans.models import RAG, Owner, Plan
 
 
 class MyActionsFilterForm(BoundedForm):
@@ -116,21 +117,6 @@ class ActionUpdateForm(BoundedForm):
         self.fields["evidence_file"].help_text = evidence.describe_limits()
         self.fields["evidence_file"].widget.attrs["accept"] = evidence.ACCEPT
 
-    def describe_fields(self) -> None:
-        """Link each field to its hint and error (aria-describedby) and mark the ones in
-        error, once every error, the service's too, is known."""
-        for name, form_field in self.fields.items():
-            described = []
-            if form_field.help_text:
-                described.append(f"id_{name}_helptext")
-            if self.is_bound and name in self.errors:
-                described.append(f"id_{name}-error")
-                form_field.widget.attrs["aria-invalid"] = "true"
-            # A group of inputs (the radios, a date's boxes) is described on its fieldset.
-            grouped = name == "rag" or isinstance(form_field.widget, DayMonthYearWidget)
-            if described and not grouped:
-                form_field.widget.attrs["aria-describedby"] = " ".join(described)
-
     def add_service_error(self, error) -> None:
         """Put a ValidationError from the service on the fields it names."""
         if hasattr(error, "error_dict"):
@@ -203,3 +189,119 @@ class PeriodsForm(BoundedForm):
                 if not data.get(name) and name not in self.errors:
                     self.add_error(name, "Enter a date.")
         return data
+
+
+# People and owners (plans/views/people.py) ------------------------------------------------
+
+User = get_user_model()
+REASON_MAX_LENGTH = 500
+
+ROLE_CHOICES = [(name, name) for name in roles.ALL_ROLES]
+
+
+class RolesField(forms.MultipleChoiceField):
+    """The roles a person may hold, as boxes to tick."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=ROLE_CHOICES, **kwargs)
+
+
+def _reason_field() -> forms.CharField:
+    return forms.CharField(
+        label="Why",
+        help_text="Kept in the history with your name.",
+        required=False,
+        max_length=REASON_MAX_LENGTH,
+        error_messages={"max_length": f"Keep the reason to {REASON_MAX_LENGTH} characters."},
+    )
+
+
+class InviteForm(forms.Form):
+    """A new person: who they are, where the invitation goes, and their roles."""
+
+    name = forms.CharField(
+        label="Full name",
+        max_length=300,
+        error_messages={
+            "required": "Enter the person's full name.",
+            "max_length": "A name has at most 300 characters.",
+        },
+    )
+    email = forms.EmailField(
+        label="E-mail address",
+        help_text="The invitation goes here. It is also the username they sign in with.",
+        max_length=254,
+        error_messages={
+            "required": "Enter the person's e-mail address.",
+            "invalid": "Enter an e-mail address in the right form, like name@council.gov.uk.",
+            "max_length": "An e-mail address has at most 254 characters.",
+        },
+    )
+    roles = RolesField(
+        label="Roles",
+        help_text="What they will do. You can change this later.",
+        error_messages={
+            "required": "Choose at least one role.",
+            "invalid_choice": "Choose roles from the list.",
+        },
+    )
+
+
+class RolesForm(forms.Form):
+    """A person's roles, changed by a plan administrator, with why."""
+
+    # Marks a submitted roles form: with every box cleared the browser sends no roles,
+    # and that must mean "no roles", while a request without the form means nothing.
+    shown = forms.CharField(widget=forms.HiddenInput, initial="1")
+    roles = RolesField(
+        label="Roles",
+        required=False,
+        error_messages={"invalid_choice": "Choose roles from the list."},
+    )
+    reason = _reason_field()
+
+
+class OwnerLinkForm(forms.Form):
+    """The person who holds an owner's post."""
+
+    person = forms.ModelChoiceField(
+        label="Who holds this post?",
+        queryset=User.objects.none(),
+        empty_label="Choose a person",
+        error_messages={
+            "required": "Choose the person who holds this post.",
+            "invalid_choice": "Choose a person from the list.",
+        },
+    )
+    reason = _reason_field()
+
+    def __init__(self, *args, persons, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = persons.filter(is_active=True).order_by(
+            "first_name", "last_name"
+        )
+        self.fields["person"].label_from_instance = lambda user: (
+            f"{people.display_name(user)} ({user.get_username()})"
+        )
+
+
+class MergeForm(forms.Form):
+    """The owner a duplicate is merged into."""
+
+    kept = forms.ModelChoiceField(
+        label="Owner to keep",
+        queryset=Owner.objects.none(),
+        empty_label="Choose the owner to keep",
+        error_messages={
+            "required": "Choose the owner to keep.",
+            "invalid_choice": "Choose an owner from the list.",
+        },
+    )
+
+    def __init__(self, *args, duplicate: Owner, owners, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kept"].queryset = Owner.objects.filter(
+            merged_into__isnull=True, pk__in=owners
+        ).exclude(pk=duplicate.pk)

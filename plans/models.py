@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 
+from core.models import CreatedBy, TimeStamped, Versioned
 from plans import rules
 from plans.rules import RAG, RAG_ORDER
 from plans.text import owner_key
@@ -25,27 +26,6 @@ from plans.text import owner_key
 # Printed wherever an example plan's ratings appear: page banners, the report's cover
 # and running footer, and exports.
 EXAMPLE_DATA_NOTE = "Example data: ratings are illustrative, not the council's"
-
-
-class TimeStamped(models.Model):
-    created = models.DateTimeField(auto_now_add=True)
-    updated = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        abstract = True
-
-
-class Versioned(models.Model):
-    """A record edited in the browser: `version` is checked on save (optimistic locking).
-
-    The check lives in `plans.services.save_versioned`, under `select_for_update()`, and
-    goes through `save()` so that history is written.
-    """
-
-    version = models.PositiveIntegerField(default=1, editable=False)
-
-    class Meta:
-        abstract = True
 
 
 # The words that fixed routes beside a plan's own have where its slug would be
@@ -582,7 +562,7 @@ class RatingQuerySet(models.QuerySet):
         return self.filter(status=Rating.Status.CONFIRMED)
 
 
-class Rating(models.Model):
+class Rating(CreatedBy):
     """A dated RAG for an action, a measure, or a facet of a recommendation.
 
     Append-only: a change of view is a new rating; the latest rating of an item in a
@@ -630,13 +610,6 @@ class Rating(models.Model):
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     created = models.DateTimeField(db_index=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -807,7 +780,7 @@ class Position(models.Model):
         return f"{self.get_subject_display()} position in period {self.period_id}: {self.rag}"
 
 
-class DueDateRevision(models.Model):
+class DueDateRevision(CreatedBy):
     """A change to an action's due date, with its reason (slippage)."""
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="revisions")
@@ -815,13 +788,6 @@ class DueDateRevision(models.Model):
     new_date = models.DateField()
     reason = models.TextField()
     created = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     history = HistoricalRecords()
 
     class Meta:
@@ -871,7 +837,7 @@ def evidence_path(instance: Evidence, filename: str) -> str:
     return f"evidence/plan-{instance.action.plan_id}/action-{instance.action_id}/{filename}"
 
 
-class Evidence(models.Model):
+class Evidence(CreatedBy):
     """A file or link that supports a rating. Files are private: served through a view."""
 
     action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="evidence")
@@ -884,13 +850,6 @@ class Evidence(models.Model):
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(null=True, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
     history = HistoricalRecords()
 
     class Meta:
@@ -945,7 +904,7 @@ class Reminder(models.Model):
         return f"{self.owner} · {self.period} · {self.days_before} days before"
 
 
-class AccountChange(models.Model):
+class AccountChange(CreatedBy):
     """A change a plan administrator made to a person's account: an invitation, a role
     given or removed, a post linked or unlinked. Append-only, with who and why: the
     user model keeps no history of its own, and roles are Django groups."""
@@ -965,13 +924,6 @@ class AccountChange(models.Model):
     detail = models.CharField(max_length=300, help_text="The role or post concerned.")
     reason = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField(auto_now_add=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
 
     class Meta:
         ordering = ["-created", "-pk"]

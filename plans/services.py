@@ -2,7 +2,7 @@
 
 Views, admin, import, commands and tasks call these, so each rule lives in one place:
 how ratings are recorded, when a rating needs a reason, how due dates are revised,
-what closing a period does, and the optimistic version check for browser edits.
+and what closing a period does.
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Iterable
-from typing import TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from core.models import ConflictError, save_versioned
 from plans import bounds, positions, roles, rules, selectors
 from plans import evidence as evidence_rules
 from plans.models import (
@@ -34,36 +34,6 @@ from plans.models import (
     RemedialAction,
     ReportingPeriod,
 )
-
-M = TypeVar("M", bound=models.Model)
-
-
-class ConflictError(Exception):
-    """Someone else saved the record after it was loaded: nothing was overwritten."""
-
-    def __init__(self, current: models.Model):
-        self.current = current
-        super().__init__(f"{current} was changed by someone else.")
-
-
-def save_versioned(obj: M, *, expected_version: int, user=None, reason: str = "") -> M:
-    """Save a browser-edited record only if nobody saved it since it was loaded.
-
-    The stored version is read under `select_for_update()`, so two concurrent saves
-    cannot both pass the check; the save goes through `save()`, so history records the
-    user and the reason.
-    """
-    model = type(obj)
-    with transaction.atomic():
-        current = model.objects.select_for_update().get(pk=obj.pk)
-        if current.version != expected_version:
-            raise ConflictError(current)
-        obj.version = current.version + 1
-        obj._history_user = user
-        obj._change_reason = reason
-        obj.full_clean()
-        obj.save()
-    return obj
 
 
 def rag_is_better(rag: str, than: str) -> bool:

@@ -9,11 +9,12 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from plans.models import Plan, ReportingPeriod, TimeStamped, Versioned
+from core.models import CreatedBy, TimeStamped, Versioned
+from plans.models import Plan, ReportingPeriod
 from reporting.template import NARRATIVE_FIELDS
 
 
-class CommitteeReport(TimeStamped, Versioned):
+class CommitteeReport(TimeStamped, Versioned, CreatedBy):
     """What the clerk sets up for one meeting: cover details and narrative sections.
 
     Its content about the plan comes from the ratings as of `period`, so rendering it
@@ -70,13 +71,6 @@ class CommitteeReport(TimeStamped, Versioned):
         default=list,
         blank=True,
         help_text="Narrative fields the clerk marked not applicable: printed as N/A.",
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
     )
     # Draft until a clerk or plan administrator approves it; an approved report is not
     # edited until it is moved back to draft (reporting.services.report_approve).

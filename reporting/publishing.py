@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from core.models import save_versioned
 from plans.models import Plan, ReportingPeriod
-from plans.services import save_versioned
 from reporting.models import CommitteeReport, ReportRender
 
 PUBLISHED = "published: "

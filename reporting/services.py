@@ -27,8 +27,8 @@ from django.utils.html import escape
 from django.utils.text import slugify
 from kombu.exceptions import OperationalError as BrokerError
 
+from core.models import save_versioned
 from plans.models import EXAMPLE_DATA_NOTE, Plan, ReportingPeriod
-from plans.services import save_versioned
 from reporting import appendices
 from reporting.content import ReportContent, report_content
 from reporting.models import CommitteeReport, ReportRender, render_path
@@ -166,7 +166,7 @@ def report_update(
     **fields,
 ) -> CommitteeReport:
     """Change a report's cover or narrative, refusing if someone saved it meanwhile
-    (`plans.services.ConflictError`)."""
+    (`core.models.ConflictError`)."""
     unknown = set(fields) - set(REPORT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown report fields: {sorted(unknown)}")

@@ -16,9 +16,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from core.models import ConflictError
 from plans import access, bounds, roles
 from plans.models import Plan
-from plans.services import ConflictError
 from reporting import appendices, publishing, services, stale
 from reporting.forms import AppendixForm, EditReportForm, ReportForm
 from reporting.models import CommitteeReport, ReportAppendix, ReportRender

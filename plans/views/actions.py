@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.models import ConflictError
 from plans import access, evidence, roles, selectors, services
 from plans.forms import ActionUpdateForm, MyActionsFilterForm
 from plans.models import Action, Evidence, Plan, RagCriterion, Rating, ReportingPeriod
@@ -178,7 +179,7 @@ def _post_update(
             rating = _save_update(request, action, form.cleaned_data, kept, owner, today)
         except PermissionDenied:
             return _forbidden(request, "You can no longer update this action.")
-        except services.ConflictError as error:
+        except ConflictError as error:
             conflict = selectors.action_conflict(error.current)
             # Keep what the person typed, now based on the version they have seen.
             fresh = request.POST.copy()
@@ -302,7 +303,6 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
         period = services.open_period(plan)
     else:
         shown = _Posted(form=_blank_form(action, period, today), status=200)
-    shown.form.describe_fields()
     if request.method == "POST":  # show the action as it is now, after any other save
         action = Action.objects.select_related("plan", "recommendation", "outcome").get(pk=pk)
     return _update_page(request, plan, action, shown, period=period, today=today, next_url=next_url)

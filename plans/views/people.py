@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,11 +18,10 @@ from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from plans import access, bounds, people, roles
+from plans.forms import REASON_MAX_LENGTH, InviteForm, MergeForm, OwnerLinkForm, RolesForm
 from plans.models import Owner
 
-User = get_user_model()
 SEARCH_MAX_LENGTH = 100
-REASON_MAX_LENGTH = 500
 
 
 def _require_plan_admin(request: HttpRequest) -> None:
@@ -42,107 +40,6 @@ def _add_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, error)
-
-
-ROLE_CHOICES = [(name, name) for name in roles.ALL_ROLES]
-
-
-class RolesField(forms.MultipleChoiceField):
-    widget = forms.CheckboxSelectMultiple
-
-    def __init__(self, **kwargs):
-        super().__init__(choices=ROLE_CHOICES, **kwargs)
-
-
-def _reason_field() -> forms.CharField:
-    return forms.CharField(
-        label="Why",
-        help_text="Kept in the history with your name.",
-        required=False,
-        max_length=REASON_MAX_LENGTH,
-        error_messages={"max_length": f"Keep the reason to {REASON_MAX_LENGTH} characters."},
-    )
-
-
-class InviteForm(forms.Form):
-    name = forms.CharField(
-        label="Full name",
-        max_length=300,
-        error_messages={
-            "required": "Enter the person's full name.",
-            "max_length": "A name has at most 300 characters.",
-        },
-    )
-    email = forms.EmailField(
-        label="E-mail address",
-        help_text="The invitation goes here. It is also the username they sign in with.",
-        max_length=254,
-        error_messages={
-            "required": "Enter the person's e-mail address.",
-            "invalid": "Enter an e-mail address in the right form, like name@council.gov.uk.",
-            "max_length": "An e-mail address has at most 254 characters.",
-        },
-    )
-    roles = RolesField(
-        label="Roles",
-        help_text="What they will do. You can change this later.",
-        error_messages={
-            "required": "Choose at least one role.",
-            "invalid_choice": "Choose roles from the list.",
-        },
-    )
-
-
-class RolesForm(forms.Form):
-    # Marks a submitted roles form: with every box cleared the browser sends no roles,
-    # and that must mean "no roles", while a request without the form means nothing.
-    shown = forms.CharField(widget=forms.HiddenInput, initial="1")
-    roles = RolesField(
-        label="Roles",
-        required=False,
-        error_messages={"invalid_choice": "Choose roles from the list."},
-    )
-    reason = _reason_field()
-
-
-class OwnerLinkForm(forms.Form):
-    person = forms.ModelChoiceField(
-        label="Who holds this post?",
-        queryset=User.objects.none(),
-        empty_label="Choose a person",
-        error_messages={
-            "required": "Choose the person who holds this post.",
-            "invalid_choice": "Choose a person from the list.",
-        },
-    )
-    reason = _reason_field()
-
-    def __init__(self, *args, persons, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = persons.filter(is_active=True).order_by(
-            "first_name", "last_name"
-        )
-        self.fields["person"].label_from_instance = lambda user: (
-            f"{people.display_name(user)} ({user.get_username()})"
-        )
-
-
-class MergeForm(forms.Form):
-    kept = forms.ModelChoiceField(
-        label="Owner to keep",
-        queryset=Owner.objects.none(),
-        empty_label="Choose the owner to keep",
-        error_messages={
-            "required": "Choose the owner to keep.",
-            "invalid_choice": "Choose an owner from the list.",
-        },
-    )
-
-    def __init__(self, *args, duplicate: Owner, owners, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["kept"].queryset = Owner.objects.filter(
-            merged_into__isnull=True, pk__in=owners
-        ).exclude(pk=duplicate.pk)
 
 
 # --- People ------------------------------------------------------------------------------

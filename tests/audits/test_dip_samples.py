@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audits import services
 from audits.models import DipSample
+from core.models import ConflictError
 from plans import services as plan_services
 from plans.models import Rating
 from tests import factories
@@ -231,7 +232,7 @@ def test_a_stale_correction_is_refused(measure, qa_lead, plan_admin):
     sample = record(measure, qa_lead)
     stale = DipSample.objects.get(pk=sample.pk)
     update(sample, plan_admin, compliant=8)
-    with pytest.raises(plan_services.ConflictError):
+    with pytest.raises(ConflictError):
         update(stale, qa_lead, compliant=7)
     sample.refresh_from_db()
     assert sample.compliant == 8

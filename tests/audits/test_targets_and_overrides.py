@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from audits import services
+from core.models import ConflictError
 from plans import services as plan_services
 from plans.models import Measure, Rating
 from tests import factories
@@ -128,7 +129,7 @@ def test_a_bad_target_is_refused_by_field_and_nothing_changes(measure, qa_lead, 
 def test_a_target_change_from_a_stale_page_is_refused(measure, qa_lead, plan_admin):
     stale = Measure.objects.get(pk=measure.pk)
     change_target(measure, plan_admin, tolerance=Decimal("5"))
-    with pytest.raises(plan_services.ConflictError):
+    with pytest.raises(ConflictError):
         change_target(stale, qa_lead, target=Decimal("50"))
     measure.refresh_from_db()
     assert measure.target == 90

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.models import save_versioned
 from plans import services
 from tests import factories
 
@@ -166,7 +167,7 @@ def test_revisions_remedial_actions_and_evidence_are_listed(client, director, ac
 
 def test_the_change_history_says_who_changed_what_and_why(client, director, plan_admin, action):
     action.text = "Allocate a personal adviser to every care leaver within 5 days"
-    services.save_versioned(
+    save_versioned(
         action, expected_version=action.version, user=plan_admin, reason="Wording agreed at board"
     )
     client.force_login(director)

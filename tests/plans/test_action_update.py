@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
+from core.models import ConflictError
 from plans import selectors, services
 from plans.models import Action, DueDateRevision, Evidence, Rating, RemedialAction
 from tests import factories
@@ -124,7 +125,9 @@ def test_commentary_is_required(client, director, on_time):
     assert response.status_code == 400
     page = response.content.decode()
     assert '<a href="#id_commentary">Say how the action is going.</a>' in page
-    assert 'id="id_commentary-error"' in page
+    assert 'id="id_commentary_error"' in page
+    assert 'aria-describedby="id_commentary_helptext id_commentary_error"' in page
+    assert 'aria-invalid="true"' in page
     assert not Rating.objects.exists()
 
 
@@ -618,7 +621,7 @@ def test_two_concurrent_updates_from_the_same_version_save_exactly_one():
                 recovery="Cover." if rag == "amber" else "",
             )
             outcomes.append("saved")
-        except services.ConflictError:
+        except ConflictError:
             outcomes.append("conflict")
         finally:
             close_old_connections()

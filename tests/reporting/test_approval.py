@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from pypdf import PdfReader
 
-from plans.services import ConflictError
+from core.models import ConflictError
 from reporting import appendices, services
 from reporting.models import CommitteeReport, ReportRender
 from tests.reporting.builders import build_reported_plan

@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import close_old_connections
 
-from plans import services
+from core.models import ConflictError, save_versioned
 from plans.models import Action
 from tests.conftest import requires_postgres
 
@@ -14,10 +14,10 @@ def test_a_save_from_a_stale_copy_is_refused(action, director, other_director):
     mine = Action.objects.get(pk=action.pk)
     theirs = Action.objects.get(pk=action.pk)
     theirs.text = "Their wording"
-    services.save_versioned(theirs, expected_version=theirs.version, user=other_director)
+    save_versioned(theirs, expected_version=theirs.version, user=other_director)
     mine.text = "My wording"
-    with pytest.raises(services.ConflictError) as conflict:
-        services.save_versioned(mine, expected_version=mine.version, user=director)
+    with pytest.raises(ConflictError) as conflict:
+        save_versioned(mine, expected_version=mine.version, user=director)
     assert conflict.value.current.text == "Their wording"
     action.refresh_from_db()
     assert action.text == "Their wording"
@@ -26,7 +26,7 @@ def test_a_save_from_a_stale_copy_is_refused(action, director, other_director):
 
 def test_a_versioned_save_writes_history_with_user_and_reason(action, director):
     action.text = "Reworded"
-    services.save_versioned(action, expected_version=1, user=director, reason="clarified")
+    save_versioned(action, expected_version=1, user=director, reason="clarified")
     latest = action.history.first()
     assert latest.history_user == director
     assert latest.history_change_reason == "clarified"
@@ -50,9 +50,9 @@ def test_two_concurrent_saves_of_the_same_version_let_exactly_one_through(
             copy = Action.objects.get(pk=action.pk)
             barrier.wait(timeout=10)
             copy.text = text
-            services.save_versioned(copy, expected_version=1)
+            save_versioned(copy, expected_version=1)
             outcomes.append("saved")
-        except services.ConflictError:
+        except ConflictError:
             outcomes.append("conflict")
         finally:
             close_old_connections()
