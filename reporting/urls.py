@@ -39,5 +39,6 @@ urlpatterns += [
         name="dashboard_recommendation",
     ),
     path("dashboard/owners/<int:pk>/", views_dashboard.dashboard_owner, name="dashboard_owner"),
+    path("dashboard/lists/<slug:name>/", views_dashboard.dashboard_list, name="dashboard_list"),
     path("dashboard/export/", views_dashboard.dashboard_export, name="dashboard_export"),
 ]
