@@ -28,6 +28,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     FloatField,
@@ -40,7 +41,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from audits import selectors as audit_selectors
@@ -216,13 +218,17 @@ class Scope:
     def period_ids(self) -> list[int]:
         return [at.period.pk for at in self.ats]
 
-    def per_plan(self, values: dict[int, object], output_field) -> Case | Value:
-        """An expression giving each plan's own value (e.g. its as-of date)."""
+    def per_plan(
+        self, values: dict[int, object], output_field, plan: str = "plan_id"
+    ) -> Case | Value:
+        """An expression giving each plan's own value (e.g. its as-of date); `plan`
+        names the plan's id from the rows queried. One value for every plan is a
+        constant, which the database can use in an index lookup."""
         distinct = set(values.values())
         if len(distinct) == 1:
             return Value(distinct.pop(), output_field=output_field)
         return Case(
-            *(When(plan_id=pk, then=Value(value)) for pk, value in values.items()),
+            *(When(**{plan: pk}, then=Value(value)) for pk, value in values.items()),
             output_field=output_field,
         )
 
@@ -733,7 +739,10 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
 
     def latest(model, day: str, name: str) -> Subquery:
         rows = model.objects.filter(measure_id=OuterRef("pk"), **{f"{day}__lte": OuterRef("as_of")})
-        return Subquery(rows.order_by(f"-{day}", "-pk").values(name)[:1])
+        # A measure has one figure a day (a unique constraint, whose index is read from
+        # its end); samples of one day are told apart by id (their index ends with it).
+        order = (f"-{day}",) if model is MeasureValue else (f"-{day}", "-pk")
+        return Subquery(rows.order_by(*order).values(name)[:1])
 
     measures = (
         scope.measures()
@@ -747,9 +756,14 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
         )
     )
     # The sample counts unless the latest figure is later; the figure unless the latest
-    # sample is on the same day or later.
-    sample_counts = Q(latest_sample_on__isnull=False) & (
-        Q(latest_value_on__isnull=True) | Q(latest_sample_on__gte=F("latest_value_on"))
+    # sample is on the same day or later. Each lookup is written once in the condition
+    # (the database runs a subquery each time it is written): a missing sample reads
+    # as before any figure, a missing figure as before any sample.
+    sample_counts = Q(
+        GreaterThanOrEqual(
+            Coalesce("latest_sample_on", Value(dt.date.min)),
+            Coalesce("latest_value_on", Value(dt.date.min + dt.timedelta(days=1))),
+        )
     )
     measures = measures.alias(
         latest_result=Case(
@@ -763,10 +777,15 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
             output_field=DateField(),
         ),
     )
-    below = Q(latest_result__lt=F("target"), higher_is_better=True) | Q(
-        latest_result__gt=F("target"), higher_is_better=False
-    )
-    return measures.filter(below)
+    # Below target: under it where higher is better, over it where lower is; written as
+    # one comparison so that the result is looked up once.
+    better = Case(When(higher_is_better=True, then=Value(1.0)), default=Value(-1.0))
+    return measures.alias(
+        shortfall=ExpressionWrapper(
+            better * (F("latest_result") - Cast("target", FloatField())),
+            output_field=FloatField(),
+        )
+    ).filter(shortfall__lt=0)
 
 
 def below_target_counts(scope: Scope) -> dict[int, int]:
@@ -898,12 +917,7 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
     schedules = (
         AuditSchedule.objects.filter(measure__in=scope.measures())
-        .annotate(
-            plan_as_of=Case(
-                *(When(measure__plan_id=pk, then=Value(day)) for pk, day in as_of.items()),
-                output_field=DateField(),
-            )
-        )
+        .annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
         .annotate(
             # Counted schedule by schedule on its index: cheaper than joining every sample.
             done=Coalesce(
