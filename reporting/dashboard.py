@@ -857,13 +857,9 @@ def below_target_measures(
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
 
 
-class _Upcoming(NamedTuple):
-    """A schedule cut to its next round not done, for `audits.selectors.measure_next_due`,
-    which lists every round's date: only that round (or, after the last, the review) can
-    be due next, and a plan at council scale has thousands of schedules of up to 36
-    rounds. The round's date is `round_dates`'s own (the first due date moved on by the
-    rounds done); the result's round number and count are put back from the real
-    schedule. A named tuple: thousands are made at each request."""
+class _Schedule(NamedTuple):
+    """What `audits.selectors.measure_next_due` reads of a schedule, with the rounds
+    `done` by the as-of date. A named tuple: thousands are made at each request."""
 
     pk: int
     first_due: dt.date
@@ -871,22 +867,6 @@ class _Upcoming(NamedTuple):
     rounds: int
     review_date: dt.date | None
     done: int
-    done_before: int
-    real_rounds: int
-
-    @classmethod
-    def of(cls, pk, first_due, interval_months, rounds, review_date, done) -> _Upcoming:
-        left = done < rounds
-        return cls(
-            pk=pk,
-            first_due=(rules.add_months(first_due, interval_months * done) if left else first_due),
-            interval_months=interval_months,
-            rounds=1 if left else 0,
-            review_date=review_date,
-            done=0,
-            done_before=done,
-            real_rounds=rounds,
-        )
 
 
 @dataclass(frozen=True)
@@ -946,25 +926,20 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
             "done",
         )
     )
-    by_measure: dict[tuple[int, int], list[_Upcoming]] = defaultdict(list)
+    by_measure: dict[tuple[int, int], list[_Schedule]] = defaultdict(list)
     for measure_id, plan_id, *schedule in schedules:
-        by_measure[measure_id, plan_id].append(_Upcoming.of(*schedule))
+        by_measure[measure_id, plan_id].append(_Schedule(*schedule))
     overdue: list[OverdueAudit] = []
-    for (measure_id, plan_id), upcoming in by_measure.items():
-        today = as_of[plan_id]
-        # Only a round left whose date has passed can make the measure overdue.
-        if not any(cut.rounds and cut.first_due < today for cut in upcoming):
-            continue
-        due = audit_selectors.measure_next_due(upcoming, today=today)
+    for (measure_id, plan_id), measure_schedules in by_measure.items():
+        due = audit_selectors.measure_next_due(measure_schedules, today=as_of[plan_id])
         if due is not None and due.overdue:
-            cut = due.schedule
             overdue.append(
                 OverdueAudit(
                     plan_id=plan_id,
                     measure_id=measure_id,
-                    schedule_id=cut.pk,
-                    round=cut.done_before + 1,
-                    rounds=cut.real_rounds,
+                    schedule_id=due.schedule.pk,
+                    round=due.round,
+                    rounds=due.rounds,
                     on=due.on,
                     days_overdue=due.days_overdue,
                 )
