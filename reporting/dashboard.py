@@ -453,12 +453,15 @@ class Summary:
     """The counts that follow from each item's position, per plan: the RAG distribution
     (`distributions`), the movement since the previous period (`movement_counts`; None
     where the plan's period has no previous one) and how many actions and measures were
-    not updated in the period."""
+    not updated in the period; and, counted in the same pass over the actions, how many
+    were overdue and how many had slipped (`overdue_actions`, `slipped_actions`)."""
 
     distributions: dict[int, Distribution]
     movements: dict[int, MovementCounts | None]
     actions_not_updated: dict[int, int]
     measures_not_updated: dict[int, int]
+    overdue: dict[int, int]
+    slipped: dict[int, int]
 
 
 def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
@@ -477,23 +480,31 @@ def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
         movements={at.plan.pk: (MovementCounts() if at.previous else None) for at in scope.ats},
         actions_not_updated=dict.fromkeys(scope.plan_ids, 0),
         measures_not_updated=dict.fromkeys(scope.plan_ids, 0),
+        overdue=dict.fromkeys(scope.plan_ids, 0),
+        slipped=dict.fromkeys(scope.plan_ids, 0),
     )
     queries = (
-        ("actions", scope.actions(), "recommendation_id"),
+        ("actions", _with_due_as_of(scope.actions(), scope), "recommendation_id"),
         ("measures", scope.measures(), "action__recommendation_id"),
     )
     then = _position(scope.windows(previous=True), alias=THEN)
     for kind, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
         grouped = ("plan_id", rec_field) if by_recommendation else ("plan_id",)
+        counted = {"n": Count("pk")}
+        if kind == "actions":
+            counted |= _date_flags()
         rows = (
             _with_then_and_now(queryset, scope)
             .annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
             .values(*grouped, "then_rag", "since_rag", "was_updated")
-            .annotate(n=Count("pk"))
+            .annotate(**counted)
             .order_by()
         )
         for row in rows:
+            if kind == "actions":
+                result.overdue[row["plan_id"]] += row["overdue"]
+                result.slipped[row["plan_id"]] += row["slipped"]
             plan_id, rec_id, n = row["plan_id"], row.get(rec_field), row["n"]
             since = row["since_rag"]
             now = row["then_rag"] if since is None else since
@@ -595,6 +606,17 @@ OVERDUE = positions.overdue_q(F("as_of"), due="due_as_of")
 SLIPPED = positions.slipped_q(due="due_as_of")
 
 
+def _date_flags() -> dict[str, Count]:
+    """How many actions were overdue and how many had slipped, as aggregates over
+    actions annotated by `_with_due_as_of`: the filters of `overdue_actions` and
+    `slipped_actions`, counted."""
+    open_ = _open_as_of()
+    return {
+        "overdue": Count("pk", filter=open_ & OVERDUE),
+        "slipped": Count("pk", filter=open_ & SLIPPED),
+    }
+
+
 def flagged_actions(scope: Scope) -> QuerySet[Action]:
     """Actions in scope annotated with `as_of`, `due_as_of` and `is_open`."""
     return _with_due_as_of(scope.actions(), scope).annotate(
@@ -682,21 +704,14 @@ def flag_counts(
     (from `below_target_counts`) and `counts` (from `summary`, for the items not
     updated) are used when the caller has them already."""
     result = {pk: Flags() for pk in scope.plan_ids}
-    open_ = _open_as_of()
-    counted = {
-        "overdue": Count("pk", filter=open_ & OVERDUE),
-        "slipped": Count("pk", filter=open_ & SLIPPED),
-    }
-    actions = _with_due_as_of(scope.actions(), scope)
     if counts is None:
-        actions = join_positions(actions, scope.windows())
-        counted["not_updated"] = Count("pk", filter=Q(was_updated=False))
+        actions = join_positions(_with_due_as_of(scope.actions(), scope), scope.windows())
+        counted = {**_date_flags(), "not_updated": Count("pk", filter=Q(was_updated=False))}
         actions = actions.alias(was_updated=_updated())
-    rows = actions.values("plan_id").annotate(**counted).order_by()
-    for row in rows:
-        flags = result[row["plan_id"]]
-        flags.overdue, flags.slipped = row["overdue"], row["slipped"]
-        flags.actions_not_updated = row.get("not_updated", 0)
+        for row in actions.values("plan_id").annotate(**counted).order_by():
+            flags = result[row["plan_id"]]
+            flags.overdue, flags.slipped = row["overdue"], row["slipped"]
+            flags.actions_not_updated = row["not_updated"]
     if counts is None:
         measures = (
             join_positions(scope.measures(), scope.windows())
@@ -709,6 +724,7 @@ def flag_counts(
             result[row["plan_id"]].measures_not_updated = row["not_updated"]
     else:
         for plan_id, flags in result.items():
+            flags.overdue, flags.slipped = counts.overdue[plan_id], counts.slipped[plan_id]
             flags.actions_not_updated = counts.actions_not_updated[plan_id]
             flags.measures_not_updated = counts.measures_not_updated[plan_id]
     for plan_id, count in (below if below is not None else below_target_counts(scope)).items():
