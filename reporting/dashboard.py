@@ -277,6 +277,8 @@ _CONFIRMED = {
 # The names under which an item's `plans.Position` rows are joined: as of its plan's
 # period, and as of the period before.
 NOW, THEN = "pos_now", "pos_then"
+# ...and as of the plan's open period, when the trend needs it (`summary`'s `live`).
+LIVE = "pos_live"
 
 # Measures in plan order (by plan, recommendation and action).
 MEASURE_ORDER = ("plan__title", "action__recommendation__position", "action__position", "pk")
@@ -462,15 +464,31 @@ class Summary:
     measures_not_updated: dict[int, int]
     overdue: dict[int, int]
     slipped: dict[int, int]
+    # With `live`: {period id: {"actions": counts, "measures": counts}} of the open period.
+    live: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
-def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
+def _live_period(scope: Scope) -> tuple[ReportingPeriod, tuple[int, ...]] | None:
+    """The one plan's open period when it is not the period looked at, and its window:
+    the trend shows it (see `trend`)."""
+    if len(scope.ats) != 1:
+        return None
+    periods = list(scope.single.periods)
+    for index, period in enumerate(periods):
+        if not period.is_closed and period.pk != scope.single.period.pk:
+            return period, _window(periods, index)
+    return None
+
+
+def summary(scope: Scope, *, by_recommendation: bool = True, live: bool = False) -> Summary:
     """Every count that follows from positions, from one query per kind: each item's
     position then and now and whether it was updated in the period, grouped in the
     database by plan, recommendation, both positions and the update, so each position
     is looked up once per item however many figures use it. Without
     `by_recommendation` (plans side by side) the rows are grouped by plan only, and
-    the counts per recommendation are left empty.
+    the counts per recommendation are left empty. With `live`, one plan's counts as of
+    its open period (when it is not the period looked at) come from the same queries,
+    for `trend`.
 
     Directions are `plans.periods.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
@@ -488,20 +506,31 @@ def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
         ("measures", scope.measures(), "action__recommendation_id"),
     )
     then = _position(scope.windows(previous=True), alias=THEN)
+    open_period = _live_period(scope) if live else None
     for kind, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
         grouped = ("plan_id", rec_field) if by_recommendation else ("plan_id",)
         counted = {"n": Count("pk")}
         if kind == "actions":
             counted |= _date_flags()
+        queryset = _with_then_and_now(queryset, scope)
+        if open_period is not None:
+            period, window = open_period
+            windows = {scope.single.plan.pk: window}
+            queryset = join_positions(queryset, windows, LIVE).annotate(
+                live_rag=_position(windows, alias=LIVE)
+            )
+            grouped = (*grouped, "live_rag")
+            counts = result.live.setdefault(period.pk, {}).setdefault(kind, empty_counts())
         rows = (
-            _with_then_and_now(queryset, scope)
-            .annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
+            queryset.annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
             .values(*grouped, "then_rag", "since_rag", "was_updated")
             .annotate(**counted)
             .order_by()
         )
         for row in rows:
+            if open_period is not None:
+                counts[row["live_rag"]] += row["n"]
             if kind == "actions":
                 result.overdue[row["plan_id"]] += row["overdue"]
                 result.slipped[row["plan_id"]] += row["slipped"]
@@ -1017,14 +1046,18 @@ def awaiting_confirmation(scope: Scope) -> QuerySet[Rating]:
 
 
 def trend(
-    at: PlanAt, scope: Scope | None = None, current: Distribution | None = None
+    at: PlanAt,
+    scope: Scope | None = None,
+    current: Distribution | None = None,
+    open_counts: dict[int, dict[str, dict[str, int]]] | None = None,
 ) -> dict[str, list[tuple[str, dict]]]:
     """RAG counts of actions and of measures as of each started period of the plan,
     oldest first, narrowed like `scope`. For the whole plan, a closed period's counts
     are those closing stored (`ReportingPeriod.closing_counts`): no query. Otherwise
     two queries for the closed periods (the latest confirmed rating of each item in
     each period, by a window function), and two for the open one unless it is the
-    period looked at and `current` (its distribution, narrowed like `scope`) is given.
+    period looked at and `current` (its distribution, narrowed like `scope`) is given,
+    or `open_counts` (`Summary.live`) holds its counts.
 
     A closed period holds a confirmed rating for every item that existed when it
     closed, so its counts are read from its own ratings; an item added later is not
@@ -1054,6 +1087,9 @@ def trend(
                 continue
             if current is not None and period.pk == at.period.pk:
                 per_period[period.pk] = dict(getattr(current, kind))
+                continue
+            if open_counts and period.pk in open_counts:
+                per_period[period.pk] = dict(open_counts[period.pk][kind])
                 continue
             window = {at.plan.pk: _window(list(at.periods), list(at.periods).index(period))}
             rows = (

@@ -357,9 +357,10 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
     at = scope.single
     plan = at.plan
     labels = _labels(plan)
-    counts = board.summary(scope)
+    counts = board.summary(scope, live=True)
     distribution = counts.distributions[plan.pk]
     movement = counts.movements[plan.pk]
+    live = counts.live  # the open period's counts, for the trend
     # Every list is a count here; its drill-down (`dashboard_list`) and download list it.
     flags = board.flag_counts(scope, counts=counts)[plan.pk]
     if scope.recommendation is not None:
@@ -375,7 +376,7 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
                 movement=movement.by_recommendation.get(rec.pk) if movement else None,
             )
         )
-    trend = board.trend(at, scope, distribution)
+    trend = board.trend(at, scope, distribution, open_counts=live)
     headers = _rag_headers(plan)
     return {
         "at": at,
