@@ -32,8 +32,6 @@ from plans.bounds import slug_or_none, spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Owner, Plan, Recommendation, ReportingPeriod
 from reporting import dashboard as board
 
-# How many rows each list on the overview shows; the download has them all.
-LIST_LIMIT = 10
 FORMATS = ("csv", "xlsx")
 
 
