@@ -121,7 +121,14 @@ class DipSample(TimeStamped, Versioned):
                 name="%(app_label)s_%(class)s_compliant_within_sample",
             ),
         ]
-        indexes = [models.Index(fields=["measure", "-sampled_on"])]
+        # A measure's latest sample up to a date, ties by id (the dashboard's results):
+        # read from the end of the index, with nothing left to sort.
+        # The rounds of a schedule done by a date (the dashboard's audits overdue): counted
+        # on the index alone.
+        indexes = [
+            models.Index(fields=["measure", "-sampled_on", "-id"]),
+            models.Index(fields=["schedule", "sampled_on"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.sampled_on}: {self.compliant}/{self.sample_size}"

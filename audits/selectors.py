@@ -117,13 +117,15 @@ def schedule_next_due(schedule: AuditSchedule, *, done: int, today: dt.date) -> 
     A round is overdue when its date has passed with no sample for it; a review that
     has come due is shown but is not an overdue audit.
     """
-    dates = schedule_round_dates(schedule)
-    if done < len(dates):
-        due = dates[done]
+    rounds = max(schedule.rounds, 0)
+    if done < rounds:
+        # The date of round `done + 1` (`round_dates`), without working out every round's:
+        # the dashboard asks this of thousands of schedules at each request.
+        due = add_months(schedule.first_due, schedule.interval_months * done)
         late = (today - due).days if due < today else 0
-        return NextDue(schedule, due, done + 1, len(dates), late > 0, late)
+        return NextDue(schedule, due, done + 1, rounds, late > 0, late)
     if schedule.review_date:
-        return NextDue(schedule, schedule.review_date, None, len(dates), False, 0)
+        return NextDue(schedule, schedule.review_date, None, rounds, False, 0)
     return None
 
 

@@ -279,11 +279,15 @@ def server_timings(args, slugs: list[str], common: dict) -> None:
     from django.urls import reverse
 
     from plans import roles
-    from plans.models import Owner
+    from plans.models import Membership, Owner, Plan
 
     board, created = get_user_model().objects.get_or_create(username="bench-board")
     if created:
         board.groups.add(Group.objects.get(name=roles.BOARD_MEMBER))
+    # A person sees only their organisation's plans (`plans.access`): the board member
+    # works for the organisation of the generated plans.
+    organisation = Plan.objects.get(slug=slugs[0]).organisation
+    Membership.objects.get_or_create(user=board, defaults={"organisation": organisation})
     # The director with the most actions, for My actions.
     owner = (
         Owner.objects.filter(user__isnull=False, actions__plan__slug__in=slugs)

@@ -28,6 +28,7 @@ from django.db.models import (
     DateField,
     DateTimeField,
     Exists,
+    ExpressionWrapper,
     F,
     FilteredRelation,
     FloatField,
@@ -40,12 +41,12 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Concat
+from django.db.models.functions import Cast, Coalesce, Concat
+from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
 from audits import selectors as audit_selectors
 from audits.models import AuditSchedule, DipSample, MeasureValue
-from core.dates import add_months
 from plans import movement as plan_movement
 from plans import periods as plan_periods
 from plans import positions, rules
@@ -218,13 +219,17 @@ class Scope:
     def period_ids(self) -> list[int]:
         return [at.period.pk for at in self.ats]
 
-    def per_plan(self, values: dict[int, object], output_field) -> Case | Value:
-        """An expression giving each plan's own value (e.g. its as-of date)."""
+    def per_plan(
+        self, values: dict[int, object], output_field, plan: str = "plan_id"
+    ) -> Case | Value:
+        """An expression giving each plan's own value (e.g. its as-of date); `plan`
+        names the plan's id from the rows queried. One value for every plan is a
+        constant, which the database can use in an index lookup."""
         distinct = set(values.values())
         if len(distinct) == 1:
             return Value(distinct.pop(), output_field=output_field)
         return Case(
-            *(When(plan_id=pk, then=Value(value)) for pk, value in values.items()),
+            *(When(**{plan: pk}, then=Value(value)) for pk, value in values.items()),
             output_field=output_field,
         )
 
@@ -273,6 +278,8 @@ _CONFIRMED = {
 # The names under which an item's `plans.Position` rows are joined: as of its plan's
 # period, and as of the period before.
 NOW, THEN = "pos_now", "pos_then"
+# ...and as of the plan's open period, when the trend needs it (`summary`'s `live`).
+LIVE = "pos_live"
 
 # Measures in plan order (by plan, recommendation and action).
 MEASURE_ORDER = ("plan__title", "action__recommendation__position", "action__position", "pk")
@@ -449,21 +456,40 @@ class Summary:
     """The counts that follow from each item's position, per plan: the RAG distribution
     (`distributions`), the movement since the previous period (`movement_counts`; None
     where the plan's period has no previous one) and how many actions and measures were
-    not updated in the period."""
+    not updated in the period; and, counted in the same pass over the actions, how many
+    were overdue and how many had slipped (`overdue_actions`, `slipped_actions`)."""
 
     distributions: dict[int, Distribution]
     movements: dict[int, MovementCounts | None]
     actions_not_updated: dict[int, int]
     measures_not_updated: dict[int, int]
+    overdue: dict[int, int]
+    slipped: dict[int, int]
+    # With `live`: {period id: {"actions": counts, "measures": counts}} of the open period.
+    live: dict[int, dict[str, dict[str, int]]] = field(default_factory=dict)
 
 
-def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
+def _live_period(scope: Scope) -> tuple[ReportingPeriod, tuple[int, ...]] | None:
+    """The one plan's open period when it is not the period looked at, and its window:
+    the trend shows it (see `trend`)."""
+    if len(scope.ats) != 1:
+        return None
+    periods = list(scope.single.periods)
+    for index, period in enumerate(periods):
+        if not period.is_closed and period.pk != scope.single.period.pk:
+            return period, _window(periods, index)
+    return None
+
+
+def summary(scope: Scope, *, by_recommendation: bool = True, live: bool = False) -> Summary:
     """Every count that follows from positions, from one query per kind: each item's
     position then and now and whether it was updated in the period, grouped in the
     database by plan, recommendation, both positions and the update, so each position
     is looked up once per item however many figures use it. Without
     `by_recommendation` (plans side by side) the rows are grouped by plan only, and
-    the counts per recommendation are left empty.
+    the counts per recommendation are left empty. With `live`, one plan's counts as of
+    its open period (when it is not the period looked at) come from the same queries,
+    for `trend`.
 
     Directions are `plans.movement.direction`'s, so the dashboard agrees with the plan
     page and the committee report on what "improved" means.
@@ -473,23 +499,42 @@ def summary(scope: Scope, *, by_recommendation: bool = True) -> Summary:
         movements={at.plan.pk: (MovementCounts() if at.previous else None) for at in scope.ats},
         actions_not_updated=dict.fromkeys(scope.plan_ids, 0),
         measures_not_updated=dict.fromkeys(scope.plan_ids, 0),
+        overdue=dict.fromkeys(scope.plan_ids, 0),
+        slipped=dict.fromkeys(scope.plan_ids, 0),
     )
     queries = (
-        ("actions", scope.actions(), "recommendation_id"),
+        ("actions", _with_due_as_of(scope.actions(), scope), "recommendation_id"),
         ("measures", scope.measures(), "action__recommendation_id"),
     )
     then = _position(scope.windows(previous=True), alias=THEN)
+    open_period = _live_period(scope) if live else None
     for kind, queryset, rec_field in queries:
         not_updated = getattr(result, f"{kind}_not_updated")
         grouped = ("plan_id", rec_field) if by_recommendation else ("plan_id",)
+        counted = {"n": Count("pk")}
+        if kind == "actions":
+            counted |= _date_flags()
+        queryset = _with_then_and_now(queryset, scope)
+        if open_period is not None:
+            period, window = open_period
+            windows = {scope.single.plan.pk: window}
+            queryset = join_positions(queryset, windows, LIVE).annotate(
+                live_rag=_position(windows, alias=LIVE)
+            )
+            grouped = (*grouped, "live_rag")
+            counts = result.live.setdefault(period.pk, {}).setdefault(kind, empty_counts())
         rows = (
-            _with_then_and_now(queryset, scope)
-            .annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
+            queryset.annotate(then_rag=then, since_rag=_since(scope), was_updated=_updated())
             .values(*grouped, "then_rag", "since_rag", "was_updated")
-            .annotate(n=Count("pk"))
+            .annotate(**counted)
             .order_by()
         )
         for row in rows:
+            if open_period is not None:
+                counts[row["live_rag"]] += row["n"]
+            if kind == "actions":
+                result.overdue[row["plan_id"]] += row["overdue"]
+                result.slipped[row["plan_id"]] += row["slipped"]
             plan_id, rec_id, n = row["plan_id"], row.get(rec_field), row["n"]
             since = row["since_rag"]
             now = row["then_rag"] if since is None else since
@@ -591,6 +636,17 @@ OVERDUE = positions.overdue_q(F("as_of"), due="due_as_of")
 SLIPPED = positions.slipped_q(due="due_as_of")
 
 
+def _date_flags() -> dict[str, Count]:
+    """How many actions were overdue and how many had slipped, as aggregates over
+    actions annotated by `_with_due_as_of`: the filters of `overdue_actions` and
+    `slipped_actions`, counted."""
+    open_ = _open_as_of()
+    return {
+        "overdue": Count("pk", filter=open_ & OVERDUE),
+        "slipped": Count("pk", filter=open_ & SLIPPED),
+    }
+
+
 def flagged_actions(scope: Scope) -> QuerySet[Action]:
     """Actions in scope annotated with `as_of`, `due_as_of` and `is_open`."""
     return _with_due_as_of(scope.actions(), scope).annotate(
@@ -678,21 +734,14 @@ def flag_counts(
     (from `below_target_counts`) and `counts` (from `summary`, for the items not
     updated) are used when the caller has them already."""
     result = {pk: Flags() for pk in scope.plan_ids}
-    open_ = _open_as_of()
-    counted = {
-        "overdue": Count("pk", filter=open_ & OVERDUE),
-        "slipped": Count("pk", filter=open_ & SLIPPED),
-    }
-    actions = _with_due_as_of(scope.actions(), scope)
     if counts is None:
-        actions = join_positions(actions, scope.windows())
-        counted["not_updated"] = Count("pk", filter=Q(was_updated=False))
+        actions = join_positions(_with_due_as_of(scope.actions(), scope), scope.windows())
+        counted = {**_date_flags(), "not_updated": Count("pk", filter=Q(was_updated=False))}
         actions = actions.alias(was_updated=_updated())
-    rows = actions.values("plan_id").annotate(**counted).order_by()
-    for row in rows:
-        flags = result[row["plan_id"]]
-        flags.overdue, flags.slipped = row["overdue"], row["slipped"]
-        flags.actions_not_updated = row.get("not_updated", 0)
+        for row in actions.values("plan_id").annotate(**counted).order_by():
+            flags = result[row["plan_id"]]
+            flags.overdue, flags.slipped = row["overdue"], row["slipped"]
+            flags.actions_not_updated = row["not_updated"]
     if counts is None:
         measures = (
             join_positions(scope.measures(), scope.windows())
@@ -705,6 +754,7 @@ def flag_counts(
             result[row["plan_id"]].measures_not_updated = row["not_updated"]
     else:
         for plan_id, flags in result.items():
+            flags.overdue, flags.slipped = counts.overdue[plan_id], counts.slipped[plan_id]
             flags.actions_not_updated = counts.actions_not_updated[plan_id]
             flags.measures_not_updated = counts.measures_not_updated[plan_id]
     for plan_id, count in (below if below is not None else below_target_counts(scope)).items():
@@ -735,7 +785,10 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
 
     def latest(model, day: str, name: str) -> Subquery:
         rows = model.objects.filter(measure_id=OuterRef("pk"), **{f"{day}__lte": OuterRef("as_of")})
-        return Subquery(rows.order_by(f"-{day}", "-pk").values(name)[:1])
+        # A measure has one figure a day (a unique constraint, whose index is read from
+        # its end); samples of one day are told apart by id (their index ends with it).
+        order = (f"-{day}",) if model is MeasureValue else (f"-{day}", "-pk")
+        return Subquery(rows.order_by(*order).values(name)[:1])
 
     measures = (
         scope.measures()
@@ -749,9 +802,14 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
         )
     )
     # The sample counts unless the latest figure is later; the figure unless the latest
-    # sample is on the same day or later.
-    sample_counts = Q(latest_sample_on__isnull=False) & (
-        Q(latest_value_on__isnull=True) | Q(latest_sample_on__gte=F("latest_value_on"))
+    # sample is on the same day or later. Each lookup is written once in the condition
+    # (the database runs a subquery each time it is written): a missing sample reads
+    # as before any figure, a missing figure as before any sample.
+    sample_counts = Q(
+        GreaterThanOrEqual(
+            Coalesce("latest_sample_on", Value(dt.date.min)),
+            Coalesce("latest_value_on", Value(dt.date.min + dt.timedelta(days=1))),
+        )
     )
     measures = measures.alias(
         latest_result=Case(
@@ -765,10 +823,15 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
             output_field=DateField(),
         ),
     )
-    below = Q(latest_result__lt=F("target"), higher_is_better=True) | Q(
-        latest_result__gt=F("target"), higher_is_better=False
-    )
-    return measures.filter(below)
+    # Below target: under it where higher is better, over it where lower is; written as
+    # one comparison so that the result is looked up once.
+    better = Case(When(higher_is_better=True, then=Value(1.0)), default=Value(-1.0))
+    return measures.alias(
+        shortfall=ExpressionWrapper(
+            better * (F("latest_result") - Cast("target", FloatField())),
+            output_field=FloatField(),
+        )
+    ).filter(shortfall__lt=0)
 
 
 def below_target_counts(scope: Scope) -> dict[int, int]:
@@ -840,13 +903,9 @@ def below_target_measures(
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
 
 
-class _Upcoming(NamedTuple):
-    """A schedule cut to its next round not done, for `audits.selectors.measure_next_due`,
-    which lists every round's date: only that round (or, after the last, the review) can
-    be due next, and a plan at council scale has thousands of schedules of up to 36
-    rounds. The round's date is `round_dates`'s own (the first due date moved on by the
-    rounds done); the result's round number and count are put back from the real
-    schedule. A named tuple: thousands are made at each request."""
+class _Schedule(NamedTuple):
+    """What `audits.selectors.measure_next_due` reads of a schedule, with the rounds
+    `done` by the as-of date. A named tuple: thousands are made at each request."""
 
     pk: int
     first_due: dt.date
@@ -854,22 +913,6 @@ class _Upcoming(NamedTuple):
     rounds: int
     review_date: dt.date | None
     done: int
-    done_before: int
-    real_rounds: int
-
-    @classmethod
-    def of(cls, pk, first_due, interval_months, rounds, review_date, done) -> _Upcoming:
-        left = done < rounds
-        return cls(
-            pk=pk,
-            first_due=(add_months(first_due, interval_months * done) if left else first_due),
-            interval_months=interval_months,
-            rounds=1 if left else 0,
-            review_date=review_date,
-            done=0,
-            done_before=done,
-            real_rounds=rounds,
-        )
 
 
 @dataclass(frozen=True)
@@ -900,14 +943,10 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
     schedules = (
         AuditSchedule.objects.filter(measure__in=scope.measures())
+        .annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
         .annotate(
-            plan_as_of=Case(
-                *(When(measure__plan_id=pk, then=Value(day)) for pk, day in as_of.items()),
-                output_field=DateField(),
-            )
-        )
-        .annotate(
-            # Counted schedule by schedule on its index: cheaper than joining every sample.
+            # Counted schedule by schedule on its (schedule, date) index alone: cheaper
+            # than joining every sample (COUNT(*): no column the index lacks).
             done=Coalesce(
                 Subquery(
                     DipSample.objects.filter(
@@ -915,7 +954,7 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
                     )
                     .order_by()
                     .values("schedule_id")
-                    .annotate(n=Count("pk"))
+                    .annotate(n=Count("*"))
                     .values("n")
                 ),
                 0,
@@ -933,25 +972,20 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
             "done",
         )
     )
-    by_measure: dict[tuple[int, int], list[_Upcoming]] = defaultdict(list)
+    by_measure: dict[tuple[int, int], list[_Schedule]] = defaultdict(list)
     for measure_id, plan_id, *schedule in schedules:
-        by_measure[measure_id, plan_id].append(_Upcoming.of(*schedule))
+        by_measure[measure_id, plan_id].append(_Schedule(*schedule))
     overdue: list[OverdueAudit] = []
-    for (measure_id, plan_id), upcoming in by_measure.items():
-        today = as_of[plan_id]
-        # Only a round left whose date has passed can make the measure overdue.
-        if not any(cut.rounds and cut.first_due < today for cut in upcoming):
-            continue
-        due = audit_selectors.measure_next_due(upcoming, today=today)
+    for (measure_id, plan_id), measure_schedules in by_measure.items():
+        due = audit_selectors.measure_next_due(measure_schedules, today=as_of[plan_id])
         if due is not None and due.overdue:
-            cut = due.schedule
             overdue.append(
                 OverdueAudit(
                     plan_id=plan_id,
                     measure_id=measure_id,
-                    schedule_id=cut.pk,
-                    round=cut.done_before + 1,
-                    rounds=cut.real_rounds,
+                    schedule_id=due.schedule.pk,
+                    round=due.round,
+                    rounds=due.rounds,
                     on=due.on,
                     days_overdue=due.days_overdue,
                 )
@@ -1013,14 +1047,18 @@ def awaiting_confirmation(scope: Scope) -> QuerySet[Rating]:
 
 
 def trend(
-    at: PlanAt, scope: Scope | None = None, current: Distribution | None = None
+    at: PlanAt,
+    scope: Scope | None = None,
+    current: Distribution | None = None,
+    open_counts: dict[int, dict[str, dict[str, int]]] | None = None,
 ) -> dict[str, list[tuple[str, dict]]]:
     """RAG counts of actions and of measures as of each started period of the plan,
     oldest first, narrowed like `scope`. For the whole plan, a closed period's counts
     are those closing stored (`ReportingPeriod.closing_counts`): no query. Otherwise
     two queries for the closed periods (the latest confirmed rating of each item in
     each period, by a window function), and two for the open one unless it is the
-    period looked at and `current` (its distribution, narrowed like `scope`) is given.
+    period looked at and `current` (its distribution, narrowed like `scope`) is given,
+    or `open_counts` (`Summary.live`) holds its counts.
 
     A closed period holds a confirmed rating for every item that existed when it
     closed, so its counts are read from its own ratings; an item added later is not
@@ -1050,6 +1088,9 @@ def trend(
                 continue
             if current is not None and period.pk == at.period.pk:
                 per_period[period.pk] = dict(getattr(current, kind))
+                continue
+            if open_counts and period.pk in open_counts:
+                per_period[period.pk] = dict(open_counts[period.pk][kind])
                 continue
             window = {at.plan.pk: _window(list(at.periods), list(at.periods).index(period))}
             rows = (

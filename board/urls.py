@@ -14,5 +14,6 @@ urlpatterns = [
         name="recommendation",
     ),
     path("dashboard/owners/<int:pk>/", views.dashboard_owner, name="owner"),
+    path("dashboard/lists/<slug:name>/", views.dashboard_list, name="list"),
     path("dashboard/export/", views.dashboard_export, name="export"),
 ]

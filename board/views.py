@@ -10,7 +10,7 @@ same filters.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
@@ -30,10 +30,6 @@ from core import charts
 from plans import access, roles, rules
 from plans.bounds import slug_or_none
 from plans.models import Action, Owner, Plan, Recommendation, ReportingPeriod
-
-# How many rows each list on the overview shows; the download has them all.
-LIST_LIMIT = 10
-
 
 # --- Filters ----------------------------------------------------------------------------
 
@@ -355,14 +351,12 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
     at = scope.single
     plan = at.plan
     labels = _labels(plan)
-    counts = board.summary(scope)
+    counts = board.summary(scope, live=True)
     distribution = counts.distributions[plan.pk]
     movement = counts.movements[plan.pk]
-    audits = board.overdue_audits(scope)
-    below = board.below_target_results(scope)
-    flags = board.flag_counts(scope, audits=audits, below={plan.pk: len(below)}, counts=counts)[
-        plan.pk
-    ]
+    live = counts.live  # the open period's counts, for the trend
+    # Every list is a count here; its drill-down (`dashboard_list`) and download list it.
+    flags = board.flag_counts(scope, counts=counts)[plan.pk]
     if scope.recommendation is not None:
         recommendations = [r for r in recommendations if r.pk == scope.recommendation.pk]
     rec_rows = []
@@ -376,10 +370,7 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
                 movement=movement.by_recommendation.get(rec.pk) if movement else None,
             )
         )
-    trend = board.trend(at, scope, distribution)
-    worsened = [board.Direction.WORSENED]
-    overdue = list(board.overdue_actions(scope)[:LIST_LIMIT])
-    _mark_overdue(overdue)
+    trend = board.trend(at, scope, distribution, open_counts=live)
     headers = _rag_headers(plan)
     return {
         "at": at,
@@ -401,22 +392,6 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
         "movement": movement,
         "flags": flags,
         "rec_rows": rec_rows,
-        "worsened_actions": board.moved(scope, "action", worsened, limit=LIST_LIMIT),
-        "worsened_measures": board.moved(scope, "measure", worsened, limit=LIST_LIMIT),
-        "overdue": overdue,
-        "slipped": list(board.slipped_actions(scope)[:LIST_LIMIT]),
-        "below_target": board.below_target_measures(scope, limit=LIST_LIMIT, results=below),
-        "not_updated_actions": list(board.not_updated_actions(scope)[:LIST_LIMIT]),
-        "not_updated_measures": list(board.not_updated_measures(scope)[:LIST_LIMIT]),
-        "audits_overdue": board.audits_overdue_by_plan(scope, audits, limit=LIST_LIMIT).get(
-            plan.pk, []
-        ),
-        "awaiting": list(
-            board.awaiting_confirmation(scope).select_related(
-                "action", "measure__action", "recommendation", "created_by"
-            )[:LIST_LIMIT]
-        ),
-        "list_limit": LIST_LIMIT,
         "rec_actions_chart": _svg(
             charts.rag_stacked_bars(
                 [
@@ -452,6 +427,97 @@ def _overview(scope: board.Scope, recommendations: list[Recommendation]) -> dict
                 chart_id="trend-m",
             )
         ),
+    }
+
+
+def _worsened(scope: board.Scope) -> dict:
+    worsened = [board.Direction.WORSENED]
+    return {
+        "worsened_actions": board.moved(scope, "action", worsened),
+        "worsened_measures": board.moved(scope, "measure", worsened),
+    }
+
+
+def _overdue(scope: board.Scope) -> dict:
+    overdue = list(board.overdue_actions(scope))
+    _mark_overdue(overdue)
+    return {"overdue": overdue}
+
+
+def _not_updated(scope: board.Scope) -> dict:
+    return {
+        "not_updated_actions": list(board.not_updated_actions(scope)),
+        "not_updated_measures": list(board.not_updated_measures(scope)),
+    }
+
+
+def _awaiting(scope: board.Scope) -> dict:
+    ratings = board.awaiting_confirmation(scope).select_related(
+        "action", "measure__action", "recommendation", "created_by"
+    )
+    return {"awaiting": list(ratings)}
+
+
+# The lists the overview counts, each a drill-down page of its own: its title, its
+# download (`TABLES`) and what it lists.
+LISTS: dict[str, tuple[str, str, Callable[[board.Scope], dict]]] = {
+    "worsened": ("Items that worsened", "moved", _worsened),
+    "overdue": ("Overdue actions", "overdue", _overdue),
+    "slipped": (
+        "Slipped actions",
+        "slipped",
+        lambda scope: {"slipped": list(board.slipped_actions(scope))},
+    ),
+    "below-target": (
+        "Outcome measures below target",
+        "below_target",
+        lambda scope: {"below_target": board.below_target_measures(scope)},
+    ),
+    "not-updated": ("Not updated this period", "not_updated", _not_updated),
+    "audits-overdue": (
+        "Audits overdue",
+        "audits_overdue",
+        lambda scope: {
+            "audits_overdue": board.audits_overdue_by_plan(scope).get(scope.single.plan.pk, [])
+        },
+    ),
+    "awaiting": ("Ratings awaiting confirmation", "awaiting", _awaiting),
+}
+
+
+@require_safe
+@login_required
+def dashboard_list(request: HttpRequest, name: str) -> HttpResponse:
+    """One of the overview's lists in full (overdue actions, measures below target...),
+    for a plan and period and with the same filters as the overview."""
+    if name not in LISTS:
+        raise Http404("No such list.")
+    _require_reader(request)
+    filters = _filters(request)
+    if filters.plan is None:
+        raise Http404("Choose a plan.")
+    return _page(request, filters, lambda filters, today: _list_content(name, filters, today))
+
+
+def _list_content(name: str, filters: Filters, today: dt.date) -> dict:
+    title, table, rows = LISTS[name]
+    plan = filters.plan
+    context = {
+        "plan": plan,
+        "filters": filters,
+        "choices": _filter_choices(filters),
+        "list": name,
+        "list_title": title,
+        "table": table,
+    }
+    scope = _scope(filters, today)
+    if scope is not None:
+        filters.period = scope.single.period
+        context.update({"at": scope.single, "scope": scope, **rows(scope)})
+    _queries(context, filters)
+    return {
+        "page_title": f"{title}: {plan.title}",
+        "body": render_to_string("board/_dashboard_list_body.html", context),
     }
 
 

@@ -511,6 +511,22 @@ def test_the_trend_reads_what_closed_periods_stored_and_agrees_with_counting_aga
     assert stored == counted
 
 
+@pytest.mark.parametrize("filtered", [False, True])
+def test_the_open_period_counted_with_the_summary_gives_the_trend_without_more_queries(
+    built, filtered, django_assert_num_queries
+):
+    filters = {"recommendation": built["recs"][0]} if filtered else {}
+    scope = scope_for(built, "Q2 2024/25", **filters)  # Q3 is open, and not looked at
+    alone = board.trend(scope.single, scope)
+    counts = board.summary(scope, live=True)
+    assert list(counts.live) == [built["periods"][2].pk]
+    assert counts.distributions == board.summary(scope).distributions
+    distribution = counts.distributions[built["plan"].pk]
+    with django_assert_num_queries(2 if filtered else 0):  # closed periods, when narrowed
+        together = board.trend(scope.single, scope, distribution, open_counts=counts.live)
+    assert together == alone
+
+
 def test_a_recommendation_filter_narrows_every_figure(built):
     rec2 = built["recs"][1]
     scope = scope_for(built, "Q3 2024/25", recommendation=rec2)

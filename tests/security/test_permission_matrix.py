@@ -431,6 +431,11 @@ MATRIX: dict[str, Row] = {
         get=readers(),
         post=everyone(405),
     ),
+    "reports/dashboard/lists/<slug:name>/": Row(
+        lambda w: reverse("board:list", args=["overdue"]) + f"?plan={w.plan.slug}",
+        get=readers(),
+        post=everyone(405),
+    ),
     "reports/dashboard/export/": Row(
         _url("board:export", query="table=plans&format=csv"),
         get=readers(),
@@ -608,6 +613,8 @@ COUNCILS_OWN = {
     "reports/appendices/<int:pk>/delete/",
     "reports/dashboard/recommendations/<int:pk>/",
     "reports/dashboard/owners/<int:pk>/",
+    # A list needs a plan the reader sees: another organisation's is not found.
+    "reports/dashboard/lists/<slug:name>/",
     "api/v1/reports/<int:pk>/pdf/",
 }
 
