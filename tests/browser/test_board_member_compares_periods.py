@@ -110,3 +110,37 @@ def test_a_director_reads_days_overdue_as_of_today_on_my_actions_and_the_action(
     expect(page.locator(".status-strip .overdue-as-of")).to_have_text(as_of)
     _fits(page, width)
     screenshot(page, f"action-overdue{suffix}")
+
+
+@pytest.mark.parametrize(("width", "suffix"), [(1280, ""), (390, "-phone")])
+def test_each_figure_under_needs_attention_opens_its_full_list(
+    page, examples, screenshot, width, suffix
+):
+    page.set_viewport_size({"width": width, "height": 900})
+    plan = examples
+    sign_in(page, "board", PASSWORD)
+    page.goto(f"/reports/dashboard/?plan={plan.slug}")
+    main = page.get_by_role("main")
+    overdue = page.locator("#overdue").get_by_role("link", name=re.compile(r"overdue action"))
+    count = int(overdue.locator("strong").inner_text())
+    assert count > 0  # the 2024 plan has overdue actions as of Q2: the list is not empty
+    overdue.click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overdue actions")
+    expect(main).to_contain_text("Position as of Q2 2024/25")
+    expect(main).to_contain_text("Overdue as of 30 Sep 2024")
+    # As many rows as the figure said, each linking to its action.
+    expect(main.locator("table tbody tr")).to_have_count(count)
+    expect(main.get_by_role("link", name="CSV")).to_be_visible()
+    _fits(page, width)
+    assert axe_violations(page) == []
+    screenshot(page, f"dashboard-list-overdue{suffix}")
+
+    main.locator("table tbody tr").first.get_by_role("link").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Action")
+    page.go_back()
+    page.get_by_role("link", name=f"← Dashboard: {plan.title}").click()
+    page.wait_for_load_state()
+    expect(page.get_by_role("heading", level=1)).to_have_text(plan.title)
+    expect(main).to_contain_text("Position as of Q2 2024/25")
