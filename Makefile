@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Every package pinned with its hashes (scripts/lock_dependencies.py writes it: make lock).
 LOCK := requirements/dev.txt
+# pip itself, installed first: the venv's own pip may be too old for the lock.
+PIP_LOCK := requirements/pip.txt
 LOCK_ARGS ?=
 HOST ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
@@ -18,9 +20,10 @@ export DEBUG ?= true
 
 # The locked packages in hash-checking mode, then the project itself without hashes (pip
 # refuses them for editables), built by the locked setuptools rather than an unchecked one.
-$(STAMP): pyproject.toml $(LOCK)
+$(STAMP): pyproject.toml $(LOCK) $(PIP_LOCK)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or later is needed (found %s)." % sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --require-hashes -r $(PIP_LOCK)
 	$(BIN)/pip install --quiet --require-hashes -r $(LOCK)
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)

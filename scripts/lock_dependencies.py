@@ -3,6 +3,7 @@
     requirements/dev.txt         what `make install` (and so CI) installs: the app and the
                                  dev extra
     requirements/production.txt  what the Dockerfile installs: the app alone
+    requirements/pip.txt         pip alone, as dev.txt pins it: `make install` puts it in first
 
 uv resolves both for Python 3.11 on every platform (Linux, macOS, Windows, any CPU) and
 records the sha256 of every file of each pinned release, so pip installs them in
@@ -27,6 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DEV = Path("requirements/dev.txt")
 PRODUCTION = Path("requirements/production.txt")
+PIP = Path("requirements/pip.txt")
+PIP_HEADER = (
+    "# pip itself, pinned as in requirements/dev.txt (make lock writes both): `make install`\n"
+    "# installs it before the lock, because older pips (Python 3.11's own 23.2) refuse a locked\n"
+    "# package that another asks for with an extra, e.g. pip-audit's CacheControl[filecache].\n"
+)
 UV = Path(sys.executable).with_name("uv")
 PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;\\]+)", re.MULTILINE)
 
@@ -67,9 +74,17 @@ def pins(lock: Path) -> dict[str, str]:
     return dict(PIN.findall((ROOT / lock).read_text()))
 
 
+def write_pip_lock() -> None:
+    """pip's own lines of the development lock, hashes included, without its comments."""
+    block = re.search(r"^pip==.*?(?=\n\S|\Z)", (ROOT / DEV).read_text(), re.S | re.M)
+    lines = [line for line in block.group(0).splitlines() if not line.strip().startswith("#")]
+    (ROOT / PIP).write_text(PIP_HEADER + "\n".join(lines).rstrip(" \\") + "\n")
+
+
 def main(arguments: list[str]) -> int:
     compile_lock(DEV, "--extra", "dev", *arguments)
     compile_lock(PRODUCTION, "--constraints", str(DEV))
+    write_pip_lock()
     dev, production = pins(DEV), pins(PRODUCTION)
     differ = sorted(name for name, version in production.items() if dev.get(name) != version)
     if differ:

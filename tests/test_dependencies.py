@@ -14,6 +14,7 @@ from tests.production import shape
 ROOT = Path(__file__).resolve().parent.parent
 DEV = ROOT / "requirements" / "dev.txt"
 PRODUCTION = ROOT / "requirements" / "production.txt"
+PIP = ROOT / "requirements" / "pip.txt"
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 STALE = "the lock is older than pyproject.toml: run `make lock`"
 
@@ -99,14 +100,26 @@ def test_every_pip_install_reads_a_lock_or_installs_only_the_project():
         project_only = {"--no-deps", "--no-build-isolation"} <= set(arguments)
         assert from_lock or project_only, f"{where}: {command}"
     locks = {
-        where: command.split()[command.split().index("-r") + 1]
+        (where, command.split()[command.split().index("-r") + 1])
         for where, command in installs
         if "-r" in command.split()
     }
-    assert locks == {"Dockerfile": "requirements/production.txt", "Makefile": "$(LOCK)"}
-    assert "LOCK := requirements/dev.txt" in (ROOT / "Makefile").read_text()
+    assert locks == {
+        ("Dockerfile", "requirements/production.txt"),
+        ("Makefile", "$(PIP_LOCK)"),
+        ("Makefile", "$(LOCK)"),
+    }
+    makefile = (ROOT / "Makefile").read_text()
+    assert "LOCK := requirements/dev.txt" in makefile
+    assert "PIP_LOCK := requirements/pip.txt" in makefile
+    # pip first: the lock is installed by the pip it pins, not by the venv's own.
+    assert makefile.index("-r $(PIP_LOCK)") < makefile.index("-r $(LOCK)")
+
+
+def test_the_pip_lock_is_the_dev_locks_pip():
+    assert locked(PIP) == {"pip": locked(DEV)["pip"]}
 
 
 def test_a_changed_lock_reinstalls():
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^\$\(STAMP\):.*\$\(LOCK\)", makefile, re.M)
+    assert re.search(r"^\$\(STAMP\):.*\$\(LOCK\) \$\(PIP_LOCK\)", makefile, re.M)
