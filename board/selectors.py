@@ -932,9 +932,13 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     arithmetic, applied to each schedule's next round only. `audits_overdue_by_plan`
     loads the measures of the rows to be shown."""
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
+    # The plans' schedules by the measure's plan, on the join the plan's id is read
+    # from anyway; the narrowed measures only when the scope is narrowed.
+    schedules = AuditSchedule.objects.filter(measure__plan_id__in=scope.plan_ids)
+    if scope.recommendation is not None or scope.owner is not None:
+        schedules = schedules.filter(measure__in=scope.measures())
     schedules = (
-        AuditSchedule.objects.filter(measure__in=scope.measures())
-        .annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
+        schedules.annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
         .annotate(
             # Counted schedule by schedule on its (schedule, date) index alone: cheaper
             # than joining every sample (COUNT(*): no column the index lacks).
