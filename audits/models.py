@@ -121,12 +121,17 @@ class DipSample(TimeStamped, Versioned):
                 name="%(app_label)s_%(class)s_compliant_within_sample",
             ),
         ]
-        # A measure's latest sample up to a date, ties by id (the dashboard's results):
-        # read from the end of the index, with nothing left to sort.
+        # A measure's latest sample up to a date, ties by id, and its result (the
+        # dashboard's results, below target): read from the end of the index, with
+        # nothing left to sort and, on PostgreSQL, no table row to fetch.
         # The rounds of a schedule done by a date (the dashboard's audits overdue): counted
         # on the index alone.
         indexes = [
-            models.Index(fields=["measure", "-sampled_on", "-id"]),
+            models.Index(
+                fields=["measure", "-sampled_on", "-id"],
+                include=["result"],
+                name="audits_dipsample_latest",
+            ),
             models.Index(fields=["schedule", "sampled_on"]),
         ]
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
@@ -110,6 +112,40 @@ class NextDue:
         return self.round is None
 
 
+def _next_due_on(
+    first_due: dt.date, interval_months: int, rounds: int, review_date: dt.date | None, done: int
+) -> tuple[dt.date, int | None] | None:
+    """When a schedule with ``done`` rounds sampled needs something next, and which round
+    (1-based; None for its review once every round is done); None when nothing is left.
+    The one rule behind `schedule_next_due`, `measure_next_due` and `overdue_round`."""
+    if done < max(rounds, 0):
+        # The date of round `done + 1` (`round_dates`), without working out every round's:
+        # the dashboard asks this of thousands of schedules at each request.
+        return add_months(first_due, interval_months * done), done + 1
+    if review_date:
+        return review_date, None
+    return None
+
+
+def _earliest(dues):
+    """The first of ``dues`` ((date, round, ...) tuples, None skipped) that comes first:
+    the earliest date, a round before a review on the same day."""
+    best = None
+    for due in dues:
+        if due is not None and (
+            best is None
+            or due[0] < best[0]
+            or (due[0] == best[0] and best[1] is None and due[1] is not None)
+        ):
+            best = due
+    return best
+
+
+def _next_due(schedule, on: dt.date, round_: int | None, today: dt.date) -> NextDue:
+    late = (today - on).days if round_ is not None and on < today else 0
+    return NextDue(schedule, on, round_, max(schedule.rounds, 0), late > 0, late)
+
+
 def schedule_next_due(schedule: AuditSchedule, *, done: int, today: dt.date) -> NextDue | None:
     """The next round not yet sampled (``done`` samples count towards the schedule), or
     the review once every round is done; None when nothing is left.
@@ -117,22 +153,63 @@ def schedule_next_due(schedule: AuditSchedule, *, done: int, today: dt.date) -> 
     A round is overdue when its date has passed with no sample for it; a review that
     has come due is shown but is not an overdue audit.
     """
-    rounds = max(schedule.rounds, 0)
-    if done < rounds:
-        # The date of round `done + 1` (`round_dates`), without working out every round's:
-        # the dashboard asks this of thousands of schedules at each request.
-        due = add_months(schedule.first_due, schedule.interval_months * done)
-        late = (today - due).days if due < today else 0
-        return NextDue(schedule, due, done + 1, rounds, late > 0, late)
-    if schedule.review_date:
-        return NextDue(schedule, schedule.review_date, None, rounds, False, 0)
-    return None
+    due = _next_due_on(
+        schedule.first_due, schedule.interval_months, schedule.rounds, schedule.review_date, done
+    )
+    return _next_due(schedule, *due, today) if due else None
+
+
+def _schedule_due(schedule):
+    due = _next_due_on(
+        schedule.first_due,
+        schedule.interval_months,
+        schedule.rounds,
+        schedule.review_date,
+        schedule.done,
+    )
+    return (*due, schedule) if due else None
 
 
 def measure_next_due(schedules, *, today: dt.date) -> NextDue | None:
     """The earliest thing due across a measure's schedules (each annotated with ``done``)."""
-    dues = [schedule_next_due(s, done=s.done, today=today) for s in schedules]
-    return min((d for d in dues if d), key=lambda d: (d.on, d.is_review), default=None)
+    best = _earliest(_schedule_due(schedule) for schedule in schedules)
+    if best is None:
+        return None
+    on, round_, schedule = best
+    return _next_due(schedule, on, round_, today)
+
+
+class OverdueRound(NamedTuple):
+    """An overdue audit round: the schedule, its round (1-based) of ``rounds``, the date
+    it was due and how many days ago."""
+
+    schedule_id: int
+    round: int
+    rounds: int
+    on: dt.date
+    days_overdue: int
+
+
+# What `overdue_round` reads of a schedule, in this order: (id, first_due,
+# interval_months, rounds, review_date, done), ``done`` being the rounds sampled.
+ScheduleRow = tuple[int, dt.date, int, int, dt.date | None, int]
+
+
+def overdue_round(schedules: Iterable[ScheduleRow], *, today: dt.date) -> OverdueRound | None:
+    """`measure_next_due(...).overdue` for a measure's schedules given as plain rows
+    (`ScheduleRow`, in the order `measure_next_due` would read them), and only what the
+    dashboard shows of it: the overdue round, or None when the measure's next thing due
+    is not an overdue round. No object per schedule: the dashboard asks this of
+    thousands of measures at each request."""
+    best = _earliest(
+        (due[0], due[1], row[0], row[3])
+        for row in schedules
+        if (due := _next_due_on(row[1], row[2], row[3], row[4], row[5])) is not None
+    )
+    if best is None or best[1] is None or best[0] >= today:
+        return None
+    on, round_, schedule_id, rounds = best
+    return OverdueRound(schedule_id, round_, max(rounds, 0), on, (today - on).days)
 
 
 def schedules_with_progress() -> QuerySet[AuditSchedule]:

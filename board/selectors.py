@@ -18,6 +18,8 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from django.db.models import (
@@ -903,27 +905,15 @@ def below_target_measures(
 # --- Audits overdue and ratings awaiting confirmation ----------------------------------
 
 
-class _Schedule(NamedTuple):
-    """What `audits.selectors.measure_next_due` reads of a schedule, with the rounds
-    `done` by the as-of date. A named tuple: thousands are made at each request."""
-
-    pk: int
-    first_due: dt.date
-    interval_months: int
-    rounds: int
-    review_date: dt.date | None
-    done: int
-
-
 @dataclass(frozen=True)
 class AuditOverdue:
     measure: Measure
     next_due: audit_selectors.NextDue
 
 
-@dataclass(frozen=True)
-class OverdueAudit:
-    """A measure whose next audit round is overdue, before its measure is loaded."""
+class OverdueAudit(NamedTuple):
+    """A measure whose next audit round is overdue, before its measure is loaded. A
+    named tuple: thousands are made at each request."""
 
     plan_id: int
     measure_id: int
@@ -936,14 +926,19 @@ class OverdueAudit:
 
 def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     """Measures whose next audit round was due before the as-of date and not sampled,
-    by `audits.selectors.measure_next_due` (the QA overview's rule), longest overdue
-    first, per plan. One query: the schedules as plain values with the rounds done up to
-    the as-of date; the rule itself is date arithmetic, applied to each schedule's next
-    round only. `audits_overdue` loads the measures of the rows to be shown."""
+    by the QA overview's rule (`audits.selectors.overdue_round`, `measure_next_due` on
+    plain rows), longest overdue first, per plan. One query: the schedules as plain
+    values with the rounds done up to the as-of date; the rule itself is date
+    arithmetic, applied to each schedule's next round only. `audits_overdue_by_plan`
+    loads the measures of the rows to be shown."""
     as_of = {at.plan.pk: at.as_of for at in scope.ats}
+    # The plans' schedules by the measure's plan, on the join the plan's id is read
+    # from anyway; the narrowed measures only when the scope is narrowed.
+    schedules = AuditSchedule.objects.filter(measure__plan_id__in=scope.plan_ids)
+    if scope.recommendation is not None or scope.owner is not None:
+        schedules = schedules.filter(measure__in=scope.measures())
     schedules = (
-        AuditSchedule.objects.filter(measure__in=scope.measures())
-        .annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
+        schedules.annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
         .annotate(
             # Counted schedule by schedule on its (schedule, date) index alone: cheaper
             # than joining every sample (COUNT(*): no column the index lacks).
@@ -972,24 +967,11 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
             "done",
         )
     )
-    by_measure: dict[tuple[int, int], list[_Schedule]] = defaultdict(list)
-    for measure_id, plan_id, *schedule in schedules:
-        by_measure[measure_id, plan_id].append(_Schedule(*schedule))
     overdue: list[OverdueAudit] = []
-    for (measure_id, plan_id), measure_schedules in by_measure.items():
-        due = audit_selectors.measure_next_due(measure_schedules, today=as_of[plan_id])
-        if due is not None and due.overdue:
-            overdue.append(
-                OverdueAudit(
-                    plan_id=plan_id,
-                    measure_id=measure_id,
-                    schedule_id=due.schedule.pk,
-                    round=due.round,
-                    rounds=due.rounds,
-                    on=due.on,
-                    days_overdue=due.days_overdue,
-                )
-            )
+    for (measure_id, plan_id), rows in groupby(schedules, key=itemgetter(0, 1)):
+        due = audit_selectors.overdue_round((row[2:] for row in rows), today=as_of[plan_id])
+        if due is not None:
+            overdue.append(OverdueAudit(plan_id, measure_id, *due))
     result: dict[int, list[OverdueAudit]] = defaultdict(list)
     for row in sorted(overdue, key=lambda row: (-row.days_overdue, row.measure_id)):
         result[row.plan_id].append(row)
