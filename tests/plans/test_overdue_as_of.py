@@ -71,6 +71,7 @@ def test_the_same_action_shows_the_same_days_overdue_on_every_page(
     client.force_login(board_member)
     query = {"plan": plan.slug, "period": running.pk}
     overview = client.get(reverse("board:dashboard"), query).content.decode()
+    listed = client.get(reverse("board:list", args=["overdue"]), query).content.decode()
     drill = client.get(
         reverse("board:recommendation", args=[late.recommendation_id]), query
     ).content.decode()
@@ -83,10 +84,12 @@ def test_the_same_action_shows_the_same_days_overdue_on_every_page(
         ("dashboard drill-down", drill),
     ]:
         assert _days(html) == expected, name
-    # The dashboard's overdue list: the figure in its column, the date in the heading.
+    # The dashboard counts it as overdue with the date it judged on; its overdue list
+    # shows the figure in its column and the date in the heading.
     overdue = overview[overview.index('id="overdue"') : overview.index('id="slipped"')]
-    assert f"Days overdue {AS_OF}" in overdue
-    assert '<td class="num">30</td>' in overdue
+    assert "<strong>1</strong> overdue action</a> " + AS_OF in overdue
+    assert f"Days overdue {AS_OF}" in listed
+    assert '<td class="num">30</td>' in listed
 
 
 def test_the_report_of_a_running_period_judges_overdue_on_its_generation_day(
@@ -120,7 +123,9 @@ def test_a_closed_period_is_judged_on_its_end_on_the_dashboard_and_in_the_report
     client.force_login(board_member)
     html = client.get(reverse("board:dashboard"), {"plan": plan.slug}).content.decode()
     overdue = html[html.index('id="overdue"') : html.index('id="slipped"')]
-    assert "Days overdue as of 30 Sep 2024" in overdue
-    assert '<td class="num">29</td>' in overdue
+    assert "<strong>1</strong> overdue action</a> as of 30 Sep 2024" in overdue
+    listed = client.get(reverse("board:list", args=["overdue"]), {"plan": plan.slug})
+    assert "Days overdue as of 30 Sep 2024" in listed.content.decode()
+    assert '<td class="num">29</td>' in listed.content.decode()
     report = factories.CommitteeReportFactory(plan=plan, period=closed)
     assert report_content(report, generated_at=timezone.now()).overdue_as_of == closed.end
