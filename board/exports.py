@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from board import selectors
 from board.selectors import RAG, RAG_KEYS, Direction, Scope
+from core.dates import short_day
 from plans import rules
 from plans.bounds import spreadsheet_text
 from plans.models import EXAMPLE_DATA_NOTE, Action, Plan, Recommendation
@@ -213,7 +214,7 @@ def _owners(action: Action) -> str:
 
 
 def _days_overdue_heading(scope: Scope) -> str:
-    as_of = ", ".join(sorted({f"{at.as_of.day} {at.as_of:%b %Y}" for at in scope.ats}))
+    as_of = ", ".join(sorted({short_day(at.as_of) for at in scope.ats}))
     return f"Days overdue as of {as_of}"
 
 

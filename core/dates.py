@@ -20,6 +20,11 @@ def long_day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def short_day(day: dt.date) -> str:
+    """A date as tables, tags and lists write it: "7 Mar 2024"."""
+    return f"{day.day} {day:%b %Y}"
+
+
 def financial_quarter_label(day: dt.date) -> str:
     """UK local-government financial quarters: Q1 is April to June, so 15 January 2025
     is in "Q4 2024/25"."""

@@ -106,6 +106,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "improvement.context_processors.product",
             ],
+            # `|short_day`, the product's date in pages (core/templatetags/core_dates.py).
+            "builtins": ["core.templatetags.core_dates"],
         },
     },
 ]

@@ -19,6 +19,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.dates import short_day
 from plans import access, evidence, periods, positions, services
 from plans.bounds import BoundedAdmin
 from plans.io.resources import PlanImportAdminMixin
@@ -302,7 +303,7 @@ class RecommendationAdmin(VisiblePlansAdmin, BoundedAdmin, SimpleHistoryAdmin):
                 ("Ref", None),
                 ("Action", lambda a: Truncator(a.text).chars(120)),
                 ("Outcome", lambda a: a.outcome.ref if a.outcome else ""),
-                ("Due", lambda a: f"{a.due_date:%-d %b %Y}" if a.due_date else a.timescale_text),
+                ("Due", lambda a: short_day(a.due_date) if a.due_date else a.timescale_text),
                 ("Status", lambda a: a.get_status_display()),
             ],
         )

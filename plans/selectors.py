@@ -25,6 +25,7 @@ from django.db.models import (
 )
 from django.urls import reverse
 
+from core.dates import short_day
 from plans import access, roles, rules
 from plans.models import (
     RAG,
@@ -684,7 +685,7 @@ def _shown(model, name: str, value, labels: dict) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.date):
-        return f"{value.day} {value:%b %Y}"
+        return short_day(value)
     if isinstance(value, list):
         value = ", ".join(str(item) for item in value)
     text = str(value)

@@ -6,6 +6,7 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from core.dates import short_day
 from plans.models import EXAMPLE_DATA_NOTE, RAG
 
 register = template.Library()
@@ -42,7 +43,7 @@ def overdue_tag(days: int, as_of) -> SafeString | str:
         '<span class="small muted overdue-as-of">as of {}</span>',
         days,
         unit,
-        f"{as_of.day} {as_of:%b %Y}",
+        short_day(as_of),
     )
 
 
