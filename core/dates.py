@@ -20,9 +20,13 @@ def long_day(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+_SHORT_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
 def short_day(day: dt.date) -> str:
-    """A date as tables, tags and lists write it: "7 Mar 2024"."""
-    return f"{day.day} {day:%b %Y}"
+    """A date as tables, tags and lists write it: "7 Mar 2024" (English month names
+    whatever the locale, without `strftime`'s cost: long tables write hundreds)."""
+    return f"{day.day} {_SHORT_MONTHS[day.month - 1]} {day.year}"
 
 
 def financial_quarter_label(day: dt.date) -> str:

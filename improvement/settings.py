@@ -106,8 +106,8 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "improvement.context_processors.product",
             ],
-            # `|short_day`, the product's date in pages (core/templatetags/core_dates.py).
-            "builtins": ["core.templatetags.core_dates"],
+            # `|short_day` and `|clip`: dates and cut texts (core/templatetags/core_tags.py).
+            "builtins": ["core.templatetags.core_tags"],
         },
     },
 ]

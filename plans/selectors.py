@@ -10,18 +10,23 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.paginator import Page, Paginator
 from django.db.models import (
+    Case,
     Count,
     Exists,
     F,
     FilteredRelation,
+    IntegerField,
     Max,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
+    Value,
+    When,
 )
 from django.urls import reverse
 
@@ -229,11 +234,11 @@ def open_periods(plan_ids) -> dict[int, ReportingPeriod]:
 _POSITION = (
     "rating_id",
     "rag",
-    "rated_at",
     "status",
     "carried_forward",
     "rated_in_period",
     "period_id",
+    "rated_at",  # last: My actions' facts read the others only (`_my_facts`)
 )
 
 
@@ -243,7 +248,13 @@ def _open_and_latest_periods(plan_ids) -> tuple[dict[int, ReportingPeriod], dict
     where none is open. One query."""
     opened: dict[int, ReportingPeriod] = {}
     at: dict[int, int] = {}
-    for period in ReportingPeriod.objects.filter(plan_id__in=list(plan_ids)).order_by("-end"):
+    # The open periods and each plan's latest, not every period: a model instance is dear.
+    latest = ReportingPeriod.objects.filter(plan_id=OuterRef("plan_id")).order_by("-end", "-pk")
+    periods = ReportingPeriod.objects.filter(
+        Q(state=ReportingPeriod.State.OPEN) | Q(pk=Subquery(latest.values("pk")[:1])),
+        plan_id__in=list(plan_ids),
+    )
+    for period in periods.order_by("-end"):
         at.setdefault(period.plan_id, period.pk)
         if period.state == ReportingPeriod.State.OPEN:
             opened.setdefault(period.plan_id, period)
@@ -261,8 +272,9 @@ def _set_open_position(action: Action, period: ReportingPeriod | None, row) -> N
     action.rated_in_period = False
     if row is None or row[0] is None:
         return
-    _, rag, rated_at, status, carried, rated, period_id = row
-    action.current_rag, action.current_rated_at = rag, rated_at
+    _, rag, status, carried, rated, period_id = row[:6]
+    action.current_rag = rag
+    action.current_rated_at = row[6] if len(row) > 6 else None  # My actions reads none
     action.current_status, action.current_carried = status, carried
     action.rated_in_period = bool(rated) and period_id == action.open_period_id
 
@@ -289,7 +301,7 @@ def attach_open_positions(actions: Sequence[Action], periods: dict[int, Reportin
     rows = Position.objects.filter(action_id__in=ids, period_id__in=set(at.values()))
     for action_id, *row in rows.order_by().values_list("action_id", *_POSITION):
         action = by_pk[action_id]
-        if row[-1] == at.get(action.plan_id):
+        if row[5] == at.get(action.plan_id):  # period_id
             _set_open_position(action, periods.get(action.plan_id), row)
     updated = (
         Rating.objects.filter(action_id__in=ids, carried_forward=False)
@@ -330,7 +342,7 @@ class MyActionRow:
     due_soon: bool
     needs_update: bool
     can_edit: bool
-    co_owners: list[Owner]
+    co_owners: list[PostHolder]
     url: str = ""  # the action's page
     update_url: str = ""  # its update form, "" unless the user may rate it now
 
@@ -400,7 +412,8 @@ class _Facts:
     plan_id: int
     status: str
     due_date: dt.date | None
-    # Its Position row as of the open period (`_POSITION` values), None if it has none.
+    # Its Position row as of the open period (`_POSITION` values but the time rated),
+    # None if it has none.
     position: tuple | None
 
     @property
@@ -409,7 +422,7 @@ class _Facts:
 
     def rated_in(self, period: ReportingPeriod | None) -> bool:
         """A rating of its own in `period` (the open one)."""
-        return bool(self.position and period and self.position[5] and self.position[6] == period.pk)
+        return bool(self.position and period and self.position[4] and self.position[5] == period.pk)
 
 
 def _my_plans(user, mine) -> dict[int, Plan]:
@@ -428,17 +441,21 @@ def _my_plans(user, mine) -> dict[int, Plan]:
 def _my_facts(mine, plans: dict[int, Plan], at: dict[int, int]) -> list[_Facts]:
     """Every action of the user's in `plans` as plain values, joined to its Position row as
     of the period `at` its plan, in the page's order: one query."""
+    # Each action's own plan's period: one lookup of the (period, action) key per action,
+    # not one per plan's period.
+    period = Case(
+        *(When(plan_id=plan_id, then=Value(pk)) for plan_id, pk in at.items()),
+        output_field=IntegerField(),
+    )
     return [
         _Facts(pk, plan_id, status, due_date, tuple(position) if position[0] is not None else None)
         for pk, plan_id, status, due_date, *position in (
             Action.objects.filter(Exists(mine), plan_id__in=list(plans))
-            .alias(
-                pos=FilteredRelation(
-                    "positions", condition=Q(positions__period_id__in=sorted(at.values()))
-                )
-            )
+            .alias(pos=FilteredRelation("positions", condition=Q(positions__period_id=period)))
             .order_by("plan__title", "plan_id", "recommendation__position", "position", "pk")
-            .values_list("pk", "plan_id", "status", "due_date", *(f"pos__{n}" for n in _POSITION))
+            .values_list(
+                "pk", "plan_id", "status", "due_date", *(f"pos__{n}" for n in _POSITION[:-1])
+            )
         )
     ]
 
@@ -465,13 +482,23 @@ def _my_flags(
     return flags, deadlines
 
 
-def _load_page(on_page: list[int]) -> tuple[dict[int, Action], dict[int, list[Owner]]]:
+class PostHolder(NamedTuple):
+    """An owner of an action on My actions: the post the page names, and who holds it
+    (`roles.owns_action`)."""
+
+    post: str
+    user_id: int | None
+
+
+def _load_page(on_page: list[int]) -> tuple[dict[int, Action], dict[int, list[PostHolder]]]:
     """The page's actions as objects with their last update, and their owners from the
     link table, in two queries (no related manager per action: `roles.owns_action` reads
     `_owner_user_ids`, which the caller sets)."""
     loaded = (
         Action.objects.filter(pk__in=on_page)
         .select_related("recommendation")
+        # Not shown: each time stamp read costs more than any other column.
+        .defer("created", "updated", "recommendation__created", "recommendation__updated")
         .annotate(
             last_updated=Subquery(
                 Rating.objects.filter(action_id=OuterRef("pk"), carried_forward=False)
@@ -483,30 +510,46 @@ def _load_page(on_page: list[int]) -> tuple[dict[int, Action], dict[int, list[Ow
         )
         .in_bulk()
     )
-    owners: dict[int, list[Owner]] = {pk: [] for pk in on_page}
-    links = Action.owners.through.objects.filter(action_id__in=on_page)
-    for link in links.select_related("owner").order_by("pk"):
-        owners[link.action_id].append(link.owner)
+    owners: dict[int, list[PostHolder]] = {pk: [] for pk in on_page}
+    links = Action.owners.through.objects.filter(action_id__in=on_page).order_by("pk")
+    for action_id, post, user_id in links.values_list("action_id", "owner__post", "owner__user_id"):
+        owners[action_id].append(PostHolder(post, user_id))
     return loaded, owners
 
 
-def _my_row(user, action: Action, period, flags, owners: list[Owner], as_of) -> MyActionRow:
-    overdue, due_soon, needs_update = flags
-    can_edit = roles.can_edit_action(user, action)
-    return MyActionRow(
-        action=action,
-        period=period,
-        overdue=overdue,
-        days_overdue=rules.days_overdue(action, today=as_of),
-        due_soon=due_soon,
-        needs_update=needs_update,
-        can_edit=can_edit,
-        co_owners=[owner for owner in owners if owner.user_id != user.pk],
-        url=action.get_absolute_url(),
-        update_url=(
-            reverse("plans:action_update", args=[action.pk]) if can_edit and period else ""
-        ),
-    )
+def _url_with_pk(name: str) -> Callable[[int], str]:
+    """`reverse(name, args=[pk])` for the many rows of a page: the URL is reversed once
+    with a stand-in id, which each row's own id then takes the place of."""
+    stand_in = "987654321"
+    before, _, after = reverse(name, args=[int(stand_in)]).rpartition(stand_in)
+    return lambda pk: f"{before}{pk}{after}"
+
+
+@dataclass(frozen=True)
+class _RowMaker:
+    """What every row of one user's page is made with, worked out once per page."""
+
+    user_id: int
+    can_edit: Callable[[Action], bool]  # `roles.action_editor`
+    detail_url: Callable[[int], str]
+    update_url: Callable[[int], str]
+    as_of: dt.date
+
+    def row(self, action: Action, period, flags, owners: list[PostHolder]) -> MyActionRow:
+        overdue, due_soon, needs_update = flags
+        can_edit = self.can_edit(action)
+        return MyActionRow(
+            action=action,
+            period=period,
+            overdue=overdue,
+            days_overdue=rules.days_overdue(action, today=self.as_of),
+            due_soon=due_soon,
+            needs_update=needs_update,
+            can_edit=can_edit,
+            co_owners=[owner for owner in owners if owner.user_id != self.user_id],
+            url=self.detail_url(action.pk),
+            update_url=self.update_url(action.pk) if can_edit and period else "",
+        )
 
 
 def _my_groups(
@@ -514,6 +557,13 @@ def _my_groups(
 ) -> list[PlanGroup]:
     """The page's rows, loaded in full and grouped by plan and recommendation."""
     loaded, owners = _load_page([fact.pk for fact in on_page])
+    maker = _RowMaker(
+        user_id=user.pk,
+        can_edit=roles.action_editor(user),
+        detail_url=_url_with_pk("plans:action"),
+        update_url=_url_with_pk("plans:action_update"),
+        as_of=as_of,
+    )
     groups: list[PlanGroup] = []
     for fact in on_page:
         action = loaded[fact.pk]
@@ -521,7 +571,7 @@ def _my_groups(
         action._owner_user_ids = {owner.user_id for owner in owners[fact.pk]}
         period = periods.get(action.plan_id)
         _set_open_position(action, period, fact.position)
-        row = _my_row(user, action, period, flags[fact.pk], owners[fact.pk], as_of)
+        row = maker.row(action, period, flags[fact.pk], owners[fact.pk])
         if not groups or groups[-1].plan.pk != action.plan_id:
             groups.append(PlanGroup(plan=action.plan, period=period))
         recs = groups[-1].recommendations

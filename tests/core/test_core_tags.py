@@ -1,4 +1,4 @@
-"""`|short_day`, the product's date in pages, writes what `|date:"j M Y"` wrote."""
+"""`|short_day` writes what `|date:"j M Y"` wrote, `|clip` what `|truncatechars` cut."""
 
 import datetime as dt
 from zoneinfo import ZoneInfo
@@ -30,4 +30,33 @@ def test_nothing_to_write_gives_an_empty_string_so_default_can_follow(value):
     assert (
         Template('{{ value|short_day|default:"Not set" }}').render(Context({"value": value}))
         == "Not set"
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "Short",
+        "x" * 20,
+        "x" * 21,
+        "A sentence that is a little too long to fit",
+        # Combining accents count for nothing; NFC composes them first.
+        "Cafe\u0301 " * 6,
+        "e\u0301" * 25,
+    ],
+)
+@pytest.mark.parametrize("length", [0, 1, 5, 20, "not a number"])
+def test_clip_cuts_exactly_as_truncatechars(text, length):
+    clipped = Template("{{ text|clip:length }}").render(Context({"text": text, "length": length}))
+    django = Template("{{ text|truncatechars:length }}").render(
+        Context({"text": text, "length": length})
+    )
+    assert clipped == django
+
+
+def test_clip_escapes_what_it_is_given_unless_it_is_safe():
+    assert Template("{{ text|clip:5 }}").render(Context({"text": "<b>bold</b>"})) == "&lt;b&gt;b…"
+    assert Template("{{ text|clip:50 }}").render(Context({"text": "<b>bold</b>"})) == (
+        "&lt;b&gt;bold&lt;/b&gt;"
     )
