@@ -28,7 +28,9 @@ def _badge(rag: str, word: str, suffix: str = "") -> SafeString:
 def rag_badge(rag: str | None, plan=None, suffix: str = "") -> str:
     """A RAG badge: coloured, and always with its word (the plan's word for Amber)."""
     rag = rag or ""
-    return _badge(rag, rag_word(rag, plan), suffix)
+    if suffix:
+        return _badge(rag, rag_word(rag, plan), suffix)
+    return _cell(rag, "", str(rag_word(rag, plan)))  # built once per RAG and word
 
 
 @register.simple_tag
