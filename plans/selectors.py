@@ -403,10 +403,10 @@ def _matches(
     return not (filters.needs_update and not needs_update)
 
 
-@dataclass(frozen=True)
-class _Facts:
+class _Facts(NamedTuple):
     """What the counts and the filters of My actions need of one action, read as plain
-    values for all of them (the rows shown are loaded in full)."""
+    values for all of them (the rows shown are loaded in full). A named tuple: a
+    director may have thousands."""
 
     pk: int
     plan_id: int
