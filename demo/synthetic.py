@@ -45,7 +45,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import AuditSchedule, DipSample, MeasureValue
-from core.dates import month_end
+from core.dates import month_end, short_day
 from core.models import save_versioned
 from plans import periods as plan_periods
 from plans import roles, rules, services
@@ -749,7 +749,7 @@ class _PlanBuilder:
                         rag=derived,
                         day=day,
                         author=self.qa,
-                        commentary=f"Performance figure {value}% as of {day:%-d %b %Y}.",
+                        commentary=f"Performance figure {value}% as of {short_day(day)}.",
                         suggested=derived,
                     )
                 )

@@ -32,6 +32,8 @@ from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 
+from core.dates import long_day
+
 DATE_MIN = dt.date(2000, 1, 1)
 DATE_MAX = dt.date(2100, 12, 31)
 TEXT_LIMIT = 5000
@@ -53,11 +55,7 @@ _SLUG = re.compile(r"[-a-zA-Z0-9_]{1,200}")
 _BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 
 
-def _day(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
-
-
-WINDOW = f"between {_day(DATE_MIN)} and {_day(DATE_MAX)}"
+WINDOW = f"between {long_day(DATE_MIN)} and {long_day(DATE_MAX)}"
 
 
 def date_problem(day: dt.date | None) -> str | None:
@@ -68,7 +66,7 @@ def date_problem(day: dt.date | None) -> str | None:
         day = day.date()
     if DATE_MIN <= day <= DATE_MAX:
         return None
-    return f"{_day(day)} is outside the dates this service accepts: give a date {WINDOW}."
+    return f"{long_day(day)} is outside the dates this service accepts: give a date {WINDOW}."
 
 
 def check_date(day: dt.date | None) -> None:

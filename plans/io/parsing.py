@@ -23,6 +23,7 @@ from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Literal
 
+from core.dates import long_day
 from plans.bounds import control_character
 from plans.text import clean_cell, one_line, owner_key
 
@@ -434,7 +435,7 @@ def _date_text(day: dt.date, *, first: bool = False) -> str:
     """ "March 2025" for the month's last day (or its first, for a start), else "15 March
     2025": how an officer writes a date, and how `parse_timescale` reads it back."""
     whole_month = day.day == (1 if first else calendar.monthrange(day.year, day.month)[1])
-    return f"{day:%B %Y}" if whole_month else f"{day.day} {day:%B %Y}"
+    return f"{day:%B %Y}" if whole_month else long_day(day)
 
 
 def _dates(items: list[_Item]) -> tuple[list[dt.date], list[dt.date], bool]:
