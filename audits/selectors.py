@@ -141,7 +141,7 @@ def _earliest(dues):
     return best
 
 
-def _next_due(schedule, on: dt.date, round_: int | None, today: dt.date) -> NextDue:
+def _next_due(on: dt.date, round_: int | None, schedule, today: dt.date) -> NextDue:
     late = (today - on).days if round_ is not None and on < today else 0
     return NextDue(schedule, on, round_, max(schedule.rounds, 0), late > 0, late)
 
@@ -153,30 +153,22 @@ def schedule_next_due(schedule: AuditSchedule, *, done: int, today: dt.date) -> 
     A round is overdue when its date has passed with no sample for it; a review that
     has come due is shown but is not an overdue audit.
     """
+    due = _schedule_due(schedule, done)
+    return _next_due(*due, today) if due else None
+
+
+def _schedule_due(schedule, done: int):
+    """(date, round, schedule) of what the schedule needs next (`_next_due_on`), or None."""
     due = _next_due_on(
         schedule.first_due, schedule.interval_months, schedule.rounds, schedule.review_date, done
-    )
-    return _next_due(schedule, *due, today) if due else None
-
-
-def _schedule_due(schedule):
-    due = _next_due_on(
-        schedule.first_due,
-        schedule.interval_months,
-        schedule.rounds,
-        schedule.review_date,
-        schedule.done,
     )
     return (*due, schedule) if due else None
 
 
 def measure_next_due(schedules, *, today: dt.date) -> NextDue | None:
     """The earliest thing due across a measure's schedules (each annotated with ``done``)."""
-    best = _earliest(_schedule_due(schedule) for schedule in schedules)
-    if best is None:
-        return None
-    on, round_, schedule = best
-    return _next_due(schedule, on, round_, today)
+    best = _earliest(_schedule_due(schedule, schedule.done) for schedule in schedules)
+    return _next_due(*best, today) if best else None
 
 
 class OverdueRound(NamedTuple):

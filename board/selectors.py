@@ -221,20 +221,6 @@ class Scope:
     def period_ids(self) -> list[int]:
         return [at.period.pk for at in self.ats]
 
-    def per_plan(
-        self, values: dict[int, object], output_field, plan: str = "plan_id"
-    ) -> Case | Value:
-        """An expression giving each plan's own value (e.g. its as-of date); `plan`
-        names the plan's id from the rows queried. One value for every plan is a
-        constant, which the database can use in an index lookup."""
-        distinct = set(values.values())
-        if len(distinct) == 1:
-            return Value(distinct.pop(), output_field=output_field)
-        return Case(
-            *(When(**{plan: pk}, then=Value(value)) for pk, value in values.items()),
-            output_field=output_field,
-        )
-
     def actions(self) -> QuerySet[Action]:
         actions = Action.objects.filter(plan_id__in=self.plan_ids)
         if self.recommendation is not None:
@@ -607,12 +593,12 @@ def _with_due_as_of(actions: QuerySet[Action], scope: Scope) -> QuerySet[Action]
     stood then. A revision recorded after the as-of day is undone, as the committee
     report does, so a past period shows the slippage known at the time."""
     actions = actions.annotate(
-        as_of=scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
+        as_of=plan_selectors.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
     )
     historic = [at for at in scope.ats if at.is_historic]
     if not historic:
         return actions.annotate(due_as_of=F("due_date"))
-    cutoff = scope.per_plan({at.plan.pk: at.cutoff for at in scope.ats}, DateTimeField())
+    cutoff = plan_selectors.per_plan({at.plan.pk: at.cutoff for at in scope.ats}, DateTimeField())
     later = DueDateRevision.objects.filter(
         action_id=OuterRef("pk"), created__gt=OuterRef("cutoff")
     ).order_by("created", "pk")
@@ -783,7 +769,7 @@ def below_target(scope: Scope) -> QuerySet[Measure]:
     Each measure's latest sample and latest figure up to the date are found by index
     lookups on (measure, date), once each; which of them counts, and whether it misses
     the target, is a comparison in the same row."""
-    as_of = scope.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
+    as_of = plan_selectors.per_plan({at.plan.pk: at.as_of for at in scope.ats}, DateField())
 
     def latest(model, day: str, name: str) -> Subquery:
         rows = model.objects.filter(measure_id=OuterRef("pk"), **{f"{day}__lte": OuterRef("as_of")})
@@ -938,7 +924,9 @@ def overdue_audits(scope: Scope) -> dict[int, list[OverdueAudit]]:
     if scope.recommendation is not None or scope.owner is not None:
         schedules = schedules.filter(measure__in=scope.measures())
     schedules = (
-        schedules.annotate(plan_as_of=scope.per_plan(as_of, DateField(), plan="measure__plan_id"))
+        schedules.annotate(
+            plan_as_of=plan_selectors.per_plan(as_of, DateField(), plan="measure__plan_id")
+        )
         .annotate(
             # Counted schedule by schedule on its (schedule, date) index alone: cheaper
             # than joining every sample (COUNT(*): no column the index lacks).

@@ -438,15 +438,25 @@ def _my_plans(user, mine) -> dict[int, Plan]:
     }
 
 
+def per_plan(values: dict[int, object], output_field, plan: str = "plan_id") -> Case | Value:
+    """An expression giving each plan's own value (its as-of date, the period its
+    positions are read as of); `plan` names the plan's id in the rows queried. One value
+    for every plan is a constant, which the database can use in an index lookup."""
+    distinct = set(values.values())
+    if len(distinct) == 1:
+        return Value(distinct.pop(), output_field=output_field)
+    return Case(
+        *(When(**{plan: pk}, then=Value(value)) for pk, value in values.items()),
+        output_field=output_field,
+    )
+
+
 def _my_facts(mine, plans: dict[int, Plan], at: dict[int, int]) -> list[_Facts]:
     """Every action of the user's in `plans` as plain values, joined to its Position row as
     of the period `at` its plan, in the page's order: one query."""
     # Each action's own plan's period: one lookup of the (period, action) key per action,
     # not one per plan's period.
-    period = Case(
-        *(When(plan_id=plan_id, then=Value(pk)) for plan_id, pk in at.items()),
-        output_field=IntegerField(),
-    )
+    period = per_plan(at, IntegerField())
     return [
         _Facts(pk, plan_id, status, due_date, tuple(position) if position[0] is not None else None)
         for pk, plan_id, status, due_date, *position in (
