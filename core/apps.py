@@ -7,3 +7,8 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "Shared parts"
+
+    def ready(self):
+        from core import pg_timestamps
+
+        pg_timestamps.connect()
