@@ -3,8 +3,8 @@
 Django registers its own loader for ``timestamptz`` on every PostgreSQL connection
 (``django.db.backends.postgresql.psycopg_any.BaseTzLoader``). It subclasses psycopg's
 pure-Python loader, so with psycopg's C build installed every time stamp is still parsed
-in Python, about ten times slower than the C loader (Django ticket #36960). A page that
-reads a few thousand time stamps spends milliseconds on it.
+in Python (Django ticket #36960): 20,000 values took 80–100 ms to read here, against
+18 ms with the C loader, the query included.
 
 Django's loader parses the value and then labels it with the connection's time zone.
 When Django has set the session's ``TimeZone`` to UTC and wants UTC (``USE_TZ = True``
@@ -17,57 +17,54 @@ own loader on each cursor.
 This is the only place that knows about it. It is applied defensively: with Django's
 contract not as written against (Django 5.2), psycopg's pure-Python build, another time
 zone or another database, nothing is changed and Django's loader stays. ``LEFT_OFF``
-says why for the last connection it was left off. ``tests/core/test_pg_timestamps.py``
-checks that the values read are the same as Django's loader reads, and that each of the
-conditions leaves Django's loader in place.
+says why it was left off the last connection ("" when it was used).
+``tests/core/test_pg_timestamps.py`` checks that the values read are the same as Django's
+loader reads, and that each of the conditions leaves Django's loader in place.
 """
 
 from __future__ import annotations
 
 import datetime
-import functools
 
+import psycopg
 from django.conf import settings
 from django.db.backends.signals import connection_created
+from psycopg.adapt import Loader
+from psycopg.pq import Format
+from psycopg.types.datetime import TimestamptzLoader
+
+TIMESTAMPTZ_OID = psycopg.postgres.types["timestamptz"].oid
+_UTC = datetime.UTC
 
 # Why the C loader was left off the last connection it was offered ("" when it was used).
-LEFT_OFF: list[str] = [""]
-
-_UTC = datetime.UTC
+LEFT_OFF = ""
 
 
 def _c_loader_class():
     """psycopg's optimised text loader for timestamptz, or None (pure-Python build)."""
-    import psycopg
-    from psycopg.pq import Format
-    from psycopg.types.datetime import TimestamptzLoader
-
-    oid = psycopg.postgres.types["timestamptz"].oid
-    loader = psycopg.adapters.get_loader(oid, Format.TEXT)
-    if loader is None or loader is TimestamptzLoader or issubclass(loader, TimestamptzLoader):
+    loader = psycopg.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
+    if loader is None or issubclass(loader, TimestamptzLoader):
         return None
     return loader
 
 
-@functools.cache
-def _utc_loader(c_loader):
-    from psycopg.adapt import Loader
+C_LOADER = _c_loader_class()
 
-    class UtcTimestamptzLoader(Loader):
-        """psycopg's C loader, with the ``timezone`` Django's ``create_cursor`` reads."""
 
-        timezone = _UTC
+class UtcTimestamptzLoader(Loader):
+    """psycopg's C loader (``C_LOADER``), with the ``timezone`` Django's ``create_cursor``
+    reads."""
 
-        def __init__(self, oid, context=None):
-            super().__init__(oid, context)
-            # psycopg calls ``loader.load`` for each value: the C loader's own bound
-            # method, with no Python frame in between.
-            self.load = c_loader(oid, context).load
+    timezone = _UTC
 
-        def load(self, data):  # replaced per instance in __init__; here for the ABC
-            raise NotImplementedError
+    def __init__(self, oid, context=None):
+        super().__init__(oid, context)
+        # psycopg calls ``loader.load`` for each value: the C loader's own bound method,
+        # with no Python frame in between.
+        self.load = C_LOADER(oid, context).load
 
-    return UtcTimestamptzLoader
+    def load(self, data):  # replaced per instance in __init__; here for the ABC
+        raise NotImplementedError
 
 
 def why_not(connection) -> str:
@@ -79,37 +76,22 @@ def why_not(connection) -> str:
     raw = connection.connection
     if not hasattr(raw, "adapters"):
         return "not psycopg 3"
-    current = raw.adapters.get_loader(psycopg_timestamptz_oid(), _text_format())
+    current = raw.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     if getattr(current, "timezone", None) is not _UTC:
         return "Django's loader for timestamptz is not as written against (Django 5.2)"
     if raw.info.parameter_status("TimeZone") != "UTC":
         return "the session's TimeZone is not UTC"
-    if _c_loader_class() is None:
+    if C_LOADER is None:
         return "psycopg's C build is not installed"
     return ""
 
 
-def psycopg_timestamptz_oid() -> int:
-    import psycopg
-
-    return psycopg.postgres.types["timestamptz"].oid
-
-
-def _text_format():
-    from psycopg.pq import Format
-
-    return Format.TEXT
-
-
 def use_c_loader(sender=None, connection=None, **kwargs) -> None:
     """``connection_created`` receiver: register the C loader when it reads the same."""
-    reason = why_not(connection)
-    LEFT_OFF[0] = reason
-    if reason:
-        return
-    connection.connection.adapters.register_loader(
-        psycopg_timestamptz_oid(), _utc_loader(_c_loader_class())
-    )
+    global LEFT_OFF
+    LEFT_OFF = why_not(connection)
+    if not LEFT_OFF:
+        connection.connection.adapters.register_loader(TIMESTAMPTZ_OID, UtcTimestamptzLoader)
 
 
 def connect() -> None:

@@ -6,6 +6,8 @@ from types import SimpleNamespace
 
 import pytest
 from django.db import DataError, connection
+from psycopg.pq import Format
+from psycopg.types.datetime import TimestamptzLoader
 
 from core import pg_timestamps
 from tests.conftest import requires_postgres
@@ -34,13 +36,13 @@ def _read(cursor, literals):
 @pytest.mark.django_db
 def test_postgres_connections_read_time_stamps_with_the_c_loader():
     connection.ensure_connection()
-    oid = pg_timestamps.psycopg_timestamptz_oid()
-    registered = connection.connection.adapters.get_loader(oid, pg_timestamps._text_format())
-    assert registered.__name__ == "UtcTimestamptzLoader"
+    oid = pg_timestamps.TIMESTAMPTZ_OID
+    registered = connection.connection.adapters.get_loader(oid, Format.TEXT)
+    assert registered is pg_timestamps.UtcTimestamptzLoader
     assert pg_timestamps.why_not(connection) == ""
     with connection.cursor() as cursor:
         # Django's create_cursor found nothing to replace on the cursor.
-        assert cursor.cursor.adapters.get_loader(oid, pg_timestamps._text_format()) is registered
+        assert cursor.cursor.adapters.get_loader(oid, Format.TEXT) is registered
 
 
 @requires_postgres
@@ -52,7 +54,10 @@ def test_values_and_errors_are_those_of_djangos_own_loader():
         ours = _read(cursor, LITERALS)
     with connection.cursor() as cursor:
         register_tzloader(UTC, cursor.cursor)
-        assert type(cursor.cursor.adapters.get_loader(1184, 0)).__name__ != "UtcTimestamptzLoader"
+        djangos_loader = cursor.cursor.adapters.get_loader(
+            pg_timestamps.TIMESTAMPTZ_OID, Format.TEXT
+        )
+        assert issubclass(djangos_loader, TimestamptzLoader)
         djangos = _read(cursor, LITERALS)
     assert ours == djangos
     assert ours[1] == datetime.datetime(2024, 7, 1, 22, 30, tzinfo=UTC)
@@ -85,7 +90,7 @@ def test_a_saved_time_stamp_comes_back_unchanged(django_user_model):
 
 @pytest.fixture(autouse=True)
 def _own_left_off(monkeypatch):
-    monkeypatch.setattr(pg_timestamps, "LEFT_OFF", [""])
+    monkeypatch.setattr(pg_timestamps, "LEFT_OFF", "")
 
 
 class _Adapters:
@@ -124,16 +129,16 @@ def _fake(vendor="postgresql", timezone=UTC, loader=None, session_zone="UTC"):
 )
 def test_each_unmet_condition_keeps_djangos_loader(fake, reason):
     pg_timestamps.use_c_loader(connection=fake)
-    assert reason in pg_timestamps.LEFT_OFF[0]
+    assert reason in pg_timestamps.LEFT_OFF
     if hasattr(fake.connection, "adapters"):
         assert fake.connection.adapters.registered == []
 
 
 def test_without_psycopgs_c_build_djangos_loader_stays(monkeypatch):
-    monkeypatch.setattr(pg_timestamps, "_c_loader_class", lambda: None)
+    monkeypatch.setattr(pg_timestamps, "C_LOADER", None)
     fake = _fake()
     pg_timestamps.use_c_loader(connection=fake)
-    assert pg_timestamps.LEFT_OFF == ["psycopg's C build is not installed"]
+    assert pg_timestamps.LEFT_OFF == "psycopg's C build is not installed"
     assert fake.connection.adapters.registered == []
 
 
@@ -141,13 +146,11 @@ def test_with_every_condition_met_the_c_loader_is_registered(settings):
     settings.USE_TZ = True
     fake = _fake()
     pg_timestamps.use_c_loader(connection=fake)
-    assert pg_timestamps.LEFT_OFF == [""]
+    assert pg_timestamps.LEFT_OFF == ""
     (loader,) = fake.connection.adapters.registered
     assert loader.timezone is UTC
     # The C loader itself reads the value (psycopg's optimised class, not its Python one).
-    from psycopg.types.datetime import TimestamptzLoader
-
-    instance = loader(pg_timestamps.psycopg_timestamptz_oid())
+    instance = loader(pg_timestamps.TIMESTAMPTZ_OID)
     assert type(instance.load.__self__) is not TimestamptzLoader
     assert instance.load(b"2024-03-31 01:30:00+00") == datetime.datetime(
         2024, 3, 31, 1, 30, tzinfo=UTC
