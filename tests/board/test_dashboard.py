@@ -463,6 +463,30 @@ def test_audits_overdue_agree_with_the_qa_overview_rule_on_every_kind_of_schedul
     assert got[measures[0].pk][1:4] == (4, 12, dt.date(2024, 4, 30))
 
 
+def test_audits_overdue_are_listed_longest_overdue_first_then_by_measure(built):
+    """Equal days overdue keep measure order; a longer overdue comes first however late
+    its measure was added."""
+    plan, action = built["plan"], built["actions"][0]
+
+    def overdue_since(first_due):
+        measure = factories.MeasureFactory(plan=plan, action=action)
+        factories.AuditScheduleFactory(measure=measure, first_due=first_due, rounds=2)
+        return measure
+
+    first = overdue_since(dt.date(2024, 10, 31))
+    second = overdue_since(dt.date(2024, 10, 31))
+    longest = overdue_since(dt.date(2024, 7, 31))
+    rows = board.overdue_audits(scope_for(built, "Q3 2024/25"))[plan.pk]
+    ours = [row for row in rows if row.measure_id in {first.pk, second.pk, longest.pk}]
+    assert [(row.measure_id, row.days_overdue) for row in ours] == [
+        (longest.pk, 153),
+        (first.pk, 61),
+        (second.pk, 61),
+    ]
+    days = [row.days_overdue for row in rows]
+    assert days == sorted(days, reverse=True)
+
+
 def test_ratings_awaiting_confirmation_are_the_proposed_ones_of_the_period(built):
     a22 = built["actions"][3]
     awaiting = list(board.awaiting_confirmation(scope_for(built, "Q3 2024/25")))
