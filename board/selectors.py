@@ -495,18 +495,9 @@ def summary(scope: Scope, *, by_recommendation: bool = True, live: bool = False)
         overdue=dict.fromkeys(scope.plan_ids, 0),
         slipped=dict.fromkeys(scope.plan_ids, 0),
     )
-    # A measure's recommendation is its action's, looked up by key for each measure:
-    # joining the actions instead reads every plan's actions (a measure's plan is not
-    # tied to its action's by any constraint the planner could use).
     measures = scope.measures()
     if by_recommendation:
-        measures = measures.annotate(
-            rec_id=Subquery(
-                Action.objects.filter(pk=OuterRef("action_id"))
-                .order_by()
-                .values("recommendation_id")
-            )
-        )
+        measures = measures.annotate(rec_id=plan_selectors.measure_recommendation_id())
     queries = (
         ("actions", _with_due_as_of(scope.actions(), scope), "recommendation_id"),
         ("measures", measures, "rec_id"),

@@ -181,15 +181,34 @@ def measures_with_position(
     return with_position(queryset, key="measure", period=period, confirmed_only=confirmed_only)
 
 
+def measure_recommendation_id() -> Subquery:
+    """A measure's recommendation (its action's), looked up by the action's key for each
+    measure. Joining the actions instead makes PostgreSQL read every plan's actions to
+    count one plan's measures: a measure's plan is not tied to its action's by any
+    constraint the planner could use."""
+    return Subquery(
+        Action.objects.filter(pk=OuterRef("action_id")).order_by().values("recommendation_id")
+    )
+
+
 def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
     """Confirmed RAG counts of actions and measures, per recommendation and for the plan,
     computed with two queries."""
-    actions = actions_with_position(
-        Action.objects.filter(plan=plan), period=period, confirmed_only=True
-    ).values("recommendation_id", "current_rag")
-    measures = measures_with_position(
-        Measure.objects.filter(plan=plan), period=period, confirmed_only=True
-    ).values("action__recommendation_id", "current_rag")
+    # Counted, so read in no order (the default orders join the plans and
+    # recommendations and sort).
+    actions = (
+        actions_with_position(Action.objects.filter(plan=plan), period=period, confirmed_only=True)
+        .order_by()
+        .values("recommendation_id", "current_rag")
+    )
+    measures = (
+        measures_with_position(
+            Measure.objects.filter(plan=plan), period=period, confirmed_only=True
+        )
+        .annotate(rec_id=measure_recommendation_id())
+        .order_by()
+        .values("rec_id", "current_rag")
+    )
     per_rec: dict[int, dict[str, Counter]] = {}
     totals = {"actions": Counter(), "measures": Counter()}
     for row in actions:
@@ -200,9 +219,9 @@ def plan_rollup(plan: Plan, *, period: ReportingPeriod | None = None) -> dict:
         totals["actions"][rag] += 1
     for row in measures:
         rag = row["current_rag"] or ""
-        per_rec.setdefault(
-            row["action__recommendation_id"], {"actions": Counter(), "measures": Counter()}
-        )["measures"][rag] += 1
+        per_rec.setdefault(row["rec_id"], {"actions": Counter(), "measures": Counter()})[
+            "measures"
+        ][rag] += 1
         totals["measures"][rag] += 1
 
     def full(counter: Counter) -> dict[str, int]:
